@@ -1,0 +1,172 @@
+//! The authorizer's decision: a presented credential -> tenant, key, principal, scopes,
+//! or a deny with a reason code. Independent of the API Gateway event shape.
+
+use crate::App;
+use crate::http::caller::context_keys;
+use crate::ids::{KeyId, TenantId};
+use crate::keys::{ApiKey, KeyFormatError, KeyStatus, ScopeSet, VerifyOutcome};
+use http::HeaderMap;
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Why a request was denied. Logged (never with the credential) and, where the API type
+/// allows, returned to the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DenyReason {
+    MissingCredential,
+    Malformed(KeyFormatError),
+    /// No such key, or the secret does not match: the two are not told apart to callers.
+    Unknown,
+    Disabled,
+    Revoked,
+    Expired,
+    /// Storage failed; the authorizer fails closed.
+    Unavailable,
+}
+
+impl DenyReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::MissingCredential => "missing_credential",
+            Self::Malformed(_) => "malformed",
+            Self::Unknown => "unknown",
+            Self::Disabled => "disabled",
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub tenant_id: TenantId,
+    pub key_id: KeyId,
+    pub principal: String,
+    pub scopes: ScopeSet,
+}
+
+impl Grant {
+    /// The authorizer context handed to the backend; values are strings so the same
+    /// context works for HTTP APIs and REST APIs.
+    pub fn context(&self) -> HashMap<String, Value> {
+        HashMap::from([
+            (context_keys::TENANT_ID.to_owned(), Value::from(self.tenant_id.as_str())),
+            (context_keys::KEY_ID.to_owned(), Value::from(self.key_id.as_str())),
+            (context_keys::PRINCIPAL.to_owned(), Value::from(self.principal.as_str())),
+            (context_keys::SCOPES.to_owned(), Value::from(self.scopes.to_space_separated())),
+        ])
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Allow(Grant),
+    Deny(DenyReason),
+}
+
+/// The presented credential: `Authorization: Bearer <key>` (scheme case-insensitive) or
+/// `x-api-key: <key>`. Other Authorization schemes are not ours.
+pub fn credential(headers: &HeaderMap) -> Option<&str> {
+    let bearer = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        });
+    bearer
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim))
+        .filter(|t| !t.is_empty())
+}
+
+/// Checks a credential: format and checksum (no I/O), then one GetItem, then argon2id.
+pub async fn authenticate(app: &App, presented: Option<&str>) -> Decision {
+    let Some(presented) = presented else {
+        return Decision::Deny(DenyReason::MissingCredential);
+    };
+    let key = match ApiKey::parse(presented) {
+        Ok(key) => key,
+        Err(e) => return Decision::Deny(DenyReason::Malformed(e)),
+    };
+    if key.environment() != app.config.key_environment {
+        return Decision::Deny(DenyReason::Unknown);
+    }
+    let record = match app.keys.get_key(key.tenant_id(), key.key_id()).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return Decision::Deny(DenyReason::Unknown),
+        Err(e) => {
+            tracing::error!(error = %e, key_id = %key.key_id(), "key lookup failed");
+            return Decision::Deny(DenyReason::Unavailable);
+        }
+    };
+    if record.prefix != *key.prefix() || record.environment != key.environment() {
+        return Decision::Deny(DenyReason::Unknown);
+    }
+    match app.verifier.verify(key.secret(), &record.verifier) {
+        VerifyOutcome::Valid { rehashed } => {
+            if let Some(new) = rehashed {
+                upgrade_verifier(app, &record.tenant_id, &record.key_id, &record.verifier, &new)
+                    .await;
+            }
+        }
+        VerifyOutcome::Mismatch => return Decision::Deny(DenyReason::Unknown),
+        VerifyOutcome::CorruptVerifier => {
+            tracing::error!(key_id = %record.key_id, "stored verifier is corrupt");
+            return Decision::Deny(DenyReason::Unknown);
+        }
+    }
+    match record.status {
+        KeyStatus::Active => {}
+        KeyStatus::Disabled => return Decision::Deny(DenyReason::Disabled),
+        KeyStatus::Revoked => return Decision::Deny(DenyReason::Revoked),
+    }
+    if record.is_expired(app.clock.now()) {
+        return Decision::Deny(DenyReason::Expired);
+    }
+    Decision::Allow(Grant {
+        tenant_id: record.tenant_id,
+        key_id: record.key_id,
+        principal: record.principal.as_str().to_owned(),
+        scopes: record.scopes,
+    })
+}
+
+/// Best effort: a failed upgrade leaves the old, still valid verifier in place.
+async fn upgrade_verifier(app: &App, tenant: &TenantId, key: &KeyId, old: &str, new: &str) {
+    match app.keys.replace_verifier(tenant, key, old, new).await {
+        Ok(true) => tracing::info!(key_id = %key, "verifier upgraded to current argon2 parameters"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(error = %e, key_id = %key, "verifier upgrade failed"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        map
+    }
+
+    #[test]
+    fn reads_bearer_or_x_api_key() {
+        assert_eq!(credential(&headers(&[("authorization", "Bearer abc")])), Some("abc"));
+        assert_eq!(credential(&headers(&[("authorization", "bearer  abc ")])), Some("abc"));
+        assert_eq!(credential(&headers(&[("x-api-key", "abc")])), Some("abc"));
+        assert_eq!(credential(&headers(&[("authorization", "Basic abc")])), None);
+        assert_eq!(credential(&headers(&[("authorization", "Bearer ")])), None);
+        assert_eq!(credential(&headers(&[])), None);
+        assert_eq!(
+            credential(&headers(&[("authorization", "Basic x"), ("x-api-key", "k")])),
+            Some("k")
+        );
+    }
+}

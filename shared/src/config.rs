@@ -1,0 +1,145 @@
+//! Configuration from the environment, read and validated once at start.
+//!
+//! | variable               | required | default | meaning                                   |
+//! |------------------------|----------|---------|-------------------------------------------|
+//! | `KEYS_TABLE`           | yes      |         | DynamoDB table of tenants and keys        |
+//! | `KEY_ENVIRONMENT`      | no       | `live`  | `live` or `test`: keys this deployment accepts and issues |
+//! | `DEFAULT_KEY_PREFIX`   | no       | `gh`    | key prefix for tenants without their own  |
+//! | `ARGON2_MEMORY_KIB`    | no       | `4096`  | argon2id memory cost of new verifiers     |
+//! | `ARGON2_ITERATIONS`    | no       | `1`     | argon2id time cost                        |
+//! | `ARGON2_PARALLELISM`   | no       | `1`     | argon2id lanes                            |
+//!
+//! AWS endpoints and credentials come from the SDK's standard settings
+//! (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, ...).
+
+use crate::keys::{Argon2Params, KeyEnvironment, KeyPrefix};
+use std::str::FromStr;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub keys_table: String,
+    pub key_environment: KeyEnvironment,
+    pub default_key_prefix: KeyPrefix,
+    pub argon2: Argon2Params,
+}
+
+/// A missing or invalid variable, named so the operator knows what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration variable {variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process
+    /// environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(&lookup);
+        let argon2 = Argon2Params {
+            memory_kib: vars.parsed("ARGON2_MEMORY_KIB", Argon2Params::DEFAULT.memory_kib)?,
+            iterations: vars.parsed("ARGON2_ITERATIONS", Argon2Params::DEFAULT.iterations)?,
+            parallelism: vars.parsed("ARGON2_PARALLELISM", Argon2Params::DEFAULT.parallelism)?,
+        }
+        .validate()
+        .map_err(|problem| ConfigError {
+            variable: "ARGON2_MEMORY_KIB/ARGON2_ITERATIONS/ARGON2_PARALLELISM",
+            problem,
+        })?;
+        Ok(Self {
+            keys_table: vars.table_name("KEYS_TABLE")?,
+            key_environment: vars.parsed("KEY_ENVIRONMENT", KeyEnvironment::Live)?,
+            default_key_prefix: KeyPrefix::parse(
+                vars.get("DEFAULT_KEY_PREFIX").as_deref().unwrap_or("gh"),
+            )
+            .map_err(|e| vars.invalid("DEFAULT_KEY_PREFIX", e))?,
+            argon2,
+        })
+    }
+}
+
+struct Vars<'a, F: Fn(&str) -> Option<String>>(&'a F);
+
+impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
+    /// The trimmed value; an empty value counts as unset.
+    fn get(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn invalid(&self, variable: &'static str, problem: impl ToString) -> ConfigError {
+        ConfigError {
+            variable,
+            problem: problem.to_string(),
+        }
+    }
+
+    fn parsed<T: FromStr>(&self, variable: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.get(variable) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|e: T::Err| self.invalid(variable, format!("`{v}` is not valid: {e}"))),
+        }
+    }
+
+    /// DynamoDB table names: 3-255 of `[A-Za-z0-9_.-]`.
+    fn table_name(&self, variable: &'static str) -> Result<String, ConfigError> {
+        let value = self
+            .get(variable)
+            .ok_or_else(|| self.invalid(variable, "is required but not set"))?;
+        let valid = (3..=255).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        if valid {
+            Ok(value)
+        } else {
+            Err(self.invalid(variable, format!("`{value}` is not a valid DynamoDB table name")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_table_is_set() {
+        let c = config(&[("KEYS_TABLE", "gatehouse-keys")]).unwrap();
+        assert_eq!(c.key_environment, KeyEnvironment::Live);
+        assert_eq!(c.default_key_prefix.as_str(), "gh");
+        assert_eq!(c.argon2, Argon2Params::DEFAULT);
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        assert_eq!(config(&[]).unwrap_err().variable, "KEYS_TABLE");
+        assert_eq!(config(&[("KEYS_TABLE", "  ")]).unwrap_err().variable, "KEYS_TABLE");
+        assert_eq!(config(&[("KEYS_TABLE", "bad table!")]).unwrap_err().variable, "KEYS_TABLE");
+        let e = config(&[("KEYS_TABLE", "t_1"), ("KEY_ENVIRONMENT", "prod")]).unwrap_err();
+        assert_eq!(e.variable, "KEY_ENVIRONMENT");
+        assert!(e.to_string().contains("prod"));
+        let e = config(&[("KEYS_TABLE", "t_1"), ("DEFAULT_KEY_PREFIX", "Nope")]).unwrap_err();
+        assert_eq!(e.variable, "DEFAULT_KEY_PREFIX");
+        let e = config(&[("KEYS_TABLE", "t_1"), ("ARGON2_ITERATIONS", "many")]).unwrap_err();
+        assert_eq!(e.variable, "ARGON2_ITERATIONS");
+        let e = config(&[("KEYS_TABLE", "t_1"), ("ARGON2_MEMORY_KIB", "1")]).unwrap_err();
+        assert!(e.variable.contains("ARGON2_MEMORY_KIB"));
+    }
+}

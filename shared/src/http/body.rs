@@ -1,0 +1,124 @@
+//! JSON request bodies and responses.
+
+use super::problem::{Problem, ProblemType};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Largest request body any management route accepts.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Decodes a JSON body into `T` (whose serde attributes should deny unknown fields).
+/// Every failure is a 4xx problem that says what is wrong, never the body itself.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Problem::new(
+            ProblemType::PayloadTooLarge,
+            format!("the body is {} bytes; the limit is {MAX_BODY_BYTES}", bytes.len()),
+        ));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::invalid_body("a JSON object body is required"));
+    }
+    let content_type = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !is_json_media_type(content_type) {
+        return Err(Problem::new(
+            ProblemType::UnsupportedMediaType,
+            "send the body with `Content-Type: application/json`",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| Problem::invalid_body(describe_json_error(&e)))
+}
+
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn describe_json_error(err: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match err.classify() {
+        Category::Syntax | Category::Eof => {
+            format!("the body is not valid JSON (line {}, column {})", err.line(), err.column())
+        }
+        // serde's messages name the field and the expected type without echoing values
+        // longer than a token, e.g. "unknown field `nmae`, expected one of ...".
+        Category::Data | Category::Io => format!("the body does not match the schema: {err}"),
+    }
+}
+
+pub fn json_response<T: Serialize>(status: u16, value: &T) -> Response<Body> {
+    match serde_json::to_string(value) {
+        Ok(body) => Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .header("cache-control", "no-store")
+            .body(Body::from(body))
+            .unwrap_or_else(|_| Response::new(Body::Empty)),
+        Err(e) => Problem::internal(&e).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Sample {
+        name: String,
+    }
+
+    fn request(content_type: Option<&str>, body: &str) -> Request {
+        let mut builder = http::Request::builder().method("POST").uri("/x");
+        if let Some(ct) = content_type {
+            builder = builder.header("content-type", ct);
+        }
+        builder.body(Body::from(body.to_owned())).unwrap()
+    }
+
+    fn kind(result: Result<Sample, Problem>) -> ProblemType {
+        result.unwrap_err().kind
+    }
+
+    #[test]
+    fn accepts_json_with_parameters() {
+        let req = request(Some("application/json; charset=utf-8"), r#"{"name":"a"}"#);
+        assert_eq!(json_body::<Sample>(&req).unwrap().name, "a");
+    }
+
+    #[test]
+    fn refuses_what_is_not_a_json_object_of_the_schema() {
+        let j = Some("application/json");
+        assert_eq!(kind(json_body(&request(j, ""))), ProblemType::InvalidBody);
+        assert_eq!(kind(json_body(&request(j, "{"))), ProblemType::InvalidBody);
+        assert_eq!(kind(json_body(&request(j, r#"{"name":1}"#))), ProblemType::InvalidBody);
+        assert_eq!(kind(json_body(&request(j, r#"{"nmae":"a"}"#))), ProblemType::InvalidBody);
+        assert_eq!(kind(json_body(&request(j, "[]"))), ProblemType::InvalidBody);
+        let form = Some("application/x-www-form-urlencoded");
+        assert_eq!(kind(json_body(&request(form, "{}"))), ProblemType::UnsupportedMediaType);
+        assert_eq!(kind(json_body(&request(None, "{}"))), ProblemType::UnsupportedMediaType);
+        let big = format!(r#"{{"name":"{}"}}"#, "a".repeat(MAX_BODY_BYTES));
+        assert_eq!(kind(json_body(&request(j, &big))), ProblemType::PayloadTooLarge);
+    }
+
+    #[test]
+    fn unknown_field_errors_name_the_field() {
+        let err = json_body::<Sample>(&request(Some("application/json"), r#"{"nmae":"a"}"#))
+            .unwrap_err();
+        assert!(err.detail.contains("nmae"), "{}", err.detail);
+    }
+}

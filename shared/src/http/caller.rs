@@ -1,0 +1,67 @@
+//! The verified caller: what the authorizer put in the request context. Tenant-owned
+//! reads and writes take the tenant from here and nowhere else.
+
+use super::problem::{Problem, ProblemType};
+use crate::ids::{KeyId, TenantId};
+use crate::keys::{Scope, ScopeSet};
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Names of the authorizer context entries, shared by the authorizer that writes them
+/// and the handlers that read them.
+pub mod context_keys {
+    pub const TENANT_ID: &str = "tenantId";
+    pub const KEY_ID: &str = "keyId";
+    pub const PRINCIPAL: &str = "principal";
+    pub const SCOPES: &str = "scopes";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub tenant_id: TenantId,
+    pub key_id: KeyId,
+    pub principal: String,
+    pub scopes: ScopeSet,
+}
+
+impl Caller {
+    /// The caller from an API Gateway request (HTTP API `authorizer.lambda` or REST API
+    /// `authorizer` context). A request without one never reached us through the
+    /// authorizer, so it is refused.
+    pub fn from_request(req: &Request) -> Result<Self, Problem> {
+        let context = req.request_context_ref().and_then(RequestContext::authorizer);
+        context
+            .and_then(|a| Self::from_context(&a.fields))
+            .ok_or_else(|| {
+                Problem::new(
+                    ProblemType::Unauthenticated,
+                    "the request has no verified authorizer context",
+                )
+            })
+    }
+
+    pub fn from_context(fields: &HashMap<String, Value>) -> Option<Self> {
+        let text = |name: &str| fields.get(name).and_then(Value::as_str);
+        Some(Self {
+            tenant_id: TenantId::parse(text(context_keys::TENANT_ID)?).ok()?,
+            key_id: KeyId::parse(text(context_keys::KEY_ID)?).ok()?,
+            principal: text(context_keys::PRINCIPAL)?.to_owned(),
+            scopes: ScopeSet::parse_space_separated(text(context_keys::SCOPES)?).ok()?,
+        })
+    }
+
+    /// Refuses the call unless the caller holds `required` (or a scope that covers it).
+    pub fn require(&self, required: &str) -> Result<(), Problem> {
+        let scope = Scope::parse(required).map_err(|e| Problem::internal(&e))?;
+        if self.scopes.allows(&scope) {
+            Ok(())
+        } else {
+            Err(Problem::new(
+                ProblemType::InsufficientScope,
+                format!("this call needs the `{scope}` scope"),
+            ))
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Identifiers: newtypes so a tenant id can't be passed where a key id is expected.
+//!
+//! Both are fixed-width base62 strings drawn from the OS CSPRNG, because they are
+//! embedded in API keys at fixed offsets (see `keys::format`).
+
+use crate::keys::base62;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Width of tenant ids and key ids, in base62 characters (about 59.5 random bits).
+pub const ID_LEN: usize = 10;
+
+macro_rules! base62_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// A fresh random id from the OS CSPRNG.
+            pub fn generate() -> Result<Self, getrandom::Error> {
+                Ok(Self(base62::random_string(ID_LEN)?))
+            }
+
+            pub fn parse(value: &str) -> Result<Self, InvalidId> {
+                if value.len() == ID_LEN && base62::is_base62(value) {
+                    Ok(Self(value.to_owned()))
+                } else {
+                    Err(InvalidId { what: $what })
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(value: String) -> Result<Self, InvalidId> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+    };
+}
+
+base62_id!(
+    /// The tenant that owns an object. Only ever taken from the authorizer's verified
+    /// context or from an operator tool, never from a request body.
+    TenantId,
+    "tenant id"
+);
+base62_id!(
+    /// An API key's id, unique within its tenant and embedded in the key itself.
+    KeyId,
+    "key id"
+);
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("not a valid {what}: expected {ID_LEN} base62 characters")]
+pub struct InvalidId {
+    pub what: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_parse_back() {
+        let id = KeyId::generate().unwrap();
+        assert_eq!(KeyId::parse(id.as_str()).unwrap(), id);
+    }
+
+    #[test]
+    fn rejects_wrong_length_and_alphabet() {
+        assert!(TenantId::parse("short").is_err());
+        assert!(TenantId::parse("abcdefghi-").is_err());
+        assert!(TenantId::parse("abcdefghij").is_ok());
+    }
+}

@@ -1,0 +1,316 @@
+//! The API key format, a public contract:
+//!
+//! ```text
+//! <prefix>_<env>_<body>
+//! body = tenant id (10) | key id (10) | secret (29) | checksum (6)    all base62
+//! ```
+//!
+//! * `prefix`: 2-10 lowercase ASCII letters or digits, per tenant, with a service default.
+//! * `env`: `live` or `test`.
+//! * The secret is 29 uniformly random base62 characters from the OS CSPRNG
+//!   (29 x log2(62) = 172.7 bits).
+//! * The checksum is CRC32 (IEEE) of every character before it, as 6 base62 digits, so a
+//!   typo or a random string is rejected before any storage read.
+//!
+//! The tenant id and key id give the storage key for a single GetItem.
+
+use super::base62;
+use crate::ids::{ID_LEN, KeyId, TenantId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+pub const SECRET_LEN: usize = 29;
+pub const CHECKSUM_LEN: usize = 6;
+pub const BODY_LEN: usize = 2 * ID_LEN + SECRET_LEN + CHECKSUM_LEN;
+/// Longest possible key: a 10-character prefix, `test`/`live`, two separators, the body.
+pub const MAX_KEY_LEN: usize = 10 + 1 + 4 + 1 + BODY_LEN;
+
+/// Why a string is not an API key. Each variant is a deny reason the authorizer can log
+/// without ever logging the string itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyFormatError {
+    #[error("the key is longer than any Gatehouse key")]
+    TooLong,
+    #[error("the key must look like <prefix>_<env>_<body>")]
+    Shape,
+    #[error("the key prefix must be 2-10 lowercase letters or digits")]
+    Prefix,
+    #[error("the key environment must be `live` or `test`")]
+    Environment,
+    #[error("the key body must be {BODY_LEN} base62 characters")]
+    Body,
+    #[error("the key checksum does not match: the key was mistyped or truncated")]
+    Checksum,
+}
+
+/// A tenant's key prefix, e.g. `gh` or `acme`.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct KeyPrefix(String);
+
+impl KeyPrefix {
+    pub fn parse(value: &str) -> Result<Self, KeyFormatError> {
+        let ok = (2..=10).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if ok {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(KeyFormatError::Prefix)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for KeyPrefix {
+    type Error = KeyFormatError;
+    fn try_from(value: String) -> Result<Self, KeyFormatError> {
+        Self::parse(&value)
+    }
+}
+
+impl From<KeyPrefix> for String {
+    fn from(p: KeyPrefix) -> String {
+        p.0
+    }
+}
+
+impl fmt::Debug for KeyPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyPrefix({})", self.0)
+    }
+}
+
+impl fmt::Display for KeyPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Which deployment a key belongs to: a `test` key is refused by a `live` deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyEnvironment {
+    Live,
+    Test,
+}
+
+impl KeyEnvironment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Live => "live",
+            Self::Test => "test",
+        }
+    }
+}
+
+impl FromStr for KeyEnvironment {
+    type Err = KeyFormatError;
+    fn from_str(s: &str) -> Result<Self, KeyFormatError> {
+        match s {
+            "live" => Ok(Self::Live),
+            "test" => Ok(Self::Test),
+            _ => Err(KeyFormatError::Environment),
+        }
+    }
+}
+
+impl fmt::Display for KeyEnvironment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A complete API key. It holds the secret, so its `Debug` is redacted and there is no
+/// `Display`: the only way to the full string is [`ApiKey::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    token: String,
+    prefix: KeyPrefix,
+    environment: KeyEnvironment,
+    tenant_id: TenantId,
+    key_id: KeyId,
+}
+
+impl ApiKey {
+    /// A new key with a fresh secret from the OS CSPRNG.
+    pub fn generate(
+        prefix: &KeyPrefix,
+        environment: KeyEnvironment,
+        tenant_id: &TenantId,
+        key_id: &KeyId,
+    ) -> Result<Self, getrandom::Error> {
+        let secret = base62::random_string(SECRET_LEN)?;
+        let mut token = format!("{prefix}_{environment}_{tenant_id}{key_id}{secret}");
+        token.push_str(&checksum(&token));
+        Ok(Self {
+            token,
+            prefix: prefix.clone(),
+            environment,
+            tenant_id: tenant_id.clone(),
+            key_id: key_id.clone(),
+        })
+    }
+
+    /// Parses and checks a presented key without touching storage.
+    pub fn parse(token: &str) -> Result<Self, KeyFormatError> {
+        if token.len() > MAX_KEY_LEN {
+            return Err(KeyFormatError::TooLong);
+        }
+        let mut parts = token.splitn(3, '_');
+        let (Some(prefix), Some(env), Some(body)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(KeyFormatError::Shape);
+        };
+        let prefix = KeyPrefix::parse(prefix)?;
+        let environment = env.parse()?;
+        if body.len() != BODY_LEN || !base62::is_base62(body) {
+            return Err(KeyFormatError::Body);
+        }
+        let (signed, sum) = token.split_at(token.len() - CHECKSUM_LEN);
+        if checksum(signed) != sum {
+            return Err(KeyFormatError::Checksum);
+        }
+        let tenant_id = TenantId::parse(&body[..ID_LEN]).map_err(|_| KeyFormatError::Body)?;
+        let key_id =
+            KeyId::parse(&body[ID_LEN..2 * ID_LEN]).map_err(|_| KeyFormatError::Body)?;
+        Ok(Self {
+            token: token.to_owned(),
+            prefix,
+            environment,
+            tenant_id,
+            key_id,
+        })
+    }
+
+    /// The full key. Show it to its owner once; never log or store it.
+    pub fn expose(&self) -> &str {
+        &self.token
+    }
+
+    /// The secret part, which is what the argon2id verifier hashes.
+    pub fn secret(&self) -> &[u8] {
+        let start = self.token.len() - CHECKSUM_LEN - SECRET_LEN;
+        &self.token.as_bytes()[start..self.token.len() - CHECKSUM_LEN]
+    }
+
+    /// What is safe to show and store: the prefix, the environment and the last four
+    /// characters (part of the checksum, so they reveal nothing of the secret).
+    pub fn hint(&self) -> String {
+        let tail = &self.token[self.token.len() - 4..];
+        format!("{}_{}_...{tail}", self.prefix, self.environment)
+    }
+
+    pub fn prefix(&self) -> &KeyPrefix {
+        &self.prefix
+    }
+
+    pub fn environment(&self) -> KeyEnvironment {
+        self.environment
+    }
+
+    pub fn tenant_id(&self) -> &TenantId {
+        &self.tenant_id
+    }
+
+    pub fn key_id(&self) -> &KeyId {
+        &self.key_id
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("hint", &self.hint())
+            .field("tenant_id", &self.tenant_id)
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn checksum(signed: &str) -> String {
+    base62::encode_fixed(u64::from(crc32fast::hash(signed.as_bytes())), CHECKSUM_LEN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> ApiKey {
+        ApiKey::generate(
+            &KeyPrefix::parse("gh").unwrap(),
+            KeyEnvironment::Live,
+            &TenantId::generate().unwrap(),
+            &KeyId::generate().unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn generated_keys_round_trip() {
+        let key = sample();
+        let parsed = ApiKey::parse(key.expose()).unwrap();
+        assert_eq!(parsed, key);
+        assert!(key.expose().starts_with("gh_live_"));
+        assert_eq!(key.expose().len(), 3 + 5 + BODY_LEN);
+        assert_eq!(key.secret().len(), SECRET_LEN);
+    }
+
+    #[test]
+    fn secret_carries_at_least_160_bits() {
+        assert!(SECRET_LEN as f64 * base62::BITS_PER_CHAR >= 160.0);
+    }
+
+    #[test]
+    fn every_single_character_typo_is_caught() {
+        let key = sample();
+        let token = key.expose();
+        let body_start = token.len() - BODY_LEN;
+        for i in body_start..token.len() {
+            let mut bytes = token.as_bytes().to_vec();
+            bytes[i] = if bytes[i] == b'a' { b'b' } else { b'a' };
+            let typo = String::from_utf8(bytes).unwrap();
+            assert_eq!(ApiKey::parse(&typo), Err(KeyFormatError::Checksum), "position {i}");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_keys_with_a_reason() {
+        let key = sample();
+        let token = key.expose();
+        assert_eq!(ApiKey::parse(""), Err(KeyFormatError::Shape));
+        assert_eq!(ApiKey::parse("gh_live"), Err(KeyFormatError::Shape));
+        assert_eq!(ApiKey::parse(&token.replacen("gh", "GH", 1)), Err(KeyFormatError::Prefix));
+        assert_eq!(ApiKey::parse(&token.replacen("live", "prod", 1)), Err(KeyFormatError::Environment));
+        assert_eq!(ApiKey::parse(&token[..token.len() - 1]), Err(KeyFormatError::Body));
+        assert_eq!(ApiKey::parse(&"x".repeat(500)), Err(KeyFormatError::TooLong));
+        let random = format!("gh_live_{}", base62::random_string(BODY_LEN).unwrap());
+        assert_eq!(ApiKey::parse(&random), Err(KeyFormatError::Checksum));
+        let unicode = format!("gh_live_{}é", &token[8..token.len() - 2]);
+        assert!(ApiKey::parse(&unicode).is_err());
+    }
+
+    #[test]
+    fn hint_and_debug_never_show_the_secret() {
+        let key = sample();
+        let secret = std::str::from_utf8(key.secret()).unwrap().to_owned();
+        assert!(!key.hint().contains(&secret[..8]));
+        assert!(!format!("{key:?}").contains(&secret[..8]));
+        assert!(key.hint().starts_with("gh_live_..."));
+    }
+
+    #[test]
+    fn prefixes_are_validated() {
+        for ok in ["gh", "acme", "a1b2c3d4e5"] {
+            assert!(KeyPrefix::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["g", "abcdefghijk", "Acme", "ac_me", "ac-me", ""] {
+            assert!(KeyPrefix::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Stored records for tenants and keys, and the masked view that APIs return.
+
+use super::format::{KeyEnvironment, KeyPrefix};
+use super::scope::ScopeSet;
+use crate::ids::{KeyId, TenantId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    Active,
+    Disabled,
+    Revoked,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+            Self::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "active" => Some(Self::Active),
+            "disabled" => Some(Self::Disabled),
+            "revoked" => Some(Self::Revoked),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub tenant_id: TenantId,
+    pub name: DisplayName,
+    pub key_prefix: KeyPrefix,
+    pub created_at: OffsetDateTime,
+}
+
+/// Everything stored about a key. `verifier` is the argon2id PHC string of the secret;
+/// the key itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub tenant_id: TenantId,
+    pub key_id: KeyId,
+    pub name: DisplayName,
+    pub prefix: KeyPrefix,
+    pub environment: KeyEnvironment,
+    pub hint: String,
+    pub verifier: String,
+    pub scopes: ScopeSet,
+    pub status: KeyStatus,
+    /// Who the key acts as, e.g. `user:alice@example.com` or `service:billing`.
+    pub principal: Principal,
+    pub created_at: OffsetDateTime,
+    /// The key id that created this key; `None` for keys made by the admin CLI.
+    pub created_by: Option<KeyId>,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl KeyRecord {
+    /// Whether the key is past its expiry at `now` (expiry is exclusive: a key that
+    /// expires at 12:00:00 is refused at 12:00:00).
+    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+
+    pub fn view(&self) -> KeyView {
+        KeyView {
+            key_id: self.key_id.clone(),
+            name: self.name.as_str().to_owned(),
+            hint: self.hint.clone(),
+            environment: self.environment,
+            scopes: self.scopes.clone(),
+            status: self.status,
+            principal: self.principal.as_str().to_owned(),
+            created_at: self.created_at,
+            created_by: self.created_by.clone(),
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+/// A key's metadata as APIs return it: masked, no verifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyView {
+    pub key_id: KeyId,
+    pub name: String,
+    pub hint: String,
+    pub environment: KeyEnvironment,
+    pub scopes: ScopeSet,
+    pub status: KeyStatus,
+    pub principal: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub created_by: Option<KeyId>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidText(pub String);
+
+const MAX_NAME_CHARS: usize = 100;
+const MAX_PRINCIPAL_CHARS: usize = 200;
+
+/// A human-facing name (of a key or tenant): 1-100 characters, trimmed, no control or
+/// bidirectional-override characters (they make a name display as something else).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(value: &str) -> Result<Self, InvalidText> {
+        let trimmed = value.trim();
+        check_text(trimmed, MAX_NAME_CHARS, "name")?;
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for DisplayName {
+    type Error = InvalidText;
+    fn try_from(value: String) -> Result<Self, InvalidText> {
+        Self::parse(&value)
+    }
+}
+
+impl From<DisplayName> for String {
+    fn from(n: DisplayName) -> String {
+        n.0
+    }
+}
+
+/// Who a key acts as: `<kind>:<name>`, e.g. `user:alice@example.com`, `service:billing`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Principal(String);
+
+impl Principal {
+    pub fn parse(value: &str) -> Result<Self, InvalidText> {
+        check_text(value, MAX_PRINCIPAL_CHARS, "principal")?;
+        let well_formed = value.split_once(':').is_some_and(|(kind, name)| {
+            !kind.is_empty()
+                && kind.bytes().all(|b| b.is_ascii_lowercase())
+                && !name.is_empty()
+                && !name.chars().any(char::is_whitespace)
+        });
+        if !well_formed {
+            return Err(InvalidText(
+                "principal must look like `<kind>:<name>`, e.g. `user:alice@example.com`".into(),
+            ));
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Principal {
+    type Error = InvalidText;
+    fn try_from(value: String) -> Result<Self, InvalidText> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Principal> for String {
+    fn from(p: Principal) -> String {
+        p.0
+    }
+}
+
+fn check_text(value: &str, max_chars: usize, what: &str) -> Result<(), InvalidText> {
+    let count = value.chars().count();
+    if count == 0 || count > max_chars {
+        return Err(InvalidText(format!("{what} must be 1-{max_chars} characters")));
+    }
+    let is_bidi_control =
+        |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
+    if value
+        .chars()
+        .any(|c| c.is_control() || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        return Err(InvalidText(format!(
+            "{what} must not contain control or bidirectional-override characters"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(DisplayName::parse("  CI deploy  ").unwrap().as_str(), "CI deploy");
+        assert_eq!(DisplayName::parse("ключ 🔑").unwrap().as_str(), "ключ 🔑");
+        assert!(DisplayName::parse("   ").is_err());
+        assert!(DisplayName::parse(&"a".repeat(101)).is_err());
+        assert!(DisplayName::parse(&"é".repeat(100)).is_ok());
+        assert!(DisplayName::parse("evil\u{202E}gpj.exe").is_err());
+        assert!(DisplayName::parse("line\nbreak").is_err());
+    }
+
+    #[test]
+    fn principals_have_a_kind() {
+        assert!(Principal::parse("user:alice@example.com").is_ok());
+        assert!(Principal::parse("service:billing").is_ok());
+        assert!(Principal::parse("alice").is_err());
+        assert!(Principal::parse("User:alice").is_err());
+        assert!(Principal::parse("user:").is_err());
+        assert!(Principal::parse("user:a b").is_err());
+    }
+}

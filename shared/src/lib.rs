@@ -1,0 +1,18 @@
+//! Gatehouse: domain logic and AWS adapters shared by every Lambda function.
+//!
+//! Each capability has a pure domain part (no AWS, no Lambda) and its adapters;
+//! function packages only wire these together.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod ids;
+pub mod keys;
+pub mod store;
+pub mod telemetry;
+
+pub use app::App;
+pub use config::Config;

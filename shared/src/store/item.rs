@@ -1,0 +1,86 @@
+//! Reading typed values out of DynamoDB items.
+
+use super::StoreError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use std::collections::HashMap;
+use time::OffsetDateTime;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub fn time(value: OffsetDateTime) -> AttributeValue {
+    n(value.unix_timestamp())
+}
+
+pub struct Reader<'a> {
+    item: &'a Item,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(item: &'a Item) -> Self {
+        Self { item }
+    }
+
+    fn corrupt(&self, name: &str, why: &str) -> StoreError {
+        StoreError::Corrupt(format!("attribute `{name}` {why}"))
+    }
+
+    pub fn opt_str(&self, name: &str) -> Result<Option<&'a str>, StoreError> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::S(v)) => Ok(Some(v.as_str())),
+            Some(_) => Err(self.corrupt(name, "is not a string")),
+        }
+    }
+
+    pub fn str(&self, name: &str) -> Result<&'a str, StoreError> {
+        self.opt_str(name)?.ok_or_else(|| self.corrupt(name, "is missing"))
+    }
+
+    /// A string attribute converted with `parse`, whose error becomes `Corrupt`.
+    pub fn parsed<T, E: std::fmt::Display>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, StoreError> {
+        parse(self.str(name)?).map_err(|e| self.corrupt(name, &e.to_string()))
+    }
+
+    pub fn opt_time(&self, name: &str) -> Result<Option<OffsetDateTime>, StoreError> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::N(v)) => v
+                .parse::<i64>()
+                .ok()
+                .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
+                .map(Some)
+                .ok_or_else(|| self.corrupt(name, "is not a unix timestamp")),
+            Some(_) => Err(self.corrupt(name, "is not a number")),
+        }
+    }
+
+    pub fn time(&self, name: &str) -> Result<OffsetDateTime, StoreError> {
+        self.opt_time(name)?.ok_or_else(|| self.corrupt(name, "is missing"))
+    }
+
+    pub fn string_list(&self, name: &str) -> Result<Vec<&'a str>, StoreError> {
+        match self.item.get(name) {
+            None => Ok(Vec::new()),
+            Some(AttributeValue::L(values)) => values
+                .iter()
+                .map(|v| match v {
+                    AttributeValue::S(s) => Ok(s.as_str()),
+                    _ => Err(self.corrupt(name, "holds a non-string")),
+                })
+                .collect(),
+            Some(_) => Err(self.corrupt(name, "is not a list")),
+        }
+    }
+}

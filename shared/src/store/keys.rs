@@ -1,0 +1,283 @@
+//! The keys table: tenants and their API keys, partitioned by tenant.
+//!
+//! | item   | `tenant_id` (hash) | `sk` (range)   |
+//! |--------|--------------------|----------------|
+//! | tenant | tenant id          | `TENANT`       |
+//! | key    | tenant id          | `KEY#<key id>` |
+//!
+//! The authorizer reads a key with one strongly consistent GetItem (both parts of the
+//! primary key are in the key string), so a revocation is seen by the next
+//! uncached check. Every read and write takes the tenant id, and every tenant-owned
+//! item lives under it, so a lookup can't cross tenants.
+
+use super::StoreError;
+use super::item::{self, Item, Reader};
+use crate::ids::{KeyId, TenantId};
+use crate::keys::model::{DisplayName, Principal};
+use crate::keys::{Scope, KeyPrefix, KeyRecord, KeyStatus, ScopeSet, Tenant};
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use time::OffsetDateTime;
+
+const TENANT_SK: &str = "TENANT";
+const KEY_SK_PREFIX: &str = "KEY#";
+
+#[derive(Debug, Clone)]
+pub struct KeyStore {
+    client: Client,
+    table: String,
+}
+
+/// One page of a tenant's keys, oldest key id first.
+#[derive(Debug)]
+pub struct KeyPage {
+    pub keys: Vec<KeyRecord>,
+    /// Where the next page starts, if there may be one.
+    pub next: Option<KeyId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListKeys {
+    pub include_inactive: bool,
+    pub limit: usize,
+    pub after: Option<KeyId>,
+    /// "Inactive" includes keys past their expiry at this instant.
+    pub now: OffsetDateTime,
+}
+
+fn key_sk(key_id: &KeyId) -> String {
+    format!("{KEY_SK_PREFIX}{key_id}")
+}
+
+impl KeyStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
+        let item: Item = [
+            ("tenant_id", item::s(tenant.tenant_id.as_str())),
+            ("sk", item::s(TENANT_SK)),
+            ("name", item::s(tenant.name.as_str())),
+            ("key_prefix", item::s(tenant.key_prefix.as_str())),
+            ("created_at", item::time(tenant.created_at)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        self.put_new(item).await
+    }
+
+    pub async fn get_tenant(&self, tenant_id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        let Some(item) = self.get(tenant_id, TENANT_SK.to_owned()).await? else {
+            return Ok(None);
+        };
+        let r = Reader::new(&item);
+        Ok(Some(Tenant {
+            tenant_id: tenant_id.clone(),
+            name: r.parsed("name", DisplayName::parse)?,
+            key_prefix: r.parsed("key_prefix", KeyPrefix::parse)?,
+            created_at: r.time("created_at")?,
+        }))
+    }
+
+    /// Stores a new key; fails with `AlreadyExists` rather than overwrite one.
+    pub async fn create_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        let mut item: Item = [
+            ("tenant_id", item::s(key.tenant_id.as_str())),
+            ("sk", item::s(key_sk(&key.key_id))),
+            ("key_id", item::s(key.key_id.as_str())),
+            ("name", item::s(key.name.as_str())),
+            ("prefix", item::s(key.prefix.as_str())),
+            ("environment", item::s(key.environment.as_str())),
+            ("hint", item::s(&key.hint)),
+            ("verifier", item::s(&key.verifier)),
+            ("status", item::s(key.status.as_str())),
+            ("principal", item::s(key.principal.as_str())),
+            ("created_at", item::time(key.created_at)),
+            (
+                "scopes",
+                AttributeValue::L(key.scopes.iter().map(|s| item::s(s.as_str())).collect()),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        if let Some(by) = &key.created_by {
+            item.insert("created_by".into(), item::s(by.as_str()));
+        }
+        if let Some(at) = key.expires_at {
+            item.insert("expires_at".into(), item::time(at));
+        }
+        self.put_new(item).await
+    }
+
+    pub async fn get_key(
+        &self,
+        tenant_id: &TenantId,
+        key_id: &KeyId,
+    ) -> Result<Option<KeyRecord>, StoreError> {
+        self.get(tenant_id, key_sk(key_id))
+            .await?
+            .map(|item| decode_key(&item))
+            .transpose()
+    }
+
+    pub async fn list_keys(
+        &self,
+        tenant_id: &TenantId,
+        request: &ListKeys,
+    ) -> Result<KeyPage, StoreError> {
+        let mut keys = Vec::with_capacity(request.limit);
+        let mut start = request.after.as_ref().map(|after| {
+            Item::from([
+                ("tenant_id".to_owned(), item::s(tenant_id.as_str())),
+                ("sk".to_owned(), item::s(key_sk(after))),
+            ])
+        });
+        // DynamoDB applies Limit before the filter, so keep reading until the page is
+        // full or the partition is exhausted; the cursor is the last item examined.
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("tenant_id = :t AND begins_with(sk, :k)")
+                .expression_attribute_values(":t", item::s(tenant_id.as_str()))
+                .expression_attribute_values(":k", item::s(KEY_SK_PREFIX))
+                .limit(i32::try_from(request.limit - keys.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            if !request.include_inactive {
+                query = query
+                    .filter_expression(
+                        "#status = :active AND (attribute_not_exists(expires_at) OR expires_at > :now)",
+                    )
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":active", item::s(KeyStatus::Active.as_str()))
+                    .expression_attribute_values(":now", item::time(request.now));
+            }
+            let out = query.send().await.map_err(StoreError::from_sdk)?;
+            for item in out.items() {
+                keys.push(decode_key(item)?);
+            }
+            start = out.last_evaluated_key;
+            if keys.len() >= request.limit || start.is_none() {
+                break;
+            }
+        }
+        let next = match start {
+            Some(last) => Some(
+                Reader::new(&last)
+                    .parsed("sk", |sk| {
+                        KeyId::parse(sk.strip_prefix(KEY_SK_PREFIX).unwrap_or(sk))
+                    })?,
+            ),
+            None => None,
+        };
+        Ok(KeyPage { keys, next })
+    }
+
+    /// Replaces a key's verifier (rehash on use) only if it still holds `old`, so a
+    /// concurrent rotation or revocation is never overwritten.
+    pub async fn replace_verifier(
+        &self,
+        tenant_id: &TenantId,
+        key_id: &KeyId,
+        old: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("tenant_id", item::s(tenant_id.as_str()))
+            .key("sk", item::s(key_sk(key_id)))
+            .update_expression("SET verifier = :new")
+            .condition_expression("verifier = :old")
+            .expression_attribute_values(":new", item::s(new))
+            .expression_attribute_values(":old", item::s(old))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(StoreError::from_sdk(e)),
+        }
+    }
+
+    async fn get(&self, tenant_id: &TenantId, sk: String) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("tenant_id", item::s(tenant_id.as_str()))
+            .key("sk", item::s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(out.item)
+    }
+
+    async fn put_new(&self, item: Item) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(tenant_id)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
+            Err(e) => Err(StoreError::from_sdk(e)),
+        }
+    }
+}
+
+fn is_condition_failure<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+fn decode_key(item: &Item) -> Result<KeyRecord, StoreError> {
+    let r = Reader::new(item);
+    let scopes = r
+        .string_list("scopes")?
+        .into_iter()
+        .map(Scope::parse)
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(ScopeSet::new)
+        .map_err(|e| StoreError::Corrupt(format!("attribute `scopes`: {e}")))?;
+    Ok(KeyRecord {
+        tenant_id: r.parsed("tenant_id", TenantId::parse)?,
+        key_id: r.parsed("key_id", KeyId::parse)?,
+        name: r.parsed("name", DisplayName::parse)?,
+        prefix: r.parsed("prefix", KeyPrefix::parse)?,
+        environment: r.parsed("environment", str::parse)?,
+        hint: r.str("hint")?.to_owned(),
+        verifier: r.str("verifier")?.to_owned(),
+        scopes,
+        status: r.parsed("status", |s| KeyStatus::parse(s).ok_or("unknown status"))?,
+        principal: r.parsed("principal", Principal::parse)?,
+        created_at: r.time("created_at")?,
+        created_by: r
+            .opt_str("created_by")?
+            .map(KeyId::parse)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("attribute `created_by`: {e}")))?,
+        expires_at: r.opt_time("expires_at")?,
+    })
+}
