@@ -38,7 +38,10 @@ impl App {
         sdk: &aws_config::SdkConfig,
         clock: SharedClock,
     ) -> Result<Self, StartupError> {
-        let keys = KeyStore::new(aws_sdk_dynamodb::Client::new(sdk), config.keys_table.clone());
+        let keys = KeyStore::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            config.keys_table.clone(),
+        );
         let verifier = KeyVerifier::new(config.argon2)?;
         Ok(Self {
             config,

@@ -103,7 +103,10 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
         if valid {
             Ok(value)
         } else {
-            Err(self.invalid(variable, format!("`{value}` is not a valid DynamoDB table name")))
+            Err(self.invalid(
+                variable,
+                format!("`{value}` is not a valid DynamoDB table name"),
+            ))
         }
     }
 }
@@ -114,8 +117,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -130,8 +135,16 @@ mod tests {
     #[test]
     fn errors_name_the_variable() {
         assert_eq!(config(&[]).unwrap_err().variable, "KEYS_TABLE");
-        assert_eq!(config(&[("KEYS_TABLE", "  ")]).unwrap_err().variable, "KEYS_TABLE");
-        assert_eq!(config(&[("KEYS_TABLE", "bad table!")]).unwrap_err().variable, "KEYS_TABLE");
+        assert_eq!(
+            config(&[("KEYS_TABLE", "  ")]).unwrap_err().variable,
+            "KEYS_TABLE"
+        );
+        assert_eq!(
+            config(&[("KEYS_TABLE", "bad table!")])
+                .unwrap_err()
+                .variable,
+            "KEYS_TABLE"
+        );
         let e = config(&[("KEYS_TABLE", "t_1"), ("KEY_ENVIRONMENT", "prod")]).unwrap_err();
         assert_eq!(e.variable, "KEY_ENVIRONMENT");
         assert!(e.to_string().contains("prod"));

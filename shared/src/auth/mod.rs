@@ -51,10 +51,22 @@ impl Grant {
     /// context works for HTTP APIs and REST APIs.
     pub fn context(&self) -> HashMap<String, Value> {
         HashMap::from([
-            (context_keys::TENANT_ID.to_owned(), Value::from(self.tenant_id.as_str())),
-            (context_keys::KEY_ID.to_owned(), Value::from(self.key_id.as_str())),
-            (context_keys::PRINCIPAL.to_owned(), Value::from(self.principal.as_str())),
-            (context_keys::SCOPES.to_owned(), Value::from(self.scopes.to_space_separated())),
+            (
+                context_keys::TENANT_ID.to_owned(),
+                Value::from(self.tenant_id.as_str()),
+            ),
+            (
+                context_keys::KEY_ID.to_owned(),
+                Value::from(self.key_id.as_str()),
+            ),
+            (
+                context_keys::PRINCIPAL.to_owned(),
+                Value::from(self.principal.as_str()),
+            ),
+            (
+                context_keys::SCOPES.to_owned(),
+                Value::from(self.scopes.to_space_separated()),
+            ),
         ])
     }
 }
@@ -76,7 +88,12 @@ pub fn credential(headers: &HeaderMap) -> Option<&str> {
             scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
         });
     bearer
-        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::trim))
+        .or_else(|| {
+            headers
+                .get("x-api-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        })
         .filter(|t| !t.is_empty())
 }
 
@@ -106,8 +123,14 @@ pub async fn authenticate(app: &App, presented: Option<&str>) -> Decision {
     match app.verifier.verify(key.secret(), &record.verifier) {
         VerifyOutcome::Valid { rehashed } => {
             if let Some(new) = rehashed {
-                upgrade_verifier(app, &record.tenant_id, &record.key_id, &record.verifier, &new)
-                    .await;
+                upgrade_verifier(
+                    app,
+                    &record.tenant_id,
+                    &record.key_id,
+                    &record.verifier,
+                    &new,
+                )
+                .await;
             }
         }
         VerifyOutcome::Mismatch => return Decision::Deny(DenyReason::Unknown),
@@ -158,14 +181,26 @@ mod tests {
 
     #[test]
     fn reads_bearer_or_x_api_key() {
-        assert_eq!(credential(&headers(&[("authorization", "Bearer abc")])), Some("abc"));
-        assert_eq!(credential(&headers(&[("authorization", "bearer  abc ")])), Some("abc"));
+        assert_eq!(
+            credential(&headers(&[("authorization", "Bearer abc")])),
+            Some("abc")
+        );
+        assert_eq!(
+            credential(&headers(&[("authorization", "bearer  abc ")])),
+            Some("abc")
+        );
         assert_eq!(credential(&headers(&[("x-api-key", "abc")])), Some("abc"));
-        assert_eq!(credential(&headers(&[("authorization", "Basic abc")])), None);
+        assert_eq!(
+            credential(&headers(&[("authorization", "Basic abc")])),
+            None
+        );
         assert_eq!(credential(&headers(&[("authorization", "Bearer ")])), None);
         assert_eq!(credential(&headers(&[])), None);
         assert_eq!(
-            credential(&headers(&[("authorization", "Basic x"), ("x-api-key", "k")])),
+            credential(&headers(&[
+                ("authorization", "Basic x"),
+                ("x-api-key", "k")
+            ])),
             Some("k")
         );
     }

@@ -20,7 +20,10 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
     if bytes.len() > MAX_BODY_BYTES {
         return Err(Problem::new(
             ProblemType::PayloadTooLarge,
-            format!("the body is {} bytes; the limit is {MAX_BODY_BYTES}", bytes.len()),
+            format!(
+                "the body is {} bytes; the limit is {MAX_BODY_BYTES}",
+                bytes.len()
+            ),
         ));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -41,7 +44,12 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
 }
 
 fn is_json_media_type(value: &str) -> bool {
-    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -50,7 +58,11 @@ fn describe_json_error(err: &serde_json::Error) -> String {
     use serde_json::error::Category;
     match err.classify() {
         Category::Syntax | Category::Eof => {
-            format!("the body is not valid JSON (line {}, column {})", err.line(), err.column())
+            format!(
+                "the body is not valid JSON (line {}, column {})",
+                err.line(),
+                err.column()
+            )
         }
         // serde's messages name the field and the expected type without echoing values
         // longer than a token, e.g. "unknown field `nmae`, expected one of ...".
@@ -105,20 +117,35 @@ mod tests {
         let j = Some("application/json");
         assert_eq!(kind(json_body(&request(j, ""))), ProblemType::InvalidBody);
         assert_eq!(kind(json_body(&request(j, "{"))), ProblemType::InvalidBody);
-        assert_eq!(kind(json_body(&request(j, r#"{"name":1}"#))), ProblemType::InvalidBody);
-        assert_eq!(kind(json_body(&request(j, r#"{"nmae":"a"}"#))), ProblemType::InvalidBody);
+        assert_eq!(
+            kind(json_body(&request(j, r#"{"name":1}"#))),
+            ProblemType::InvalidBody
+        );
+        assert_eq!(
+            kind(json_body(&request(j, r#"{"nmae":"a"}"#))),
+            ProblemType::InvalidBody
+        );
         assert_eq!(kind(json_body(&request(j, "[]"))), ProblemType::InvalidBody);
         let form = Some("application/x-www-form-urlencoded");
-        assert_eq!(kind(json_body(&request(form, "{}"))), ProblemType::UnsupportedMediaType);
-        assert_eq!(kind(json_body(&request(None, "{}"))), ProblemType::UnsupportedMediaType);
+        assert_eq!(
+            kind(json_body(&request(form, "{}"))),
+            ProblemType::UnsupportedMediaType
+        );
+        assert_eq!(
+            kind(json_body(&request(None, "{}"))),
+            ProblemType::UnsupportedMediaType
+        );
         let big = format!(r#"{{"name":"{}"}}"#, "a".repeat(MAX_BODY_BYTES));
-        assert_eq!(kind(json_body(&request(j, &big))), ProblemType::PayloadTooLarge);
+        assert_eq!(
+            kind(json_body(&request(j, &big))),
+            ProblemType::PayloadTooLarge
+        );
     }
 
     #[test]
     fn unknown_field_errors_name_the_field() {
-        let err = json_body::<Sample>(&request(Some("application/json"), r#"{"nmae":"a"}"#))
-            .unwrap_err();
+        let err =
+            json_body::<Sample>(&request(Some("application/json"), r#"{"nmae":"a"}"#)).unwrap_err();
         assert!(err.detail.contains("nmae"), "{}", err.detail);
     }
 }

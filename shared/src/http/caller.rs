@@ -31,7 +31,9 @@ impl Caller {
     /// `authorizer` context). A request without one never reached us through the
     /// authorizer, so it is refused.
     pub fn from_request(req: &Request) -> Result<Self, Problem> {
-        let context = req.request_context_ref().and_then(RequestContext::authorizer);
+        let context = req
+            .request_context_ref()
+            .and_then(RequestContext::authorizer);
         context
             .and_then(|a| Self::from_context(&a.fields))
             .ok_or_else(|| {

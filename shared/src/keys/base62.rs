@@ -70,6 +70,9 @@ mod tests {
             counts[idx] += 1;
         }
         // Expected 400 each; a biased sampler (plain `% 62`) over-weights the first 8.
-        assert!(counts.iter().all(|&c| (250..=550).contains(&c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| (250..=550).contains(&c)),
+            "{counts:?}"
+        );
     }
 }

@@ -177,8 +177,7 @@ impl ApiKey {
             return Err(KeyFormatError::Checksum);
         }
         let tenant_id = TenantId::parse(&body[..ID_LEN]).map_err(|_| KeyFormatError::Body)?;
-        let key_id =
-            KeyId::parse(&body[ID_LEN..2 * ID_LEN]).map_err(|_| KeyFormatError::Body)?;
+        let key_id = KeyId::parse(&body[ID_LEN..2 * ID_LEN]).map_err(|_| KeyFormatError::Body)?;
         Ok(Self {
             token: token.to_owned(),
             prefix,
@@ -275,7 +274,11 @@ mod tests {
             let mut bytes = token.as_bytes().to_vec();
             bytes[i] = if bytes[i] == b'a' { b'b' } else { b'a' };
             let typo = String::from_utf8(bytes).unwrap();
-            assert_eq!(ApiKey::parse(&typo), Err(KeyFormatError::Checksum), "position {i}");
+            assert_eq!(
+                ApiKey::parse(&typo),
+                Err(KeyFormatError::Checksum),
+                "position {i}"
+            );
         }
     }
 
@@ -285,10 +288,22 @@ mod tests {
         let token = key.expose();
         assert_eq!(ApiKey::parse(""), Err(KeyFormatError::Shape));
         assert_eq!(ApiKey::parse("gh_live"), Err(KeyFormatError::Shape));
-        assert_eq!(ApiKey::parse(&token.replacen("gh", "GH", 1)), Err(KeyFormatError::Prefix));
-        assert_eq!(ApiKey::parse(&token.replacen("live", "prod", 1)), Err(KeyFormatError::Environment));
-        assert_eq!(ApiKey::parse(&token[..token.len() - 1]), Err(KeyFormatError::Body));
-        assert_eq!(ApiKey::parse(&"x".repeat(500)), Err(KeyFormatError::TooLong));
+        assert_eq!(
+            ApiKey::parse(&token.replacen("gh", "GH", 1)),
+            Err(KeyFormatError::Prefix)
+        );
+        assert_eq!(
+            ApiKey::parse(&token.replacen("live", "prod", 1)),
+            Err(KeyFormatError::Environment)
+        );
+        assert_eq!(
+            ApiKey::parse(&token[..token.len() - 1]),
+            Err(KeyFormatError::Body)
+        );
+        assert_eq!(
+            ApiKey::parse(&"x".repeat(500)),
+            Err(KeyFormatError::TooLong)
+        );
         let random = format!("gh_live_{}", base62::random_string(BODY_LEN).unwrap());
         assert_eq!(ApiKey::parse(&random), Err(KeyFormatError::Checksum));
         let unicode = format!("gh_live_{}é", &token[8..token.len() - 2]);

@@ -2,6 +2,7 @@
 
 pub mod base62;
 pub mod format;
+pub mod issue;
 pub mod model;
 pub mod scope;
 pub mod verifier;

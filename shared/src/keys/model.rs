@@ -183,10 +183,11 @@ impl From<Principal> for String {
 fn check_text(value: &str, max_chars: usize, what: &str) -> Result<(), InvalidText> {
     let count = value.chars().count();
     if count == 0 || count > max_chars {
-        return Err(InvalidText(format!("{what} must be 1-{max_chars} characters")));
+        return Err(InvalidText(format!(
+            "{what} must be 1-{max_chars} characters"
+        )));
     }
-    let is_bidi_control =
-        |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
+    let is_bidi_control = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
     if value
         .chars()
         .any(|c| c.is_control() || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}'))
@@ -204,7 +205,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(DisplayName::parse("  CI deploy  ").unwrap().as_str(), "CI deploy");
+        assert_eq!(
+            DisplayName::parse("  CI deploy  ").unwrap().as_str(),
+            "CI deploy"
+        );
         assert_eq!(DisplayName::parse("ключ 🔑").unwrap().as_str(), "ключ 🔑");
         assert!(DisplayName::parse("   ").is_err());
         assert!(DisplayName::parse(&"a".repeat(101)).is_err());

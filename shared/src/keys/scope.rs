@@ -57,9 +57,7 @@ impl Scope {
             return true;
         }
         match (self.parts(), required.parts()) {
-            (Some((hr, ha)), Some((rr, ra))) => {
-                (hr == "*" || hr == rr) && (ha == "*" || ha == ra)
-            }
+            (Some((hr, ha)), Some((rr, ra))) => (hr == "*" || hr == rr) && (ha == "*" || ha == ra),
             _ => false,
         }
     }
@@ -72,7 +70,10 @@ fn check_segment(segment: &str) -> Result<(), String> {
     let valid_chars = segment
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-    let starts_with_letter = segment.bytes().next().is_some_and(|b| b.is_ascii_lowercase());
+    let starts_with_letter = segment
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase());
     if !(1..=MAX_SEGMENT).contains(&segment.len()) || !valid_chars || !starts_with_letter {
         return Err(format!(
             "must be `*` or 1-{MAX_SEGMENT} lowercase letters, digits, `_` or `-`, starting with a letter"
@@ -126,11 +127,20 @@ impl ScopeSet {
 
     /// Parses a space-separated list, the form used in authorizer contexts.
     pub fn parse_space_separated(value: &str) -> Result<Self, ScopeError> {
-        Self::new(value.split_whitespace().map(Scope::parse).collect::<Result<_, _>>()?)
+        Self::new(
+            value
+                .split_whitespace()
+                .map(Scope::parse)
+                .collect::<Result<_, _>>()?,
+        )
     }
 
     pub fn to_space_separated(&self) -> String {
-        self.0.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ")
+        self.0
+            .iter()
+            .map(Scope::as_str)
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Scope> {
@@ -200,7 +210,11 @@ mod tests {
     fn sets_report_what_would_escalate() {
         let held = ScopeSet::new(vec![s("keys:*"), s("webhooks:read")]).unwrap();
         let asked = ScopeSet::new(vec![s("keys:read"), s("webhooks:write"), s("admin")]).unwrap();
-        let missing: Vec<_> = held.missing_from(&asked).into_iter().map(|s| s.as_str()).collect();
+        let missing: Vec<_> = held
+            .missing_from(&asked)
+            .into_iter()
+            .map(|s| s.as_str())
+            .collect();
         assert_eq!(missing, ["admin", "webhooks:write"]);
     }
 

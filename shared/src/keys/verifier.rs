@@ -157,7 +157,10 @@ mod tests {
         let v = KeyVerifier::new(cheap()).unwrap();
         let phc = v.hash(b"correct horse").unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=256,t=1,p=1$"));
-        assert_eq!(v.verify(b"correct horse", &phc), VerifyOutcome::Valid { rehashed: None });
+        assert_eq!(
+            v.verify(b"correct horse", &phc),
+            VerifyOutcome::Valid { rehashed: None }
+        );
         assert_eq!(v.verify(b"correct horsf", &phc), VerifyOutcome::Mismatch);
     }
 
@@ -171,13 +174,22 @@ mod tests {
     fn weaker_stored_parameters_are_upgraded_on_use() {
         let old = KeyVerifier::new(cheap()).unwrap();
         let phc = old.hash(b"secret").unwrap();
-        let stronger = KeyVerifier::new(Argon2Params { memory_kib: 512, ..cheap() }).unwrap();
-        let VerifyOutcome::Valid { rehashed: Some(new_phc) } = stronger.verify(b"secret", &phc)
+        let stronger = KeyVerifier::new(Argon2Params {
+            memory_kib: 512,
+            ..cheap()
+        })
+        .unwrap();
+        let VerifyOutcome::Valid {
+            rehashed: Some(new_phc),
+        } = stronger.verify(b"secret", &phc)
         else {
             panic!("expected a rehash");
         };
         assert!(new_phc.contains("m=512"));
-        assert_eq!(stronger.verify(b"secret", &new_phc), VerifyOutcome::Valid { rehashed: None });
+        assert_eq!(
+            stronger.verify(b"secret", &new_phc),
+            VerifyOutcome::Valid { rehashed: None }
+        );
     }
 
     #[test]
@@ -190,7 +202,15 @@ mod tests {
 
     #[test]
     fn invalid_parameters_are_refused() {
-        assert!(Argon2Params { memory_kib: 1, iterations: 1, parallelism: 1 }.validate().is_err());
+        assert!(
+            Argon2Params {
+                memory_kib: 1,
+                iterations: 1,
+                parallelism: 1
+            }
+            .validate()
+            .is_err()
+        );
         assert!(Argon2Params::DEFAULT.validate().is_ok());
     }
 }

@@ -41,7 +41,8 @@ impl<'a> Reader<'a> {
     }
 
     pub fn str(&self, name: &str) -> Result<&'a str, StoreError> {
-        self.opt_str(name)?.ok_or_else(|| self.corrupt(name, "is missing"))
+        self.opt_str(name)?
+            .ok_or_else(|| self.corrupt(name, "is missing"))
     }
 
     /// A string attribute converted with `parse`, whose error becomes `Corrupt`.
@@ -67,7 +68,8 @@ impl<'a> Reader<'a> {
     }
 
     pub fn time(&self, name: &str) -> Result<OffsetDateTime, StoreError> {
-        self.opt_time(name)?.ok_or_else(|| self.corrupt(name, "is missing"))
+        self.opt_time(name)?
+            .ok_or_else(|| self.corrupt(name, "is missing"))
     }
 
     pub fn string_list(&self, name: &str) -> Result<Vec<&'a str>, StoreError> {

@@ -14,7 +14,7 @@ use super::StoreError;
 use super::item::{self, Item, Reader};
 use crate::ids::{KeyId, TenantId};
 use crate::keys::model::{DisplayName, Principal};
-use crate::keys::{Scope, KeyPrefix, KeyRecord, KeyStatus, ScopeSet, Tenant};
+use crate::keys::{KeyPrefix, KeyRecord, KeyStatus, Scope, ScopeSet, Tenant};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
@@ -173,12 +173,9 @@ impl KeyStore {
             }
         }
         let next = match start {
-            Some(last) => Some(
-                Reader::new(&last)
-                    .parsed("sk", |sk| {
-                        KeyId::parse(sk.strip_prefix(KEY_SK_PREFIX).unwrap_or(sk))
-                    })?,
-            ),
+            Some(last) => Some(Reader::new(&last).parsed("sk", |sk| {
+                KeyId::parse(sk.strip_prefix(KEY_SK_PREFIX).unwrap_or(sk))
+            })?),
             None => None,
         };
         Ok(KeyPage { keys, next })

@@ -1,1 +1,107 @@
-fn main(){}
+//! `gatehouse-admin`: operator commands against a local stack or a real AWS account.
+//! Endpoints and credentials come from the standard AWS SDK settings
+//! (`AWS_REGION`, `AWS_PROFILE`, `AWS_ENDPOINT_URL`, ...).
+
+use gatehouse::App;
+use gatehouse::keys::KeyPrefix;
+use gatehouse::keys::issue::create_tenant;
+use gatehouse::keys::model::{DisplayName, Principal};
+use gatehouse_devtools::bootstrap::bootstrap;
+use gatehouse_devtools::cli::Args;
+use gatehouse_devtools::template::Template;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+const USAGE: &str = "\
+usage:
+  gatehouse-admin bootstrap [--template template.yaml] [--stack gatehouse-local] [--param Name=Value ...]
+      Creates the template's tables, queues and KMS keys (idempotent) and prints the
+      functions' environment as NAME=value lines.
+  gatehouse-admin create-tenant --name NAME [--prefix PREFIX] [--principal user:you@example.com] [--json]
+      Creates a tenant and its first admin key. Reads KEYS_TABLE, KEY_ENVIRONMENT and
+      DEFAULT_KEY_PREFIX like the functions do. The key is printed once.";
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gatehouse-admin: {e}\n\n{USAGE}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let args = Args::parse(std::env::args().skip(1), true)?;
+    match args.command.as_deref() {
+        Some("bootstrap") => bootstrap_command(&args).await,
+        Some("create-tenant") => create_tenant_command(&args).await,
+        Some("help" | "--help" | "-h") | None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command `{other}`")),
+    }
+}
+
+async fn bootstrap_command(args: &Args) -> Result<(), String> {
+    args.reject_unknown(&["template", "stack", "param"])?;
+    let template = Template::load(Path::new(args.value_or("template", "template.yaml")))
+        .map_err(|e| e.to_string())?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let stack = bootstrap(
+        &sdk,
+        &template,
+        args.value_or("stack", "gatehouse-local"),
+        &args.pairs("param")?,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let mut lines = BTreeSet::new();
+    for function in template.functions.keys() {
+        for (name, value) in stack
+            .function_env(&template, function)
+            .map_err(|e| e.to_string())?
+        {
+            lines.insert(format!("{name}={value}"));
+        }
+    }
+    for line in lines {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+async fn create_tenant_command(args: &Args) -> Result<(), String> {
+    args.reject_unknown(&["name", "prefix", "principal", "json"])?;
+    let name = DisplayName::parse(args.value("name").ok_or("--name is required")?)
+        .map_err(|e| format!("--name: {e}"))?;
+    let prefix = args
+        .value("prefix")
+        .map(KeyPrefix::parse)
+        .transpose()
+        .map_err(|e| format!("--prefix: {e}"))?;
+    let principal = Principal::parse(args.value_or("principal", "user:admin"))
+        .map_err(|e| format!("--principal: {e}"))?;
+    let app = App::from_env().await.map_err(|e| e.to_string())?;
+    let (tenant, key, record) = create_tenant(&app, name, prefix, principal)
+        .await
+        .map_err(|e| e.to_string())?;
+    if args.switch("json") {
+        let out = serde_json::json!({
+            "tenant_id": tenant.tenant_id,
+            "tenant_name": tenant.name.as_str(),
+            "key_prefix": tenant.key_prefix,
+            "key_id": record.key_id,
+            "api_key": key.expose(),
+        });
+        println!("{out}");
+    } else {
+        println!("tenant:    {} ({})", tenant.name.as_str(), tenant.tenant_id);
+        println!("key id:    {}", record.key_id);
+        println!("admin key: {}", key.expose());
+        println!("           shown once: store it now; only its argon2id verifier is kept");
+    }
+    Ok(())
+}

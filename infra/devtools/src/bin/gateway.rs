@@ -1,1 +1,54 @@
-fn main(){}
+//! `gatehouse-gateway`: the local API Gateway. Creates the template's resources on the
+//! configured AWS endpoint (moto locally), then serves the template's routes.
+
+use gatehouse_devtools::bootstrap::bootstrap;
+use gatehouse_devtools::cli::Args;
+use gatehouse_devtools::gateway::Gateway;
+use gatehouse_devtools::template::Template;
+use std::path::Path;
+use std::sync::Arc;
+
+const USAGE: &str = "usage: gatehouse-gateway [--template template.yaml] [--stack gatehouse-local] \
+[--listen 127.0.0.1:3000] [--param Name=Value ...]";
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    gatehouse::telemetry::init();
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gatehouse-gateway: {e}\n{USAGE}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let args = Args::parse(std::env::args().skip(1), false)?;
+    args.reject_unknown(&["template", "stack", "listen", "param"])?;
+    let template = Template::load(Path::new(args.value_or("template", "template.yaml")))
+        .map_err(|e| e.to_string())?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let stack = bootstrap(
+        &sdk,
+        &template,
+        args.value_or("stack", "gatehouse-local"),
+        &args.pairs("param")?,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let gateway = Gateway::new(&template, &stack, &sdk).map_err(|e| e.to_string())?;
+    let listen = args.value_or("listen", "127.0.0.1:3000");
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    println!(
+        "gatehouse-gateway: serving {} routes on http://{listen}",
+        gateway.routes().routes().count()
+    );
+    for route in gateway.routes().routes() {
+        println!("  {:<7}{}", route.method, route.path);
+    }
+    Arc::new(gateway).serve(listener).await;
+    Ok(())
+}

@@ -1,0 +1,273 @@
+//! A local stand-in for API Gateway HTTP APIs: the routes of template.yaml, the Lambda
+//! authorizer in front of them, and each route served by its function's handler.
+//!
+//! It reproduces what API Gateway does for clients and functions: 404 `Not Found` for
+//! unknown routes, 401 `Unauthorized` without calling the authorizer when an identity
+//! header is missing, 403 `Forbidden` when the authorizer denies, the payload 2.0 event
+//! shapes (built as JSON and decoded by the same code the Lambda runtime uses), and the
+//! authorizer context handed to the backend in `requestContext.authorizer.lambda`.
+
+mod events;
+mod routes;
+
+pub use routes::{RouteMatch, RouteTable};
+
+use crate::bootstrap::{BootstrapError, LocalStack};
+use crate::registry::{self, Handler, HttpHandler};
+use crate::template::Template;
+use bytes::Bytes;
+use gatehouse::App;
+use gatehouse::clock::SystemClock;
+use gatehouse::config::Config;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+/// API Gateway's own payload limit.
+const MAX_REQUEST_BYTES: usize = 10 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Bootstrap(#[from] BootstrapError),
+    #[error("function {function}: {message}")]
+    Function { function: String, message: String },
+}
+
+struct Backend {
+    app: App,
+    handler: HttpHandler,
+}
+
+struct AuthorizerBackend {
+    app: App,
+    identity_headers: Vec<String>,
+}
+
+pub struct Gateway {
+    routes: RouteTable,
+    backends: HashMap<String, Backend>,
+    authorizer: Option<AuthorizerBackend>,
+}
+
+impl Gateway {
+    /// Builds every function of the template with its own environment, exactly as
+    /// Lambda would configure it, and fails if any function has no handler.
+    pub fn new(
+        template: &Template,
+        stack: &LocalStack,
+        sdk: &aws_config::SdkConfig,
+    ) -> Result<Self, GatewayError> {
+        let app_for = |function: &str| -> Result<App, GatewayError> {
+            let env = stack.function_env(template, function)?;
+            let fail = |message: String| GatewayError::Function {
+                function: function.to_owned(),
+                message,
+            };
+            let config = Config::from_lookup(|name| env.get(name).cloned())
+                .map_err(|e| fail(e.to_string()))?;
+            App::new(config, sdk, Arc::new(SystemClock)).map_err(|e| fail(e.to_string()))
+        };
+        let mut backends = HashMap::new();
+        let mut authorizer = None;
+        for (id, function) in &template.functions {
+            match registry::handler_for(&function.binary) {
+                Some(Handler::Http(handler)) => {
+                    backends.insert(
+                        id.clone(),
+                        Backend {
+                            app: app_for(id)?,
+                            handler,
+                        },
+                    );
+                }
+                Some(Handler::Authorizer) => {
+                    let def = template.authorizer.as_ref().filter(|a| a.function == *id);
+                    if let Some(def) = def {
+                        if def.payload_version != "2.0" || !def.simple_responses {
+                            return Err(GatewayError::Function {
+                                function: id.clone(),
+                                message: "the local gateway serves payload 2.0 simple-response authorizers".into(),
+                            });
+                        }
+                        authorizer = Some(AuthorizerBackend {
+                            app: app_for(id)?,
+                            identity_headers: def
+                                .identity_headers
+                                .iter()
+                                .map(|h| h.to_ascii_lowercase())
+                                .collect(),
+                        });
+                    }
+                }
+                None => {
+                    return Err(GatewayError::Function {
+                        function: id.clone(),
+                        message: format!(
+                            "no handler is registered for binary `{}`",
+                            function.binary
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(Self {
+            routes: RouteTable::new(&template.routes),
+            backends,
+            authorizer,
+        })
+    }
+
+    pub fn routes(&self) -> &RouteTable {
+        &self.routes
+    }
+
+    /// Serves one request the way API Gateway would.
+    pub async fn handle(
+        &self,
+        request: http::Request<Bytes>,
+        source: SocketAddr,
+    ) -> http::Response<Bytes> {
+        let started = Instant::now();
+        let request_id = events::request_id();
+        let method = request.method().as_str().to_owned();
+        let path = request.uri().path().to_owned();
+        let mut response = self.route(request, source, &request_id).await;
+        if let Ok(id) = request_id.parse() {
+            response.headers_mut().insert("apigw-requestid", id);
+        }
+        tracing::info!(
+            target: "gateway",
+            "{method} {path} -> {} ({} ms)",
+            response.status().as_u16(),
+            started.elapsed().as_millis()
+        );
+        response
+    }
+
+    async fn route(
+        &self,
+        request: http::Request<Bytes>,
+        source: SocketAddr,
+        request_id: &str,
+    ) -> http::Response<Bytes> {
+        let Some(matched) = self
+            .routes
+            .find(request.method().as_str(), request.uri().path())
+        else {
+            return message(404, "Not Found");
+        };
+        let Some(backend) = self.backends.get(&matched.route.function) else {
+            return message(500, "Internal Server Error");
+        };
+        let context = events::RequestContext::new(&request, &matched, source, request_id);
+
+        let mut authorizer_context = None;
+        if matched.route.authorized
+            && let Some(auth) = &self.authorizer
+        {
+            let identity: Option<Vec<String>> = auth
+                .identity_headers
+                .iter()
+                .map(|h| {
+                    request
+                        .headers()
+                        .get(h)
+                        .and_then(|v| v.to_str().ok())
+                        .filter(|v| !v.trim().is_empty())
+                        .map(str::to_owned)
+                })
+                .collect();
+            let Some(identity) = identity else {
+                return message(401, "Unauthorized");
+            };
+            let event = context.authorizer_event(identity);
+            let decided = match serde_json::from_value(event) {
+                Ok(event) => fn_authorizer::handle(&auth.app, event).await,
+                Err(e) => {
+                    tracing::error!(target: "gateway", "authorizer event did not decode: {e}");
+                    return message(500, "Internal Server Error");
+                }
+            };
+            // Read the response as API Gateway does: from its JSON.
+            let decided = serde_json::to_value(&decided).unwrap_or_default();
+            if decided
+                .get("isAuthorized")
+                .and_then(serde_json::Value::as_bool)
+                != Some(true)
+            {
+                return message(403, "Forbidden");
+            }
+            authorizer_context = Some(decided.get("context").cloned().unwrap_or_default());
+        }
+
+        let event = context.proxy_event(authorizer_context);
+        let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(target: "gateway", "proxy event did not decode: {e}");
+                return message(500, "Internal Server Error");
+            }
+        };
+        let response = (backend.handler)(&backend.app, lambda_request).await;
+        let (parts, body) = response.into_parts();
+        let bytes = match body {
+            lambda_http::Body::Text(t) => Bytes::from(t),
+            lambda_http::Body::Binary(b) => Bytes::from(b),
+            _ => Bytes::new(),
+        };
+        http::Response::from_parts(parts, bytes)
+    }
+
+    /// Accepts connections until the task is dropped.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        loop {
+            let Ok((stream, peer)) = listener.accept().await else {
+                continue;
+            };
+            let gateway = Arc::clone(&self);
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: http::Request<Incoming>| {
+                    let gateway = Arc::clone(&gateway);
+                    async move { Ok::<_, Infallible>(gateway.handle_incoming(req, peer).await) }
+                });
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
+    }
+
+    async fn handle_incoming(
+        &self,
+        req: http::Request<Incoming>,
+        peer: SocketAddr,
+    ) -> http::Response<Full<Bytes>> {
+        let (parts, body) = req.into_parts();
+        let response = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
+            Ok(collected) => {
+                self.handle(http::Request::from_parts(parts, collected.to_bytes()), peer)
+                    .await
+            }
+            Err(_) => message(413, "Request Entity Too Large"),
+        };
+        response.map(Full::new)
+    }
+}
+
+/// API Gateway's own `{"message": ...}` responses.
+fn message(status: u16, text: &str) -> http::Response<Bytes> {
+    http::Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Bytes::from(
+            serde_json::json!({ "message": text }).to_string(),
+        ))
+        .unwrap_or_default()
+}
