@@ -1,0 +1,22 @@
+# The two commands a newcomer needs are `make dev` and `make test`; the rest are for
+# building, deploying and measuring.
+.PHONY: dev test build lint bench tools
+
+dev:            ## run Gatehouse locally: moto + local gateway on 127.0.0.1:3000 + a bootstrap tenant and key
+	infra/scripts/dev.sh
+
+test:           ## every check and test, against a moto server it starts and stops
+	infra/scripts/test.sh
+
+build:          ## sam build: release arm64 Lambda bundles through cargo-lambda
+	infra/scripts/build.sh
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+bench:          ## benchmarks; results go to bench/RESULTS.md by hand, with the command
+	infra/scripts/bench.sh
+
+tools:
+	infra/scripts/ensure-tools.sh

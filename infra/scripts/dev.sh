@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `make dev`: the whole of Gatehouse on this machine, no AWS account and no Docker.
+# moto server on 127.0.0.1:4566, the template's resources, a bootstrap tenant with an
+# admin key, and the local API gateway on 127.0.0.1:3000 (Ctrl-C stops everything).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+scripts="$root/infra/scripts"
+moto_port="${MOTO_PORT:-4566}"
+listen="${GATEWAY_LISTEN:-127.0.0.1:3000}"
+stack="${STACK:-gatehouse-local}"
+
+"$scripts/ensure-tools.sh"
+echo "dev: building the local gateway and admin CLI"
+cargo build --quiet -p gatehouse-devtools
+
+pidfile="$root/.local/dev-moto.pid"
+if curl -fsS "http://127.0.0.1:$moto_port/moto-api/" >/dev/null 2>&1; then
+  echo "dev: reusing the moto server already on 127.0.0.1:$moto_port"
+else
+  trap '"$scripts/moto.sh" stop "$pidfile"' EXIT
+  "$scripts/moto.sh" start "$moto_port" "$pidfile"
+  echo "dev: moto server on 127.0.0.1:$moto_port"
+fi
+# shellcheck source=local-aws-env.sh
+. "$scripts/local-aws-env.sh" "$moto_port"
+
+bin="${CARGO_TARGET_DIR:-$root/target}/debug"
+# The functions' environment, exactly as the template gives it, for the admin CLI.
+set -a
+eval "$("$bin/gatehouse-admin" bootstrap --stack "$stack")"
+set +a
+tenant_json="$("$bin/gatehouse-admin" create-tenant --name "Local development" --principal user:dev@localhost --json)"
+key="$(printf '%s' "$tenant_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')"
+tenant="$(printf '%s' "$tenant_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tenant_id"])')"
+
+cat <<MSG
+
+  Gatehouse is running locally.
+    tenant:     $tenant
+    admin key:  $key   (shown once; only its argon2id verifier is stored)
+
+  Create a key:
+    curl -s -X POST http://$listen/v2/api-keys -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"name":"my first key","scopes":["keys:read"]}'
+  List keys:
+    curl -s http://$listen/v2/api-keys -H "Authorization: Bearer $key"
+
+MSG
+"$bin/gatehouse-gateway" --stack "$stack" --listen "$listen"
