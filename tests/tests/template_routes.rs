@@ -53,7 +53,7 @@ async fn the_gateway_serves_exactly_the_template_routes() {
     assert!(declared.contains("POST /v2/api-keys") && declared.contains("GET /v2/api-keys"));
 
     for route in &stack.template.routes {
-        let path = route.path.replace('{', "").replace('}', "");
+        let path = route.path.replace(['{', '}'], "");
         let response = stack
             .call(TestRequest::new(&route.method, &path).bearer(&acme.admin_key))
             .await;

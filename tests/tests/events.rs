@@ -1,0 +1,145 @@
+//! Every function has sample events in events/<binary>/, and each is invoked here
+//! through the same decoding the Lambda runtime uses, with its expected outcome.
+//! A new event file without an expectation fails the test.
+
+use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+use gatehouse::ids::{KeyId, TenantId};
+use gatehouse::keys::model::{DisplayName, Principal};
+use gatehouse::keys::{ApiKey, KeyPrefix, KeyRecord, KeyStatus, Scope, ScopeSet, Tenant};
+use gatehouse_devtools::registry::{self, Handler};
+use gatehouse_integration_tests::{TestStack, template, workspace_root};
+use std::collections::BTreeMap;
+
+enum Expect {
+    Allow,
+    Deny,
+    Status(u16),
+}
+
+fn expectations() -> BTreeMap<&'static str, Expect> {
+    BTreeMap::from([
+        ("authorizer/allow-bearer.json", Expect::Allow),
+        ("authorizer/deny-unknown-key.json", Expect::Deny),
+        ("authorizer/deny-malformed-key.json", Expect::Deny),
+        ("create-api-key/create-key.json", Expect::Status(201)),
+        ("create-api-key/invalid-scope.json", Expect::Status(400)),
+        ("create-api-key/scope-escalation.json", Expect::Status(403)),
+        (
+            "create-api-key/no-authorizer-context.json",
+            Expect::Status(401),
+        ),
+        ("list-api-keys/list-keys.json", Expect::Status(200)),
+        ("list-api-keys/limit-out-of-range.json", Expect::Status(400)),
+    ])
+}
+
+/// The tenant and key that the sample events name, so they can be replayed.
+async fn seed_event_fixtures(stack: &TestStack) {
+    let events_key =
+        std::fs::read_to_string(workspace_root().join("events/authorizer/allow-bearer.json"))
+            .unwrap();
+    let event: serde_json::Value = serde_json::from_str(&events_key).unwrap();
+    let token = event["headers"]["authorization"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("Bearer ");
+    let key = ApiKey::parse(token).expect("the fixture key is well formed");
+    let tenant = Tenant {
+        tenant_id: TenantId::parse("evtTenant1").unwrap(),
+        name: DisplayName::parse("Sample events").unwrap(),
+        key_prefix: KeyPrefix::parse("gh").unwrap(),
+        created_at: stack.app.clock.now(),
+    };
+    stack.app.keys.create_tenant(&tenant).await.unwrap();
+    let record = KeyRecord {
+        tenant_id: tenant.tenant_id.clone(),
+        key_id: KeyId::parse("evtAdmKey1").unwrap(),
+        name: DisplayName::parse("Sample events admin").unwrap(),
+        prefix: tenant.key_prefix.clone(),
+        environment: key.environment(),
+        hint: key.hint(),
+        verifier: stack.app.verifier.hash(key.secret()).unwrap(),
+        scopes: ScopeSet::new(vec![Scope::admin()]).unwrap(),
+        status: KeyStatus::Active,
+        principal: Principal::parse("user:events@example.com").unwrap(),
+        created_at: stack.app.clock.now(),
+        created_by: None,
+        expires_at: None,
+    };
+    stack.app.keys.create_key(&record).await.unwrap();
+}
+
+#[tokio::test]
+async fn every_sample_event_gives_its_expected_outcome() {
+    let stack = TestStack::new().await;
+    seed_event_fixtures(&stack).await;
+    let expectations = expectations();
+    let mut seen = Vec::new();
+
+    for function in template().functions.values() {
+        let dir = workspace_root().join("events").join(&function.binary);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|_| panic!("{} has no events/ folder", function.binary))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        assert!(
+            !files.is_empty(),
+            "{} has no sample events",
+            function.binary
+        );
+
+        for path in files {
+            let name = format!(
+                "{}/{}",
+                function.binary,
+                path.file_name().unwrap().to_string_lossy()
+            );
+            let expect = expectations
+                .get(name.as_str())
+                .unwrap_or_else(|| panic!("{name} has no expectation in tests/tests/events.rs"));
+            seen.push(name.clone());
+            let text = std::fs::read_to_string(&path).unwrap();
+            let env = stack
+                .local
+                .function_env(&stack.template, &function.logical_id)
+                .unwrap();
+            let config = gatehouse::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+            let app = gatehouse::App::new(config, &stack.sdk, stack.app.clock.clone()).unwrap();
+
+            match (registry::handler_for(&function.binary).unwrap(), expect) {
+                (Handler::Authorizer, Expect::Allow | Expect::Deny) => {
+                    let event: ApiGatewayV2CustomAuthorizerV2Request =
+                        serde_json::from_str(&text).unwrap();
+                    let response = fn_authorizer::handle(&app, event).await;
+                    assert_eq!(
+                        response.is_authorized,
+                        matches!(expect, Expect::Allow),
+                        "{name}"
+                    );
+                    if response.is_authorized {
+                        assert_eq!(response.context["tenantId"], "evtTenant1", "{name}");
+                        assert_eq!(response.context["scopes"], "admin", "{name}");
+                    }
+                }
+                (Handler::Http(handler), Expect::Status(status)) => {
+                    let request = lambda_http::request::from_str(&text).unwrap();
+                    let response = handler(&app, request).await;
+                    assert_eq!(
+                        response.status().as_u16(),
+                        *status,
+                        "{name}: {:?}",
+                        response.body()
+                    );
+                }
+                _ => panic!("{name}: expectation does not fit the function kind"),
+            }
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        expectations.len(),
+        "expectations without event files"
+    );
+}
