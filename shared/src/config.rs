@@ -5,7 +5,7 @@
 //! | `KEYS_TABLE`           | yes      |         | DynamoDB table of tenants and keys        |
 //! | `KEY_ENVIRONMENT`      | no       | `live`  | `live` or `test`: keys this deployment accepts and issues |
 //! | `DEFAULT_KEY_PREFIX`   | no       | `gh`    | key prefix for tenants without their own  |
-//! | `ARGON2_MEMORY_KIB`    | no       | `4096`  | argon2id memory cost of new verifiers     |
+//! | `ARGON2_MEMORY_KIB`    | no       | `2048`  | argon2id memory cost of new verifiers     |
 //! | `ARGON2_ITERATIONS`    | no       | `1`     | argon2id time cost                        |
 //! | `ARGON2_PARALLELISM`   | no       | `1`     | argon2id lanes                            |
 //!

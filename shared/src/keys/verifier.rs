@@ -26,9 +26,10 @@ pub struct Argon2Params {
 }
 
 impl Argon2Params {
-    /// 4 MiB, one pass, one lane: about 3 ms on one core (bench/RESULTS.md).
+    /// 2 MiB, one pass, one lane: p99 about 2.3 ms on one x86 core, leaving headroom
+    /// under the 5 ms budget for Lambda's fractional vCPUs (bench/RESULTS.md).
     pub const DEFAULT: Self = Self {
-        memory_kib: 4096,
+        memory_kib: 2048,
         iterations: 1,
         parallelism: 1,
     };
