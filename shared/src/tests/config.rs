@@ -1,0 +1,42 @@
+use super::*;
+use std::collections::HashMap;
+
+fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(|name| map.get(name).cloned())
+}
+
+#[test]
+fn defaults_apply_when_only_the_table_is_set() {
+    let c = config(&[("KEYS_TABLE", "gatehouse-keys")]).unwrap();
+    assert_eq!(c.key_environment, KeyEnvironment::Live);
+    assert_eq!(c.default_key_prefix.as_str(), "gh");
+    assert_eq!(c.argon2, Argon2Params::DEFAULT);
+}
+
+#[test]
+fn errors_name_the_variable() {
+    assert_eq!(config(&[]).unwrap_err().variable, "KEYS_TABLE");
+    assert_eq!(
+        config(&[("KEYS_TABLE", "  ")]).unwrap_err().variable,
+        "KEYS_TABLE"
+    );
+    assert_eq!(
+        config(&[("KEYS_TABLE", "bad table!")])
+            .unwrap_err()
+            .variable,
+        "KEYS_TABLE"
+    );
+    let e = config(&[("KEYS_TABLE", "t_1"), ("KEY_ENVIRONMENT", "prod")]).unwrap_err();
+    assert_eq!(e.variable, "KEY_ENVIRONMENT");
+    assert!(e.to_string().contains("prod"));
+    let e = config(&[("KEYS_TABLE", "t_1"), ("DEFAULT_KEY_PREFIX", "Nope")]).unwrap_err();
+    assert_eq!(e.variable, "DEFAULT_KEY_PREFIX");
+    let e = config(&[("KEYS_TABLE", "t_1"), ("ARGON2_ITERATIONS", "many")]).unwrap_err();
+    assert_eq!(e.variable, "ARGON2_ITERATIONS");
+    let e = config(&[("KEYS_TABLE", "t_1"), ("ARGON2_MEMORY_KIB", "1")]).unwrap_err();
+    assert!(e.variable.contains("ARGON2_MEMORY_KIB"));
+}
