@@ -1,8 +1,12 @@
 //! The dependencies a handler needs, built once per Lambda container (or once per local
 //! gateway) and passed to every handler by reference.
 
+use crate::audit::AuditStore;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
+use crate::events::EventPublisher;
+use crate::http::cursor::CursorSigner;
+use crate::http::idempotency::IdempotencyStore;
 use crate::keys::KeyVerifier;
 use crate::store::KeyStore;
 use std::sync::Arc;
@@ -11,6 +15,10 @@ use std::sync::Arc;
 pub struct App {
     pub config: Config,
     pub keys: KeyStore,
+    pub audit: AuditStore,
+    pub events: EventPublisher,
+    pub idempotency: IdempotencyStore,
+    pub cursors: CursorSigner,
     pub verifier: KeyVerifier,
     pub clock: SharedClock,
 }
@@ -26,7 +34,7 @@ pub enum StartupError {
 impl App {
     /// Reads and validates configuration and builds the AWS clients from the SDK's
     /// standard settings. Called once at cold start; a failure stops the function
-    /// with a message that names the variable to fix.
+    /// with a message that names the variable to fix. No network call is made here.
     pub async fn from_env() -> Result<Self, StartupError> {
         let config = Config::from_env()?;
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
@@ -38,15 +46,25 @@ impl App {
         sdk: &aws_config::SdkConfig,
         clock: SharedClock,
     ) -> Result<Self, StartupError> {
-        let keys = KeyStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
-            config.keys_table.clone(),
-        );
-        let verifier = KeyVerifier::new(config.argon2)?;
+        let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
         Ok(Self {
+            keys: KeyStore::new(dynamodb.clone(), config.keys_table.clone()),
+            audit: AuditStore::new(
+                dynamodb.clone(),
+                config.audit_table.clone(),
+                config.audit_retention_days,
+            ),
+            events: EventPublisher::new(
+                aws_sdk_sqs::Client::new(sdk),
+                config.events_queue_url.clone(),
+            ),
+            idempotency: IdempotencyStore::new(dynamodb, config.ephemeral_table.clone()),
+            cursors: CursorSigner::new(
+                aws_sdk_secretsmanager::Client::new(sdk),
+                config.service_secret_arn.clone(),
+            ),
+            verifier: KeyVerifier::new(config.argon2)?,
             config,
-            keys,
-            verifier,
             clock,
         })
     }

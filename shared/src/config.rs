@@ -2,7 +2,12 @@
 //!
 //! | variable               | required | default | meaning                                   |
 //! |------------------------|----------|---------|-------------------------------------------|
-//! | `KEYS_TABLE`           | yes      |         | DynamoDB table of tenants and keys        |
+//! | `KEYS_TABLE`           | yes      |         | DynamoDB table of tenants, keys and custom scopes |
+//! | `AUDIT_TABLE`          | yes      |         | DynamoDB table of the audit trail         |
+//! | `EPHEMERAL_TABLE`      | yes      |         | DynamoDB table of short-lived items (idempotency keys) |
+//! | `EVENTS_QUEUE_URL`     | yes      |         | SQS queue of domain and security events   |
+//! | `SERVICE_SECRET_ARN`   | yes      |         | Secrets Manager secret that signs pagination cursors |
+//! | `AUDIT_RETENTION_DAYS` | no       | `365`   | how long audit events are kept (DynamoDB TTL) |
 //! | `KEY_ENVIRONMENT`      | no       | `live`  | `live` or `test`: keys this deployment accepts and issues |
 //! | `DEFAULT_KEY_PREFIX`   | no       | `gh`    | key prefix for tenants without their own  |
 //! | `ARGON2_MEMORY_KIB`    | no       | `2048`  | argon2id memory cost of new verifiers     |
@@ -18,6 +23,11 @@ use std::str::FromStr;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub keys_table: String,
+    pub audit_table: String,
+    pub ephemeral_table: String,
+    pub events_queue_url: String,
+    pub service_secret_arn: String,
+    pub audit_retention_days: u32,
     pub key_environment: KeyEnvironment,
     pub default_key_prefix: KeyPrefix,
     pub argon2: Argon2Params,
@@ -52,6 +62,11 @@ impl Config {
         })?;
         Ok(Self {
             keys_table: vars.table_name("KEYS_TABLE")?,
+            audit_table: vars.table_name("AUDIT_TABLE")?,
+            ephemeral_table: vars.table_name("EPHEMERAL_TABLE")?,
+            events_queue_url: vars.url("EVENTS_QUEUE_URL")?,
+            service_secret_arn: vars.arn("SERVICE_SECRET_ARN")?,
+            audit_retention_days: vars.parsed_in("AUDIT_RETENTION_DAYS", 365, 1..=3650)?,
             key_environment: vars.parsed("KEY_ENVIRONMENT", KeyEnvironment::Live)?,
             default_key_prefix: KeyPrefix::parse(
                 vars.get("DEFAULT_KEY_PREFIX").as_deref().unwrap_or("gh"),
@@ -91,11 +106,49 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
         }
     }
 
+    fn required(&self, variable: &'static str) -> Result<String, ConfigError> {
+        self.get(variable)
+            .ok_or_else(|| self.invalid(variable, "is required but not set"))
+    }
+
+    fn parsed_in(
+        &self,
+        variable: &'static str,
+        default: u32,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Result<u32, ConfigError> {
+        let value = self.parsed(variable, default)?;
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(self.invalid(
+                variable,
+                format!("{value} is outside {}..={}", range.start(), range.end()),
+            ))
+        }
+    }
+
+    fn url(&self, variable: &'static str) -> Result<String, ConfigError> {
+        let value = self.required(variable)?;
+        if value.starts_with("https://") || value.starts_with("http://") {
+            Ok(value)
+        } else {
+            Err(self.invalid(variable, format!("`{value}` is not an http(s) URL")))
+        }
+    }
+
+    fn arn(&self, variable: &'static str) -> Result<String, ConfigError> {
+        let value = self.required(variable)?;
+        if value.starts_with("arn:") && value.split(':').count() >= 6 {
+            Ok(value)
+        } else {
+            Err(self.invalid(variable, format!("`{value}` is not an ARN")))
+        }
+    }
+
     /// DynamoDB table names: 3-255 of `[A-Za-z0-9_.-]`.
     fn table_name(&self, variable: &'static str) -> Result<String, ConfigError> {
-        let value = self
-            .get(variable)
-            .ok_or_else(|| self.invalid(variable, "is required but not set"))?;
+        let value = self.required(variable)?;
         let valid = (3..=255).contains(&value.len())
             && value
                 .bytes()

@@ -5,12 +5,16 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod events;
 pub mod http;
 pub mod ids;
 pub mod keys;
+pub mod lambda;
+pub mod routes;
 pub mod store;
 pub mod telemetry;
 

@@ -26,6 +26,7 @@ fn spec(expires_at: Option<OffsetDateTime>) -> NewKey {
         principal: Principal::parse("service:billing").unwrap(),
         created_by: None,
         expires_at,
+        rotated_from: None,
     }
 }
 

@@ -65,6 +65,11 @@ async fn seed_event_fixtures(stack: &TestStack) {
         created_at: stack.app.clock.now(),
         created_by: None,
         expires_at: None,
+        updated_at: None,
+        rotated_from: None,
+        rotated_to: None,
+        revocation: None,
+        version: 1,
     };
     stack.app.keys.create_key(&record).await.unwrap();
 }

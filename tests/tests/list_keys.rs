@@ -20,6 +20,7 @@ async fn add_key(
         principal: Principal::parse("user:test@example.com").unwrap(),
         created_by: None,
         expires_at,
+        rotated_from: None,
     };
     let (_, record) = issue_key(&stack.app, &owner.tenant, spec).await.unwrap();
     record.key_id.to_string()

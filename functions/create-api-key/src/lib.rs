@@ -1,19 +1,22 @@
 //! `POST /v2/api-keys`: creates a key for the caller's tenant and returns it once.
+//! With `service`, the key acts as that service rather than as the caller
+//! (`create_service_key`).
 #![forbid(unsafe_code)]
 
 use gatehouse::App;
-use gatehouse::http::{ApiResult, Caller, Problem, ProblemType, json_body, json_response, respond};
-use gatehouse::keys::issue::{IssueError, NewKey, issue_key};
+use gatehouse::audit::Change;
+use gatehouse::events::Category;
+use gatehouse::http::call::{Call, handle_call};
+use gatehouse::http::{ApiResult, Problem, json_body, json_response};
+use gatehouse::keys::issue::{NewKey, prepare_key};
+use gatehouse::keys::lifecycle::{self, check_expiry, check_grantable, parse_scopes};
 use gatehouse::keys::model::{DisplayName, KeyView, Principal};
-use gatehouse::keys::{Scope, ScopeSet};
+use gatehouse::store::WriteBatch;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-/// The scope this route needs.
-pub const REQUIRED_SCOPE: &str = "keys:write";
-/// Longest lifetime a key can be given at creation.
-pub const MAX_LIFETIME: Duration = Duration::days(5 * 366);
+pub const ACTION: &str = "api_key.create";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,73 +25,89 @@ struct CreateKeyRequest {
     scopes: Vec<String>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     expires_at: Option<OffsetDateTime>,
+    /// Makes a service key: its principal is `service:<name>`.
+    #[serde(default)]
+    service: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
-struct CreatedKey {
+pub struct CreatedKey {
     /// The full key: shown here once, never stored, never retrievable again.
-    key: String,
+    pub key: String,
     #[serde(flatten)]
-    metadata: KeyView,
+    pub metadata: KeyView,
 }
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    respond(create(app, &req).await)
+    handle_call(app, &req, ACTION, |call| Box::pin(create(call))).await
 }
 
-async fn create(app: &App, req: &Request) -> ApiResult {
-    let caller = Caller::from_request(req)?;
-    caller.require(REQUIRED_SCOPE)?;
-    let body: CreateKeyRequest = json_body(req)?;
-    let now = app.clock.now();
-
+async fn create(call: &Call<'_>) -> ApiResult {
+    call.require_route_scope()?;
+    let body: CreateKeyRequest = json_body(call.req)?;
     let name = DisplayName::parse(&body.name).map_err(|e| Problem::invalid_body(e.0))?;
     let scopes = parse_scopes(&body.scopes)?;
-    let missing = caller.scopes.missing_from(&scopes);
-    if !missing.is_empty() {
-        let names: Vec<_> = missing.iter().map(|s| format!("`{s}`")).collect();
-        return Err(Problem::new(
-            ProblemType::InsufficientScope,
-            format!(
-                "a key can only be given scopes its creator holds; you lack {}",
-                names.join(", ")
-            ),
-        ));
-    }
     let expires_at = body
         .expires_at
-        .map(|at| check_expiry(at, now))
+        .map(|at| check_expiry(at, call.now))
         .transpose()?;
-    let principal = Principal::parse(&caller.principal).map_err(|e| Problem::internal(&e.0))?;
+    let principal = match &body.service {
+        Some(service) => service_principal(service)?,
+        None => Principal::parse(&call.caller.principal).map_err(|e| Problem::internal(&e.0))?,
+    };
+    check_grantable(call, &scopes).await?;
 
-    let tenant = app
+    let tenant = call
+        .app
         .keys
-        .get_tenant(&caller.tenant_id)
+        .get_tenant(&call.caller.tenant_id)
         .await?
-        .ok_or_else(|| {
-            Problem::internal(&format!(
-                "tenant {} of a verified caller is missing",
-                caller.tenant_id
-            ))
-        })?;
-
+        .ok_or_else(|| Problem::internal(&"the verified caller's tenant is missing"))?;
     let spec = NewKey {
         name,
         scopes,
         principal,
-        created_by: Some(caller.key_id.clone()),
+        created_by: Some(call.caller.key_id.clone()),
         expires_at,
+        rotated_from: None,
     };
-    let (key, record) = issue_key(app, &tenant, spec).await.map_err(|e| match e {
-        IssueError::Store(store) => Problem::from(store),
-        IssueError::Crypto(_) => Problem::internal(&e),
-    })?;
-    tracing::info!(tenant_id = %record.tenant_id, key_id = %record.key_id, "key created");
+    let (key, record) = prepare_key(call.app, &tenant.tenant_id, &tenant.key_prefix, spec)?;
+    let view = record.view();
+    let audit = call
+        .audit_event(ACTION)
+        .target("api_key", record.key_id.as_str())
+        .status(201)
+        .changes(
+            [
+                Change::of("name", &None, &Some(view.name.clone())),
+                Change::of("scopes", &None, &Some(view.scopes.clone())),
+                Change::of("principal", &None, &Some(view.principal.clone())),
+                Change::of(
+                    "expires_at",
+                    &None,
+                    &view.expires_at.map(|t| t.unix_timestamp()),
+                ),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        );
+    let mut batch = WriteBatch::new();
+    call.app.keys.put_new_key(&mut batch, &record)?;
+    lifecycle::commit(call, batch, &audit).await?;
+    lifecycle::publish(
+        call,
+        "api_key.created",
+        Category::Lifecycle,
+        serde_json::json!({ "key": view }),
+    )
+    .await;
+
     let mut response = json_response(
         201,
         &CreatedKey {
             key: key.expose().to_owned(),
-            metadata: record.view(),
+            metadata: view,
         },
     );
     if let Ok(location) = format!("/v2/api-keys/{}", record.key_id).parse() {
@@ -99,31 +118,21 @@ async fn create(app: &App, req: &Request) -> ApiResult {
     Ok(response)
 }
 
-fn parse_scopes(raw: &[String]) -> Result<ScopeSet, Problem> {
-    if raw.is_empty() {
+/// `service:<name>`, where the name is 1-63 lowercase letters, digits or `-`,
+/// starting with a letter.
+fn service_principal(service: &str) -> Result<Principal, Problem> {
+    let valid = (1..=63).contains(&service.len())
+        && service
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase())
+        && service
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
         return Err(Problem::invalid_body(
-            "`scopes` must name at least one scope",
+            "`service` must be 1-63 lowercase letters, digits or `-`, starting with a letter",
         ));
     }
-    let scopes = raw
-        .iter()
-        .map(|s| Scope::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Problem::invalid_body(e.to_string()))?;
-    ScopeSet::new(scopes).map_err(|e| Problem::invalid_body(e.to_string()))
-}
-
-fn check_expiry(at: OffsetDateTime, now: OffsetDateTime) -> Result<OffsetDateTime, Problem> {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    let at = at.replace_nanosecond(0).unwrap_or(at);
-    if at <= now {
-        return Err(Problem::invalid_body("`expires_at` must be in the future"));
-    }
-    if at - now > MAX_LIFETIME {
-        return Err(Problem::invalid_body(format!(
-            "`expires_at` may be at most {} days ahead",
-            MAX_LIFETIME.whole_days()
-        )));
-    }
-    Ok(at)
+    Principal::parse(&format!("service:{service}")).map_err(|e| Problem::invalid_body(e.0))
 }

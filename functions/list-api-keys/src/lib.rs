@@ -1,20 +1,22 @@
 //! `GET /v2/api-keys`: the caller's tenant's keys, masked, a page at a time.
 #![forbid(unsafe_code)]
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gatehouse::App;
+use gatehouse::http::call::{Call, handle_call};
 use gatehouse::http::query::Query;
-use gatehouse::http::{ApiResult, Caller, Problem, json_response, respond};
+use gatehouse::http::{ApiResult, Problem, json_response};
 use gatehouse::ids::KeyId;
 use gatehouse::keys::model::KeyView;
 use gatehouse::store::ListKeys;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use time::Duration;
 
-pub const REQUIRED_SCOPE: &str = "keys:read";
+pub const ACTION: &str = "api_key.list";
 pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_LIMIT: usize = 100;
+/// Cursors are bound to this listing (and the tenant) by their signature.
+const LISTING: &str = "api-keys";
 
 #[derive(Debug, Serialize)]
 struct KeyList {
@@ -25,45 +27,59 @@ struct KeyList {
 }
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    respond(list(app, &req).await)
+    handle_call(app, &req, ACTION, |call| Box::pin(list(call))).await
 }
 
-async fn list(app: &App, req: &Request) -> ApiResult {
-    let caller = Caller::from_request(req)?;
-    caller.require(REQUIRED_SCOPE)?;
-    let query = Query::from_request(req, &["include_inactive", "limit", "cursor"])?;
+async fn list(call: &Call<'_>) -> ApiResult {
+    call.require_route_scope()?;
+    let query = Query::from_request(
+        call.req,
+        &[
+            "include_inactive",
+            "expiring_within_days",
+            "limit",
+            "cursor",
+        ],
+    )?;
+    let tenant = &call.caller.tenant_id;
+    let after = match query.text("cursor") {
+        Some(cursor) => {
+            let position = call.app.cursors.decode(tenant, LISTING, cursor).await?;
+            Some(
+                KeyId::parse(&position)
+                    .map_err(|_| Problem::invalid_parameter("`cursor` is not valid"))?,
+            )
+        }
+        None => None,
+    };
+    let expiring_within = match query.text("expiring_within_days") {
+        Some(_) => Some(Duration::days(
+            query.number_in("expiring_within_days", 0, 1..=3650)? as i64,
+        )),
+        None => None,
+    };
     let request = ListKeys {
         include_inactive: query.flag("include_inactive", false)?,
         limit: query.number_in("limit", DEFAULT_LIMIT, 1..=MAX_LIMIT)?,
-        after: query.text("cursor").map(decode_cursor).transpose()?,
-        now: app.clock.now(),
+        after,
+        now: call.now,
+        expiring_within,
     };
-    let page = app.keys.list_keys(&caller.tenant_id, &request).await?;
+    let page = call.app.keys.list_keys(tenant, &request).await?;
+    let next_cursor = match &page.next {
+        Some(last) => Some(
+            call.app
+                .cursors
+                .encode(tenant, LISTING, last.as_str())
+                .await?,
+        ),
+        None => None,
+    };
     Ok(json_response(
         200,
         &KeyList {
             items: page.keys.iter().map(|k| k.view()).collect(),
-            next_cursor: page.next.as_ref().map(encode_cursor),
+            next_cursor,
         },
     ))
 }
-
-/// Cursors are opaque to clients. They only ever position a query inside the caller's
-/// own tenant partition, so a forged one can skip keys but never reveal another
-/// tenant's.
-fn encode_cursor(after: &KeyId) -> String {
-    URL_SAFE_NO_PAD.encode(after.as_str())
-}
-
-fn decode_cursor(cursor: &str) -> Result<KeyId, Problem> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| KeyId::parse(&text).ok())
-        .ok_or_else(|| Problem::invalid_parameter("`cursor` is not a cursor this API issued"))
-}
-
-#[cfg(test)]
-#[path = "tests/cursor.rs"]
-mod tests;

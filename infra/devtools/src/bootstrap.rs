@@ -129,6 +129,13 @@ pub async fn bootstrap(
         local.arns.insert(key.clone(), arn);
     }
 
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+    for secret in &template.secrets {
+        let arn = ensure_secret(&secrets, &local.physical_name(secret)).await?;
+        local.refs.insert(secret.clone(), arn.clone());
+        local.arns.insert(secret.clone(), arn);
+    }
+
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     for table in &template.tables {
         let name = local.physical_name(&table.logical_id);
@@ -200,6 +207,28 @@ async fn ensure_kms_key(
         .await
         .map_err(|e| failed(name, aws_sdk_kms::error::DisplayErrorContext(e)))?;
     Ok((meta.key_id, meta.arn.unwrap_or_default()))
+}
+
+/// A secret with a random 64-character value, like the template's
+/// `GenerateSecretString`.
+async fn ensure_secret(
+    secrets: &aws_sdk_secretsmanager::Client,
+    name: &str,
+) -> Result<String, BootstrapError> {
+    if let Ok(found) = secrets.describe_secret().secret_id(name).send().await
+        && let Some(arn) = found.arn
+    {
+        return Ok(arn);
+    }
+    let value = gatehouse::keys::base62::random_string(64).map_err(|e| failed(name, e))?;
+    let created = secrets
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .map_err(|e| failed(name, aws_sdk_secretsmanager::error::DisplayErrorContext(e)))?;
+    created.arn.ok_or_else(|| failed(name, "no secret arn"))
 }
 
 #[derive(Debug, Deserialize)]

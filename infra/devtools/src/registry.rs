@@ -2,13 +2,7 @@
 //! means adding its package to the workspace, its resource to the template and one line
 //! here; `tests/tests/template_routes.rs` fails until all three agree.
 
-use gatehouse::App;
-use lambda_http::{Body, Request, Response};
-use std::future::Future;
-use std::pin::Pin;
-
-pub type HttpFuture<'a> = Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
-pub type HttpHandler = for<'a> fn(&'a App, Request) -> HttpFuture<'a>;
+pub use gatehouse::lambda::HttpHandler;
 
 #[derive(Clone, Copy)]
 pub enum Handler {
@@ -26,7 +20,7 @@ macro_rules! http_handlers {
         pub fn handler_for(binary: &str) -> Option<Handler> {
             match binary {
                 "authorizer" => Some(Handler::Authorizer),
-                $($binary => Some(Handler::Http(|app, req| Box::pin($krate::handle(app, req)))),)*
+                $($binary => Some(Handler::Http(gatehouse::http_handler!($krate::handle))),)*
                 _ => None,
             }
         }
@@ -36,4 +30,12 @@ macro_rules! http_handlers {
 http_handlers! {
     "create-api-key" => fn_create_api_key,
     "list-api-keys" => fn_list_api_keys,
+    "get-api-key" => fn_get_api_key,
+    "update-api-key" => fn_update_api_key,
+    "revoke-api-key" => fn_revoke_api_key,
+    "rotate-api-key" => fn_rotate_api_key,
+    "compromise-api-key" => fn_compromise_api_key,
+    "list-audit" => fn_list_audit,
+    "create-scope" => fn_create_scope,
+    "list-scopes" => fn_list_scopes,
 }

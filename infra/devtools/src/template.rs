@@ -150,6 +150,7 @@ pub struct Template {
     pub tables: Vec<Table>,
     pub queues: Vec<Queue>,
     pub kms_keys: Vec<String>,
+    pub secrets: Vec<String>,
 }
 
 impl Template {
@@ -181,6 +182,7 @@ impl Template {
             tables: Vec::new(),
             queues: Vec::new(),
             kms_keys: Vec::new(),
+            secrets: Vec::new(),
         };
         for (id, resource) in resources {
             let id = id
@@ -224,6 +226,7 @@ impl Template {
                     });
                 }
                 "AWS::KMS::Key" => template.kms_keys.push(id),
+                "AWS::SecretsManager::Secret" => template.secrets.push(id),
                 _ => {}
             }
         }

@@ -20,6 +20,8 @@ pub enum DenyReason {
     Disabled,
     Revoked,
     Expired,
+    /// The key is valid but lacks the scope the route declares.
+    InsufficientScope,
     /// Storage failed; the authorizer fails closed.
     Unavailable,
 }
@@ -33,6 +35,7 @@ impl DenyReason {
             Self::Disabled => "disabled",
             Self::Revoked => "revoked",
             Self::Expired => "expired",
+            Self::InsufficientScope => "insufficient_scope",
             Self::Unavailable => "unavailable",
         }
     }
@@ -75,6 +78,32 @@ impl Grant {
 pub enum Decision {
     Allow(Grant),
     Deny(DenyReason),
+    /// A valid key without the route's scope: the caller is known, so the refusal can
+    /// be audited in its tenant.
+    DenyScope {
+        grant: Grant,
+        required: &'static str,
+    },
+}
+
+/// Applies the route's declared scope (Gatehouse's own routes; a route the declaration
+/// does not list is left to its backend) to an authentication result.
+pub fn authorize_route(decision: Decision, route_key: &str) -> Decision {
+    let Decision::Allow(grant) = decision else {
+        return decision;
+    };
+    match crate::routes::required_scope(route_key) {
+        Ok(Some(required)) => {
+            let allowed = crate::keys::Scope::parse(required)
+                .is_ok_and(|scope| crate::keys::catalogue::effective(&grant.scopes).allows(&scope));
+            if allowed {
+                Decision::Allow(grant)
+            } else {
+                Decision::DenyScope { grant, required }
+            }
+        }
+        Ok(None) | Err(()) => Decision::Allow(grant),
+    }
 }
 
 /// The presented credential: `Authorization: Bearer <key>` (scheme case-insensitive) or

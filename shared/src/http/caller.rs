@@ -54,10 +54,16 @@ impl Caller {
         })
     }
 
+    /// The caller's scopes with every built-in implication (`keys:write` brings
+    /// `keys:read`).
+    pub fn effective_scopes(&self) -> ScopeSet {
+        crate::keys::catalogue::effective(&self.scopes)
+    }
+
     /// Refuses the call unless the caller holds `required` (or a scope that covers it).
     pub fn require(&self, required: &str) -> Result<(), Problem> {
         let scope = Scope::parse(required).map_err(|e| Problem::internal(&e))?;
-        if self.scopes.allows(&scope) {
+        if self.effective_scopes().allows(&scope) {
             Ok(())
         } else {
             Err(Problem::new(

@@ -2,7 +2,10 @@
 //! JSON bodies, query strings and responses.
 
 pub mod body;
+pub mod call;
 pub mod caller;
+pub mod cursor;
+pub mod idempotency;
 pub mod problem;
 pub mod query;
 

@@ -14,6 +14,7 @@ pub enum ProblemType {
     InsufficientScope,
     NotFound,
     Conflict,
+    IdempotencyKeyReused,
     ServiceUnavailable,
     Internal,
 }
@@ -29,6 +30,7 @@ impl ProblemType {
             Self::InsufficientScope => "insufficient-scope",
             Self::NotFound => "not-found",
             Self::Conflict => "conflict",
+            Self::IdempotencyKeyReused => "idempotency-key-reused",
             Self::ServiceUnavailable => "service-unavailable",
             Self::Internal => "internal",
         }
@@ -44,6 +46,7 @@ impl ProblemType {
             Self::InsufficientScope => "The key lacks a required scope",
             Self::NotFound => "Not found",
             Self::Conflict => "The request conflicts with the current state",
+            Self::IdempotencyKeyReused => "The idempotency key belongs to another request",
             Self::ServiceUnavailable => "A dependency is unavailable; retry later",
             Self::Internal => "Internal error",
         }
@@ -56,6 +59,7 @@ impl ProblemType {
             Self::InsufficientScope => 403,
             Self::NotFound => 404,
             Self::Conflict => 409,
+            Self::IdempotencyKeyReused => 422,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::Internal => 500,
@@ -136,6 +140,10 @@ impl From<crate::store::StoreError> for Problem {
             crate::store::StoreError::AlreadyExists => {
                 Self::new(ProblemType::Conflict, "the object already exists")
             }
+            crate::store::StoreError::Conflict => Self::new(
+                ProblemType::Conflict,
+                "the object changed while this request was processed; read it again and retry",
+            ),
             crate::store::StoreError::Corrupt(_) => Self::internal(&err),
         }
     }

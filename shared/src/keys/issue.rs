@@ -1,9 +1,9 @@
 //! Issuing a key: generate, hash, store. Shared by the create route and the admin CLI.
 
 use super::model::{DisplayName, Principal};
-use super::{ApiKey, KeyRecord, KeyStatus, ScopeSet, Tenant};
+use super::{ApiKey, KeyPrefix, KeyRecord, KeyStatus, ScopeSet, Tenant};
 use crate::App;
-use crate::ids::KeyId;
+use crate::ids::{KeyId, TenantId};
 use crate::store::StoreError;
 use time::OffsetDateTime;
 
@@ -15,6 +15,8 @@ pub struct NewKey {
     pub principal: Principal,
     pub created_by: Option<KeyId>,
     pub expires_at: Option<OffsetDateTime>,
+    /// Set when the new key replaces another (rotation, compromise replacement).
+    pub rotated_from: Option<KeyId>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -25,42 +27,55 @@ pub enum IssueError {
     Store(#[from] StoreError),
 }
 
-/// Creates and stores a key for `tenant`. The returned [`ApiKey`] is the only copy of
-/// the full key: hand it to its owner and drop it.
+/// Generates a key and its record without storing anything: the caller stores the
+/// record (alone, or in a batch with its audit event). The returned [`ApiKey`] is the
+/// only copy of the full key: hand it to its owner and drop it.
+pub fn prepare_key(
+    app: &App,
+    tenant_id: &TenantId,
+    prefix: &KeyPrefix,
+    spec: NewKey,
+) -> Result<(ApiKey, KeyRecord), IssueError> {
+    let crypto = |e: &dyn std::fmt::Display| IssueError::Crypto(e.to_string());
+    let key_id = KeyId::generate().map_err(|e| crypto(&e))?;
+    let key = ApiKey::generate(prefix, app.config.key_environment, tenant_id, &key_id)
+        .map_err(|e| crypto(&e))?;
+    let record = KeyRecord {
+        tenant_id: tenant_id.clone(),
+        key_id,
+        name: spec.name,
+        prefix: prefix.clone(),
+        environment: app.config.key_environment,
+        hint: key.hint(),
+        verifier: app.verifier.hash(key.secret()).map_err(|e| crypto(&e))?,
+        scopes: spec.scopes,
+        status: KeyStatus::Active,
+        principal: spec.principal,
+        created_at: app.clock.now(),
+        created_by: spec.created_by,
+        expires_at: spec.expires_at,
+        updated_at: None,
+        rotated_from: spec.rotated_from,
+        rotated_to: None,
+        revocation: None,
+        version: 1,
+    };
+    Ok((key, record))
+}
+
+/// Creates and stores a key for `tenant` (operator tooling; API routes store keys in a
+/// batch with their audit event).
 pub async fn issue_key(
     app: &App,
     tenant: &Tenant,
     spec: NewKey,
 ) -> Result<(ApiKey, KeyRecord), IssueError> {
-    let crypto = |e: &dyn std::fmt::Display| IssueError::Crypto(e.to_string());
     // Key ids are 59 random bits, so a collision is astronomically rare; the conditional
     // write makes one harmless, and a fresh id is tried rather than overwrite.
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let key_id = KeyId::generate().map_err(|e| crypto(&e))?;
-        let key = ApiKey::generate(
-            &tenant.key_prefix,
-            app.config.key_environment,
-            &tenant.tenant_id,
-            &key_id,
-        )
-        .map_err(|e| crypto(&e))?;
-        let record = KeyRecord {
-            tenant_id: tenant.tenant_id.clone(),
-            key_id,
-            name: spec.name.clone(),
-            prefix: tenant.key_prefix.clone(),
-            environment: app.config.key_environment,
-            hint: key.hint(),
-            verifier: app.verifier.hash(key.secret()).map_err(|e| crypto(&e))?,
-            scopes: spec.scopes.clone(),
-            status: KeyStatus::Active,
-            principal: spec.principal.clone(),
-            created_at: app.clock.now(),
-            created_by: spec.created_by.clone(),
-            expires_at: spec.expires_at,
-        };
+        let (key, record) = prepare_key(app, &tenant.tenant_id, &tenant.key_prefix, spec.clone())?;
         match app.keys.create_key(&record).await {
             Ok(()) => return Ok((key, record)),
             Err(StoreError::AlreadyExists) if attempts < 3 => continue,
@@ -74,7 +89,7 @@ pub async fn issue_key(
 pub async fn create_tenant(
     app: &App,
     name: DisplayName,
-    key_prefix: Option<super::KeyPrefix>,
+    key_prefix: Option<KeyPrefix>,
     principal: Principal,
 ) -> Result<(Tenant, ApiKey, KeyRecord), IssueError> {
     let tenant = Tenant {
@@ -92,6 +107,7 @@ pub async fn create_tenant(
         principal,
         created_by: None,
         expires_at: None,
+        rotated_from: None,
     };
     let (key, record) = issue_key(app, &tenant, admin).await?;
     Ok((tenant, key, record))

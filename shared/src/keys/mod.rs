@@ -1,8 +1,11 @@
 //! API keys: the public key format, the argon2id verifier, scopes and the stored record.
 
 pub mod base62;
+pub mod catalogue;
+pub mod custom;
 pub mod format;
 pub mod issue;
+pub mod lifecycle;
 pub mod model;
 pub mod scope;
 pub mod verifier;

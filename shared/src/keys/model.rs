@@ -60,6 +60,26 @@ pub struct KeyRecord {
     /// The key id that created this key; `None` for keys made by the admin CLI.
     pub created_by: Option<KeyId>,
     pub expires_at: Option<OffsetDateTime>,
+    pub updated_at: Option<OffsetDateTime>,
+    /// The key this one replaced by rotation (or after a compromise).
+    pub rotated_from: Option<KeyId>,
+    /// The key that replaced this one.
+    pub rotated_to: Option<KeyId>,
+    pub revocation: Option<Revocation>,
+    /// Incremented by every write; writes are conditional on it (optimistic locking).
+    pub version: u64,
+}
+
+/// Who revoked a key, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The revoking principal, e.g. `user:alice@example.com`.
+    pub by: String,
+    /// The key the revoking call was made with; `None` for operator tooling.
+    pub by_key: Option<KeyId>,
+    pub reason: String,
 }
 
 impl KeyRecord {
@@ -81,6 +101,10 @@ impl KeyRecord {
             created_at: self.created_at,
             created_by: self.created_by.clone(),
             expires_at: self.expires_at,
+            updated_at: self.updated_at,
+            rotated_from: self.rotated_from.clone(),
+            rotated_to: self.rotated_to.clone(),
+            revocation: self.revocation.clone(),
         }
     }
 }
@@ -100,6 +124,11 @@ pub struct KeyView {
     pub created_by: Option<KeyId>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub updated_at: Option<OffsetDateTime>,
+    pub rotated_from: Option<KeyId>,
+    pub rotated_to: Option<KeyId>,
+    pub revocation: Option<Revocation>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

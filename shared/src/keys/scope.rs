@@ -125,6 +125,13 @@ impl ScopeSet {
         Ok(Self(scopes))
     }
 
+    /// A set without the per-key limit, for derived sets such as effective scopes.
+    pub(crate) fn unbounded(mut scopes: Vec<Scope>) -> Self {
+        scopes.sort();
+        scopes.dedup();
+        Self(scopes)
+    }
+
     /// Parses a space-separated list, the form used in authorizer contexts.
     pub fn parse_space_separated(value: &str) -> Result<Self, ScopeError> {
         Self::new(

@@ -72,6 +72,17 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| self.corrupt(name, "is missing"))
     }
 
+    pub fn number(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        match self.item.get(name) {
+            None | Some(AttributeValue::Null(_)) => Ok(None),
+            Some(AttributeValue::N(v)) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| self.corrupt(name, "is not a whole number")),
+            Some(_) => Err(self.corrupt(name, "is not a number")),
+        }
+    }
+
     pub fn string_list(&self, name: &str) -> Result<Vec<&'a str>, StoreError> {
         match self.item.get(name) {
             None => Ok(Vec::new()),

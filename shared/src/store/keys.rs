@@ -4,16 +4,18 @@
 //! |--------|--------------------|----------------|
 //! | tenant | tenant id          | `TENANT`       |
 //! | key    | tenant id          | `KEY#<key id>` |
+//! | custom scope | tenant id    | `SCOPE#<name>` |
 //!
 //! The authorizer reads a key with one strongly consistent GetItem (both parts of the
 //! primary key are in the key string), so a revocation is seen by the next
 //! uncached check. Every read and write takes the tenant id, and every tenant-owned
 //! item lives under it, so a lookup can't cross tenants.
 
-use super::StoreError;
 use super::item::{self, Item, Reader};
+use super::{StoreError, WriteBatch, is_condition_failure};
 use crate::ids::{KeyId, TenantId};
-use crate::keys::model::{DisplayName, Principal};
+use crate::keys::custom::CustomScope;
+use crate::keys::model::{DisplayName, Principal, Revocation};
 use crate::keys::{KeyPrefix, KeyRecord, KeyStatus, Scope, ScopeSet, Tenant};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -21,6 +23,7 @@ use time::OffsetDateTime;
 
 const TENANT_SK: &str = "TENANT";
 const KEY_SK_PREFIX: &str = "KEY#";
+const SCOPE_SK_PREFIX: &str = "SCOPE#";
 
 #[derive(Debug, Clone)]
 pub struct KeyStore {
@@ -43,6 +46,8 @@ pub struct ListKeys {
     pub after: Option<KeyId>,
     /// "Inactive" includes keys past their expiry at this instant.
     pub now: OffsetDateTime,
+    /// Only active keys that expire within this long from `now`.
+    pub expiring_within: Option<time::Duration>,
 }
 
 fn key_sk(key_id: &KeyId) -> String {
@@ -90,33 +95,80 @@ impl KeyStore {
 
     /// Stores a new key; fails with `AlreadyExists` rather than overwrite one.
     pub async fn create_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
-        let mut item: Item = [
-            ("tenant_id", item::s(key.tenant_id.as_str())),
-            ("sk", item::s(key_sk(&key.key_id))),
-            ("key_id", item::s(key.key_id.as_str())),
-            ("name", item::s(key.name.as_str())),
-            ("prefix", item::s(key.prefix.as_str())),
-            ("environment", item::s(key.environment.as_str())),
-            ("hint", item::s(&key.hint)),
-            ("verifier", item::s(&key.verifier)),
-            ("status", item::s(key.status.as_str())),
-            ("principal", item::s(key.principal.as_str())),
-            ("created_at", item::time(key.created_at)),
-            (
-                "scopes",
-                AttributeValue::L(key.scopes.iter().map(|s| item::s(s.as_str())).collect()),
-            ),
+        self.put_new(key_item(key)).await
+    }
+
+    /// Adds "store this new key" to a batch.
+    pub fn put_new_key(&self, batch: &mut WriteBatch, key: &KeyRecord) -> Result<(), StoreError> {
+        batch.put_new(&self.table, key_item(key), "tenant_id")
+    }
+
+    /// Adds "replace this key, unless someone else changed it first" to a batch.
+    /// `key.version` must already be the new version (one more than the stored one).
+    pub fn put_changed_key(
+        &self,
+        batch: &mut WriteBatch,
+        key: &KeyRecord,
+    ) -> Result<(), StoreError> {
+        batch.put_if_version(&self.table, key_item(key), key.version.saturating_sub(1))
+    }
+
+    /// Adds "define this custom scope" to a batch; an existing definition is a conflict.
+    pub fn put_new_scope(
+        &self,
+        batch: &mut WriteBatch,
+        tenant_id: &TenantId,
+        scope: &CustomScope,
+    ) -> Result<(), StoreError> {
+        let item: Item = [
+            ("tenant_id", item::s(tenant_id.as_str())),
+            ("sk", item::s(format!("{SCOPE_SK_PREFIX}{}", scope.name))),
+            ("name", item::s(scope.name.as_str())),
+            ("description", item::s(&scope.description)),
+            ("created_at", item::time(scope.created_at)),
+            ("created_by", item::s(&scope.created_by)),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-        if let Some(by) = &key.created_by {
-            item.insert("created_by".into(), item::s(by.as_str()));
+        batch.put_new(&self.table, item, "tenant_id")
+    }
+
+    /// The tenant's custom scopes (bounded by `MAX_CUSTOM_SCOPES`), sorted by name.
+    pub async fn list_scopes(&self, tenant_id: &TenantId) -> Result<Vec<CustomScope>, StoreError> {
+        let mut scopes = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("tenant_id = :t AND begins_with(sk, :s)")
+                .expression_attribute_values(":t", item::s(tenant_id.as_str()))
+                .expression_attribute_values(":s", item::s(SCOPE_SK_PREFIX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            for item in out.items() {
+                let r = Reader::new(item);
+                scopes.push(CustomScope {
+                    name: r.parsed("name", Scope::parse)?,
+                    description: r.str("description")?.to_owned(),
+                    created_at: r.time("created_at")?,
+                    created_by: r.str("created_by")?.to_owned(),
+                });
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(scopes);
+            }
         }
-        if let Some(at) = key.expires_at {
-            item.insert("expires_at".into(), item::time(at));
-        }
-        self.put_new(item).await
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
     }
 
     pub async fn get_key(
@@ -154,14 +206,25 @@ impl KeyStore {
                 .expression_attribute_values(":k", item::s(KEY_SK_PREFIX))
                 .limit(i32::try_from(request.limit - keys.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take());
-            if !request.include_inactive {
+            let filter = match (request.expiring_within, request.include_inactive) {
+                (Some(_), _) => {
+                    Some("#status = :active AND expires_at > :now AND expires_at <= :until")
+                }
+                (None, false) => Some(
+                    "#status = :active AND (attribute_not_exists(expires_at) OR expires_at > :now)",
+                ),
+                (None, true) => None,
+            };
+            if let Some(filter) = filter {
                 query = query
-                    .filter_expression(
-                        "#status = :active AND (attribute_not_exists(expires_at) OR expires_at > :now)",
-                    )
+                    .filter_expression(filter)
                     .expression_attribute_names("#status", "status")
                     .expression_attribute_values(":active", item::s(KeyStatus::Active.as_str()))
                     .expression_attribute_values(":now", item::time(request.now));
+            }
+            if let Some(within) = request.expiring_within {
+                query =
+                    query.expression_attribute_values(":until", item::time(request.now + within));
             }
             let out = query.send().await.map_err(StoreError::from_sdk)?;
             for item in out.items() {
@@ -240,15 +303,6 @@ impl KeyStore {
     }
 }
 
-fn is_condition_failure<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
-{
-    err.as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| code == "ConditionalCheckFailedException")
-}
-
 fn decode_key(item: &Item) -> Result<KeyRecord, StoreError> {
     let r = Reader::new(item);
     let scopes = r
@@ -270,11 +324,90 @@ fn decode_key(item: &Item) -> Result<KeyRecord, StoreError> {
         status: r.parsed("status", |s| KeyStatus::parse(s).ok_or("unknown status"))?,
         principal: r.parsed("principal", Principal::parse)?,
         created_at: r.time("created_at")?,
-        created_by: r
-            .opt_str("created_by")?
-            .map(KeyId::parse)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("attribute `created_by`: {e}")))?,
+        created_by: opt_key_id(&r, "created_by")?,
         expires_at: r.opt_time("expires_at")?,
+        updated_at: r.opt_time("updated_at")?,
+        rotated_from: opt_key_id(&r, "rotated_from")?,
+        rotated_to: opt_key_id(&r, "rotated_to")?,
+        revocation: match item.get("revocation") {
+            Some(AttributeValue::M(m)) => {
+                let rr = Reader::new(m);
+                Some(Revocation {
+                    at: rr.time("at")?,
+                    by: rr.str("by")?.to_owned(),
+                    by_key: opt_key_id(&rr, "by_key")?,
+                    reason: rr.str("reason")?.to_owned(),
+                })
+            }
+            _ => None,
+        },
+        version: r.number("version")?.unwrap_or(1),
     })
+}
+
+fn opt_key_id(r: &Reader<'_>, name: &str) -> Result<Option<KeyId>, StoreError> {
+    r.opt_str(name)?
+        .map(KeyId::parse)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("attribute `{name}`: {e}")))
+}
+
+fn key_item(key: &KeyRecord) -> Item {
+    let mut item: Item = [
+        ("tenant_id", item::s(key.tenant_id.as_str())),
+        ("sk", item::s(key_sk(&key.key_id))),
+        ("key_id", item::s(key.key_id.as_str())),
+        ("name", item::s(key.name.as_str())),
+        ("prefix", item::s(key.prefix.as_str())),
+        ("environment", item::s(key.environment.as_str())),
+        ("hint", item::s(&key.hint)),
+        ("verifier", item::s(&key.verifier)),
+        ("status", item::s(key.status.as_str())),
+        ("principal", item::s(key.principal.as_str())),
+        ("created_at", item::time(key.created_at)),
+        ("version", item::n(key.version as i64)),
+        (
+            "scopes",
+            AttributeValue::L(key.scopes.iter().map(|s| item::s(s.as_str())).collect()),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let mut optional = |name: &str, value: Option<AttributeValue>| {
+        if let Some(v) = value {
+            item.insert(name.to_owned(), v);
+        }
+    };
+    optional(
+        "created_by",
+        key.created_by.as_ref().map(|k| item::s(k.as_str())),
+    );
+    optional("expires_at", key.expires_at.map(item::time));
+    optional("updated_at", key.updated_at.map(item::time));
+    optional(
+        "rotated_from",
+        key.rotated_from.as_ref().map(|k| item::s(k.as_str())),
+    );
+    optional(
+        "rotated_to",
+        key.rotated_to.as_ref().map(|k| item::s(k.as_str())),
+    );
+    optional(
+        "revocation",
+        key.revocation.as_ref().map(|r| {
+            let mut m: Item = [
+                ("at".to_owned(), item::time(r.at)),
+                ("by".to_owned(), item::s(&r.by)),
+                ("reason".to_owned(), item::s(&r.reason)),
+            ]
+            .into_iter()
+            .collect();
+            if let Some(k) = &r.by_key {
+                m.insert("by_key".into(), item::s(k.as_str()));
+            }
+            AttributeValue::M(m)
+        }),
+    );
+    item
 }

@@ -1,8 +1,10 @@
 //! DynamoDB repositories.
 
+pub mod batch;
 pub mod item;
 pub mod keys;
 
+pub use batch::WriteBatch;
 pub use keys::{KeyPage, KeyStore, ListKeys};
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +16,9 @@ pub enum StoreError {
     /// A conditional write found the item already there.
     #[error("the item already exists")]
     AlreadyExists,
+    /// A conditional write lost: the item changed (or appeared) since it was read.
+    #[error("the item changed concurrently")]
+    Conflict,
     /// An item that cannot be decoded: a bug or manual tampering, never user input.
     #[error("stored item is corrupt: {0}")]
     Corrupt(String),
@@ -28,4 +33,14 @@ impl StoreError {
         use aws_sdk_dynamodb::error::DisplayErrorContext;
         Self::Unavailable(DisplayErrorContext(&err).to_string())
     }
+}
+
+/// Whether a DynamoDB call failed only because its condition did not hold.
+pub(crate) fn is_condition_failure<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+{
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
 }

@@ -1,11 +1,25 @@
 use super::*;
 use std::collections::HashMap;
 
+const REQUIRED: &[(&str, &str)] = &[
+    ("AUDIT_TABLE", "gatehouse-audit"),
+    ("EPHEMERAL_TABLE", "gatehouse-ephemeral"),
+    (
+        "EVENTS_QUEUE_URL",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/events",
+    ),
+    (
+        "SERVICE_SECRET_ARN",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:svc",
+    ),
+];
+
 fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-    let map: HashMap<String, String> = pairs
+    let mut map: HashMap<String, String> = REQUIRED
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    map.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Config::from_lookup(|name| map.get(name).cloned())
 }
 
@@ -37,6 +51,12 @@ fn errors_name_the_variable() {
     assert_eq!(e.variable, "DEFAULT_KEY_PREFIX");
     let e = config(&[("KEYS_TABLE", "t_1"), ("ARGON2_ITERATIONS", "many")]).unwrap_err();
     assert_eq!(e.variable, "ARGON2_ITERATIONS");
+    let e = config(&[("KEYS_TABLE", "t_1"), ("EVENTS_QUEUE_URL", "queue")]).unwrap_err();
+    assert_eq!(e.variable, "EVENTS_QUEUE_URL");
+    let e = config(&[("KEYS_TABLE", "t_1"), ("SERVICE_SECRET_ARN", "secret")]).unwrap_err();
+    assert_eq!(e.variable, "SERVICE_SECRET_ARN");
+    let e = config(&[("KEYS_TABLE", "t_1"), ("AUDIT_RETENTION_DAYS", "0")]).unwrap_err();
+    assert_eq!(e.variable, "AUDIT_RETENTION_DAYS");
     let e = config(&[("KEYS_TABLE", "t_1"), ("ARGON2_MEMORY_KIB", "1")]).unwrap_err();
     assert!(e.variable.contains("ARGON2_MEMORY_KIB"));
 }

@@ -1,0 +1,77 @@
+//! `POST /v2/scopes`: defines a tenant scope (`resource:action`) with its
+//! documentation, so keys can be given it.
+#![forbid(unsafe_code)]
+
+use gatehouse::App;
+use gatehouse::audit::Change;
+use gatehouse::http::call::{Call, handle_call};
+use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
+use gatehouse::keys::custom::{self, CustomScope, MAX_CUSTOM_SCOPES};
+use gatehouse::store::{StoreError, WriteBatch};
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+
+pub const ACTION: &str = "scope.create";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateScopeRequest {
+    name: String,
+    description: String,
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    handle_call(app, &req, ACTION, |call| Box::pin(create(call))).await
+}
+
+async fn create(call: &Call<'_>) -> ApiResult {
+    call.require_route_scope()?;
+    let body: CreateScopeRequest = json_body(call.req)?;
+    let name = custom::check_new_name(&body.name).map_err(Problem::invalid_body)?;
+    let description =
+        custom::check_description(&body.description).map_err(Problem::invalid_body)?;
+    let existing = call.app.keys.list_scopes(&call.caller.tenant_id).await?;
+    if existing.iter().any(|s| s.name == name) {
+        return Err(Problem::new(
+            ProblemType::Conflict,
+            format!("the scope `{name}` already exists"),
+        ));
+    }
+    if existing.len() >= MAX_CUSTOM_SCOPES {
+        return Err(Problem::new(
+            ProblemType::Conflict,
+            format!("a tenant can define at most {MAX_CUSTOM_SCOPES} scopes"),
+        ));
+    }
+    let scope = CustomScope {
+        name,
+        description,
+        created_at: call.now,
+        created_by: call.caller.principal.clone(),
+    };
+    let audit = call
+        .audit_event(ACTION)
+        .target("scope", scope.name.as_str())
+        .status(201)
+        .changes(
+            Change::of("description", &None, &Some(scope.description.clone()))
+                .into_iter()
+                .collect(),
+        );
+    let mut batch = WriteBatch::new();
+    call.app
+        .keys
+        .put_new_scope(&mut batch, &call.caller.tenant_id, &scope)?;
+    call.app.audit.add_to(&mut batch, &audit)?;
+    batch
+        .commit(call.app.keys.client())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict => Problem::new(
+                ProblemType::Conflict,
+                format!("the scope `{}` already exists", scope.name),
+            ),
+            other => other.into(),
+        })?;
+    Ok(json_response(201, &scope))
+}

@@ -1,0 +1,87 @@
+//! `GET /v2/audit`: the tenant's audit trail, newest first, filtered by key, actor,
+//! action and time range.
+#![forbid(unsafe_code)]
+
+use gatehouse::App;
+use gatehouse::audit::{AuditEvent, AuditQuery};
+use gatehouse::http::call::{Call, handle_call};
+use gatehouse::http::query::Query;
+use gatehouse::http::{ApiResult, Problem, json_response};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+pub const ACTION: &str = "audit.read";
+const LISTING: &str = "audit";
+
+#[derive(Debug, Serialize)]
+struct AuditList {
+    items: Vec<AuditEvent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    handle_call(app, &req, ACTION, |call| Box::pin(list(call))).await
+}
+
+fn time_param(query: &Query, name: &str) -> Result<Option<OffsetDateTime>, Problem> {
+    query
+        .text(name)
+        .map(|t| {
+            OffsetDateTime::parse(t, &Rfc3339).map_err(|_| {
+                Problem::invalid_parameter(format!("`{name}` must be an RFC 3339 timestamp"))
+            })
+        })
+        .transpose()
+}
+
+fn short_text(query: &Query, name: &str) -> Result<Option<String>, Problem> {
+    match query.text(name) {
+        Some(t) if t.is_empty() || t.len() > 200 => Err(Problem::invalid_parameter(format!(
+            "`{name}` must be 1-200 characters"
+        ))),
+        other => Ok(other.map(str::to_owned)),
+    }
+}
+
+async fn list(call: &Call<'_>) -> ApiResult {
+    call.require_route_scope()?;
+    let query = Query::from_request(
+        call.req,
+        &["key_id", "actor", "action", "from", "to", "limit", "cursor"],
+    )?;
+    let (from, to) = (time_param(&query, "from")?, time_param(&query, "to")?);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        return Err(Problem::invalid_parameter("`from` must not be after `to`"));
+    }
+    let tenant = &call.caller.tenant_id;
+    let after = match query.text("cursor") {
+        Some(c) => Some(call.app.cursors.decode(tenant, LISTING, c).await?),
+        None => None,
+    };
+    let request = AuditQuery {
+        key_id: short_text(&query, "key_id")?,
+        actor: short_text(&query, "actor")?,
+        action: short_text(&query, "action")?,
+        from,
+        to,
+        limit: query.number_in("limit", 50, 1..=200)?,
+        after,
+    };
+    let page = call.app.audit.query(tenant, &request).await?;
+    let next_cursor = match &page.next {
+        Some(last) => Some(call.app.cursors.encode(tenant, LISTING, last).await?),
+        None => None,
+    };
+    Ok(json_response(
+        200,
+        &AuditList {
+            items: page.events,
+            next_cursor,
+        },
+    ))
+}

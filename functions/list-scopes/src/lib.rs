@@ -1,0 +1,61 @@
+//! `GET /v2/scopes`: every scope of the tenant, built-in and custom, with its
+//! documentation, and whether the caller could grant it to a new key.
+#![forbid(unsafe_code)]
+
+use gatehouse::App;
+use gatehouse::http::call::{Call, handle_call};
+use gatehouse::http::query::Query;
+use gatehouse::http::{ApiResult, json_response};
+use gatehouse::keys::Scope;
+use gatehouse::keys::catalogue::BUILTIN_SCOPES;
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+
+pub const ACTION: &str = "scope.list";
+
+#[derive(Debug, Serialize)]
+struct ScopeDoc {
+    name: String,
+    description: String,
+    builtin: bool,
+    /// Scopes that holding this one also grants.
+    implies: Vec<String>,
+    /// Whether the caller holds it, and so could give it to a key.
+    grantable: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct ScopeList {
+    items: Vec<ScopeDoc>,
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    handle_call(app, &req, ACTION, |call| Box::pin(list(call))).await
+}
+
+async fn list(call: &Call<'_>) -> ApiResult {
+    call.require_route_scope()?;
+    Query::from_request(call.req, &[])?;
+    let held = call.caller.effective_scopes();
+    let grantable = |name: &str| Scope::parse(name).is_ok_and(|s| held.allows(&s));
+    let mut items: Vec<ScopeDoc> = BUILTIN_SCOPES
+        .iter()
+        .map(|b| ScopeDoc {
+            name: b.name.to_owned(),
+            description: b.description.to_owned(),
+            builtin: true,
+            implies: b.implies.iter().map(|s| (*s).to_owned()).collect(),
+            grantable: grantable(b.name),
+        })
+        .collect();
+    for custom in call.app.keys.list_scopes(&call.caller.tenant_id).await? {
+        items.push(ScopeDoc {
+            grantable: grantable(custom.name.as_str()),
+            name: custom.name.to_string(),
+            description: custom.description,
+            builtin: false,
+            implies: Vec::new(),
+        });
+    }
+    Ok(json_response(200, &ScopeList { items }))
+}

@@ -1,0 +1,175 @@
+//! The audit table: partition per tenant, sorted by time.
+//!
+//! | `tenant_id` (hash) | `sk` (range)                      | attributes                                  |
+//! |--------------------|-----------------------------------|---------------------------------------------|
+//! | tenant id          | `<unix ms, 13 digits>#<event id>` | action, actor, actor_key, target, event (JSON), expires_at (TTL) |
+
+use super::AuditEvent;
+use crate::ids::TenantId;
+use crate::store::item::{self, Item, Reader};
+use crate::store::{StoreError, WriteBatch};
+use aws_sdk_dynamodb::Client;
+use time::{Duration, OffsetDateTime};
+
+#[derive(Debug, Clone)]
+pub struct AuditStore {
+    client: Client,
+    table: String,
+    retention: Duration,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub key_id: Option<String>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<OffsetDateTime>,
+    pub to: Option<OffsetDateTime>,
+    pub limit: usize,
+    /// The sort key of the last event of the previous page.
+    pub after: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct AuditPage {
+    pub events: Vec<AuditEvent>,
+    pub next: Option<String>,
+}
+
+fn millis(at: OffsetDateTime) -> i128 {
+    at.unix_timestamp_nanos() / 1_000_000
+}
+
+fn sort_key(event: &AuditEvent) -> String {
+    format!(
+        "{:013}#{}",
+        millis(event.occurred_at).max(0),
+        event.event_id
+    )
+}
+
+impl AuditStore {
+    pub fn new(client: Client, table: impl Into<String>, retention_days: u32) -> Self {
+        Self {
+            client,
+            table: table.into(),
+            retention: Duration::days(i64::from(retention_days)),
+        }
+    }
+
+    fn item(&self, event: &AuditEvent) -> Result<Item, StoreError> {
+        let tenant = event
+            .tenant_id
+            .as_ref()
+            .ok_or_else(|| StoreError::Corrupt("audit event without tenant".into()))?;
+        let json = serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut item: Item = [
+            ("tenant_id", item::s(tenant.as_str())),
+            ("sk", item::s(sort_key(event))),
+            ("action", item::s(&event.action)),
+            ("actor", item::s(&event.actor.principal)),
+            ("event", item::s(json)),
+            ("expires_at", item::time(event.occurred_at + self.retention)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        if let Some(key) = &event.actor.key_id {
+            item.insert("actor_key".into(), item::s(key.as_str()));
+        }
+        if let Some(target) = &event.target {
+            item.insert("target".into(), item::s(&target.id));
+        }
+        Ok(item)
+    }
+
+    /// Adds the event to a batch, so it is stored with the change it describes.
+    pub fn add_to(&self, batch: &mut WriteBatch, event: &AuditEvent) -> Result<(), StoreError> {
+        batch.put_new(&self.table, self.item(event)?, "tenant_id")
+    }
+
+    /// Stores an event on its own (refusals, which change nothing else).
+    pub async fn put(&self, event: &AuditEvent) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(self.item(event)?))
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+
+    /// A tenant's events, newest first, filtered.
+    pub async fn query(&self, tenant: &TenantId, q: &AuditQuery) -> Result<AuditPage, StoreError> {
+        let from = format!("{:013}", q.from.map(millis).unwrap_or(0).max(0));
+        // `~` sorts after `#` and every digit, so the bound includes all of `to`'s millisecond.
+        let to = format!(
+            "{:013}~",
+            q.to.map(millis).unwrap_or(9_999_999_999_999).max(0)
+        );
+        let mut filters = Vec::new();
+        if q.key_id.is_some() {
+            filters.push("(#target = :key OR actor_key = :key)");
+        }
+        if q.actor.is_some() {
+            filters.push("(actor = :actor OR actor_key = :actor)");
+        }
+        if q.action.is_some() {
+            filters.push("#action = :action");
+        }
+        let mut events = Vec::with_capacity(q.limit);
+        let mut start = q.after.as_ref().map(|sk| {
+            Item::from([
+                ("tenant_id".to_owned(), item::s(tenant.as_str())),
+                ("sk".to_owned(), item::s(sk)),
+            ])
+        });
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("tenant_id = :t AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":t", item::s(tenant.as_str()))
+                .expression_attribute_values(":from", item::s(&from))
+                .expression_attribute_values(":to", item::s(&to))
+                .scan_index_forward(false)
+                .limit(i32::try_from(q.limit - events.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take());
+            if !filters.is_empty() {
+                query = query.filter_expression(filters.join(" AND "));
+            }
+            if let Some(key) = &q.key_id {
+                query = query
+                    .expression_attribute_names("#target", "target")
+                    .expression_attribute_values(":key", item::s(key));
+            }
+            if let Some(actor) = &q.actor {
+                query = query.expression_attribute_values(":actor", item::s(actor));
+            }
+            if let Some(action) = &q.action {
+                query = query
+                    .expression_attribute_names("#action", "action")
+                    .expression_attribute_values(":action", item::s(action));
+            }
+            let out = query.send().await.map_err(StoreError::from_sdk)?;
+            for item in out.items() {
+                let json = Reader::new(item).str("event")?;
+                let mut event: AuditEvent =
+                    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                event.tenant_id = Some(tenant.clone());
+                events.push(event);
+            }
+            start = out.last_evaluated_key;
+            if events.len() >= q.limit || start.is_none() {
+                break;
+            }
+        }
+        let next = match start {
+            Some(last) => Some(Reader::new(&last).str("sk")?.to_owned()),
+            None => None,
+        };
+        Ok(AuditPage { events, next })
+    }
+}

@@ -1,0 +1,159 @@
+//! One management call: the verified caller, where the call came from, the clock
+//! reading, and the bookkeeping every route shares (idempotent replays, auditing of
+//! refusals).
+
+use super::idempotency::{self, Claim};
+use super::{ApiResult, Caller, Problem};
+use crate::App;
+use crate::audit::{Actor, AuditEvent, Origin};
+use lambda_http::{Body, Request, RequestExt, Response};
+use std::future::Future;
+use std::pin::Pin;
+use time::OffsetDateTime;
+
+pub struct Call<'r> {
+    pub app: &'r App,
+    pub req: &'r Request,
+    pub caller: Caller,
+    pub origin: Origin,
+    pub now: OffsetDateTime,
+}
+
+impl<'r> Call<'r> {
+    /// The call, if the request carries a verified caller.
+    pub fn new(app: &'r App, req: &'r Request) -> Result<Self, Problem> {
+        Ok(Self {
+            app,
+            req,
+            caller: Caller::from_request(req)?,
+            origin: Origin::from_request(req),
+            now: app.clock.now(),
+        })
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            principal: self.caller.principal.clone(),
+            key_id: Some(self.caller.key_id.clone()),
+        }
+    }
+
+    /// An audit event for this call, by this caller, from this origin.
+    pub fn audit_event(&self, action: &str) -> AuditEvent {
+        AuditEvent::new(
+            &self.caller.tenant_id,
+            action,
+            self.actor(),
+            self.origin.clone(),
+            self.now,
+        )
+    }
+
+    pub fn path_parameter(&self, name: &str) -> Option<String> {
+        self.req
+            .path_parameters_ref()
+            .and_then(|p| p.first(name))
+            .map(str::to_owned)
+    }
+
+    /// Refuses the call unless the caller holds the scope that
+    /// [`crate::routes::ROUTE_SCOPES`] declares for this route. The authorizer checks
+    /// the same declaration; this second check keeps a route closed even if the
+    /// gateway is misconfigured.
+    pub fn require_route_scope(&self) -> Result<(), Problem> {
+        let route = self.origin.route.as_deref().unwrap_or_default();
+        match crate::routes::required_scope(route) {
+            Ok(Some(scope)) => self.caller.require(scope),
+            Ok(None) => Ok(()),
+            Err(()) => Err(Problem::new(
+                super::ProblemType::InsufficientScope,
+                "this route declares no scope, so no key may call it",
+            )),
+        }
+    }
+
+    /// Runs the route's logic. A POST carrying `Idempotency-Key` is answered from the
+    /// first response when repeated; every refusal is written to the audit trail.
+    pub async fn run<F, Fut>(&self, action: &str, logic: F) -> Response<Body>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult>,
+    {
+        let result = if self.req.method() == http::Method::POST
+            && self.req.headers().contains_key(idempotency::HEADER)
+        {
+            match self.claim_idempotency().await {
+                Ok(Claim::Replay(response)) => return response,
+                Ok(Claim::New(claimed)) => {
+                    let response = super::respond(logic().await);
+                    self.app.idempotency.complete(claimed, &response).await;
+                    Ok(response)
+                }
+                Err(problem) => Err(problem),
+            }
+        } else {
+            logic().await
+        };
+        match result {
+            Ok(response) => response,
+            Err(problem) => {
+                if problem.status < 500 {
+                    self.audit_refusal(action, &problem).await;
+                }
+                problem.into_response()
+            }
+        }
+    }
+
+    async fn claim_idempotency(&self) -> Result<Claim, Problem> {
+        let key = self
+            .req
+            .headers()
+            .get(idempotency::HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let key = idempotency::parse_key(key)?;
+        let body: &[u8] = match self.req.body() {
+            Body::Text(t) => t.as_bytes(),
+            Body::Binary(b) => b,
+            _ => &[],
+        };
+        let fingerprint =
+            idempotency::fingerprint(self.req.method().as_str(), self.req.uri().path(), body);
+        self.app
+            .idempotency
+            .claim(
+                &self.caller.tenant_id,
+                &self.caller.key_id,
+                key,
+                &fingerprint,
+                self.now,
+            )
+            .await
+    }
+
+    async fn audit_refusal(&self, action: &str, problem: &Problem) {
+        let mut event = self.audit_event(action).refused(
+            problem.status,
+            format!("{}: {}", problem.kind.slug(), problem.detail),
+        );
+        if let Some(id) = self.path_parameter("key_id") {
+            event = event.target("api_key", id.chars().take(64).collect::<String>());
+        }
+        if let Err(e) = self.app.audit.put(&event).await {
+            tracing::error!(error = %e, action, "refusal not audited");
+        }
+    }
+}
+
+/// A route's logic: an async function of the call.
+pub type Logic = for<'c> fn(&'c Call<'c>) -> Pin<Box<dyn Future<Output = ApiResult> + Send + 'c>>;
+
+/// The usual shape of a route handler: a verified caller, then the logic, written as
+/// `handle_call(app, &req, ACTION, |call| Box::pin(logic(call)))`.
+pub async fn handle_call(app: &App, req: &Request, action: &str, logic: Logic) -> Response<Body> {
+    match Call::new(app, req) {
+        Ok(call) => call.run(action, || logic(&call)).await,
+        Err(problem) => problem.into_response(),
+    }
+}

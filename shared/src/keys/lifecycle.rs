@@ -1,0 +1,204 @@
+//! The rules every key-management route shares: which scopes may be granted, which
+//! keys a caller may manage, expiry and reason limits, loading a key by its path id,
+//! and committing a change together with its audit event.
+
+use super::catalogue;
+use super::issue::IssueError;
+use super::model::Revocation;
+use super::{KeyRecord, KeyStatus, Scope, ScopeSet};
+use crate::audit::AuditEvent;
+use crate::events::{Category, DomainEvent};
+use crate::http::call::Call;
+use crate::http::{Problem, ProblemType};
+use crate::ids::KeyId;
+use crate::store::{StoreError, WriteBatch};
+use time::{Duration, OffsetDateTime, UtcOffset};
+
+/// Longest lifetime a key can be given.
+pub const MAX_LIFETIME: Duration = Duration::days(5 * 366);
+/// Longest grace period a rotated key keeps working.
+pub const MAX_GRACE: Duration = Duration::days(7);
+/// Grace period when a rotation does not name one.
+pub const DEFAULT_GRACE: Duration = Duration::hours(24);
+pub const MAX_REASON_CHARS: usize = 500;
+
+pub fn parse_scopes(raw: &[String]) -> Result<ScopeSet, Problem> {
+    if raw.is_empty() {
+        return Err(Problem::invalid_body(
+            "`scopes` must name at least one scope",
+        ));
+    }
+    let scopes = raw
+        .iter()
+        .map(|s| Scope::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Problem::invalid_body(e.to_string()))?;
+    ScopeSet::new(scopes).map_err(|e| Problem::invalid_body(e.to_string()))
+}
+
+/// Normalises an expiry to whole seconds in UTC and checks it is in the future and
+/// within [`MAX_LIFETIME`].
+pub fn check_expiry(at: OffsetDateTime, now: OffsetDateTime) -> Result<OffsetDateTime, Problem> {
+    let at = at.to_offset(UtcOffset::UTC);
+    let at = at.replace_nanosecond(0).unwrap_or(at);
+    if at <= now {
+        return Err(Problem::invalid_body("`expires_at` must be in the future"));
+    }
+    if at - now > MAX_LIFETIME {
+        return Err(Problem::invalid_body(format!(
+            "`expires_at` may be at most {} days ahead",
+            MAX_LIFETIME.whole_days()
+        )));
+    }
+    Ok(at)
+}
+
+/// A free-text reason (revocation, incident): trimmed, 1-500 characters, no control
+/// characters other than newlines.
+pub fn reason_text(raw: &str, field: &str) -> Result<String, Problem> {
+    let text = raw.trim();
+    let count = text.chars().count();
+    if count == 0 || count > MAX_REASON_CHARS {
+        return Err(Problem::invalid_body(format!(
+            "`{field}` must be 1-{MAX_REASON_CHARS} characters"
+        )));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Problem::invalid_body(format!(
+            "`{field}` must not contain control characters"
+        )));
+    }
+    Ok(text.to_owned())
+}
+
+/// Refuses scopes that do not exist for the tenant, and scopes the caller does not
+/// effectively hold (no escalation).
+pub async fn check_grantable(call: &Call<'_>, requested: &ScopeSet) -> Result<(), Problem> {
+    let mut custom = None;
+    for scope in requested.iter() {
+        let known = catalogue::builtin(scope.as_str()).is_some() || scope.as_str().contains('*');
+        if known {
+            continue;
+        }
+        if custom.is_none() {
+            custom = Some(call.app.keys.list_scopes(&call.caller.tenant_id).await?);
+        }
+        let defined = custom.iter().flatten().any(|c| c.name == *scope);
+        if !defined {
+            return Err(Problem::invalid_body(format!(
+                "unknown scope `{scope}`: define it first with POST /v2/scopes"
+            )));
+        }
+    }
+    let missing = call.caller.effective_scopes().missing_from(requested);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            ProblemType::InsufficientScope,
+            format!(
+                "a key can only be given scopes its creator holds; you lack {}",
+                quoted(&missing)
+            ),
+        ))
+    }
+}
+
+/// A caller may change or rotate only keys whose scopes it holds itself, so a lesser
+/// key cannot take over a stronger one. (Revoking is always allowed with
+/// `keys:revoke`: it only ever removes access.)
+pub fn check_manageable(call: &Call<'_>, key: &KeyRecord) -> Result<(), Problem> {
+    let missing = call.caller.effective_scopes().missing_from(&key.scopes);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            ProblemType::InsufficientScope,
+            format!("this key holds scopes you do not: {}", quoted(&missing)),
+        ))
+    }
+}
+
+fn quoted(scopes: &[&Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The key named by the `{key_id}` path parameter, in the caller's tenant. Anything
+/// else (a malformed id, another tenant's key) is the same 404.
+pub async fn load_key(call: &Call<'_>) -> Result<KeyRecord, Problem> {
+    let not_found = || Problem::new(ProblemType::NotFound, "no such API key");
+    let id = call.path_parameter("key_id").ok_or_else(not_found)?;
+    let id = KeyId::parse(&id).map_err(|_| not_found())?;
+    call.app
+        .keys
+        .get_key(&call.caller.tenant_id, &id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// The next version of `key`, stamped with the change time.
+pub fn next_version(key: &KeyRecord, now: OffsetDateTime) -> KeyRecord {
+    KeyRecord {
+        version: key.version + 1,
+        updated_at: Some(now),
+        ..key.clone()
+    }
+}
+
+/// `key` revoked now by the caller. Revocation takes effect at the authorizer's next
+/// uncached check.
+pub fn revoke(call: &Call<'_>, key: &KeyRecord, reason: &str) -> KeyRecord {
+    KeyRecord {
+        status: KeyStatus::Revoked,
+        revocation: Some(Revocation {
+            at: call.now,
+            by: call.caller.principal.clone(),
+            by_key: Some(call.caller.key_id.clone()),
+            reason: reason.to_owned(),
+        }),
+        ..next_version(key, call.now)
+    }
+}
+
+/// Commits a batch with its audit event; a lost race is a 409.
+pub async fn commit(
+    call: &Call<'_>,
+    mut batch: WriteBatch,
+    audit: &AuditEvent,
+) -> Result<(), Problem> {
+    call.app.audit.add_to(&mut batch, audit)?;
+    batch
+        .commit(call.app.keys.client())
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict => Problem::new(
+                ProblemType::Conflict,
+                "the key changed while this request was processed; read it again and retry",
+            ),
+            other => other.into(),
+        })
+}
+
+/// Publishes a key event after its change is committed.
+pub async fn publish(
+    call: &Call<'_>,
+    event_type: &str,
+    category: Category,
+    data: serde_json::Value,
+) {
+    let event = DomainEvent::new(event_type, category, &call.caller.tenant_id, call.now, data);
+    call.app.events.publish(&event).await;
+}
+
+impl From<IssueError> for Problem {
+    fn from(err: IssueError) -> Self {
+        match err {
+            IssueError::Store(store) => store.into(),
+            IssueError::Crypto(_) => Problem::internal(&err),
+        }
+    }
+}
