@@ -70,7 +70,7 @@ async fn lesser_keys_cannot_grant_what_they_do_not_hold() {
     for scopes in [
         json!(["admin"]),
         json!(["keys:*"]),
-        json!(["webhooks:read"]),
+        json!(["audit:read"]),
         json!(["*:read"]),
     ] {
         let response = stack
