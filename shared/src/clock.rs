@@ -4,7 +4,13 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 pub trait Clock: Send + Sync {
+    /// Now, in whole seconds: what stored timestamps and expiry checks use.
     fn now(&self) -> OffsetDateTime;
+
+    /// Now, as precisely as the clock allows: orders audit events within a second.
+    fn precise_now(&self) -> OffsetDateTime {
+        self.now()
+    }
 }
 
 /// The wall clock, truncated to whole seconds: every timestamp Gatehouse stores or
@@ -16,6 +22,10 @@ impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         let now = OffsetDateTime::now_utc();
         now.replace_nanosecond(0).unwrap_or(now)
+    }
+
+    fn precise_now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
     }
 }
 

@@ -103,6 +103,90 @@ impl TestStack {
         TestResponse::from(response)
     }
 
+    /// A JSON request with a bearer key, through the gateway.
+    pub async fn send(
+        &self,
+        method: &str,
+        uri: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut request =
+            TestRequest::new(method, uri).header("authorization", &format!("Bearer {key}"));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        self.call(request).await
+    }
+
+    /// Creates a key through the API with `creator`; returns (full key, key id).
+    pub async fn create_key(&self, creator: &str, body: Value) -> (String, String) {
+        let response = self.send("POST", "/v2/api-keys", creator, Some(body)).await;
+        assert_eq!(
+            response.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&response.body)
+        );
+        let json = response.json();
+        (
+            json["key"].as_str().expect("key").to_owned(),
+            json["key_id"].as_str().expect("key id").to_owned(),
+        )
+    }
+
+    /// The tenant's audit events, newest first, for a query string.
+    pub async fn audit(&self, admin: &str, query: &str) -> Vec<Value> {
+        let response = self
+            .send("GET", &format!("/v2/audit?{query}"), admin, None)
+            .await;
+        assert_eq!(
+            response.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&response.body)
+        );
+        response.json()["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every event published to this stack's events queue so far (drains the queue).
+    pub async fn events(&self) -> Vec<Value> {
+        let sqs = aws_sdk_sqs::Client::new(&self.sdk);
+        let url = self
+            .local
+            .resolve(&gatehouse_devtools::template::TemplateValue::Ref(
+                "EventsQueue".into(),
+            ))
+            .expect("queue");
+        let mut events = Vec::new();
+        loop {
+            let out = sqs
+                .receive_message()
+                .queue_url(&url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .expect("receive");
+            let messages = out.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return events;
+            }
+            for m in messages {
+                events.push(serde_json::from_str(m.body().unwrap_or("null")).expect("event JSON"));
+                sqs.delete_message()
+                    .queue_url(&url)
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+    }
+
     /// Serves the gateway on an ephemeral loopback port; returns its address.
     pub async fn serve(&self) -> SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -45,7 +45,7 @@ impl<'r> Call<'r> {
             action,
             self.actor(),
             self.origin.clone(),
-            self.now,
+            self.app.clock.precise_now(),
         )
     }
 
