@@ -30,6 +30,27 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ),
         ("list-api-keys/list-keys.json", Expect::Status(200)),
         ("list-api-keys/limit-out-of-range.json", Expect::Status(400)),
+        ("get-api-key/get-key.json", Expect::Status(200)),
+        ("get-api-key/unknown-key.json", Expect::Status(404)),
+        ("update-api-key/disable-key.json", Expect::Status(200)),
+        ("update-api-key/unknown-field.json", Expect::Status(400)),
+        ("rotate-api-key/rotate-with-grace.json", Expect::Status(201)),
+        ("rotate-api-key/grace-too-long.json", Expect::Status(400)),
+        ("revoke-api-key/revoke-key.json", Expect::Status(200)),
+        ("revoke-api-key/missing-reason.json", Expect::Status(400)),
+        (
+            "compromise-api-key/report-compromise.json",
+            Expect::Status(200),
+        ),
+        (
+            "compromise-api-key/missing-description.json",
+            Expect::Status(400),
+        ),
+        ("list-audit/list-audit.json", Expect::Status(200)),
+        ("list-audit/bad-time.json", Expect::Status(400)),
+        ("create-scope/create-scope.json", Expect::Status(201)),
+        ("create-scope/reserved-resource.json", Expect::Status(400)),
+        ("list-scopes/list-scopes.json", Expect::Status(200)),
     ])
 }
 
@@ -72,6 +93,16 @@ async fn seed_event_fixtures(stack: &TestStack) {
         version: 1,
     };
     stack.app.keys.create_key(&record).await.unwrap();
+    // Keys the lifecycle events act on, one per event so they do not interfere.
+    for id in ["evtTargetA", "evtTargetB", "evtTargetC", "evtTargetD"] {
+        let target = KeyRecord {
+            key_id: KeyId::parse(id).unwrap(),
+            name: DisplayName::parse(id).unwrap(),
+            scopes: ScopeSet::new(vec![Scope::parse("keys:read").unwrap()]).unwrap(),
+            ..record.clone()
+        };
+        stack.app.keys.create_key(&target).await.unwrap();
+    }
 }
 
 #[tokio::test]

@@ -34,7 +34,9 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         ("PUT", _) => Some(json!({"name": "hijacked", "status": "disabled"})),
         ("DELETE", _) => Some(json!({"reason": "cross-tenant"})),
         (_, p) if p.ends_with("/rotate") => Some(json!({"grace_period_seconds": 0})),
-        (_, p) if p.ends_with("/compromise") => Some(json!({"description": "cross-tenant", "replace": true})),
+        (_, p) if p.ends_with("/compromise") => {
+            Some(json!({"description": "cross-tenant", "replace": true}))
+        }
         _ => None,
     }
 }
@@ -45,9 +47,19 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     let acme = stack.tenant("Acme").await;
     let globex = stack.tenant("Globex").await;
     let acme_admin = acme.admin_key.expose();
-    let (_, acme_key_id) = stack.create_key(acme_admin, json!({"name": "acme ci", "scopes": ["keys:read"]})).await;
+    let (_, acme_key_id) = stack
+        .create_key(
+            acme_admin,
+            json!({"name": "acme ci", "scopes": ["keys:read"]}),
+        )
+        .await;
     stack
-        .send("POST", "/v2/scopes", acme_admin, Some(json!({"name": "billing:read", "description": "Acme billing"})))
+        .send(
+            "POST",
+            "/v2/scopes",
+            acme_admin,
+            Some(json!({"name": "billing:read", "description": "Acme billing"})),
+        )
         .await;
     let before = snapshot(&stack, &acme).await;
     let globex_admin = globex.admin_key.expose();
@@ -60,31 +72,69 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         object_routes += 1;
         for target in [acme_key_id.as_str(), acme.admin_record.key_id.as_str()] {
             let path = route.path.replace("{key_id}", target);
-            let response = stack.send(&route.method, &path, globex_admin, body_for(&route.method, &route.path)).await;
+            let response = stack
+                .send(
+                    &route.method,
+                    &path,
+                    globex_admin,
+                    body_for(&route.method, &route.path),
+                )
+                .await;
             response.assert_problem(404, "not-found");
         }
     }
     assert_eq!(object_routes, 5, "GET, PUT, DELETE, rotate, compromise");
 
     // Collection routes show B only its own objects.
-    let keys = stack.send("GET", "/v2/api-keys?include_inactive=true", globex_admin, None).await.json();
-    let ids: Vec<&str> = keys["items"].as_array().unwrap().iter().map(|k| k["key_id"].as_str().unwrap()).collect();
+    let keys = stack
+        .send(
+            "GET",
+            "/v2/api-keys?include_inactive=true",
+            globex_admin,
+            None,
+        )
+        .await
+        .json();
+    let ids: Vec<&str> = keys["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["key_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, vec![globex.admin_record.key_id.as_str()]);
-    let scopes = stack.send("GET", "/v2/scopes", globex_admin, None).await.json();
+    let scopes = stack
+        .send("GET", "/v2/scopes", globex_admin, None)
+        .await
+        .json();
     assert!(!scopes.to_string().contains("billing:read"));
-    let audit = stack.send("GET", "/v2/audit?limit=200", globex_admin, None).await.json();
+    let audit = stack
+        .send("GET", "/v2/audit?limit=200", globex_admin, None)
+        .await
+        .json();
     assert!(!audit.to_string().contains(acme.tenant.tenant_id.as_str()));
     // B's trail holds only B's own calls (including its refused attempts on A's ids).
     for event in audit["items"].as_array().unwrap() {
-        assert_eq!(event["actor"]["key_id"], globex.admin_record.key_id.as_str());
+        assert_eq!(
+            event["actor"]["key_id"],
+            globex.admin_record.key_id.as_str()
+        );
     }
     // B may define a scope of the same name: scopes are per tenant.
     let own = stack
-        .send("POST", "/v2/scopes", globex_admin, Some(json!({"name": "billing:read", "description": "Globex billing"})))
+        .send(
+            "POST",
+            "/v2/scopes",
+            globex_admin,
+            Some(json!({"name": "billing:read", "description": "Globex billing"})),
+        )
         .await;
     assert_eq!(own.status, 201);
 
-    assert_eq!(snapshot(&stack, &acme).await, before, "tenant A's items changed");
+    assert_eq!(
+        snapshot(&stack, &acme).await,
+        before,
+        "tenant A's items changed"
+    );
     // Every route of the template was exercised by one of the checks above.
     assert_eq!(stack.template.routes.len(), 10);
 }
