@@ -51,6 +51,7 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("create-scope/create-scope.json", Expect::Status(201)),
         ("create-scope/reserved-resource.json", Expect::Status(400)),
         ("list-scopes/list-scopes.json", Expect::Status(200)),
+        ("openapi/get-document.json", Expect::Status(200)),
     ])
 }
 

@@ -136,5 +136,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         "tenant A's items changed"
     );
     // Every route of the template was exercised by one of the checks above.
-    assert_eq!(stack.template.routes.len(), 10);
+    assert_eq!(stack.template.routes.len(), 11);
 }

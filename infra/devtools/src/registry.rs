@@ -38,4 +38,5 @@ http_handlers! {
     "list-audit" => fn_list_audit,
     "create-scope" => fn_create_scope,
     "list-scopes" => fn_list_scopes,
+    "openapi" => fn_openapi,
 }

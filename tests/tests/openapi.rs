@@ -1,0 +1,332 @@
+//! The OpenAPI document describes exactly the template's routes, declares the same
+//! scopes as the authorizer, and every real response of a full run through the gateway
+//! matches the schema the document gives for its route, status and content type.
+
+use gatehouse::routes::ROUTE_SCOPES;
+use gatehouse_integration_tests::{TestRequest, TestResponse, TestStack};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+fn document() -> Value {
+    serde_json::from_str(gatehouse::openapi::DOCUMENT).expect("openapi.json is JSON")
+}
+
+fn operations(doc: &Value) -> BTreeSet<String> {
+    doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| format!("{} {path}", m.to_uppercase()))
+        })
+        .collect()
+}
+
+#[test]
+fn documents_exactly_the_template_routes_and_their_scopes() {
+    let doc = document();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let template = gatehouse_integration_tests::template();
+    let routes: BTreeSet<String> = template.routes.iter().map(|r| r.key()).collect();
+    assert_eq!(operations(&doc), routes);
+    for (route, scope) in ROUTE_SCOPES {
+        let (method, path) = route.split_once(' ').unwrap();
+        let op = &doc["paths"][path][method.to_lowercase()];
+        assert_eq!(op["x-gatehouse-scope"].as_str(), *scope, "{route}");
+    }
+}
+
+struct Checker {
+    doc: Value,
+    checked: BTreeSet<String>,
+}
+
+impl Checker {
+    #[track_caller]
+    fn check(&mut self, method: &str, path_template: &str, response: &TestResponse) {
+        let status = response.status.to_string();
+        let content_type = response.content_type().to_owned();
+        let op = &self.doc["paths"][path_template][method.to_lowercase()];
+        let schema = &op["responses"][&status]["content"][&content_type]["schema"];
+        assert!(
+            !schema.is_null(),
+            "{method} {path_template}: {status} {content_type} is not documented; body {}",
+            String::from_utf8_lossy(&response.body)
+        );
+        let mut root = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "components": self.doc["components"].clone(),
+        });
+        for (k, v) in schema.as_object().unwrap() {
+            root[k] = v.clone();
+        }
+        let validator = jsonschema::validator_for(&root).expect("schema compiles");
+        let body = response.json();
+        let errors: Vec<String> = validator
+            .iter_errors(&body)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {path_template} {status}: {errors:?}\n{body}"
+        );
+        self.checked
+            .insert(format!("{method} {path_template} {status}"));
+    }
+}
+
+#[tokio::test]
+async fn real_responses_match_the_document() {
+    let stack = TestStack::new().await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose().to_owned();
+    let mut c = Checker {
+        doc: document(),
+        checked: BTreeSet::new(),
+    };
+    let keys = "/v2/api-keys";
+    let one = "/v2/api-keys/{key_id}";
+
+    let created = stack
+        .send(
+            "POST",
+            keys,
+            &admin,
+            Some(json!({"name": "doc", "scopes": ["keys:read"], "service": "docs"})),
+        )
+        .await;
+    c.check("POST", keys, &created);
+    let id = created.json()["key_id"].as_str().unwrap().to_owned();
+    let reader = created.json()["key"].as_str().unwrap().to_owned();
+    c.check(
+        "POST",
+        keys,
+        &stack
+            .send("POST", keys, &admin, Some(json!({"name": 1})))
+            .await,
+    );
+    c.check(
+        "POST",
+        keys,
+        &stack
+            .call(
+                TestRequest::post(keys)
+                    .bearer(&acme.admin_key)
+                    .raw_body("text/plain", "x"),
+            )
+            .await,
+    );
+    c.check(
+        "POST",
+        keys,
+        &stack
+            .send(
+                "POST",
+                keys,
+                &reader,
+                Some(json!({"name": "x", "scopes": ["keys:read"]})),
+            )
+            .await,
+    );
+    c.check("GET", keys, &stack.call(TestRequest::get(keys)).await);
+    c.check(
+        "GET",
+        keys,
+        &stack
+            .send("GET", &format!("{keys}?limit=1"), &admin, None)
+            .await,
+    );
+    c.check(
+        "GET",
+        keys,
+        &stack
+            .send("GET", &format!("{keys}?limit=0"), &admin, None)
+            .await,
+    );
+
+    let path = |suffix: &str| format!("{keys}/{id}{suffix}");
+    c.check(
+        "GET",
+        one,
+        &stack.send("GET", &path(""), &admin, None).await,
+    );
+    c.check(
+        "GET",
+        one,
+        &stack
+            .send("GET", &format!("{keys}/nope"), &admin, None)
+            .await,
+    );
+    c.check(
+        "PUT",
+        one,
+        &stack
+            .send("PUT", &path(""), &admin, Some(json!({"name": "renamed"})))
+            .await,
+    );
+    c.check(
+        "PUT",
+        one,
+        &stack
+            .send("PUT", &path(""), &admin, Some(json!({"status": "gone"})))
+            .await,
+    );
+    let rotate = "/v2/api-keys/{key_id}/rotate";
+    let rotated = stack
+        .send(
+            "POST",
+            &path("/rotate"),
+            &admin,
+            Some(json!({"grace_period_seconds": 10})),
+        )
+        .await;
+    c.check("POST", rotate, &rotated);
+    c.check(
+        "POST",
+        rotate,
+        &stack
+            .send("POST", &path("/rotate"), &admin, Some(json!({})))
+            .await,
+    );
+    let new_id = rotated.json()["key_id"].as_str().unwrap().to_owned();
+    let compromise = "/v2/api-keys/{key_id}/compromise";
+    c.check(
+        "POST",
+        compromise,
+        &stack
+            .send(
+                "POST",
+                &format!("{keys}/{new_id}/compromise"),
+                &admin,
+                Some(json!({"description": "leaked", "replace": true})),
+            )
+            .await,
+    );
+    c.check(
+        "POST",
+        compromise,
+        &stack
+            .send("POST", &path("/compromise"), &admin, Some(json!({})))
+            .await,
+    );
+    c.check(
+        "DELETE",
+        one,
+        &stack
+            .send("DELETE", &path(""), &admin, Some(json!({"reason": "done"})))
+            .await,
+    );
+    c.check(
+        "DELETE",
+        one,
+        &stack
+            .send("DELETE", &path(""), &admin, Some(json!({})))
+            .await,
+    );
+    c.check(
+        "PUT",
+        one,
+        &stack
+            .send("PUT", &path(""), &admin, Some(json!({"name": "x"})))
+            .await,
+    );
+
+    c.check(
+        "POST",
+        "/v2/scopes",
+        &stack
+            .send(
+                "POST",
+                "/v2/scopes",
+                &admin,
+                Some(json!({"name": "docs:read", "description": "Docs"})),
+            )
+            .await,
+    );
+    c.check(
+        "POST",
+        "/v2/scopes",
+        &stack
+            .send(
+                "POST",
+                "/v2/scopes",
+                &admin,
+                Some(json!({"name": "docs:read", "description": "Docs"})),
+            )
+            .await,
+    );
+    c.check(
+        "GET",
+        "/v2/scopes",
+        &stack.send("GET", "/v2/scopes", &admin, None).await,
+    );
+    c.check(
+        "GET",
+        "/v2/audit",
+        &stack.send("GET", "/v2/audit?limit=5", &admin, None).await,
+    );
+    c.check(
+        "GET",
+        "/v2/audit",
+        &stack
+            .send("GET", "/v2/audit?from=never", &admin, None)
+            .await,
+    );
+    let idem = || {
+        TestRequest::post(keys)
+            .bearer(&acme.admin_key)
+            .header("idempotency-key", "doc-1")
+    };
+    c.check(
+        "POST",
+        keys,
+        &stack
+            .call(idem().json(&json!({"name": "a", "scopes": ["keys:read"]})))
+            .await,
+    );
+    c.check(
+        "POST",
+        keys,
+        &stack
+            .call(idem().json(&json!({"name": "a", "scopes": ["keys:read"]})))
+            .await,
+    );
+    c.check(
+        "POST",
+        keys,
+        &stack
+            .call(idem().json(&json!({"name": "b", "scopes": ["keys:read"]})))
+            .await,
+    );
+
+    let served = stack.call(TestRequest::get("/v2/openapi.json")).await;
+    assert_eq!(served.status, 200);
+    assert_eq!(served.json(), document());
+
+    // Every operation had at least its success response checked.
+    for op in operations(&c.doc) {
+        if op == "GET /v2/openapi.json" {
+            continue;
+        }
+        assert!(
+            c.checked
+                .iter()
+                .any(|done| done.starts_with(&format!("{op} 2"))),
+            "{op} not exercised: {:?}",
+            c.checked
+        );
+    }
+}
+
+#[test]
+fn the_checker_refuses_a_body_that_breaks_the_schema() {
+    let doc = document();
+    let mut root = json!({"components": doc["components"].clone()});
+    root["$ref"] = json!("#/components/schemas/KeyView");
+    let validator = jsonschema::validator_for(&root).unwrap();
+    let wrong = json!({"key_id": "x", "status": "lost", "verifier": "$argon2id$..."});
+    assert!(validator.iter_errors(&wrong).count() >= 3);
+}
