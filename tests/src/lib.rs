@@ -187,6 +187,36 @@ impl TestStack {
         }
     }
 
+    /// Every item of a tenant's partition in the keys table (tenant, keys, scopes), as
+    /// comparable text: equal snapshots mean nothing of the tenant's changed.
+    pub async fn snapshot(&self, tenant: &Tenant) -> std::collections::BTreeMap<String, String> {
+        let out = aws_sdk_dynamodb::Client::new(&self.sdk)
+            .query()
+            .table_name(self.app.keys.table())
+            .key_condition_expression("tenant_id = :t")
+            .expression_attribute_values(
+                ":t",
+                aws_sdk_dynamodb::types::AttributeValue::S(tenant.tenant_id.to_string()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .expect("query");
+        out.items()
+            .iter()
+            .map(|item| {
+                let sk = item
+                    .get("sk")
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
+                let mut fields: Vec<_> = item.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
+                fields.sort();
+                (sk, fields.join(";"))
+            })
+            .collect()
+    }
+
     /// Serves the gateway on an ephemeral loopback port; returns its address.
     pub async fn serve(&self) -> SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -114,3 +114,187 @@ async fn bad_list_parameters_are_400_problems() {
         response.assert_problem(400, "invalid-parameter");
     }
 }
+
+#[tokio::test]
+async fn bad_lifecycle_requests_are_4xx_problems_and_change_nothing() {
+    let stack = TestStack::new().await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    let (_, id) = stack
+        .create_key(admin, json!({"name": "target", "scopes": ["keys:read"]}))
+        .await;
+    let before = stack.snapshot(&acme.tenant).await;
+    let key = format!("/v2/api-keys/{id}");
+    let rotate = format!("{key}/rotate");
+    let compromise = format!("{key}/compromise");
+    let long = "x".repeat(600);
+    let past = "2001-01-01T00:00:00Z";
+
+    let cases: Vec<(&str, &str, serde_json::Value, u16, &str)> = vec![
+        ("PUT", &key, json!({}), 400, "invalid-body"),
+        (
+            "PUT",
+            &key,
+            json!({"name": null, "scopes": null}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "PUT",
+            &key,
+            json!({"status": "revoked"}),
+            400,
+            "invalid-body",
+        ),
+        ("PUT", &key, json!({"status": 1}), 400, "invalid-body"),
+        (
+            "PUT",
+            &key,
+            json!({"expires_at": past}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "PUT",
+            &key,
+            json!({"expires_at": "soon"}),
+            400,
+            "invalid-body",
+        ),
+        ("PUT", &key, json!({"scopes": []}), 400, "invalid-body"),
+        (
+            "PUT",
+            &key,
+            json!({"scopes": ["keys:Read"]}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "PUT",
+            &key,
+            json!({"scopes": ["nothing:here"]}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "PUT",
+            &key,
+            json!({"name": "\u{202E}evil"}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "PUT",
+            &key,
+            json!({"name": "ok", "tenant_id": "other"}),
+            400,
+            "invalid-body",
+        ),
+        ("DELETE", &key, json!({"reason": long}), 400, "invalid-body"),
+        (
+            "DELETE",
+            &key,
+            json!({"reason": "a\u{7}b"}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "DELETE",
+            &key,
+            json!({"reason": "x", "force": true}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "POST",
+            &rotate,
+            json!({"grace_period_seconds": -1}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "POST",
+            &rotate,
+            json!({"grace_period_seconds": "1h"}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "POST",
+            &rotate,
+            json!({"grace_period_seconds": 1e30}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "POST",
+            &compromise,
+            json!({"description": ""}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "POST",
+            &compromise,
+            json!({"description": "x", "replace": "yes"}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "POST",
+            "/v2/scopes",
+            json!({"name": "billing:read"}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "POST",
+            "/v2/scopes",
+            json!({"name": "billing:*", "description": "x"}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "POST",
+            "/v2/scopes",
+            json!({"name": "billing:read", "description": long}),
+            400,
+            "invalid-body",
+        ),
+        (
+            "GET",
+            "/v2/api-keys/..%2F..%2Fetc",
+            json!(null),
+            404,
+            "not-found",
+        ),
+    ];
+    for (method, path, body, status, slug) in cases {
+        let body = (!body.is_null()).then_some(body);
+        let response = stack.send(method, path, admin, body.clone()).await;
+        assert!(response.status < 500, "{method} {path} {body:?}");
+        response.assert_problem(status, slug);
+    }
+    // Bodies that are not JSON objects at all.
+    for path in [&key, &rotate, &compromise] {
+        for raw in ["", "{", "[1]", "null"] {
+            if path == &rotate && raw.is_empty() {
+                continue; // an empty rotate body asks for the default grace period
+            }
+            let method = if path == &key { "PUT" } else { "POST" };
+            let response = stack
+                .call(
+                    TestRequest::new(method, path)
+                        .bearer(&acme.admin_key)
+                        .raw_body("application/json", raw),
+                )
+                .await;
+            response.assert_problem(400, "invalid-body");
+        }
+    }
+    assert_eq!(
+        stack.snapshot(&acme.tenant).await,
+        before,
+        "a refused request changed stored data"
+    );
+}

@@ -2,32 +2,8 @@
 //! objects, always gets 404 (never 403: existence is not revealed), and nothing of
 //! A's changes.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use gatehouse_integration_tests::{TestStack, TestTenant};
+use gatehouse_integration_tests::TestStack;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
-
-/// Every item of a tenant's partition in the keys table, as comparable text.
-async fn snapshot(stack: &TestStack, tenant: &TestTenant) -> BTreeMap<String, String> {
-    let out = aws_sdk_dynamodb::Client::new(&stack.sdk)
-        .query()
-        .table_name(stack.app.keys.table())
-        .key_condition_expression("tenant_id = :t")
-        .expression_attribute_values(":t", AttributeValue::S(tenant.tenant.tenant_id.to_string()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap();
-    out.items()
-        .iter()
-        .map(|item| {
-            let sk = item["sk"].as_s().unwrap().clone();
-            let mut fields: Vec<_> = item.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
-            fields.sort();
-            (sk, fields.join(";"))
-        })
-        .collect()
-}
 
 fn body_for(method: &str, path: &str) -> Option<Value> {
     match (method, path) {
@@ -61,7 +37,7 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
             Some(json!({"name": "billing:read", "description": "Acme billing"})),
         )
         .await;
-    let before = snapshot(&stack, &acme).await;
+    let before = stack.snapshot(&acme.tenant).await;
     let globex_admin = globex.admin_key.expose();
 
     let mut object_routes = 0;
@@ -131,7 +107,7 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     assert_eq!(own.status, 201);
 
     assert_eq!(
-        snapshot(&stack, &acme).await,
+        stack.snapshot(&acme.tenant).await,
         before,
         "tenant A's items changed"
     );

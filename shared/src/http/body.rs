@@ -40,6 +40,10 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
             "send the body with `Content-Type: application/json`",
         ));
     }
+    // serde would also read a struct from a JSON array (`[60]`); only objects are bodies.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Problem::invalid_body("the body must be a JSON object"));
+    }
     serde_json::from_slice(bytes).map_err(|e| Problem::invalid_body(describe_json_error(&e)))
 }
 

@@ -40,6 +40,15 @@ fn refuses_what_is_not_a_json_object_of_the_schema() {
         ProblemType::InvalidBody
     );
     assert_eq!(kind(json_body(&request(j, "[]"))), ProblemType::InvalidBody);
+    // serde reads structs from arrays too; a body must still be an object.
+    assert_eq!(
+        kind(json_body(&request(j, r#"["a"]"#))),
+        ProblemType::InvalidBody
+    );
+    assert_eq!(
+        kind(json_body(&request(j, "null"))),
+        ProblemType::InvalidBody
+    );
     let form = Some("application/x-www-form-urlencoded");
     assert_eq!(
         kind(json_body(&request(form, "{}"))),
