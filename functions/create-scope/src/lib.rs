@@ -7,7 +7,7 @@ use gatehouse::audit::Change;
 use gatehouse::http::call::{Call, handle_call};
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
 use gatehouse::keys::custom::{self, CustomScope, MAX_CUSTOM_SCOPES};
-use gatehouse::store::{StoreError, WriteBatch};
+use gatehouse::store::WriteBatch;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
@@ -62,16 +62,11 @@ async fn create(call: &Call<'_>) -> ApiResult {
     call.app
         .keys
         .put_new_scope(&mut batch, &call.caller.tenant_id, &scope)?;
-    call.app.audit.add_to(&mut batch, &audit)?;
-    batch
-        .commit(call.app.keys.client())
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict => Problem::new(
-                ProblemType::Conflict,
-                format!("the scope `{}` already exists", scope.name),
-            ),
-            other => other.into(),
-        })?;
+    call.commit(
+        batch,
+        &audit,
+        &format!("the scope `{}` already exists", scope.name),
+    )
+    .await?;
     Ok(json_response(201, &scope))
 }

@@ -1,6 +1,28 @@
 //! Minimal flag parsing shared by the two binaries (`--name value` pairs).
 
+use crate::bootstrap::{LocalStack, bootstrap};
+use crate::template::Template;
 use std::collections::BTreeMap;
+use std::path::Path;
+
+/// What `--template`, `--stack` and `--param` name: the template, the SDK settings from
+/// the environment, and the template's resources created (or found) under the stack.
+pub async fn local_stack(
+    args: &Args,
+) -> Result<(Template, aws_config::SdkConfig, LocalStack), String> {
+    let template = Template::load(Path::new(args.value_or("template", "template.yaml")))
+        .map_err(|e| e.to_string())?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let stack = bootstrap(
+        &sdk,
+        &template,
+        args.value_or("stack", "gatehouse-local"),
+        &args.pairs("param")?,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok((template, sdk, stack))
+}
 
 pub struct Args {
     pub command: Option<String>,

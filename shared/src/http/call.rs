@@ -72,6 +72,27 @@ impl<'r> Call<'r> {
         }
     }
 
+    /// Commits a batch of writes together with the audit event that describes them.
+    /// A failed condition (the object changed, or already exists) is a 409 with
+    /// `on_conflict` as its detail.
+    pub async fn commit(
+        &self,
+        mut batch: crate::store::WriteBatch,
+        audit: &AuditEvent,
+        on_conflict: &str,
+    ) -> Result<(), Problem> {
+        self.app.audit.add_to(&mut batch, audit)?;
+        batch
+            .commit(self.app.keys.client())
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::Conflict => {
+                    Problem::new(super::ProblemType::Conflict, on_conflict)
+                }
+                other => other.into(),
+            })
+    }
+
     /// Runs the route's logic. A POST carrying `Idempotency-Key` is answered from the
     /// first response when repeated; every refusal is written to the audit trail.
     pub async fn run<F, Fut>(&self, action: &str, logic: F) -> Response<Body>

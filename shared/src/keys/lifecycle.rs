@@ -11,7 +11,7 @@ use crate::events::{Category, DomainEvent};
 use crate::http::call::Call;
 use crate::http::{Problem, ProblemType};
 use crate::ids::KeyId;
-use crate::store::{StoreError, WriteBatch};
+use crate::store::WriteBatch;
 use time::{Duration, OffsetDateTime, UtcOffset};
 
 /// Longest lifetime a key can be given.
@@ -165,22 +165,13 @@ pub fn revoke(call: &Call<'_>, key: &KeyRecord, reason: &str) -> KeyRecord {
 }
 
 /// Commits a batch with its audit event; a lost race is a 409.
-pub async fn commit(
-    call: &Call<'_>,
-    mut batch: WriteBatch,
-    audit: &AuditEvent,
-) -> Result<(), Problem> {
-    call.app.audit.add_to(&mut batch, audit)?;
-    batch
-        .commit(call.app.keys.client())
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict => Problem::new(
-                ProblemType::Conflict,
-                "the key changed while this request was processed; read it again and retry",
-            ),
-            other => other.into(),
-        })
+pub async fn commit(call: &Call<'_>, batch: WriteBatch, audit: &AuditEvent) -> Result<(), Problem> {
+    call.commit(
+        batch,
+        audit,
+        "the key changed while this request was processed; read it again and retry",
+    )
+    .await
 }
 
 /// Publishes a key event after its change is committed.

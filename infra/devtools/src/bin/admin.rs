@@ -6,11 +6,8 @@ use gatehouse::App;
 use gatehouse::keys::KeyPrefix;
 use gatehouse::keys::issue::create_tenant;
 use gatehouse::keys::model::{DisplayName, Principal};
-use gatehouse_devtools::bootstrap::bootstrap;
-use gatehouse_devtools::cli::Args;
-use gatehouse_devtools::template::Template;
+use gatehouse_devtools::cli::{Args, local_stack};
 use std::collections::BTreeSet;
-use std::path::Path;
 
 const USAGE: &str = "\
 usage:
@@ -47,17 +44,7 @@ async fn run() -> Result<(), String> {
 
 async fn bootstrap_command(args: &Args) -> Result<(), String> {
     args.reject_unknown(&["template", "stack", "param"])?;
-    let template = Template::load(Path::new(args.value_or("template", "template.yaml")))
-        .map_err(|e| e.to_string())?;
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let stack = bootstrap(
-        &sdk,
-        &template,
-        args.value_or("stack", "gatehouse-local"),
-        &args.pairs("param")?,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let (template, _, stack) = local_stack(args).await?;
     let mut lines = BTreeSet::new();
     for function in template.functions.keys() {
         for (name, value) in stack

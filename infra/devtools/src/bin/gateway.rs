@@ -1,11 +1,8 @@
 //! `gatehouse-gateway`: the local API Gateway. Creates the template's resources on the
 //! configured AWS endpoint (moto locally), then serves the template's routes.
 
-use gatehouse_devtools::bootstrap::bootstrap;
-use gatehouse_devtools::cli::Args;
+use gatehouse_devtools::cli::{Args, local_stack};
 use gatehouse_devtools::gateway::Gateway;
-use gatehouse_devtools::template::Template;
-use std::path::Path;
 use std::sync::Arc;
 
 const USAGE: &str = "usage: gatehouse-gateway [--template template.yaml] [--stack gatehouse-local] \
@@ -26,17 +23,7 @@ async fn main() -> std::process::ExitCode {
 async fn run() -> Result<(), String> {
     let args = Args::parse(std::env::args().skip(1), false)?;
     args.reject_unknown(&["template", "stack", "listen", "param"])?;
-    let template = Template::load(Path::new(args.value_or("template", "template.yaml")))
-        .map_err(|e| e.to_string())?;
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let stack = bootstrap(
-        &sdk,
-        &template,
-        args.value_or("stack", "gatehouse-local"),
-        &args.pairs("param")?,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let (template, sdk, stack) = local_stack(&args).await?;
     let gateway = Gateway::new(&template, &stack, &sdk).map_err(|e| e.to_string())?;
     let listen = args.value_or("listen", "127.0.0.1:3000");
     let listener = tokio::net::TcpListener::bind(listen)
