@@ -267,6 +267,27 @@ async fn idempotent_creation_returns_the_first_result_without_the_key() {
     assert_eq!(other.status, 201);
     assert!(other.json()["key"].is_string());
 
+    // A refused request is not remembered: the client fixes the body and retries.
+    stack
+        .call(request(
+            json!({"name": "", "scopes": ["keys:read"]}),
+            "req-2",
+        ))
+        .await
+        .assert_problem(400, "invalid-body");
+    let fixed = stack
+        .call(request(
+            json!({"name": "fixed", "scopes": ["keys:read"]}),
+            "req-2",
+        ))
+        .await;
+    assert_eq!(fixed.status, 201);
+    assert!(fixed.headers.get("idempotent-replayed").is_none());
+    let audited = stack
+        .audit(acme.admin_key.expose(), "action=api_key.create")
+        .await;
+    assert!(audited.iter().any(|e| e["outcome"] == "refused"));
+
     // Rotation too: a retried rotate does not rotate twice.
     let id = first.json()["key_id"].as_str().unwrap().to_owned();
     let rotate = || {

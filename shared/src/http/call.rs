@@ -94,36 +94,40 @@ impl<'r> Call<'r> {
     }
 
     /// Runs the route's logic. A POST carrying `Idempotency-Key` is answered from the
-    /// first response when repeated; every refusal is written to the audit trail.
+    /// first successful response when repeated; every refusal is written to the audit
+    /// trail.
     pub async fn run<F, Fut>(&self, action: &str, logic: F) -> Response<Body>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = ApiResult>,
     {
-        let result = if self.req.method() == http::Method::POST
-            && self.req.headers().contains_key(idempotency::HEADER)
-        {
+        let idempotent = self.req.method() == http::Method::POST
+            && self.req.headers().contains_key(idempotency::HEADER);
+        let claimed = if idempotent {
             match self.claim_idempotency().await {
                 Ok(Claim::Replay(response)) => return response,
-                Ok(Claim::New(claimed)) => {
-                    let response = super::respond(logic().await);
-                    self.app.idempotency.complete(claimed, &response).await;
-                    Ok(response)
-                }
-                Err(problem) => Err(problem),
+                Ok(Claim::New(claimed)) => Some(claimed),
+                Err(problem) => return self.refuse(action, problem).await,
             }
         } else {
-            logic().await
+            None
         };
-        match result {
+        let response = match logic().await {
             Ok(response) => response,
-            Err(problem) => {
-                if problem.status < 500 {
-                    self.audit_refusal(action, &problem).await;
-                }
-                problem.into_response()
-            }
+            Err(problem) => self.refuse(action, problem).await,
+        };
+        if let Some(claimed) = claimed {
+            self.app.idempotency.complete(claimed, &response).await;
         }
+        response
+    }
+
+    /// The problem as a response; a client error is audited as a refusal first.
+    async fn refuse(&self, action: &str, problem: Problem) -> Response<Body> {
+        if problem.status < 500 {
+            self.audit_refusal(action, &problem).await;
+        }
+        problem.into_response()
     }
 
     async fn claim_idempotency(&self) -> Result<Claim, Problem> {

@@ -144,10 +144,11 @@ impl IdempotencyStore {
         ))
     }
 
-    /// Records the response for replays, with any full API key removed. A 5xx releases
-    /// the key instead, so the client can retry the same request.
+    /// Records a successful response for replays, with any full API key removed. Any
+    /// other outcome releases the key, so a retry runs the request again (a refusal
+    /// caused by a passing state, such as a concurrent change, is not frozen for 24 h).
     pub async fn complete(&self, claimed: ClaimedKey, response: &Response<Body>) {
-        let result = if response.status().is_server_error() {
+        let result = if !response.status().is_success() {
             self.client
                 .delete_item()
                 .table_name(&self.table)
