@@ -20,6 +20,8 @@ pub struct App {
     pub idempotency: IdempotencyStore,
     pub cursors: CursorSigner,
     pub verifier: KeyVerifier,
+    /// The authorizer's warm-container cache of verified and failed keys.
+    pub key_cache: Arc<crate::auth::cache::KeyCache>,
     pub clock: SharedClock,
 }
 
@@ -64,6 +66,11 @@ impl App {
                 config.service_secret_arn.clone(),
             ),
             verifier: KeyVerifier::new(config.argon2)?,
+            key_cache: Arc::new(crate::auth::cache::KeyCache::new(
+                config.auth_cache_ttl,
+                config.auth_memory_ttl,
+                config.auth_cache_capacity,
+            )),
             config,
             clock,
         })

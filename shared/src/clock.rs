@@ -40,3 +40,33 @@ impl Clock for FixedClock {
 }
 
 pub type SharedClock = Arc<dyn Clock>;
+
+/// A clock that tests move by hand.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<OffsetDateTime>);
+
+impl ManualClock {
+    pub fn new(start: OffsetDateTime) -> Self {
+        Self(std::sync::Mutex::new(start))
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        if let Ok(mut now) = self.0.lock() {
+            *now += by;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        let now = self.precise_now();
+        now.replace_nanosecond(0).unwrap_or(now)
+    }
+
+    fn precise_now(&self) -> OffsetDateTime {
+        self.0
+            .lock()
+            .map(|t| *t)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}

@@ -8,6 +8,11 @@
 //! | `EVENTS_QUEUE_URL`     | yes      |         | SQS queue of domain and security events   |
 //! | `SERVICE_SECRET_ARN`   | yes      |         | Secrets Manager secret that signs pagination cursors |
 //! | `AUDIT_RETENTION_DAYS` | no       | `365`   | how long audit events are kept (DynamoDB TTL) |
+//! | `AUTH_CACHE_TTL_SECONDS` | no     | `1`     | how long the authorizer uses a verified key's record without reading it again: the revocation bound (0: read every time) |
+//! | `AUTH_MEMORY_TTL_SECONDS` | no    | `300`   | how long verified keys skip argon2id, and failed keys are refused without I/O |
+//! | `AUTH_CACHE_CAPACITY`  | no       | `10000` | entries per cache, per container          |
+//! | `FAILED_VERIFICATION_THRESHOLD` | no | `10` | failed verifications of one key per window that raise a security event |
+//! | `FAILED_VERIFICATION_WINDOW_SECONDS` | no | `900` | the counting window |
 //! | `KEY_ENVIRONMENT`      | no       | `live`  | `live` or `test`: keys this deployment accepts and issues |
 //! | `DEFAULT_KEY_PREFIX`   | no       | `gh`    | key prefix for tenants without their own  |
 //! | `ARGON2_MEMORY_KIB`    | no       | `2048`  | argon2id memory cost of new verifiers     |
@@ -28,6 +33,10 @@ pub struct Config {
     pub events_queue_url: String,
     pub service_secret_arn: String,
     pub audit_retention_days: u32,
+    pub auth_cache_ttl: time::Duration,
+    pub auth_memory_ttl: time::Duration,
+    pub auth_cache_capacity: usize,
+    pub failure_policy: crate::auth::failures::FailurePolicy,
     pub key_environment: KeyEnvironment,
     pub default_key_prefix: KeyPrefix,
     pub argon2: Argon2Params,
@@ -67,6 +76,22 @@ impl Config {
             events_queue_url: vars.url("EVENTS_QUEUE_URL")?,
             service_secret_arn: vars.arn("SERVICE_SECRET_ARN")?,
             audit_retention_days: vars.parsed_in("AUDIT_RETENTION_DAYS", 365, 1..=3650)?,
+            auth_cache_ttl: seconds(vars.parsed_in("AUTH_CACHE_TTL_SECONDS", 1, 0..=300)?),
+            auth_memory_ttl: seconds(vars.parsed_in("AUTH_MEMORY_TTL_SECONDS", 300, 0..=3600)?),
+            auth_cache_capacity: vars.parsed_in("AUTH_CACHE_CAPACITY", 10_000, 1..=1_000_000)?
+                as usize,
+            failure_policy: crate::auth::failures::FailurePolicy {
+                threshold: u64::from(vars.parsed_in(
+                    "FAILED_VERIFICATION_THRESHOLD",
+                    10,
+                    1..=100_000,
+                )?),
+                window: seconds(vars.parsed_in(
+                    "FAILED_VERIFICATION_WINDOW_SECONDS",
+                    900,
+                    60..=86_400,
+                )?),
+            },
             key_environment: vars.parsed("KEY_ENVIRONMENT", KeyEnvironment::Live)?,
             default_key_prefix: KeyPrefix::parse(
                 vars.get("DEFAULT_KEY_PREFIX").as_deref().unwrap_or("gh"),
@@ -75,6 +100,10 @@ impl Config {
             argon2,
         })
     }
+}
+
+fn seconds(value: u32) -> time::Duration {
+    time::Duration::seconds(i64::from(value))
 }
 
 struct Vars<'a, F: Fn(&str) -> Option<String>>(&'a F);

@@ -55,14 +55,25 @@ pub struct TestTenant {
 }
 
 impl TestStack {
+    /// A stack whose authorizer reads every key on every request (no warm cache), so
+    /// tests see revocations at once. [`TestStack::with_params`] sets others.
     pub async fn new() -> Self {
+        Self::with_params(&[("AuthCacheTtlSeconds", "0")]).await
+    }
+
+    /// A stack with template parameters overridden.
+    pub async fn with_params(params: &[(&str, &str)]) -> Self {
+        let params = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let template = template();
         let sdk = sdk_config().await;
         let stack = format!(
             "t{}",
             gatehouse::keys::base62::random_string(8).expect("rng")
         );
-        let local = bootstrap(&sdk, &template, &stack, &Default::default())
+        let local = bootstrap(&sdk, &template, &stack, &params)
             .await
             .expect("bootstrap the template on moto");
         let gateway = Arc::new(Gateway::new(&template, &local, &sdk).expect("gateway builds"));

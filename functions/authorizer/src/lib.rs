@@ -18,7 +18,9 @@ pub type AuthorizerResponse = ApiGatewayV2CustomAuthorizerSimpleResponse<Value>;
 
 pub async fn handle(app: &App, event: ApiGatewayV2CustomAuthorizerV2Request) -> AuthorizerResponse {
     let route = event.route_key.as_deref().unwrap_or("-");
-    let authenticated = auth::authenticate(app, auth::credential(&event.headers)).await;
+    let origin = origin(&event);
+    let authenticated =
+        auth::authenticate_from(app, auth::credential(&event.headers), &origin).await;
     let mut response = AuthorizerResponse::default();
     response.context = Value::Object(serde_json::Map::new());
     match auth::authorize_route(authenticated, route) {
@@ -29,7 +31,7 @@ pub async fn handle(app: &App, event: ApiGatewayV2CustomAuthorizerV2Request) -> 
         }
         Decision::DenyScope { grant, required } => {
             tracing::info!(route, tenant_id = %grant.tenant_id, key_id = %grant.key_id, reason = "insufficient_scope", "deny");
-            audit_scope_refusal(app, &event, &grant, required).await;
+            audit_scope_refusal(app, &event, origin, &grant, required).await;
         }
         Decision::Deny(reason) => {
             tracing::info!(route, reason = reason.code(), "deny");
@@ -38,19 +40,23 @@ pub async fn handle(app: &App, event: ApiGatewayV2CustomAuthorizerV2Request) -> 
     response
 }
 
-async fn audit_scope_refusal(
-    app: &App,
-    event: &ApiGatewayV2CustomAuthorizerV2Request,
-    grant: &Grant,
-    required: &str,
-) {
+fn origin(event: &ApiGatewayV2CustomAuthorizerV2Request) -> Origin {
     let ctx = &event.request_context;
-    let origin = Origin {
+    Origin {
         source_ip: ctx.http.source_ip.clone(),
         user_agent: ctx.http.user_agent.clone(),
         request_id: ctx.request_id.clone(),
         route: event.route_key.clone(),
-    };
+    }
+}
+
+async fn audit_scope_refusal(
+    app: &App,
+    event: &ApiGatewayV2CustomAuthorizerV2Request,
+    origin: Origin,
+    grant: &Grant,
+    required: &str,
+) {
     let actor = Actor {
         principal: grant.principal.clone(),
         key_id: Some(grant.key_id.clone()),

@@ -1,7 +1,11 @@
 //! The authorizer's decision: a presented credential -> tenant, key, principal, scopes,
 //! or a deny with a reason code. Independent of the API Gateway event shape.
 
+pub mod cache;
+pub mod failures;
+
 use crate::App;
+use crate::audit::Origin;
 use crate::http::caller::context_keys;
 use crate::ids::{KeyId, TenantId};
 use crate::keys::{ApiKey, KeyFormatError, KeyStatus, ScopeSet, VerifyOutcome};
@@ -128,6 +132,15 @@ pub fn credential(headers: &HeaderMap) -> Option<&str> {
 
 /// Checks a credential: format and checksum (no I/O), then one GetItem, then argon2id.
 pub async fn authenticate(app: &App, presented: Option<&str>) -> Decision {
+    authenticate_from(app, presented, &Origin::default()).await
+}
+
+/// [`authenticate`], with where the request came from, for failure alerts.
+///
+/// Format and checksum first (no I/O); then the warm cache (a key that verified within
+/// the cache TTL, or a key known to fail); then one GetItem and argon2id. Status and
+/// expiry are applied on every request, cached or not.
+pub async fn authenticate_from(app: &App, presented: Option<&str>, origin: &Origin) -> Decision {
     let Some(presented) = presented else {
         return Decision::Deny(DenyReason::MissingCredential);
     };
@@ -138,36 +151,38 @@ pub async fn authenticate(app: &App, presented: Option<&str>) -> Decision {
     if key.environment() != app.config.key_environment {
         return Decision::Deny(DenyReason::Unknown);
     }
-    let record = match app.keys.get_key(key.tenant_id(), key.key_id()).await {
-        Ok(Some(record)) => record,
-        Ok(None) => return Decision::Deny(DenyReason::Unknown),
-        Err(e) => {
-            tracing::error!(error = %e, key_id = %key.key_id(), "key lookup failed");
-            return Decision::Deny(DenyReason::Unavailable);
-        }
-    };
-    if record.prefix != *key.prefix() || record.environment != key.environment() {
+    let digest = cache::digest(presented);
+    let seen_at = app.clock.precise_now();
+    if app.key_cache.is_known_bad(&digest, seen_at) {
         return Decision::Deny(DenyReason::Unknown);
     }
-    match app.verifier.verify(key.secret(), &record.verifier) {
-        VerifyOutcome::Valid { rehashed } => {
-            if let Some(new) = rehashed {
-                upgrade_verifier(
-                    app,
-                    &record.tenant_id,
-                    &record.key_id,
-                    &record.verifier,
-                    &new,
-                )
-                .await;
+    let record = match app
+        .key_cache
+        .lookup(key.tenant_id(), key.key_id(), &digest, seen_at)
+    {
+        cache::Lookup::Fresh(record) => record,
+        cache::Lookup::Verified { verifier } => {
+            match verify_against_store(app, &key, origin, Some(&verifier)).await {
+                Ok(record) => {
+                    app.key_cache.put(digest, record.clone(), seen_at);
+                    record
+                }
+                Err(reason) => return Decision::Deny(reason),
             }
         }
-        VerifyOutcome::Mismatch => return Decision::Deny(DenyReason::Unknown),
-        VerifyOutcome::CorruptVerifier => {
-            tracing::error!(key_id = %record.key_id, "stored verifier is corrupt");
-            return Decision::Deny(DenyReason::Unknown);
-        }
-    }
+        cache::Lookup::Miss => match verify_against_store(app, &key, origin, None).await {
+            Ok(record) => {
+                app.key_cache.put(digest, record.clone(), seen_at);
+                record
+            }
+            Err(reason) => {
+                if reason == DenyReason::Unknown {
+                    app.key_cache.put_bad(digest, seen_at);
+                }
+                return Decision::Deny(reason);
+            }
+        },
+    };
     match record.status {
         KeyStatus::Active => {}
         KeyStatus::Disabled => return Decision::Deny(DenyReason::Disabled),
@@ -184,12 +199,71 @@ pub async fn authenticate(app: &App, presented: Option<&str>) -> Decision {
     })
 }
 
+/// One GetItem and the argon2id verification: the record if the secret matches.
+/// `verified` is a verifier this exact key already matched; if the record still holds
+/// it, argon2id is skipped.
+async fn verify_against_store(
+    app: &App,
+    key: &ApiKey,
+    origin: &Origin,
+    verified: Option<&str>,
+) -> Result<crate::keys::KeyRecord, DenyReason> {
+    let record = match app.keys.get_key(key.tenant_id(), key.key_id()).await {
+        Ok(Some(record)) => record,
+        Ok(None) => return Err(DenyReason::Unknown),
+        Err(e) => {
+            tracing::error!(error = %e, key_id = %key.key_id(), "key lookup failed");
+            return Err(DenyReason::Unavailable);
+        }
+    };
+    if record.prefix != *key.prefix() || record.environment != key.environment() {
+        return Err(DenyReason::Unknown);
+    }
+    if verified == Some(record.verifier.as_str()) {
+        return Ok(record);
+    }
+    match app.verifier.verify(key.secret(), &record.verifier) {
+        VerifyOutcome::Valid { rehashed } => {
+            let mut record = record;
+            if let Some(new) = rehashed
+                && upgrade_verifier(
+                    app,
+                    &record.tenant_id,
+                    &record.key_id,
+                    &record.verifier,
+                    &new,
+                )
+                .await
+            {
+                record.verifier = new;
+            }
+            Ok(record)
+        }
+        VerifyOutcome::Mismatch => {
+            if let Err(e) = failures::record_failure(app, &record, origin).await {
+                tracing::warn!(error = %e, key_id = %record.key_id, "failed verification not counted");
+            }
+            Err(DenyReason::Unknown)
+        }
+        VerifyOutcome::CorruptVerifier => {
+            tracing::error!(key_id = %record.key_id, "stored verifier is corrupt");
+            Err(DenyReason::Unknown)
+        }
+    }
+}
+
 /// Best effort: a failed upgrade leaves the old, still valid verifier in place.
-async fn upgrade_verifier(app: &App, tenant: &TenantId, key: &KeyId, old: &str, new: &str) {
+async fn upgrade_verifier(app: &App, tenant: &TenantId, key: &KeyId, old: &str, new: &str) -> bool {
     match app.keys.replace_verifier(tenant, key, old, new).await {
-        Ok(true) => tracing::info!(key_id = %key, "verifier upgraded to current argon2 parameters"),
-        Ok(false) => {}
-        Err(e) => tracing::warn!(error = %e, key_id = %key, "verifier upgrade failed"),
+        Ok(true) => {
+            tracing::info!(key_id = %key, "verifier upgraded to current argon2 parameters");
+            true
+        }
+        Ok(false) => false,
+        Err(e) => {
+            tracing::warn!(error = %e, key_id = %key, "verifier upgrade failed");
+            false
+        }
     }
 }
 
