@@ -41,7 +41,7 @@ struct Positive {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
     /// Verified within the TTL: use this record as it is.
-    Fresh(KeyRecord),
+    Fresh(Box<KeyRecord>),
     /// Verified earlier against this stored verifier: read the record again, and skip
     /// argon2id if its verifier is still this one.
     Verified {
@@ -95,7 +95,7 @@ impl KeyCache {
         if !same_key || age >= self.negative_ttl {
             Lookup::Miss
         } else if age < self.ttl {
-            Lookup::Fresh(entry.record.clone())
+            Lookup::Fresh(Box::new(entry.record.clone()))
         } else {
             Lookup::Verified {
                 verifier: entry.record.verifier.clone(),

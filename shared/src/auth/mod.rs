@@ -160,7 +160,7 @@ pub async fn authenticate_from(app: &App, presented: Option<&str>, origin: &Orig
         .key_cache
         .lookup(key.tenant_id(), key.key_id(), &digest, seen_at)
     {
-        cache::Lookup::Fresh(record) => record,
+        cache::Lookup::Fresh(record) => *record,
         cache::Lookup::Verified { verifier } => {
             match verify_against_store(app, &key, origin, Some(&verifier)).await {
                 Ok(record) => {

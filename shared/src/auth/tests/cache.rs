@@ -37,7 +37,7 @@ fn positive_entries_serve_the_same_key_until_the_ttl() {
     cache.put(good, r.clone(), at(0));
     assert_eq!(
         cache.lookup(&r.tenant_id, &r.key_id, &good, at(4)),
-        Lookup::Fresh(r.clone())
+        Lookup::Fresh(Box::new(r.clone()))
     );
     assert_eq!(
         cache.lookup(&r.tenant_id, &r.key_id, &good, at(5)),
