@@ -24,7 +24,11 @@ fn report(label: &str, mut samples: Vec<Duration>, elapsed: Duration) {
     samples.sort();
     let pct = |p: f64| samples[((samples.len() - 1) as f64 * p).round() as usize];
     let rate = samples.len() as f64 / elapsed.as_secs_f64();
-    println!("{label:<48} {:>10.2?} {:>10.2?} {rate:>12.0}", pct(0.5), pct(0.99));
+    println!(
+        "{label:<48} {:>10.2?} {:>10.2?} {rate:>12.0}",
+        pct(0.5),
+        pct(0.99)
+    );
 }
 
 async fn measure<F, Fut>(iterations: usize, mut f: F) -> (Vec<Duration>, Duration)
@@ -49,7 +53,10 @@ where
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let template = Template::load(std::path::Path::new("template.yaml"))?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let stack = format!("bench{}", gatehouse::keys::base62::random_string(6).map_err(|e| e.to_string())?);
+    let stack = format!(
+        "bench{}",
+        gatehouse::keys::base62::random_string(6).map_err(|e| e.to_string())?
+    );
     let local = bootstrap(&sdk, &template, &stack, &Default::default()).await?;
     let env = local.function_env(&template, "AuthorizerFunction")?;
     let config = Config::from_lookup(|k| env.get(k).cloned())?;
@@ -71,7 +78,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     let token = key.expose().to_owned();
-    println!("{:<48} {:>10} {:>10} {:>12}", "validation", "p50", "p99", "per second");
+    println!(
+        "{:<48} {:>10} {:>10} {:>12}",
+        "validation", "p50", "p99", "per second"
+    );
 
     // Warm the cache, then measure hits (the TTL is far longer than the run needs
     // only if the run is short, so refresh it between rounds).
@@ -95,7 +105,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     report("cached (warm container, no I/O)", samples, elapsed);
 
     let (s, e) = measure(300, || async {
-        let found = uncached_app.keys.get_key(&tenant.tenant_id, &record.key_id).await;
+        let found = uncached_app
+            .keys
+            .get_key(&tenant.tenant_id, &record.key_id)
+            .await;
         assert!(matches!(found, Ok(Some(_))));
     })
     .await;

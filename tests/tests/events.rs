@@ -2,7 +2,7 @@
 //! through the same decoding the Lambda runtime uses, with its expected outcome.
 //! A new event file without an expectation fails the test.
 
-use aws_lambda_events::apigw::ApiGatewayV2CustomAuthorizerV2Request;
+use fn_authorizer::Outcome;
 use gatehouse::ids::{KeyId, TenantId};
 use gatehouse::keys::model::{DisplayName, Principal};
 use gatehouse::keys::{ApiKey, KeyPrefix, KeyRecord, KeyStatus, Scope, ScopeSet, Tenant};
@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 enum Expect {
     Allow,
     Deny,
+    /// REST API authorizers: the `Unauthorized` error (API Gateway's 401).
+    Unauthorized,
     Status(u16),
 }
 
@@ -21,6 +23,9 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("authorizer/allow-bearer.json", Expect::Allow),
         ("authorizer/deny-unknown-key.json", Expect::Deny),
         ("authorizer/deny-malformed-key.json", Expect::Deny),
+        ("authorizer/rest-token-allow.json", Expect::Allow),
+        ("authorizer/rest-token-missing.json", Expect::Unauthorized),
+        ("authorizer/rest-request-deny-malformed.json", Expect::Deny),
         ("create-api-key/create-key.json", Expect::Status(201)),
         ("create-api-key/invalid-scope.json", Expect::Status(400)),
         ("create-api-key/scope-escalation.json", Expect::Status(403)),
@@ -146,18 +151,42 @@ async fn every_sample_event_gives_its_expected_outcome() {
             let app = gatehouse::App::new(config, &stack.sdk, stack.app.clock.clone()).unwrap();
 
             match (registry::handler_for(&function.binary).unwrap(), expect) {
-                (Handler::Authorizer, Expect::Allow | Expect::Deny) => {
-                    let event: ApiGatewayV2CustomAuthorizerV2Request =
-                        serde_json::from_str(&text).unwrap();
-                    let response = fn_authorizer::handle(&app, event).await;
+                (Handler::Authorizer, Expect::Allow | Expect::Deny | Expect::Unauthorized) => {
+                    let event: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    let outcome = fn_authorizer::handle_event(&app, event).await;
+                    let Outcome::Response(response) = outcome else {
+                        assert!(
+                            matches!(expect, Expect::Unauthorized),
+                            "{name}: unexpected 401"
+                        );
+                        continue;
+                    };
+                    // HTTP APIs: isAuthorized; REST APIs: the policy's effect.
+                    let allowed = response["isAuthorized"].as_bool().unwrap_or_else(|| {
+                        response["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+                    });
                     assert_eq!(
-                        response.is_authorized,
+                        allowed,
                         matches!(expect, Expect::Allow),
-                        "{name}"
+                        "{name}: {response}"
                     );
-                    if response.is_authorized {
-                        assert_eq!(response.context["tenantId"], "evtTenant1", "{name}");
-                        assert_eq!(response.context["scopes"], "admin", "{name}");
+                    if allowed {
+                        assert_eq!(response["context"]["tenantId"], "evtTenant1", "{name}");
+                        assert_eq!(response["context"]["scopes"], "admin", "{name}");
+                    }
+                    if response.get("policyDocument").is_some() {
+                        let arn =
+                            serde_json::from_str::<serde_json::Value>(&text).unwrap()["methodArn"]
+                                .clone();
+                        assert_eq!(
+                            response["policyDocument"]["Statement"][0]["Resource"], arn,
+                            "{name}"
+                        );
+                        if allowed {
+                            assert_eq!(response["usageIdentifierKey"], "evtAdmKey1", "{name}");
+                        } else {
+                            assert_eq!(response["context"]["reason"], "malformed", "{name}");
+                        }
                     }
                 }
                 (Handler::Http(handler), Expect::Status(status)) => {

@@ -1,9 +1,16 @@
-//! API Gateway HTTP API Lambda authorizer (payload 2.0, simple responses).
+//! The API Gateway Lambda authorizer, for both API types, detected from the event:
 //!
-//! Allows with the context {tenantId, keyId, principal, scopes} or denies; it never
-//! errors, because an authorizer error is a 500 to the client instead of a 403. A key
-//! that is valid but lacks the route's declared scope is denied, and that refusal is
-//! written to the tenant's audit trail.
+//! * HTTP APIs (payload 2.0 REQUEST): a simple response, `isAuthorized` and a context.
+//!   A deny is API Gateway's 403; a missing identity header is its 401 before we run.
+//! * REST APIs (TOKEN or REQUEST authorizers): an IAM policy for the method ARN, a
+//!   context and `usageIdentifierKey` (the key id, for usage plans whose API keys are
+//!   named by it). A deny is an explicit Deny policy (403) whose context carries the
+//!   reason code, for a gateway response template (`$context.authorizer.reason`); a
+//!   missing credential is the error `Unauthorized`, which API Gateway turns into 401.
+//!
+//! Allows carry {tenantId, keyId, principal, scopes}. A key that is valid but lacks the
+//! route's declared scope is denied, and that refusal is written to the tenant's audit
+//! trail. Nothing else is ever an error: an authorizer error is a 500 to the client.
 #![forbid(unsafe_code)]
 
 use aws_lambda_events::apigw::{
@@ -11,10 +18,114 @@ use aws_lambda_events::apigw::{
 };
 use gatehouse::App;
 use gatehouse::audit::{Actor, AuditEvent, Origin};
-use gatehouse::auth::{self, Decision, Grant};
-use serde_json::Value;
+use gatehouse::auth::{self, Decision, DenyReason, Grant};
+use serde_json::{Value, json};
 
 pub type AuthorizerResponse = ApiGatewayV2CustomAuthorizerSimpleResponse<Value>;
+
+/// What the function returns to API Gateway.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Response(Value),
+    /// REST APIs only: answered with the error `Unauthorized` (API Gateway's 401).
+    Unauthorized,
+}
+
+/// Any authorizer event: HTTP API payload 2.0, or a REST API TOKEN / REQUEST event.
+pub async fn handle_event(app: &App, event: Value) -> Outcome {
+    let is_http_api = event.get("version").and_then(Value::as_str) == Some("2.0");
+    if is_http_api {
+        return match serde_json::from_value::<ApiGatewayV2CustomAuthorizerV2Request>(event) {
+            Ok(event) => Outcome::Response(
+                serde_json::to_value(handle(app, event).await).unwrap_or_default(),
+            ),
+            Err(e) => {
+                tracing::warn!(error = %e, "unreadable HTTP API authorizer event");
+                Outcome::Response(json!({ "isAuthorized": false, "context": {} }))
+            }
+        };
+    }
+    rest(app, &event).await
+}
+
+/// REST API authorizers: TOKEN (`authorizationToken`) or REQUEST (headers).
+async fn rest(app: &App, event: &Value) -> Outcome {
+    let method_arn = event
+        .get("methodArn")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let header = |name: &str| {
+        event
+            .get("headers")
+            .and_then(Value::as_object)
+            .and_then(|h| {
+                h.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .and_then(|(_, v)| text(v))
+            })
+    };
+    let presented = match event.get("type").and_then(Value::as_str) {
+        Some("TOKEN") => event.get("authorizationToken").and_then(text),
+        _ => header("authorization").or_else(|| header("x-api-key")),
+    };
+    let presented = presented.map(|p| {
+        let p = p.trim();
+        match p.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                token.trim().to_owned()
+            }
+            _ => p.to_owned(),
+        }
+    });
+    let ctx = event.get("requestContext");
+    let origin = Origin {
+        source_ip: ctx
+            .and_then(|c| c.pointer("/identity/sourceIp"))
+            .and_then(text),
+        user_agent: ctx
+            .and_then(|c| c.pointer("/identity/userAgent"))
+            .and_then(text),
+        request_id: ctx.and_then(|c| c.get("requestId")).and_then(text),
+        route: None,
+    };
+    match auth::authenticate_from(app, presented.as_deref().filter(|p| !p.is_empty()), &origin)
+        .await
+    {
+        Decision::Deny(DenyReason::MissingCredential) => Outcome::Unauthorized,
+        Decision::Allow(grant) => {
+            tracing::info!(tenant_id = %grant.tenant_id, key_id = %grant.key_id, "allow");
+            Outcome::Response(json!({
+                "principalId": grant.principal,
+                "policyDocument": policy("Allow", method_arn),
+                "context": grant.context(),
+                "usageIdentifierKey": grant.key_id,
+            }))
+        }
+        Decision::Deny(reason) => {
+            tracing::info!(reason = reason.code(), "deny");
+            Outcome::Response(json!({
+                "principalId": "anonymous",
+                "policyDocument": policy("Deny", method_arn),
+                "context": { "reason": reason.code() },
+            }))
+        }
+        Decision::DenyScope { grant, .. } => Outcome::Response(json!({
+            "principalId": grant.principal,
+            "policyDocument": policy("Deny", method_arn),
+            "context": { "reason": DenyReason::InsufficientScope.code() },
+        })),
+    }
+}
+
+/// A policy for exactly the method called: with API Gateway's authorizer cache on, a
+/// decision is then never reused for another method with other scope needs.
+fn policy(effect: &str, method_arn: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Action": "execute-api:Invoke", "Effect": effect, "Resource": method_arn }],
+    })
+}
 
 pub async fn handle(app: &App, event: ApiGatewayV2CustomAuthorizerV2Request) -> AuthorizerResponse {
     let route = event.route_key.as_deref().unwrap_or("-");
