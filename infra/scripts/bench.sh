@@ -13,11 +13,6 @@ bin="${CARGO_TARGET_DIR:-target}/release"
 echo "== key verification (one core)"
 "$bin/key-verification"
 
-port="$("$scripts/free-port.sh")"
-pidfile="$root/.local/bench-moto-$port.pid"
-trap '"$scripts/moto.sh" stop "$pidfile"' EXIT
-"$scripts/moto.sh" start "$port" "$pidfile"
-# shellcheck source=local-aws-env.sh
-. "$scripts/local-aws-env.sh" "$port"
 echo "== authorizer validation (one core; storage is moto on loopback)"
-taskset -c 0 "$bin/authorizer-validation" 2>/dev/null || "$bin/authorizer-validation"
+if command -v taskset >/dev/null; then pin=(taskset -c 0); else pin=(); fi
+"$scripts/with-moto.sh" "${pin[@]}" "$bin/authorizer-validation"

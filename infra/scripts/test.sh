@@ -16,13 +16,6 @@ echo "== cfn-lint template.yaml"
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-port="$("$scripts/free-port.sh")"
-pidfile="$root/.local/test-moto-$port.pid"
-trap '"$scripts/moto.sh" stop "$pidfile"' EXIT
-"$scripts/moto.sh" start "$port" "$pidfile"
-# shellcheck source=local-aws-env.sh
-. "$scripts/local-aws-env.sh" "$port"
-echo "== cargo test (moto server on 127.0.0.1:$port)"
-export GATEHOUSE_TEMPLATE="$root/template.yaml"
-cargo test --workspace --quiet
+echo "== cargo test"
+"$scripts/with-moto.sh" cargo test --workspace --quiet
 echo "== all tests passed in $(( $(date +%s) - started )) s"
