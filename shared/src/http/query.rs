@@ -12,30 +12,27 @@ pub struct Query {
 
 impl Query {
     pub fn from_request(req: &Request, allowed: &[&str]) -> Result<Self, Problem> {
-        let params = req.query_string_parameters_ref();
         let mut values = HashMap::new();
-        for (name, all) in params.iter().flat_map(|p| p.iter()) {
-            if !allowed.contains(&name) {
-                return Err(Problem::invalid_parameter(format!(
-                    "unknown query parameter `{}`; this route accepts: {}",
-                    name.chars().take(40).collect::<String>(),
-                    allowed.join(", ")
-                )));
-            }
-            let _ = all;
+        let Some(params) = req.query_string_parameters_ref() else {
+            return Ok(Self { values });
+        };
+        if let Some((unknown, _)) = params.iter().find(|(name, _)| !allowed.contains(name)) {
+            return Err(Problem::invalid_parameter(format!(
+                "unknown query parameter `{}`; this route accepts: {}",
+                unknown.chars().take(40).collect::<String>(),
+                allowed.join(", ")
+            )));
         }
-        if let Some(params) = params {
-            for name in allowed {
-                match params.all(name).as_deref() {
-                    None | Some([]) => {}
-                    Some([one]) => {
-                        values.insert((*name).to_owned(), (*one).to_owned());
-                    }
-                    Some(_) => {
-                        return Err(Problem::invalid_parameter(format!(
-                            "query parameter `{name}` is given more than once"
-                        )));
-                    }
+        for name in allowed {
+            match params.all(name).as_deref() {
+                None | Some([]) => {}
+                Some([one]) => {
+                    values.insert((*name).to_owned(), (*one).to_owned());
+                }
+                Some(_) => {
+                    return Err(Problem::invalid_parameter(format!(
+                        "query parameter `{name}` is given more than once"
+                    )));
                 }
             }
         }
