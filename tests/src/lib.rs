@@ -133,12 +133,7 @@ impl TestStack {
     /// Creates a key through the API with `creator`; returns (full key, key id).
     pub async fn create_key(&self, creator: &str, body: Value) -> (String, String) {
         let response = self.send("POST", "/v2/api-keys", creator, Some(body)).await;
-        assert_eq!(
-            response.status,
-            201,
-            "{}",
-            String::from_utf8_lossy(&response.body)
-        );
+        response.assert_status(201);
         let json = response.json();
         (
             json["key"].as_str().expect("key").to_owned(),
@@ -151,12 +146,7 @@ impl TestStack {
         let response = self
             .send("GET", &format!("/v2/audit?{query}"), admin, None)
             .await;
-        assert_eq!(
-            response.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&response.body)
-        );
+        response.assert_status(200);
         response.json()["items"]
             .as_array()
             .cloned()
@@ -337,15 +327,21 @@ impl TestResponse {
             .unwrap_or_default()
     }
 
-    /// Asserts an RFC 9457 problem with the given status and type slug.
+    /// Asserts the status, showing the body when it differs.
     #[track_caller]
-    pub fn assert_problem(&self, status: u16, slug: &str) -> Value {
+    pub fn assert_status(&self, status: u16) {
         assert_eq!(
             self.status,
             status,
             "body: {}",
             String::from_utf8_lossy(&self.body)
         );
+    }
+
+    /// Asserts an RFC 9457 problem with the given status and type slug.
+    #[track_caller]
+    pub fn assert_problem(&self, status: u16, slug: &str) -> Value {
+        self.assert_status(status);
         assert_eq!(self.content_type(), "application/problem+json");
         let json = self.json();
         assert_eq!(

@@ -24,12 +24,7 @@ async fn admin_key_creates_a_key_that_lists_the_tenants_keys() {
             .json(&json!({"name": "CI deploy", "scopes": ["keys:read"], "expires_at": expires_at})),
     )
     .await;
-    assert_eq!(
-        created.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&created.body)
-    );
+    created.assert_status(201);
     assert!(created.headers.contains_key("apigw-requestid"));
     let body = created.json();
     let new_key = body["key"].as_str().expect("full key returned once");

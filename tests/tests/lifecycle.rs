@@ -38,12 +38,7 @@ async fn read_update_and_disable_a_key() {
     let updated = stack
         .send("PUT", &key_uri(&id), admin, Some(json!({"name": "ci-renamed", "scopes": ["keys:read", "audit:read"], "status": "disabled"})))
         .await;
-    assert_eq!(
-        updated.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&updated.body)
-    );
+    updated.assert_status(200);
     let body = updated.json();
     assert_eq!(body["status"], "disabled");
     assert_eq!(body["scopes"], json!(["audit:read", "keys:read"]));
@@ -190,12 +185,7 @@ async fn rotation_keeps_the_old_key_for_its_grace_period() {
             Some(json!({"grace_period_seconds": 3600})),
         )
         .await;
-    assert_eq!(
-        rotated.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&rotated.body)
-    );
+    rotated.assert_status(201);
     let body = rotated.json();
     let new_key = body["key"].as_str().unwrap().to_owned();
     let new_id = body["key_id"].as_str().unwrap().to_owned();
@@ -360,12 +350,7 @@ async fn compromise_revokes_records_alerts_and_replaces() {
             Some(json!({"description": "found in a public repo", "replace": true})),
         )
         .await;
-    assert_eq!(
-        response.status,
-        200,
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
+    response.assert_status(200);
     let body = response.json();
     assert_eq!(body["revoked"]["status"], "revoked");
     let replacement = body["replacement"]["key"].as_str().unwrap().to_owned();

@@ -38,12 +38,7 @@ async fn list_all(stack: &TestStack, owner: &TestTenant, query: &str) -> (Vec<St
         let response = stack
             .call(TestRequest::get(&uri).bearer(&owner.admin_key))
             .await;
-        assert_eq!(
-            response.status,
-            200,
-            "{}",
-            String::from_utf8_lossy(&response.body)
-        );
+        response.assert_status(200);
         let body = response.json();
         pages += 1;
         for item in body["items"].as_array().unwrap() {

@@ -28,12 +28,7 @@ async fn tenants_define_document_and_grant_custom_scopes() {
             ),
         )
         .await;
-    assert_eq!(
-        created.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&created.body)
-    );
+    created.assert_status(201);
     stack
         .send(
             "POST",
