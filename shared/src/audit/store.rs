@@ -63,17 +63,14 @@ impl AuditStore {
             .as_ref()
             .ok_or_else(|| StoreError::Corrupt("audit event without tenant".into()))?;
         let json = serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut item: Item = [
+        let mut item = item::from_pairs([
             ("tenant_id", item::s(tenant.as_str())),
             ("sk", item::s(sort_key(event))),
             ("action", item::s(&event.action)),
             ("actor", item::s(&event.actor.principal)),
             ("event", item::s(json)),
             ("expires_at", item::time(event.occurred_at + self.retention)),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        ]);
         if let Some(key) = &event.actor.key_id {
             item.insert("actor_key".into(), item::s(key.as_str()));
         }

@@ -156,33 +156,32 @@ pub async fn authenticate_from(app: &App, presented: Option<&str>, origin: &Orig
     if app.key_cache.is_known_bad(&digest, seen_at) {
         return Decision::Deny(DenyReason::Unknown);
     }
-    let record = match app
+    let verified = match app
         .key_cache
         .lookup(key.tenant_id(), key.key_id(), &digest, seen_at)
     {
-        cache::Lookup::Fresh(record) => *record,
-        cache::Lookup::Verified { verifier } => {
-            match verify_against_store(app, &key, origin, Some(&verifier)).await {
-                Ok(record) => {
-                    app.key_cache.put(digest, record.clone(), seen_at);
-                    record
-                }
-                Err(reason) => return Decision::Deny(reason),
-            }
-        }
-        cache::Lookup::Miss => match verify_against_store(app, &key, origin, None).await {
-            Ok(record) => {
-                app.key_cache.put(digest, record.clone(), seen_at);
-                record
-            }
-            Err(reason) => {
-                if reason == DenyReason::Unknown {
-                    app.key_cache.put_bad(digest, seen_at);
-                }
-                return Decision::Deny(reason);
-            }
-        },
+        cache::Lookup::Fresh(record) => return decide(app, *record),
+        cache::Lookup::Verified { verifier } => Some(verifier),
+        cache::Lookup::Miss => None,
     };
+    match verify_against_store(app, &key, origin, verified.as_deref()).await {
+        Ok(record) => {
+            app.key_cache.put(digest, record.clone(), seen_at);
+            decide(app, record)
+        }
+        Err(reason) => {
+            // Only a key never verified here is remembered as bad; a remembered good
+            // key that now fails (deleted, say) is simply refused.
+            if reason == DenyReason::Unknown && verified.is_none() {
+                app.key_cache.put_bad(digest, seen_at);
+            }
+            Decision::Deny(reason)
+        }
+    }
+}
+
+/// Status and expiry (to the second) of a verified key's record.
+fn decide(app: &App, record: crate::keys::KeyRecord) -> Decision {
     match record.status {
         KeyStatus::Active => {}
         KeyStatus::Disabled => return Decision::Deny(DenyReason::Disabled),

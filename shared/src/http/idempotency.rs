@@ -7,7 +7,7 @@
 
 use super::problem::{Problem, ProblemType};
 use crate::ids::{KeyId, TenantId};
-use crate::store::item::{self, Item, Reader};
+use crate::store::item::{self, Reader};
 use crate::store::{StoreError, is_condition_failure};
 use aws_sdk_dynamodb::Client;
 use lambda_http::{Body, Response};
@@ -169,7 +169,7 @@ impl IdempotencyStore {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned)
             };
-            let mut update: Item = [
+            let mut update = item::from_pairs([
                 ("state", item::s("completed")),
                 ("status", item::n(i64::from(response.status().as_u16()))),
                 ("body", item::s(body)),
@@ -177,10 +177,7 @@ impl IdempotencyStore {
                     "content_type",
                     item::s(header("content-type").unwrap_or_else(|| "application/json".into())),
                 ),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
+            ]);
             if let Some(location) = header("location") {
                 update.insert("location".into(), item::s(location));
             }

@@ -7,6 +7,11 @@ use time::OffsetDateTime;
 
 pub type Item = HashMap<String, AttributeValue>;
 
+/// An item from `(attribute, value)` pairs.
+pub fn from_pairs<const N: usize>(pairs: [(&str, AttributeValue); N]) -> Item {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
 pub fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }

@@ -67,16 +67,13 @@ impl KeyStore {
     }
 
     pub async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
-        let item: Item = [
+        let item = item::from_pairs([
             ("tenant_id", item::s(tenant.tenant_id.as_str())),
             ("sk", item::s(TENANT_SK)),
             ("name", item::s(tenant.name.as_str())),
             ("key_prefix", item::s(tenant.key_prefix.as_str())),
             ("created_at", item::time(tenant.created_at)),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        ]);
         self.put_new(item).await
     }
 
@@ -120,17 +117,14 @@ impl KeyStore {
         tenant_id: &TenantId,
         scope: &CustomScope,
     ) -> Result<(), StoreError> {
-        let item: Item = [
+        let item = item::from_pairs([
             ("tenant_id", item::s(tenant_id.as_str())),
             ("sk", item::s(format!("{SCOPE_SK_PREFIX}{}", scope.name))),
             ("name", item::s(scope.name.as_str())),
             ("description", item::s(&scope.description)),
             ("created_at", item::time(scope.created_at)),
             ("created_by", item::s(&scope.created_by)),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        ]);
         batch.put_new(&self.table, item, "tenant_id")
     }
 
@@ -353,7 +347,7 @@ fn opt_key_id(r: &Reader<'_>, name: &str) -> Result<Option<KeyId>, StoreError> {
 }
 
 fn key_item(key: &KeyRecord) -> Item {
-    let mut item: Item = [
+    let mut item = item::from_pairs([
         ("tenant_id", item::s(key.tenant_id.as_str())),
         ("sk", item::s(key_sk(&key.key_id))),
         ("key_id", item::s(key.key_id.as_str())),
@@ -370,10 +364,7 @@ fn key_item(key: &KeyRecord) -> Item {
             "scopes",
             AttributeValue::L(key.scopes.iter().map(|s| item::s(s.as_str())).collect()),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect();
+    ]);
     let mut optional = |name: &str, value: Option<AttributeValue>| {
         if let Some(v) = value {
             item.insert(name.to_owned(), v);
