@@ -8,6 +8,7 @@ use crate::events::EventPublisher;
 use crate::http::cursor::CursorSigner;
 use crate::http::idempotency::IdempotencyStore;
 use crate::keys::KeyVerifier;
+use crate::limits::counters::CounterStore;
 use crate::store::KeyStore;
 use std::sync::Arc;
 
@@ -22,6 +23,10 @@ pub struct App {
     pub verifier: KeyVerifier,
     /// The authorizer's warm-container cache of verified and failed keys.
     pub key_cache: Arc<crate::auth::cache::KeyCache>,
+    /// Tenants' access policies, for the authorizer (same TTL as `key_cache`).
+    pub policy_cache: Arc<crate::auth::policy_cache::PolicyCache>,
+    /// Rate-limit and quota counters.
+    pub counters: CounterStore,
     pub clock: SharedClock,
 }
 
@@ -60,7 +65,8 @@ impl App {
                 aws_sdk_sqs::Client::new(sdk),
                 config.events_queue_url.clone(),
             ),
-            idempotency: IdempotencyStore::new(dynamodb, config.ephemeral_table.clone()),
+            idempotency: IdempotencyStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
+            counters: CounterStore::new(dynamodb, config.ephemeral_table.clone()),
             cursors: CursorSigner::new(
                 aws_sdk_secretsmanager::Client::new(sdk),
                 config.service_secret_arn.clone(),
@@ -69,6 +75,10 @@ impl App {
             key_cache: Arc::new(crate::auth::cache::KeyCache::new(
                 config.auth_cache_ttl,
                 config.auth_memory_ttl,
+                config.auth_cache_capacity,
+            )),
+            policy_cache: Arc::new(crate::auth::policy_cache::PolicyCache::new(
+                config.auth_cache_ttl,
                 config.auth_cache_capacity,
             )),
             config,

@@ -14,6 +14,7 @@ pub mod http;
 pub mod ids;
 pub mod keys;
 pub mod lambda;
+pub mod limits;
 pub mod openapi;
 pub mod routes;
 pub mod store;

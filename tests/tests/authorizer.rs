@@ -27,6 +27,7 @@ fn spec(expires_at: Option<OffsetDateTime>) -> NewKey {
         created_by: None,
         expires_at,
         rotated_from: None,
+        limits: None,
     }
 }
 

@@ -96,6 +96,8 @@ async fn seed_event_fixtures(stack: &TestStack) {
         rotated_from: None,
         rotated_to: None,
         revocation: None,
+        limits: None,
+        last_used_at: None,
         version: 1,
     };
     stack.app.keys.create_key(&record).await.unwrap();

@@ -21,6 +21,7 @@ async fn add_key(
         created_by: None,
         expires_at,
         rotated_from: None,
+        limits: None,
     };
     let (_, record) = issue_key(&stack.app, &owner.tenant, spec).await.unwrap();
     record.key_id.to_string()

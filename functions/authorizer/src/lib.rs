@@ -78,6 +78,7 @@ async fn rest(app: &App, event: &Value) -> Outcome {
             _ => p.to_owned(),
         }
     });
+    let route = rest_route_key(event, method_arn);
     let ctx = event.get("requestContext");
     let origin = Origin {
         source_ip: ctx
@@ -87,34 +88,54 @@ async fn rest(app: &App, event: &Value) -> Outcome {
             .and_then(|c| c.pointer("/identity/userAgent"))
             .and_then(text),
         request_id: ctx.and_then(|c| c.get("requestId")).and_then(text),
-        route: None,
+        route: Some(route.clone()),
     };
-    match auth::authenticate_from(app, presented.as_deref().filter(|p| !p.is_empty()), &origin)
-        .await
-    {
-        Decision::Deny(DenyReason::MissingCredential) => Outcome::Unauthorized,
-        Decision::Allow(grant) => {
-            tracing::info!(tenant_id = %grant.tenant_id, key_id = %grant.key_id, "allow");
-            Outcome::Response(json!({
-                "principalId": grant.principal,
-                "policyDocument": policy("Allow", method_arn),
-                "context": grant.context(),
-                "usageIdentifierKey": grant.key_id,
-            }))
-        }
-        Decision::Deny(reason) => {
-            tracing::info!(reason = reason.code(), "deny");
-            Outcome::Response(json!({
-                "principalId": "anonymous",
-                "policyDocument": policy("Deny", method_arn),
-                "context": { "reason": reason.code() },
-            }))
-        }
-        Decision::DenyScope { grant, .. } => Outcome::Response(json!({
-            "principalId": grant.principal,
+    let presented = presented.as_deref().filter(|p| !p.is_empty());
+    let decision = decide(app, presented, &route, &origin).await;
+    let deny = |principal: &str, context: Value| {
+        Outcome::Response(json!({
+            "principalId": principal,
             "policyDocument": policy("Deny", method_arn),
-            "context": { "reason": DenyReason::InsufficientScope.code() },
+            "context": context,
+        }))
+    };
+    match decision {
+        Decision::Deny(DenyReason::MissingCredential) => Outcome::Unauthorized,
+        Decision::Allow(grant) => Outcome::Response(json!({
+            "principalId": grant.principal,
+            "policyDocument": policy("Allow", method_arn),
+            "context": grant.context(),
+            "usageIdentifierKey": grant.key_id,
         })),
+        Decision::Limited { grant, refusal } => deny(
+            &grant.principal,
+            json!({
+                "reason": refusal.code(),
+                "retryAfter": refusal.retry_after_seconds(app.clock.precise_now()).to_string(),
+                "keyId": grant.key_id,
+            }),
+        ),
+        Decision::DenyScope { grant, .. } => deny(
+            &grant.principal,
+            json!({ "reason": DenyReason::InsufficientScope.code(), "keyId": grant.key_id }),
+        ),
+        Decision::Deny(reason) => deny("anonymous", json!({ "reason": reason.code() })),
+    }
+}
+
+/// The route key of a REST API request: `METHOD /resource` from a REQUEST event (the
+/// resource as declared, `/orders/{id}`); a TOKEN event only has the method ARN
+/// (`arn:...:api/stage/METHOD/path`), so the path as called.
+fn rest_route_key(event: &Value, method_arn: &str) -> String {
+    let field = |name: &str| event.get(name).and_then(Value::as_str);
+    if let (Some(method), Some(resource)) = (field("httpMethod"), field("resource")) {
+        return format!("{method} {resource}");
+    }
+    let mut parts = method_arn.splitn(4, '/');
+    let (_api, _stage) = (parts.next(), parts.next());
+    match (parts.next(), parts.next()) {
+        (Some(method), path) => format!("{method} /{}", path.unwrap_or_default()),
+        (None, _) => "-".to_owned(),
     }
 }
 
@@ -127,26 +148,36 @@ fn policy(effect: &str, method_arn: &str) -> Value {
     })
 }
 
-pub async fn handle(app: &App, event: ApiGatewayV2CustomAuthorizerV2Request) -> AuthorizerResponse {
-    let route = event.route_key.as_deref().unwrap_or("-");
-    let origin = origin(&event);
-    let authenticated =
-        auth::authenticate_from(app, auth::credential(&event.headers), &origin).await;
-    let mut response = AuthorizerResponse::default();
-    response.context = Value::Object(serde_json::Map::new());
-    match auth::authorize_route(authenticated, route) {
+/// Authentication, the route's scope and the key's limits; every decision is logged
+/// (never with the credential) and a scope refusal is audited in the key's tenant.
+async fn decide(app: &App, presented: Option<&str>, route: &str, origin: &Origin) -> Decision {
+    let authenticated = auth::authenticate_from(app, presented, origin).await;
+    let decision = auth::authorize(app, authenticated, route).await;
+    match &decision {
         Decision::Allow(grant) => {
             tracing::info!(route, tenant_id = %grant.tenant_id, key_id = %grant.key_id, "allow");
-            response.is_authorized = true;
-            response.context = Value::Object(grant.context().into_iter().collect());
         }
         Decision::DenyScope { grant, required } => {
             tracing::info!(route, tenant_id = %grant.tenant_id, key_id = %grant.key_id, reason = "insufficient_scope", "deny");
-            audit_scope_refusal(app, &event, origin, &grant, required).await;
+            audit_scope_refusal(app, route, origin.clone(), grant, required).await;
         }
-        Decision::Deny(reason) => {
-            tracing::info!(route, reason = reason.code(), "deny");
+        Decision::Limited { grant, refusal } => {
+            tracing::info!(route, tenant_id = %grant.tenant_id, key_id = %grant.key_id, reason = refusal.code(), window = refusal.window.as_str(), "deny");
         }
+        Decision::Deny(reason) => tracing::info!(route, reason = reason.code(), "deny"),
+    }
+    decision
+}
+
+pub async fn handle(app: &App, event: ApiGatewayV2CustomAuthorizerV2Request) -> AuthorizerResponse {
+    let route = event.route_key.as_deref().unwrap_or("-");
+    let origin = origin(&event);
+    let decision = decide(app, auth::credential(&event.headers), route, &origin).await;
+    let mut response = AuthorizerResponse::default();
+    response.context = Value::Object(serde_json::Map::new());
+    if let Decision::Allow(grant) = decision {
+        response.is_authorized = true;
+        response.context = Value::Object(grant.context().into_iter().collect());
     }
     response
 }
@@ -163,7 +194,7 @@ fn origin(event: &ApiGatewayV2CustomAuthorizerV2Request) -> Origin {
 
 async fn audit_scope_refusal(
     app: &App,
-    event: &ApiGatewayV2CustomAuthorizerV2Request,
+    route: &str,
     origin: Origin,
     grant: &Grant,
     required: &str,
@@ -179,7 +210,7 @@ async fn audit_scope_refusal(
         origin,
         app.clock.now(),
     )
-    .target("route", event.route_key.clone().unwrap_or_default())
+    .target("route", route)
     .refused(
         403,
         format!("insufficient-scope: the route needs `{required}`"),

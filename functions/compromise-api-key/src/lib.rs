@@ -66,6 +66,7 @@ async fn compromise(call: &Call<'_>) -> ApiResult {
             created_by: Some(call.caller.key_id.clone()),
             expires_at: key.expires_at.filter(|at| *at > call.now),
             rotated_from: Some(key.key_id.clone()),
+            limits: key.limits.clone(),
         };
         let (new_key, record) = prepare_key(call.app, &key.tenant_id, &key.prefix, spec)?;
         revoked.rotated_to = Some(record.key_id.clone());

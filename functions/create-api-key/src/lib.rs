@@ -9,8 +9,11 @@ use gatehouse::events::Category;
 use gatehouse::http::call::{Call, handle_call};
 use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::issue::{NewKey, prepare_key};
-use gatehouse::keys::lifecycle::{self, check_expiry, check_grantable, parse_scopes};
+use gatehouse::keys::lifecycle::{
+    self, check_expiry, check_grantable, checked_limits, parse_scopes,
+};
 use gatehouse::keys::model::{DisplayName, KeyView, Principal};
+use gatehouse::limits::LimitSet;
 use gatehouse::store::WriteBatch;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
@@ -28,6 +31,9 @@ struct CreateKeyRequest {
     /// Makes a service key: its principal is `service:<name>`.
     #[serde(default)]
     service: Option<String>,
+    /// The key's own rate limits and quotas (see README "Limits and quotas").
+    #[serde(default)]
+    limits: Option<LimitSet>,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,6 +76,7 @@ async fn create(call: &Call<'_>) -> ApiResult {
         created_by: Some(call.caller.key_id.clone()),
         expires_at,
         rotated_from: None,
+        limits: checked_limits(body.limits)?,
     };
     let (key, record) = prepare_key(call.app, &tenant.tenant_id, &tenant.key_prefix, spec)?;
     let view = record.view();

@@ -76,6 +76,7 @@ async fn rotate(call: &Call<'_>) -> ApiResult {
         created_by: Some(call.caller.key_id.clone()),
         expires_at: old.expires_at,
         rotated_from: Some(old.key_id.clone()),
+        limits: old.limits.clone(),
     };
     let (key, new) = prepare_key(call.app, &old.tenant_id, &old.prefix, spec)?;
     let mut retired = if grace.is_zero() {

@@ -10,9 +10,10 @@ use gatehouse::http::call::{Call, handle_call};
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
 use gatehouse::keys::KeyStatus;
 use gatehouse::keys::lifecycle::{
-    self, check_expiry, check_grantable, check_manageable, load_key, parse_scopes,
+    self, check_expiry, check_grantable, check_manageable, checked_limits, load_key, parse_scopes,
 };
 use gatehouse::keys::model::DisplayName;
+use gatehouse::limits::LimitSet;
 use gatehouse::store::WriteBatch;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Deserializer};
@@ -29,11 +30,17 @@ struct UpdateKeyRequest {
     /// Absent: unchanged. `null`: no expiry. A timestamp: the new expiry.
     #[serde(default, deserialize_with = "present")]
     expires_at: Option<Option<String>>,
+    /// Absent: unchanged. `null`: the plan's limits only. An object: the key's own
+    /// limits, replacing the ones it had (`update_usage_quotas`).
+    #[serde(default, deserialize_with = "present")]
+    limits: Option<Option<LimitSet>>,
 }
 
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -47,9 +54,10 @@ async fn update(call: &Call<'_>) -> ApiResult {
         && body.scopes.is_none()
         && body.status.is_none()
         && body.expires_at.is_none()
+        && body.limits.is_none()
     {
         return Err(Problem::invalid_body(
-            "give at least one of `name`, `scopes`, `status`, `expires_at`",
+            "give at least one of `name`, `scopes`, `status`, `expires_at`, `limits`",
         ));
     }
     let current = load_key(call).await?;
@@ -96,6 +104,10 @@ async fn update(call: &Call<'_>) -> ApiResult {
         };
     }
 
+    if let Some(limits) = body.limits {
+        next.limits = checked_limits(limits)?;
+    }
+
     let (before, after) = (current.view(), next.view());
     let changes: Vec<Change> = [
         Change::of("name", &before.name, &after.name),
@@ -106,6 +118,7 @@ async fn update(call: &Call<'_>) -> ApiResult {
             &before.expires_at.map(|t| t.unix_timestamp()),
             &after.expires_at.map(|t| t.unix_timestamp()),
         ),
+        Change::of("limits", &before.limits, &after.limits),
     ]
     .into_iter()
     .flatten()

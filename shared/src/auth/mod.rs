@@ -3,15 +3,20 @@
 
 pub mod cache;
 pub mod failures;
+pub mod policy_cache;
 
 use crate::App;
 use crate::audit::Origin;
 use crate::http::caller::context_keys;
 use crate::ids::{KeyId, TenantId};
-use crate::keys::{ApiKey, KeyFormatError, KeyStatus, ScopeSet, VerifyOutcome};
+use crate::keys::{ApiKey, KeyFormatError, KeyStatus, Scope, ScopeSet, VerifyOutcome};
+use crate::limits::counters::Admission;
+use crate::limits::policy::{AccessPolicy, RouteRule};
+use crate::limits::{LimitSet, Refusal};
 use http::HeaderMap;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Why a request was denied. Logged (never with the credential) and, where the API type
 /// allows, returned to the client.
@@ -51,6 +56,8 @@ pub struct Grant {
     pub key_id: KeyId,
     pub principal: String,
     pub scopes: ScopeSet,
+    /// The key's own limits (the tenant's plan fills in what it leaves out).
+    pub limits: Option<LimitSet>,
 }
 
 impl Grant {
@@ -86,27 +93,99 @@ pub enum Decision {
     /// be audited in its tenant.
     DenyScope {
         grant: Grant,
-        required: &'static str,
+        required: String,
+    },
+    /// A valid key over one of its rate limits or quotas.
+    Limited {
+        grant: Grant,
+        refusal: Refusal,
     },
 }
 
-/// Applies the route's declared scope (Gatehouse's own routes; a route the declaration
-/// does not list is left to its backend) to an authentication result.
-pub fn authorize_route(decision: Decision, route_key: &str) -> Decision {
+impl Decision {
+    /// The reason code of a refusal; `None` for an allow.
+    pub fn reason_code(&self) -> Option<&'static str> {
+        match self {
+            Self::Allow(_) => None,
+            Self::Deny(reason) => Some(reason.code()),
+            Self::DenyScope { .. } => Some(DenyReason::InsufficientScope.code()),
+            Self::Limited { refusal, .. } => Some(refusal.code()),
+        }
+    }
+}
+
+/// Everything after authentication, for the route called: the scope it requires
+/// (Gatehouse's own routes from [`crate::routes`], a tenant's routes from its access
+/// policy), then the key's rate limits and quotas. Limits are consumed only by
+/// requests that pass every other check.
+pub async fn authorize(app: &App, decision: Decision, route_key: &str) -> Decision {
     let Decision::Allow(grant) = decision else {
         return decision;
     };
-    match crate::routes::required_scope(route_key) {
-        Ok(Some(required)) => {
-            let allowed = crate::keys::Scope::parse(required)
-                .is_ok_and(|scope| crate::keys::catalogue::effective(&grant.scopes).allows(&scope));
-            if allowed {
-                Decision::Allow(grant)
-            } else {
-                Decision::DenyScope { grant, required }
+    let policy = match access_policy(app, &grant.tenant_id).await {
+        Ok(policy) => policy,
+        Err(()) => return Decision::Deny(DenyReason::Unavailable),
+    };
+    let required = match crate::routes::required_scope(route_key) {
+        Ok(scope) => scope.map(str::to_owned),
+        Err(()) => match policy.rule(route_key) {
+            RouteRule::Requires(scope) => Some(scope.as_str().to_owned()),
+            RouteRule::Open => None,
+            RouteRule::Refused => {
+                return Decision::DenyScope {
+                    grant,
+                    required: "(a route the tenant's access policy lists)".to_owned(),
+                };
             }
+        },
+    };
+    if let Some(required) = required
+        && !has_scope(&grant.scopes, &required)
+    {
+        return Decision::DenyScope { grant, required };
+    }
+    let specs = crate::limits::applicable(grant.limits.as_ref(), Some(&policy.plan), route_key);
+    if specs.is_empty() {
+        return Decision::Allow(grant);
+    }
+    let shards = crate::limits::shard_count(grant.limits.as_ref(), Some(&policy.plan));
+    let now = app.clock.precise_now();
+    match app
+        .counters
+        .consume(&grant.tenant_id, &grant.key_id, &specs, shards, now)
+        .await
+    {
+        Ok(Admission::Admitted) => Decision::Allow(grant),
+        Ok(Admission::Refused(refusal)) => Decision::Limited { grant, refusal },
+        Err(e) => {
+            tracing::error!(error = %e, key_id = %grant.key_id, "limit counters unavailable");
+            Decision::Deny(DenyReason::Unavailable)
         }
-        Ok(None) | Err(()) => Decision::Allow(grant),
+    }
+}
+
+fn has_scope(granted: &ScopeSet, required: &str) -> bool {
+    Scope::parse(required)
+        .is_ok_and(|scope| crate::keys::catalogue::effective(granted).allows(&scope))
+}
+
+/// The tenant's access policy, from the warm cache or one GetItem.
+async fn access_policy(app: &App, tenant: &TenantId) -> Result<Arc<AccessPolicy>, ()> {
+    let now = app.clock.precise_now();
+    if let Some(policy) = app.policy_cache.get(tenant, now) {
+        return Ok(policy);
+    }
+    match app.keys.get_policy(tenant).await {
+        Ok(stored) => {
+            let policy = Arc::new(stored.policy);
+            app.policy_cache
+                .put(tenant.clone(), Arc::clone(&policy), now);
+            Ok(policy)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, tenant_id = %tenant, "access policy unavailable");
+            Err(())
+        }
     }
 }
 
@@ -195,6 +274,7 @@ fn decide(app: &App, record: crate::keys::KeyRecord) -> Decision {
         key_id: record.key_id,
         principal: record.principal.as_str().to_owned(),
         scopes: record.scopes,
+        limits: record.limits,
     })
 }
 

@@ -4,6 +4,7 @@ use super::model::{DisplayName, Principal};
 use super::{ApiKey, KeyPrefix, KeyRecord, KeyStatus, ScopeSet, Tenant};
 use crate::App;
 use crate::ids::{KeyId, TenantId};
+use crate::limits::LimitSet;
 use crate::store::StoreError;
 use time::OffsetDateTime;
 
@@ -17,6 +18,8 @@ pub struct NewKey {
     pub expires_at: Option<OffsetDateTime>,
     /// Set when the new key replaces another (rotation, compromise replacement).
     pub rotated_from: Option<KeyId>,
+    /// The key's own rate limits and quotas (a replacement keeps its predecessor's).
+    pub limits: Option<LimitSet>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +61,8 @@ pub fn prepare_key(
         rotated_from: spec.rotated_from,
         rotated_to: None,
         revocation: None,
+        limits: spec.limits,
+        last_used_at: None,
         version: 1,
     };
     Ok((key, record))
@@ -108,6 +113,7 @@ pub async fn create_tenant(
         created_by: None,
         expires_at: None,
         rotated_from: None,
+        limits: None,
     };
     let (key, record) = issue_key(app, &tenant, admin).await?;
     Ok((tenant, key, record))

@@ -53,6 +53,19 @@ pub fn check_expiry(at: OffsetDateTime, now: OffsetDateTime) -> Result<OffsetDat
     Ok(at)
 }
 
+/// A key's own limits as given in a request: validated; an empty set is no limits.
+pub fn checked_limits(
+    limits: Option<crate::limits::LimitSet>,
+) -> Result<Option<crate::limits::LimitSet>, Problem> {
+    let Some(limits) = limits.filter(|l| !l.is_empty()) else {
+        return Ok(None);
+    };
+    limits
+        .validate()
+        .map_err(|e| Problem::invalid_body(format!("limits: {e}")))?;
+    Ok(Some(limits))
+}
+
 /// A free-text reason (revocation, incident): trimmed, 1-500 characters, no control
 /// characters other than newlines.
 pub fn reason_text(raw: &str, field: &str) -> Result<String, Problem> {

@@ -3,6 +3,7 @@
 use super::format::{KeyEnvironment, KeyPrefix};
 use super::scope::ScopeSet;
 use crate::ids::{KeyId, TenantId};
+use crate::limits::LimitSet;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -66,6 +67,10 @@ pub struct KeyRecord {
     /// The key that replaced this one.
     pub rotated_to: Option<KeyId>,
     pub revocation: Option<Revocation>,
+    /// The key's own rate limits and quotas; windows it leaves out follow the plan.
+    pub limits: Option<LimitSet>,
+    /// The latest request seen in the access logs (set by usage ingest, not by writes).
+    pub last_used_at: Option<OffsetDateTime>,
     /// Incremented by every write; writes are conditional on it (optimistic locking).
     pub version: u64,
 }
@@ -105,6 +110,8 @@ impl KeyRecord {
             rotated_from: self.rotated_from.clone(),
             rotated_to: self.rotated_to.clone(),
             revocation: self.revocation.clone(),
+            limits: self.limits.clone(),
+            last_used_at: self.last_used_at,
         }
     }
 }
@@ -129,6 +136,10 @@ pub struct KeyView {
     pub rotated_from: Option<KeyId>,
     pub rotated_to: Option<KeyId>,
     pub revocation: Option<Revocation>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<LimitSet>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

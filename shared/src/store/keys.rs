@@ -5,6 +5,7 @@
 //! | tenant | tenant id          | `TENANT`       |
 //! | key    | tenant id          | `KEY#<key id>` |
 //! | custom scope | tenant id    | `SCOPE#<name>` |
+//! | access policy | tenant id   | `POLICY`       |
 //!
 //! The authorizer reads a key with one strongly consistent GetItem (both parts of the
 //! primary key are in the key string), so a revocation is seen by the next
@@ -17,6 +18,7 @@ use crate::ids::{KeyId, TenantId};
 use crate::keys::custom::CustomScope;
 use crate::keys::model::{DisplayName, Principal, Revocation};
 use crate::keys::{KeyPrefix, KeyRecord, KeyStatus, Scope, ScopeSet, Tenant};
+use crate::limits::policy::AccessPolicy;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
@@ -24,6 +26,16 @@ use time::OffsetDateTime;
 const TENANT_SK: &str = "TENANT";
 const KEY_SK_PREFIX: &str = "KEY#";
 const SCOPE_SK_PREFIX: &str = "SCOPE#";
+const POLICY_SK: &str = "POLICY";
+
+/// A tenant's access policy and the version its next write must replace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredPolicy {
+    pub policy: AccessPolicy,
+    /// 0: never written.
+    pub version: u64,
+    pub updated_at: Option<OffsetDateTime>,
+}
 
 #[derive(Debug, Clone)]
 pub struct KeyStore {
@@ -158,6 +170,72 @@ impl KeyStore {
             if start.is_none() {
                 return Ok(scopes);
             }
+        }
+    }
+
+    /// The tenant's access policy; the empty policy if it never wrote one.
+    pub async fn get_policy(&self, tenant_id: &TenantId) -> Result<StoredPolicy, StoreError> {
+        let Some(item) = self.get(tenant_id, POLICY_SK.to_owned()).await? else {
+            return Ok(StoredPolicy::default());
+        };
+        let r = Reader::new(&item);
+        Ok(StoredPolicy {
+            policy: r.parsed("policy", |t| serde_json::from_str(t))?,
+            version: r.number("version")?.unwrap_or(1),
+            updated_at: r.opt_time("updated_at")?,
+        })
+    }
+
+    /// Adds "replace the access policy, unless it changed since `stored` was read".
+    pub fn put_policy(
+        &self,
+        batch: &mut WriteBatch,
+        tenant_id: &TenantId,
+        stored: &StoredPolicy,
+        policy: &AccessPolicy,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let text = serde_json::to_string(policy)
+            .map_err(|e| StoreError::Corrupt(format!("policy: {e}")))?;
+        let item = item::from_pairs([
+            ("tenant_id", item::s(tenant_id.as_str())),
+            ("sk", item::s(POLICY_SK)),
+            ("policy", item::s(text)),
+            ("version", item::n(stored.version as i64 + 1)),
+            ("updated_at", item::time(now)),
+        ]);
+        if stored.version == 0 {
+            batch.put_new(&self.table, item, "tenant_id")
+        } else {
+            batch.put_if_version(&self.table, item, stored.version)
+        }
+    }
+
+    /// Moves a key's `last_used_at` forward to `at` (never back); a key that no
+    /// longer exists is left alone.
+    pub async fn touch_last_used(
+        &self,
+        tenant_id: &TenantId,
+        key_id: &KeyId,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("tenant_id", item::s(tenant_id.as_str()))
+            .key("sk", item::s(key_sk(key_id)))
+            .update_expression("SET last_used_at = :at")
+            .condition_expression(
+                "attribute_exists(sk) AND (attribute_not_exists(last_used_at) OR last_used_at < :at)",
+            )
+            .expression_attribute_values(":at", item::time(at))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(StoreError::from_sdk(e)),
         }
     }
 
@@ -335,6 +413,12 @@ fn decode_key(item: &Item) -> Result<KeyRecord, StoreError> {
             }
             _ => None,
         },
+        limits: r
+            .opt_str("limits")?
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("attribute `limits`: {e}")))?,
+        last_used_at: r.opt_time("last_used_at")?,
         version: r.number("version")?.unwrap_or(1),
     })
 }
@@ -376,6 +460,14 @@ fn key_item(key: &KeyRecord) -> Item {
     );
     optional("expires_at", key.expires_at.map(item::time));
     optional("updated_at", key.updated_at.map(item::time));
+    optional("last_used_at", key.last_used_at.map(item::time));
+    optional(
+        "limits",
+        key.limits
+            .as_ref()
+            .and_then(|l| serde_json::to_string(l).ok())
+            .map(item::s),
+    );
     optional(
         "rotated_from",
         key.rotated_from.as_ref().map(|k| item::s(k.as_str())),

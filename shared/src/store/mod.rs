@@ -5,7 +5,7 @@ pub mod item;
 pub mod keys;
 
 pub use batch::WriteBatch;
-pub use keys::{KeyPage, KeyStore, ListKeys};
+pub use keys::{KeyPage, KeyStore, ListKeys, StoredPolicy};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

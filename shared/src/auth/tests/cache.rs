@@ -21,6 +21,8 @@ fn record(id: &str) -> KeyRecord {
         rotated_from: None,
         rotated_to: None,
         revocation: None,
+        limits: None,
+        last_used_at: None,
         version: 1,
     }
 }
