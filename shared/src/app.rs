@@ -10,6 +10,7 @@ use crate::http::idempotency::IdempotencyStore;
 use crate::keys::KeyVerifier;
 use crate::limits::counters::CounterStore;
 use crate::store::KeyStore;
+use crate::usage::UsageStore;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -27,6 +28,7 @@ pub struct App {
     pub policy_cache: Arc<crate::auth::policy_cache::PolicyCache>,
     /// Rate-limit and quota counters.
     pub counters: CounterStore,
+    pub usage: UsageStore,
     pub clock: SharedClock,
 }
 
@@ -66,7 +68,8 @@ impl App {
                 config.events_queue_url.clone(),
             ),
             idempotency: IdempotencyStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
-            counters: CounterStore::new(dynamodb, config.ephemeral_table.clone()),
+            counters: CounterStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
+            usage: UsageStore::new(dynamodb, config.usage_table.clone()),
             cursors: CursorSigner::new(
                 aws_sdk_secretsmanager::Client::new(sdk),
                 config.service_secret_arn.clone(),

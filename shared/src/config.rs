@@ -4,7 +4,8 @@
 //! |------------------------|----------|---------|-------------------------------------------|
 //! | `KEYS_TABLE`           | yes      |         | DynamoDB table of tenants, keys and custom scopes |
 //! | `AUDIT_TABLE`          | yes      |         | DynamoDB table of the audit trail         |
-//! | `EPHEMERAL_TABLE`      | yes      |         | DynamoDB table of short-lived items (idempotency keys) |
+//! | `EPHEMERAL_TABLE`      | yes      |         | DynamoDB table of short-lived items (idempotency keys, limit counters) |
+//! | `USAGE_TABLE`          | yes      |         | DynamoDB table of usage statistics and anomaly findings |
 //! | `EVENTS_QUEUE_URL`     | yes      |         | SQS queue of domain and security events   |
 //! | `SERVICE_SECRET_ARN`   | yes      |         | Secrets Manager secret that signs pagination cursors |
 //! | `AUDIT_RETENTION_DAYS` | no       | `365`   | how long audit events are kept (DynamoDB TTL) |
@@ -30,6 +31,7 @@ pub struct Config {
     pub keys_table: String,
     pub audit_table: String,
     pub ephemeral_table: String,
+    pub usage_table: String,
     pub events_queue_url: String,
     pub service_secret_arn: String,
     pub audit_retention_days: u32,
@@ -73,6 +75,7 @@ impl Config {
             keys_table: vars.table_name("KEYS_TABLE")?,
             audit_table: vars.table_name("AUDIT_TABLE")?,
             ephemeral_table: vars.table_name("EPHEMERAL_TABLE")?,
+            usage_table: vars.table_name("USAGE_TABLE")?,
             events_queue_url: vars.url("EVENTS_QUEUE_URL")?,
             service_secret_arn: vars.arn("SERVICE_SECRET_ARN")?,
             audit_retention_days: vars.parsed_in("AUDIT_RETENTION_DAYS", 365, 1..=3650)?,

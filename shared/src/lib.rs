@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod routes;
 pub mod store;
 pub mod telemetry;
+pub mod usage;
 
 pub use app::App;
 pub use config::Config;

@@ -14,6 +14,14 @@ pub const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("GET /v2/scopes", None),
     ("POST /v2/scopes", Some("scopes:write")),
     ("GET /v2/audit", Some("audit:read")),
+    ("GET /v2/access-policy", Some("policy:read")),
+    ("PUT /v2/access-policy", Some("policy:write")),
+    (
+        "POST /v2/api-keys/{key_id}/usage/reset",
+        Some("usage:write"),
+    ),
+    ("GET /v2/api-keys/{key_id}/usage", Some("usage:read")),
+    ("GET /v2/usage/report", Some("usage:read")),
 ];
 
 /// The scope a route needs: `Ok(None)` for routes any tenant key may call, `Err(())`

@@ -16,6 +16,8 @@ enum Expect {
     /// REST API authorizers: the `Unauthorized` error (API Gateway's 401).
     Unauthorized,
     Status(u16),
+    /// Usage ingest: how many access-log lines were recorded.
+    Recorded(usize),
 }
 
 fn expectations() -> BTreeMap<&'static str, Expect> {
@@ -57,6 +59,20 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("create-scope/reserved-resource.json", Expect::Status(400)),
         ("list-scopes/list-scopes.json", Expect::Status(200)),
         ("openapi/get-document.json", Expect::Status(200)),
+        ("get-access-policy/get-policy.json", Expect::Status(200)),
+        ("put-access-policy/put-policy.json", Expect::Status(200)),
+        (
+            "put-access-policy/gatehouse-route.json",
+            Expect::Status(400),
+        ),
+        ("reset-key-usage/reset-day-quota.json", Expect::Status(200)),
+        ("reset-key-usage/unknown-window.json", Expect::Status(400)),
+        ("get-key-usage/hourly-usage.json", Expect::Status(200)),
+        ("get-key-usage/too-many-buckets.json", Expect::Status(400)),
+        ("usage-report/month-report.json", Expect::Status(200)),
+        ("usage-report/bad-period.json", Expect::Status(400)),
+        ("usage-ingest/access-log-batch.json", Expect::Recorded(3)),
+        ("usage-ingest/control-message.json", Expect::Recorded(0)),
     ])
 }
 
@@ -98,6 +114,7 @@ async fn seed_event_fixtures(stack: &TestStack) {
         revocation: None,
         limits: None,
         last_used_at: None,
+        anomalies: None,
         version: 1,
     };
     stack.app.keys.create_key(&record).await.unwrap();
@@ -190,6 +207,11 @@ async fn every_sample_event_gives_its_expected_outcome() {
                             assert_eq!(response["context"]["reason"], "malformed", "{name}");
                         }
                     }
+                }
+                (Handler::UsageIngest, Expect::Recorded(lines)) => {
+                    let event = serde_json::from_str(&text).unwrap();
+                    let summary = fn_usage_ingest::handle(&app, event).await.unwrap();
+                    assert_eq!(summary.recorded, *lines, "{name}: {summary:?}");
                 }
                 (Handler::Http(handler), Expect::Status(status)) => {
                     let request = lambda_http::request::from_str(&text).unwrap();

@@ -9,8 +9,6 @@ use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, Problem, json_response};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 pub const ACTION: &str = "audit.read";
 const LISTING: &str = "audit";
@@ -24,17 +22,6 @@ struct AuditList {
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     handle_call(app, &req, ACTION, |call| Box::pin(list(call))).await
-}
-
-fn time_param(query: &Query, name: &str) -> Result<Option<OffsetDateTime>, Problem> {
-    query
-        .text(name)
-        .map(|t| {
-            OffsetDateTime::parse(t, &Rfc3339).map_err(|_| {
-                Problem::invalid_parameter(format!("`{name}` must be an RFC 3339 timestamp"))
-            })
-        })
-        .transpose()
 }
 
 fn short_text(query: &Query, name: &str) -> Result<Option<String>, Problem> {
@@ -52,7 +39,7 @@ async fn list(call: &Call<'_>) -> ApiResult {
         call.req,
         &["key_id", "actor", "action", "from", "to", "limit", "cursor"],
     )?;
-    let (from, to) = (time_param(&query, "from")?, time_param(&query, "to")?);
+    let (from, to) = (query.time("from")?, query.time("to")?);
     if let (Some(f), Some(t)) = (from, to)
         && f > t
     {

@@ -10,16 +10,19 @@ pub enum Handler {
     Http(HttpHandler),
     /// The Lambda authorizer.
     Authorizer,
+    /// The access-log subscription (CloudWatch Logs events).
+    UsageIngest,
 }
 
 macro_rules! http_handlers {
     ($($binary:literal => $krate:ident),* $(,)?) => {
         /// Every function binary the local gateway can serve.
-        pub const BINARIES: &[&str] = &["authorizer", $($binary),*];
+        pub const BINARIES: &[&str] = &["authorizer", "usage-ingest", $($binary),*];
 
         pub fn handler_for(binary: &str) -> Option<Handler> {
             match binary {
                 "authorizer" => Some(Handler::Authorizer),
+                "usage-ingest" => Some(Handler::UsageIngest),
                 $($binary => Some(Handler::Http(gatehouse::http_handler!($krate::handle))),)*
                 _ => None,
             }
@@ -39,4 +42,9 @@ http_handlers! {
     "create-scope" => fn_create_scope,
     "list-scopes" => fn_list_scopes,
     "openapi" => fn_openapi,
+    "get-access-policy" => fn_get_access_policy,
+    "put-access-policy" => fn_put_access_policy,
+    "reset-key-usage" => fn_reset_key_usage,
+    "get-key-usage" => fn_get_key_usage,
+    "usage-report" => fn_usage_report,
 }

@@ -43,6 +43,20 @@ impl Query {
         self.values.get(name).map(String::as_str)
     }
 
+    /// An RFC 3339 timestamp parameter.
+    pub fn time(&self, name: &str) -> Result<Option<time::OffsetDateTime>, Problem> {
+        self.text(name)
+            .map(|t| {
+                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                    .map_err(|_| {
+                        Problem::invalid_parameter(format!(
+                            "`{name}` must be an RFC 3339 timestamp"
+                        ))
+                    })
+            })
+            .transpose()
+    }
+
     pub fn flag(&self, name: &str, default: bool) -> Result<bool, Problem> {
         match self.text(name) {
             None => Ok(default),

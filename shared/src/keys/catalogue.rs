@@ -53,6 +53,26 @@ pub const BUILTIN_SCOPES: &[BuiltinScope] = &[
         description: "Read the tenant's audit trail.",
         implies: &[],
     },
+    BuiltinScope {
+        name: "usage:read",
+        description: "Read usage statistics of the tenant's keys and the tenant's usage report.",
+        implies: &[],
+    },
+    BuiltinScope {
+        name: "usage:write",
+        description: "Reset the rate-limit and quota counters of keys. Includes usage:read.",
+        implies: &["usage:read"],
+    },
+    BuiltinScope {
+        name: "policy:read",
+        description: "Read the tenant's access policy: route scopes and plan limits.",
+        implies: &[],
+    },
+    BuiltinScope {
+        name: "policy:write",
+        description: "Change the tenant's access policy. Includes policy:read.",
+        implies: &["policy:read"],
+    },
 ];
 
 /// Resources whose scopes only Gatehouse defines.

@@ -63,6 +63,7 @@ pub fn prepare_key(
         revocation: None,
         limits: spec.limits,
         last_used_at: None,
+        anomalies: None,
         version: 1,
     };
     Ok((key, record))

@@ -71,6 +71,8 @@ pub struct KeyRecord {
     pub limits: Option<LimitSet>,
     /// The latest request seen in the access logs (set by usage ingest, not by writes).
     pub last_used_at: Option<OffsetDateTime>,
+    /// Usage anomalies found for this key (set by usage ingest).
+    pub anomalies: Option<AnomalyNote>,
     /// Incremented by every write; writes are conditional on it (optimistic locking).
     pub version: u64,
 }
@@ -112,6 +114,7 @@ impl KeyRecord {
             revocation: self.revocation.clone(),
             limits: self.limits.clone(),
             last_used_at: self.last_used_at,
+            anomalies: self.anomalies.clone(),
         }
     }
 }
@@ -140,6 +143,15 @@ pub struct KeyView {
     pub limits: Option<LimitSet>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub last_used_at: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anomalies: Option<AnomalyNote>,
+}
+
+/// How many usage anomalies a key has had, and the latest (see `GET .../usage`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnomalyNote {
+    pub count: u64,
+    pub last: serde_json::Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

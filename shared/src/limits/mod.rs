@@ -9,6 +9,7 @@
 
 pub mod counters;
 pub mod policy;
+pub mod view;
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

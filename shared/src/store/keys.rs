@@ -239,6 +239,34 @@ impl KeyStore {
         }
     }
 
+    /// Counts a usage anomaly on the key and keeps it as the latest.
+    pub async fn note_anomaly(
+        &self,
+        tenant_id: &TenantId,
+        key_id: &KeyId,
+        finding: &crate::usage::anomaly::Finding,
+    ) -> Result<(), StoreError> {
+        let text = serde_json::to_string(finding)
+            .map_err(|e| StoreError::Corrupt(format!("finding: {e}")))?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("tenant_id", item::s(tenant_id.as_str()))
+            .key("sk", item::s(key_sk(key_id)))
+            .update_expression("SET last_anomaly = :f ADD anomaly_count :one")
+            .condition_expression("attribute_exists(sk)")
+            .expression_attribute_values(":f", item::s(text))
+            .expression_attribute_values(":one", item::n(1))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(StoreError::from_sdk(e)),
+        }
+    }
+
     pub fn client(&self) -> &Client {
         &self.client
     }
@@ -419,6 +447,14 @@ fn decode_key(item: &Item) -> Result<KeyRecord, StoreError> {
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("attribute `limits`: {e}")))?,
         last_used_at: r.opt_time("last_used_at")?,
+        anomalies: match (r.number("anomaly_count")?, r.opt_str("last_anomaly")?) {
+            (Some(count), Some(last)) => Some(crate::keys::model::AnomalyNote {
+                count,
+                last: serde_json::from_str(last)
+                    .map_err(|e| StoreError::Corrupt(format!("attribute `last_anomaly`: {e}")))?,
+            }),
+            _ => None,
+        },
         version: r.number("version")?.unwrap_or(1),
     })
 }
@@ -461,6 +497,14 @@ fn key_item(key: &KeyRecord) -> Item {
     optional("expires_at", key.expires_at.map(item::time));
     optional("updated_at", key.updated_at.map(item::time));
     optional("last_used_at", key.last_used_at.map(item::time));
+    optional(
+        "anomaly_count",
+        key.anomalies.as_ref().map(|a| item::n(a.count as i64)),
+    );
+    optional(
+        "last_anomaly",
+        key.anomalies.as_ref().map(|a| item::s(a.last.to_string())),
+    );
     optional(
         "limits",
         key.limits

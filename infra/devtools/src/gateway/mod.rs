@@ -7,8 +7,11 @@
 //! shapes (built as JSON and decoded by the same code the Lambda runtime uses), and the
 //! authorizer context handed to the backend in `requestContext.authorizer.lambda`.
 
+mod access_log;
 mod events;
 mod routes;
+
+pub use access_log::AccessFacts;
 
 pub use routes::{RouteMatch, RouteTable};
 
@@ -53,6 +56,7 @@ pub struct Gateway {
     routes: RouteTable,
     backends: HashMap<String, Backend>,
     authorizer: Option<AuthorizerBackend>,
+    access_log: access_log::AccessLog,
 }
 
 impl Gateway {
@@ -75,6 +79,7 @@ impl Gateway {
         };
         let mut backends = HashMap::new();
         let mut authorizer = None;
+        let mut ingest = None;
         for (id, function) in &template.functions {
             match registry::handler_for(&function.binary) {
                 Some(Handler::Http(handler)) => {
@@ -105,6 +110,7 @@ impl Gateway {
                         });
                     }
                 }
+                Some(Handler::UsageIngest) => ingest = Some(app_for(id)?),
                 None => {
                     return Err(GatewayError::Function {
                         function: id.clone(),
@@ -120,6 +126,7 @@ impl Gateway {
             routes: RouteTable::new(&template.routes),
             backends,
             authorizer,
+            access_log: access_log::AccessLog::new(ingest),
         })
     }
 
@@ -137,7 +144,23 @@ impl Gateway {
         let request_id = events::request_id();
         let method = request.method().as_str().to_owned();
         let path = request.uri().path().to_owned();
-        let mut response = self.route(request, source, &request_id).await;
+        let user_agent = request
+            .headers()
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let (mut response, route_key, authorizer) = self.route(request, source, &request_id).await;
+        self.access_log.record(&AccessFacts {
+            request_id: request_id.clone(),
+            route_key,
+            method: method.clone(),
+            status: response.status().as_u16(),
+            latency_ms: started.elapsed().as_millis(),
+            source_ip: source.ip().to_string(),
+            user_agent,
+            authorizer,
+        });
         if let Ok(id) = request_id.parse() {
             response.headers_mut().insert("apigw-requestid", id);
         }
@@ -150,24 +173,51 @@ impl Gateway {
         response
     }
 
+    /// Delivers the access log buffered so far to usage ingest (the server does this
+    /// every second; tests call it to see usage at once).
+    pub async fn flush_access_log(&self) -> Option<gatehouse::usage::ingest::IngestSummary> {
+        self.access_log.flush().await
+    }
+
+    /// The response, the route key matched (empty if none) and the authorizer context.
     async fn route(
         &self,
         request: http::Request<Bytes>,
         source: SocketAddr,
         request_id: &str,
-    ) -> http::Response<Bytes> {
+    ) -> (http::Response<Bytes>, String, Option<serde_json::Value>) {
         let Some(matched) = self
             .routes
             .find(request.method().as_str(), request.uri().path())
         else {
-            return message(404, "Not Found");
+            return (message(404, "Not Found"), String::new(), None);
         };
+        let route_key = matched.route.key();
+        let mut authorizer_context = None;
+        let response = self
+            .route_matched(
+                request,
+                source,
+                request_id,
+                &matched,
+                &mut authorizer_context,
+            )
+            .await;
+        (response, route_key, authorizer_context)
+    }
+
+    async fn route_matched(
+        &self,
+        request: http::Request<Bytes>,
+        source: SocketAddr,
+        request_id: &str,
+        matched: &RouteMatch,
+        authorizer_context: &mut Option<serde_json::Value>,
+    ) -> http::Response<Bytes> {
         let Some(backend) = self.backends.get(&matched.route.function) else {
             return message(500, "Internal Server Error");
         };
-        let context = events::RequestContext::new(&request, &matched, source, request_id);
-
-        let mut authorizer_context = None;
+        let context = events::RequestContext::new(&request, matched, source, request_id);
         if matched.route.authorized
             && let Some(auth) = &self.authorizer
         {
@@ -203,10 +253,10 @@ impl Gateway {
             {
                 return message(403, "Forbidden");
             }
-            authorizer_context = Some(decided.get("context").cloned().unwrap_or_default());
+            *authorizer_context = Some(decided.get("context").cloned().unwrap_or_default());
         }
 
-        let event = context.proxy_event(authorizer_context);
+        let event = context.proxy_event(authorizer_context.clone());
         let lambda_request = match lambda_http::request::from_str(&event.to_string()) {
             Ok(r) => r,
             Err(e) => {
@@ -226,6 +276,14 @@ impl Gateway {
 
     /// Accepts connections until the task is dropped.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) {
+        let flusher = Arc::clone(&self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                flusher.flush_access_log().await;
+            }
+        });
         loop {
             let Ok((stream, peer)) = listener.accept().await else {
                 continue;

@@ -23,6 +23,7 @@ fn record(id: &str) -> KeyRecord {
         revocation: None,
         limits: None,
         last_used_at: None,
+        anomalies: None,
         version: 1,
     }
 }

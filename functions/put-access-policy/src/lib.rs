@@ -1,0 +1,63 @@
+//! `PUT /v2/access-policy`: replaces the tenant's access policy: the scope each of its
+//! own routes behind the authorizer requires, whether unlisted routes are refused,
+//! and the plan limits its keys inherit. Audited with the before and after values;
+//! the authorizer applies it within its cache TTL.
+#![forbid(unsafe_code)]
+
+use gatehouse::App;
+use gatehouse::audit::Change;
+use gatehouse::http::call::{Call, handle_call};
+use gatehouse::http::{ApiResult, Problem, json_body, json_response};
+use gatehouse::keys::lifecycle;
+use gatehouse::limits::policy::AccessPolicy;
+use gatehouse::limits::view::PolicyView;
+use gatehouse::store::{StoredPolicy, WriteBatch};
+use lambda_http::{Body, Request, Response};
+
+pub const ACTION: &str = "access_policy.update";
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    handle_call(app, &req, ACTION, |call| Box::pin(put(call))).await
+}
+
+async fn put(call: &Call<'_>) -> ApiResult {
+    call.require_route_scope()?;
+    let policy: AccessPolicy = json_body(call.req)?;
+    policy.validate().map_err(Problem::invalid_body)?;
+    let tenant = &call.caller.tenant_id;
+    let stored = call.app.keys.get_policy(tenant).await?;
+    let changes: Vec<Change> = [
+        Change::of(
+            "route_scopes",
+            &stored.policy.route_scopes,
+            &policy.route_scopes,
+        ),
+        Change::of(
+            "deny_unlisted_routes",
+            &stored.policy.deny_unlisted_routes,
+            &policy.deny_unlisted_routes,
+        ),
+        Change::of("plan", &stored.policy.plan, &policy.plan),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if changes.is_empty() {
+        return Ok(json_response(200, &PolicyView::from(stored)));
+    }
+    let audit = call
+        .audit_event(ACTION)
+        .target("access_policy", tenant.as_str())
+        .changes(changes);
+    let mut batch = WriteBatch::new();
+    call.app
+        .keys
+        .put_policy(&mut batch, tenant, &stored, &policy, call.now)?;
+    lifecycle::commit(call, batch, &audit).await?;
+    let written = StoredPolicy {
+        policy,
+        version: stored.version + 1,
+        updated_at: Some(call.now),
+    };
+    Ok(json_response(200, &PolicyView::from(written)))
+}

@@ -1,0 +1,103 @@
+//! `POST /v2/api-keys/{key_id}/usage/reset`: starts the current window of a key's
+//! rate-limit and quota counters afresh (`reset_usage_counters`), for the windows
+//! named in `windows` (default: all), for all routes together and every route with
+//! its own limit. Audited.
+#![forbid(unsafe_code)]
+
+use gatehouse::App;
+use gatehouse::http::call::{Call, handle_call};
+use gatehouse::http::{ApiResult, Problem, json_body, json_response};
+use gatehouse::keys::lifecycle::{check_manageable, load_key};
+use gatehouse::limits::counters::CounterRef;
+use gatehouse::limits::{CounterScope, Window, shard_count};
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+pub const ACTION: &str = "api_key.usage_reset";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetRequest {
+    #[serde(default)]
+    windows: Option<Vec<String>>,
+}
+
+#[derive(Debug, Serialize)]
+struct ResetCounter {
+    scope: String,
+    window: Window,
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    handle_call(app, &req, ACTION, |call| Box::pin(reset(call))).await
+}
+
+async fn reset(call: &Call<'_>) -> ApiResult {
+    call.require_route_scope()?;
+    let body: ResetRequest = if call.req.body().is_empty() {
+        ResetRequest::default()
+    } else {
+        json_body(call.req)?
+    };
+    let windows = match &body.windows {
+        None => Window::ALL.to_vec(),
+        Some(names) if names.is_empty() => {
+            return Err(Problem::invalid_body(
+                "`windows` must name at least one window",
+            ));
+        }
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                Window::parse(n).ok_or_else(|| {
+                    Problem::invalid_body(format!(
+                        "`windows`: `{n}` is not one of second, minute, day, month"
+                    ))
+                })
+            })
+            .collect::<Result<BTreeSet<_>, _>>()?
+            .into_iter()
+            .collect(),
+    };
+    let key = load_key(call).await?;
+    check_manageable(call, &key)?;
+    let plan = call.app.keys.get_policy(&key.tenant_id).await?.policy.plan;
+    let mut scopes = vec![CounterScope::AllRoutes];
+    let routes: BTreeSet<&String> = key
+        .limits
+        .iter()
+        .flat_map(|l| l.routes.keys())
+        .chain(plan.routes.keys())
+        .collect();
+    scopes.extend(routes.into_iter().map(|r| CounterScope::Route(r.clone())));
+    let shards = shard_count(key.limits.as_ref(), Some(&plan));
+    // Audited first: a reset that fails halfway is retried, never left unrecorded.
+    let names: Vec<&str> = windows.iter().map(|w| w.as_str()).collect();
+    let audit = call
+        .audit_event(ACTION)
+        .target("api_key", key.key_id.as_str())
+        .detail(format!("windows: {}", names.join(", ")));
+    call.app.audit.put(&audit).await?;
+    let now = call.app.clock.precise_now();
+    let mut reset = Vec::new();
+    for scope in &scopes {
+        for window in &windows {
+            let counter = CounterRef {
+                tenant_id: &key.tenant_id,
+                key_id: &key.key_id,
+                scope,
+                window: *window,
+            };
+            call.app.counters.reset(counter, shards, now).await?;
+            reset.push(ResetCounter {
+                scope: scope.label().to_owned(),
+                window: *window,
+            });
+        }
+    }
+    Ok(json_response(
+        200,
+        &serde_json::json!({ "key_id": key.key_id, "reset": reset }),
+    ))
+}
