@@ -59,7 +59,10 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
             response.assert_problem(404, "not-found");
         }
     }
-    assert_eq!(object_routes, 5, "GET, PUT, DELETE, rotate, compromise");
+    assert_eq!(
+        object_routes, 7,
+        "GET, PUT, DELETE, rotate, compromise, usage, usage reset"
+    );
 
     // Collection routes show B only its own objects.
     let keys = stack

@@ -302,6 +302,106 @@ async fn real_responses_match_the_document() {
             .await,
     );
 
+    // Limits, the access policy and usage.
+    let policy = "/v2/access-policy";
+    c.check(
+        "GET",
+        policy,
+        &stack.send("GET", policy, &admin, None).await,
+    );
+    let body = json!({
+        "route_scopes": {"GET /orders/{id}": "orders:read"},
+        "plan": {"all_routes": {"per_day": 1000}, "routes": {"POST /orders": {"per_minute": 5}}}
+    });
+    c.check(
+        "PUT",
+        policy,
+        &stack.send("PUT", policy, &admin, Some(body)).await,
+    );
+    c.check(
+        "PUT",
+        policy,
+        &stack
+            .send(
+                "PUT",
+                policy,
+                &admin,
+                Some(json!({"plan": {"all_routes": {"per_day": 0}}})),
+            )
+            .await,
+    );
+    let limited = stack
+        .send(
+            "PUT",
+            &format!("{keys}/{id}"),
+            &admin,
+            Some(json!({"limits": {"all_routes": {"per_second": 5}, "counter_shards": 2}})),
+        )
+        .await;
+    c.check("PUT", one, &limited);
+    c.check(
+        "GET",
+        one,
+        &stack
+            .send("GET", &format!("{keys}/{id}"), &admin, None)
+            .await,
+    );
+    stack.gateway.flush_access_log().await;
+    let usage = "/v2/api-keys/{key_id}/usage";
+    c.check(
+        "GET",
+        usage,
+        &stack
+            .send(
+                "GET",
+                &format!(
+                    "{keys}/{}/usage?granularity=minute&time_range=90m",
+                    acme.admin_record.key_id
+                ),
+                &admin,
+                None,
+            )
+            .await,
+    );
+    c.check(
+        "GET",
+        usage,
+        &stack
+            .send(
+                "GET",
+                &format!("{keys}/{id}/usage?granularity=week"),
+                &admin,
+                None,
+            )
+            .await,
+    );
+    let reset = "/v2/api-keys/{key_id}/usage/reset";
+    c.check(
+        "POST",
+        reset,
+        &stack
+            .send(
+                "POST",
+                &format!("{keys}/{id}/usage/reset"),
+                &admin,
+                Some(json!({"windows": ["second"]})),
+            )
+            .await,
+    );
+    let report = "/v2/usage/report";
+    c.check(
+        "GET",
+        report,
+        &stack.send("GET", report, &admin, None).await,
+    );
+    c.check(
+        "GET",
+        report,
+        &stack
+            .send("GET", &format!("{report}?period=2026"), &admin, None)
+            .await,
+    );
+
     let served = stack.call(TestRequest::get("/v2/openapi.json")).await;
     assert_eq!(served.status, 200);
     assert_eq!(served.json(), document());

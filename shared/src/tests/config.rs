@@ -4,6 +4,7 @@ use std::collections::HashMap;
 const REQUIRED: &[(&str, &str)] = &[
     ("AUDIT_TABLE", "gatehouse-audit"),
     ("EPHEMERAL_TABLE", "gatehouse-ephemeral"),
+    ("USAGE_TABLE", "gatehouse-usage"),
     (
         "EVENTS_QUEUE_URL",
         "https://sqs.us-east-1.amazonaws.com/123456789012/events",
