@@ -108,6 +108,23 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         )
         .await;
     assert_eq!(own.status, 201);
+    // B's access policy and usage report are B's alone.
+    let policy =
+        json!({"route_scopes": {"GET /orders": "orders:read"}, "deny_unlisted_routes": true});
+    stack
+        .send("PUT", "/v2/access-policy", globex_admin, Some(policy))
+        .await
+        .assert_status(200);
+    let read = stack
+        .send("GET", "/v2/access-policy", acme_admin, None)
+        .await
+        .json();
+    assert_eq!(read["version"], 0, "A's policy untouched: {read}");
+    let report = stack
+        .send("GET", "/v2/usage/report", globex_admin, None)
+        .await
+        .json();
+    assert_eq!(report["tenant_id"], globex.tenant.tenant_id.as_str());
 
     assert_eq!(
         stack.snapshot(&acme.tenant).await,
@@ -115,5 +132,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         "tenant A's items changed"
     );
     // Every route of the template was exercised by one of the checks above.
-    assert_eq!(stack.template.routes.len(), 11);
+    assert_eq!(stack.template.routes.len(), 16);
 }
