@@ -280,7 +280,7 @@ async fn a_rest_deny_carries_the_reason_and_when_to_retry() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(retry >= 1 && retry <= 31 * 86_400, "{retry}");
+    assert!((1..=31 * 86_400).contains(&retry), "{retry}");
 }
 
 #[tokio::test]
