@@ -14,22 +14,10 @@ use gatehouse::clock::SystemClock;
 use gatehouse::config::Config;
 use gatehouse::keys::issue::create_tenant;
 use gatehouse::keys::model::{DisplayName, Principal};
-use gatehouse_devtools::bootstrap::bootstrap;
-use gatehouse_devtools::template::Template;
+use gatehouse_bench::{BenchResult, BenchStack, header, report};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-fn report(label: &str, mut samples: Vec<Duration>, elapsed: Duration) {
-    samples.sort();
-    let pct = |p: f64| samples[((samples.len() - 1) as f64 * p).round() as usize];
-    let rate = samples.len() as f64 / elapsed.as_secs_f64();
-    println!(
-        "{label:<48} {:>10.2?} {:>10.2?} {rate:>12.0}",
-        pct(0.5),
-        pct(0.99)
-    );
-}
 
 async fn measure<F, Fut>(iterations: usize, mut f: F) -> (Vec<Duration>, Duration)
 where
@@ -50,24 +38,19 @@ where
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let template = Template::load(std::path::Path::new("template.yaml"))?;
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let stack = format!(
-        "bench{}",
-        gatehouse::keys::base62::random_string(6).map_err(|e| e.to_string())?
-    );
-    let local = bootstrap(&sdk, &template, &stack, &Default::default()).await?;
-    let env = local.function_env(&template, "AuthorizerFunction")?;
+async fn main() -> BenchResult {
+    let stack = BenchStack::new(&[]).await?;
+    let env = stack.env("AuthorizerFunction")?;
     let config = Config::from_lookup(|k| env.get(k).cloned())?;
-    let cached_app = App::new(config.clone(), &sdk, Arc::new(SystemClock))?;
+    let sdk = &stack.sdk;
+    let cached_app = App::new(config.clone(), sdk, Arc::new(SystemClock))?;
     let uncached_app = App::new(
         Config {
             auth_cache_ttl: time::Duration::ZERO,
             auth_memory_ttl: time::Duration::ZERO,
             ..config
         },
-        &sdk,
+        sdk,
         Arc::new(SystemClock),
     )?;
     let (tenant, key, record) = create_tenant(
@@ -78,10 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     )
     .await?;
     let token = key.expose().to_owned();
-    println!(
-        "{:<48} {:>10} {:>10} {:>12}",
-        "validation", "p50", "p99", "per second"
-    );
+    header("validation");
 
     // Warm the cache, then measure hits (the TTL is far longer than the run needs
     // only if the run is short, so refresh it between rounds).

@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 scripts="$root/infra/scripts"
 "$scripts/ensure-tools.sh"
-cargo build --release --quiet -p gatehouse-bench
+cargo build --release --quiet -p gatehouse-bench -p fn-authorizer
 bin="${CARGO_TARGET_DIR:-target}/release"
 
 echo "== key verification (one core)"
@@ -16,3 +16,20 @@ echo "== key verification (one core)"
 echo "== authorizer validation (one core; storage is moto on loopback)"
 if command -v taskset >/dev/null; then pin=(taskset -c 0); else pin=(); fi
 "$scripts/with-moto.sh" "${pin[@]}" "$bin/authorizer-validation"
+
+echo "== quota accuracy (20 concurrent clients; storage is moto on loopback)"
+"$scripts/with-moto.sh" "$bin/quota-accuracy"
+
+echo "== end to end through the local gateway (50 connections; storage is moto on loopback)"
+"$scripts/with-moto.sh" "$bin/gateway-load"
+
+echo "== release authorizer: size and cold start through a local Lambda Runtime API"
+python3 - "$bin/authorizer" <<'PY'
+import io, os, sys, zipfile
+path = sys.argv[1]
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+    z.write(path, "bootstrap")
+print(f"bootstrap {os.path.getsize(path):,} bytes, zipped {len(buf.getvalue()):,} bytes")
+PY
+"$scripts/with-moto.sh" "$bin/cold-start" "$bin/authorizer"

@@ -1,0 +1,76 @@
+//! What the benchmarks share: a stack bootstrapped on the moto server that `make
+//! bench` starts, and how figures are printed.
+
+use gatehouse::App;
+use gatehouse::clock::SystemClock;
+use gatehouse::config::Config;
+use gatehouse_devtools::bootstrap::{LocalStack, bootstrap};
+use gatehouse_devtools::template::Template;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+pub struct BenchStack {
+    pub template: Template,
+    pub local: LocalStack,
+    pub sdk: aws_config::SdkConfig,
+}
+
+impl BenchStack {
+    /// The template's resources under a fresh stack name, with parameter overrides.
+    pub async fn new(params: &[(&str, &str)]) -> BenchResult<Self> {
+        let template = Template::load(std::path::Path::new("template.yaml"))?;
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let stack = format!(
+            "bench{}",
+            gatehouse::keys::base62::random_string(6).map_err(|e| e.to_string())?
+        );
+        let params: BTreeMap<String, String> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let local = bootstrap(&sdk, &template, &stack, &params).await?;
+        Ok(Self {
+            template,
+            local,
+            sdk,
+        })
+    }
+
+    /// The environment the template gives a function.
+    pub fn env(&self, function: &str) -> BenchResult<BTreeMap<String, String>> {
+        Ok(self.local.function_env(&self.template, function)?)
+    }
+
+    /// An App configured as `function` is.
+    pub fn app(&self, function: &str) -> BenchResult<App> {
+        let env = self.env(function)?;
+        let config = Config::from_lookup(|k| env.get(k).cloned())?;
+        Ok(App::new(config, &self.sdk, Arc::new(SystemClock))?)
+    }
+}
+
+/// The value at quantile `q` of sorted samples.
+pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+pub fn header(first: &str) {
+    println!(
+        "{first:<48} {:>10} {:>10} {:>12}",
+        "p50", "p99", "per second"
+    );
+}
+
+/// One row: p50, p99 and the rate `samples` were taken at over `elapsed`.
+pub fn report(label: &str, mut samples: Vec<Duration>, elapsed: Duration) {
+    samples.sort();
+    let rate = samples.len() as f64 / elapsed.as_secs_f64();
+    println!(
+        "{label:<48} {:>10.2?} {:>10.2?} {rate:>12.0}",
+        quantile(&samples, 0.5),
+        quantile(&samples, 0.99)
+    );
+}
