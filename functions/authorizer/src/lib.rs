@@ -8,9 +8,12 @@
 //!   reason code, for a gateway response template (`$context.authorizer.reason`); a
 //!   missing credential is the error `Unauthorized`, which API Gateway turns into 401.
 //!
-//! Allows carry {tenantId, keyId, principal, scopes}. A key that is valid but lacks the
-//! route's declared scope is denied, and that refusal is written to the tenant's audit
-//! trail. Nothing else is ever an error: an authorizer error is a 500 to the client.
+//! Allows carry {tenantId, keyId, principal, scopes}. After the key, the route's scope
+//! (Gatehouse's own routes from `gatehouse::routes`, a tenant's routes from its access
+//! policy) and then the key's rate limits and quotas are applied; a refused request
+//! never reaches the backend. A scope refusal is written to the tenant's audit trail;
+//! a REST deny's context carries `reason` (and `retryAfter` for limits). Nothing else
+//! is ever an error: an authorizer error is a 500 to the client.
 #![forbid(unsafe_code)]
 
 use aws_lambda_events::apigw::{
