@@ -9,7 +9,9 @@ case "${1:-}" in
   start)
     port="$2"; pidfile="$3"
     mkdir -p "$(dirname "$pidfile")"
-    "$root/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" > "${pidfile%.pid}.log" 2>&1 &
+    # moto_server.py: moto with DynamoDB writes applied atomically, as DynamoDB does.
+    MOTO_PORT="$port" "$root/.venv/bin/python" "$root/infra/scripts/moto_server.py" -H 127.0.0.1 -p "$port" \
+      > "${pidfile%.pid}.log" 2>&1 &
     echo $! > "$pidfile"
     for _ in $(seq 1 100); do
       if curl -fsS "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1; then exit 0; fi

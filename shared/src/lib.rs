@@ -20,6 +20,7 @@ pub mod routes;
 pub mod store;
 pub mod telemetry;
 pub mod usage;
+pub mod webhooks;
 
 pub use app::App;
 pub use config::Config;

@@ -26,6 +26,7 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("authorizer/deny-unknown-key.json", Expect::Deny),
         ("authorizer/deny-malformed-key.json", Expect::Deny),
         ("authorizer/rest-token-allow.json", Expect::Allow),
+        ("authorizer/rest-request-allow.json", Expect::Allow),
         ("authorizer/rest-token-missing.json", Expect::Unauthorized),
         ("authorizer/rest-request-deny-malformed.json", Expect::Deny),
         ("create-api-key/create-key.json", Expect::Status(201)),

@@ -17,7 +17,7 @@
 use super::{CounterScope, CounterSpec, Refusal, Window, shard_share};
 use crate::ids::{KeyId, TenantId};
 use crate::store::item;
-use crate::store::{StoreError, is_condition_failure};
+use crate::store::{StoreError, applied};
 use aws_sdk_dynamodb::Client;
 use futures_util::future::join_all;
 use time::{Duration, OffsetDateTime};
@@ -203,11 +203,7 @@ impl CounterStore {
             .expression_attribute_values(":limit", item::n(limit as i64))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(StoreError::from_sdk(e)),
-        }
+        applied(result)
     }
 
     /// Returns the units a refused request took from the counters that admitted it.

@@ -13,7 +13,7 @@
 //! item lives under it, so a lookup can't cross tenants.
 
 use super::item::{self, Item, Reader};
-use super::{StoreError, WriteBatch, is_condition_failure};
+use super::{StoreError, WriteBatch, applied, is_condition_failure};
 use crate::ids::{KeyId, TenantId};
 use crate::keys::custom::CustomScope;
 use crate::keys::model::{DisplayName, Principal, Revocation};
@@ -232,11 +232,8 @@ impl KeyStore {
             .expression_attribute_values(":at", item::time(at))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(StoreError::from_sdk(e)),
-        }
+        // A key deleted meanwhile (or a later time already stored) is not an error.
+        applied(result).map(drop)
     }
 
     /// Counts a usage anomaly on the key and keeps it as the latest.
@@ -260,11 +257,8 @@ impl KeyStore {
             .expression_attribute_values(":one", item::n(1))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Ok(()),
-            Err(e) => Err(StoreError::from_sdk(e)),
-        }
+        // A key deleted meanwhile is not an error.
+        applied(result).map(drop)
     }
 
     pub fn client(&self) -> &Client {
@@ -365,11 +359,7 @@ impl KeyStore {
             .expression_attribute_values(":old", item::s(old))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(StoreError::from_sdk(e)),
-        }
+        applied(result)
     }
 
     async fn get(&self, tenant_id: &TenantId, sk: String) -> Result<Option<Item>, StoreError> {

@@ -35,6 +35,22 @@ impl StoreError {
     }
 }
 
+/// The outcome of a conditional write: `Ok(true)` if it was applied, `Ok(false)` if its
+/// condition did not hold, an error otherwise.
+pub(crate) fn applied<T, E, R>(
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e) if is_condition_failure(&e) => Ok(false),
+        Err(e) => Err(StoreError::from_sdk(e)),
+    }
+}
+
 /// Whether a DynamoDB call failed only because its condition did not hold.
 pub(crate) fn is_condition_failure<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
 where

@@ -14,7 +14,7 @@
 use super::anomaly::{AnomalyKind, Finding, MAX_KNOWN_SOURCES};
 use super::stats::{ALL_ROUTES, BucketKey, Granularity, KeyRef, LATENCY_BUCKETS, Sources, Stats};
 use crate::store::item::{self, Item, Reader};
-use crate::store::{StoreError, is_condition_failure};
+use crate::store::{StoreError, applied};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use futures_util::future::join_all;
@@ -74,6 +74,15 @@ fn decode_stats(item: &Item) -> Result<Stats, StoreError> {
     }
     debug_assert_eq!(stats.latency_histogram.len(), LATENCY_BUCKETS);
     Ok(stats)
+}
+
+/// The bucket start in a bucket's or report row's sort key (`<g>#<start>#...`).
+fn bucket_start(item: &Item) -> Result<i64, StoreError> {
+    let sk = Reader::new(item).str("sk")?;
+    sk.split('#')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("usage sort key `{sk}`")))
 }
 
 /// One bucket read back: its start, its route (`*`: all) and counters.
@@ -198,16 +207,9 @@ impl UsageStore {
         items
             .iter()
             .map(|item| {
-                let r = Reader::new(item);
-                let sk = r.str("sk")?;
-                let start = sk
-                    .split('#')
-                    .nth(1)
-                    .and_then(|s| s.parse().ok())
-                    .ok_or_else(|| StoreError::Corrupt(format!("usage sort key `{sk}`")))?;
                 Ok(BucketRow {
-                    start,
-                    route: r.str("label")?.to_owned(),
+                    start: bucket_start(item)?,
+                    route: Reader::new(item).str("label")?.to_owned(),
                     stats: decode_stats(item)?,
                 })
             })
@@ -231,14 +233,8 @@ impl UsageStore {
         items
             .iter()
             .map(|item| {
-                let r = Reader::new(item);
-                let sk = r.str("sk")?;
-                let day = sk
-                    .split('#')
-                    .nth(1)
-                    .and_then(|s| s.parse().ok())
-                    .ok_or_else(|| StoreError::Corrupt(format!("report sort key `{sk}`")))?;
-                Ok((day, r.str("label")?.to_owned(), decode_stats(item)?))
+                let label = Reader::new(item).str("label")?.to_owned();
+                Ok((bucket_start(item)?, label, decode_stats(item)?))
             })
             .collect()
     }
@@ -372,10 +368,8 @@ impl UsageStore {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        match marker {
-            Ok(_) => {}
-            Err(e) if is_condition_failure(&e) => return Ok(false),
-            Err(e) => return Err(StoreError::from_sdk(e)),
+        if !applied(marker)? {
+            return Ok(false);
         }
         let text = serde_json::to_string(finding)
             .map_err(|e| StoreError::Corrupt(format!("finding: {e}")))?;
