@@ -1,4 +1,6 @@
 //! Webhooks: Standard Webhooks signatures and the destinations deliveries may reach.
 
+pub mod circuit;
+pub mod retry;
 pub mod signature;
 pub mod ssrf;
