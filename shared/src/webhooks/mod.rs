@@ -1,6 +1,7 @@
 //! Webhooks: Standard Webhooks signatures and the destinations deliveries may reach.
 
 pub mod circuit;
+pub mod client;
 pub mod retry;
 pub mod signature;
 pub mod ssrf;

@@ -27,6 +27,15 @@ impl AllowList {
         )
     }
 
+    /// Whether any entry names `host` (the connect-time resolver sees no port).
+    pub fn allows_host(&self, host: &str) -> bool {
+        let host = host.replace(['[', ']'], "").to_ascii_lowercase();
+        self.0.iter().any(|entry| {
+            let entry = entry.replace(['[', ']'], "");
+            entry.rsplit_once(':').is_some_and(|(h, _)| h == host)
+        })
+    }
+
     /// Whether `host:port` is listed (IPv6 hosts with or without brackets).
     pub fn allows(&self, host: &str, port: u16) -> bool {
         let wanted = format!(

@@ -1,0 +1,189 @@
+//! The outbound HTTP client for webhook deliveries: POST only, a timeout, no
+//! redirects, no proxies (environment variables are ignored), a capped response read,
+//! and its own resolver that refuses internal addresses at connect time, so a name
+//! that resolves somewhere internal after registration (DNS rebinding) is still
+//! refused. Literal IP hosts skip resolution, so every URL is checked again with
+//! [`super::ssrf::check_url`] just before it is sent.
+
+use super::ssrf::{AllowList, DestinationError, check_url, is_forbidden};
+use bytes::Bytes;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How much of a response body is read (the rest is dropped with the connection).
+pub const MAX_RESPONSE_READ: usize = 64 * 1024;
+/// How much of it is kept in the delivery log.
+pub const RESPONSE_EXCERPT: usize = 1024;
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Resolves with the system resolver, then refuses the name if any address is
+/// internal (unless the allow list names the host).
+#[derive(Debug, Clone)]
+struct GuardedResolver {
+    allow: AllowList,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        let allowed = self.allow.allows_host(&host);
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if !allowed && let Some(bad) = addrs.iter().find(|a| is_forbidden(a.ip())) {
+                let refused = DestinationError::Internal(bad.ip().to_string());
+                return Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// The connect-time resolver, on its own (for tests of the rebinding defence).
+pub fn guarded_resolver(allow: AllowList) -> impl Resolve {
+    GuardedResolver { allow }
+}
+
+/// Why an attempt got no HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// The destination is (or resolved to) an internal address, or the URL is refused.
+    Refused,
+    Timeout,
+    /// DNS failure, connection refused or reset, TLS failure.
+    Connect,
+    /// The response started but broke off.
+    Body,
+    Other,
+}
+
+/// One attempt's outcome, as the delivery log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptOutcome {
+    pub status: Option<u16>,
+    pub latency: Duration,
+    /// The first [`RESPONSE_EXCERPT`] bytes of the response, lossily as text.
+    pub response_excerpt: String,
+    pub retry_after: Option<String>,
+    pub error: Option<ErrorClass>,
+    /// The error's text (never containing the request's headers or body).
+    pub error_detail: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct OutboundClient {
+    client: reqwest::Client,
+    allow: AllowList,
+}
+
+impl OutboundClient {
+    pub fn new(allow: AllowList, timeout: Duration) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow: allow.clone(),
+            }))
+            .user_agent(concat!("Gatehouse-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()?;
+        Ok(Self { client, allow })
+    }
+
+    pub fn allow_list(&self) -> &AllowList {
+        &self.allow
+    }
+
+    /// POSTs `body` with `headers` to `url`; never fails, the outcome says what
+    /// happened.
+    pub async fn post(&self, url: &str, headers: &[(&str, String)], body: Bytes) -> AttemptOutcome {
+        let started = Instant::now();
+        let failed = |class: ErrorClass, detail: String, started: Instant| AttemptOutcome {
+            status: None,
+            latency: started.elapsed(),
+            response_excerpt: String::new(),
+            retry_after: None,
+            error: Some(class),
+            error_detail: Some(detail),
+        };
+        let url = match check_url(url, &self.allow) {
+            Ok(url) => url,
+            Err(e) => return failed(ErrorClass::Refused, e.to_string(), started),
+        };
+        let mut request = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(*name, value.as_str());
+        }
+        let mut response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return failed(classify(&e), error_chain(&e), started),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut read = Vec::new();
+        let mut error = None;
+        while read.len() < MAX_RESPONSE_READ {
+            match response.chunk().await {
+                Ok(Some(chunk)) => read.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(e) => {
+                    error = Some((classify(&e), error_chain(&e)));
+                    break;
+                }
+            }
+        }
+        read.truncate(RESPONSE_EXCERPT);
+        AttemptOutcome {
+            status: Some(status),
+            latency: started.elapsed(),
+            response_excerpt: String::from_utf8_lossy(&read).into_owned(),
+            retry_after,
+            error: error.as_ref().map(|(class, _)| *class),
+            error_detail: error.map(|(_, detail)| detail),
+        }
+    }
+}
+
+fn classify(e: &reqwest::Error) -> ErrorClass {
+    let refused = std::iter::successors(Some(e as &(dyn std::error::Error + 'static)), |err| {
+        err.source()
+    })
+    .any(|err| err.is::<DestinationError>());
+    if refused {
+        ErrorClass::Refused
+    } else if e.is_timeout() {
+        ErrorClass::Timeout
+    } else if e.is_connect() {
+        ErrorClass::Connect
+    } else if e.is_body() || e.is_decode() {
+        ErrorClass::Body
+    } else if e.is_request() {
+        ErrorClass::Connect
+    } else {
+        ErrorClass::Other
+    }
+}
+
+/// The error and its causes, one line (reqwest's top-level message is terse).
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = current {
+        parts.push(err.to_string());
+        current = err.source();
+    }
+    parts.join(": ").chars().take(300).collect()
+}
