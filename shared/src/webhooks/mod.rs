@@ -3,5 +3,6 @@
 pub mod circuit;
 pub mod client;
 pub mod retry;
+pub mod sealed;
 pub mod signature;
 pub mod ssrf;
