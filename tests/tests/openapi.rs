@@ -346,7 +346,7 @@ async fn real_responses_match_the_document() {
             .send("GET", &format!("{keys}/{id}"), &admin, None)
             .await,
     );
-    stack.gateway.flush_access_log().await;
+    stack.gateway.flush_access_log().await.unwrap();
     let usage = "/v2/api-keys/{key_id}/usage";
     c.check(
         "GET",

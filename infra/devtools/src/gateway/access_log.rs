@@ -2,10 +2,12 @@
 //! `ACCESS_LOG_FORMAT`, buffered and handed to the usage-ingest handler as a
 //! CloudWatch Logs subscription event (gzip + base64), as AWS delivers them.
 
-use aws_lambda_events::cloudwatch_logs::{AwsLogs, LogData, LogEntry, LogsEvent};
+use aws_lambda_events::cloudwatch_logs::{LogData, LogEntry, LogsEvent};
+use base64::Engine;
 use gatehouse::App;
 use gatehouse::usage::ingest::IngestSummary;
 use serde_json::{Value, json};
+use std::io::Write;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -83,13 +85,18 @@ impl AccessLog {
         }
     }
 
-    /// Delivers the buffered lines to usage ingest, as one subscription event.
-    pub async fn flush(&self) -> Option<IngestSummary> {
-        let app = self.ingest.as_ref()?;
+    /// Delivers the buffered lines to usage ingest, as one subscription event. Lines
+    /// that failed to ingest are kept for the next flush (Lambda retries a failed
+    /// subscription delivery too).
+    pub async fn flush(&self) -> Result<IngestSummary, String> {
+        let Some(app) = self.ingest.as_ref() else {
+            return Err("the template has no usage-ingest function".into());
+        };
         let lines = std::mem::take(&mut *self.lines.lock().unwrap_or_else(|p| p.into_inner()));
         if lines.is_empty() {
-            return Some(IngestSummary::default());
+            return Ok(IngestSummary::default());
         }
+        let kept = lines.clone();
         let mut data = LogData::default();
         data.owner = "000000000000".into();
         data.log_group = "gatehouse-local/api-access".into();
@@ -107,25 +114,51 @@ impl AccessLog {
                 entry
             })
             .collect();
-        let mut logs = AwsLogs::default();
-        logs.data = data;
-        let mut event = LogsEvent::default();
-        event.aws_logs = logs;
-        // Through the wire format (gzip + base64), as the function receives it.
-        let wire = serde_json::to_string(&event).ok()?;
-        let event: LogsEvent = match serde_json::from_str(&wire) {
-            Ok(event) => event,
-            Err(e) => {
-                tracing::error!(target: "gateway", "access log event did not decode: {e}");
-                return None;
-            }
-        };
-        match fn_usage_ingest::handle(app, event).await {
-            Ok(summary) => Some(summary),
-            Err(e) => {
-                tracing::error!(target: "gateway", "usage ingest failed: {e}");
-                None
-            }
+        // The wire format CloudWatch Logs delivers: the batch as JSON, gzipped, then
+        // padded base64, decoded by the function as it would be in AWS.
+        let event: LogsEvent = wire_event(&data)
+            .and_then(|wire| serde_json::from_str(&wire).map_err(|e| e.to_string()))
+            .map_err(|e| format!("access log event did not decode: {e}"))?;
+        fn_usage_ingest::handle(app, event).await.map_err(|e| {
+            let mut buffered = self.lines.lock().unwrap_or_else(|p| p.into_inner());
+            let newer = std::mem::take(&mut *buffered);
+            *buffered = kept;
+            buffered.extend(newer);
+            format!("usage ingest failed: {e}")
+        })
+    }
+}
+
+/// `{"awslogs":{"data":"<base64(gzip(json))>"}}`, as a subscription delivers it.
+fn wire_event(data: &LogData) -> Result<String, String> {
+    let json = serde_json::to_vec(data).map_err(|e| e.to_string())?;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(&json).map_err(|e| e.to_string())?;
+    let zipped = gzip.finish().map_err(|e| e.to_string())?;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(zipped);
+    Ok(json!({ "awslogs": { "data": encoded } }).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every batch length decodes (base64 padding differs with the length mod 3).
+    #[test]
+    fn batches_of_any_length_survive_the_wire_format() {
+        for n in 0..7 {
+            let mut data = LogData::default();
+            data.message_type = "DATA_MESSAGE".into();
+            data.log_events = (0..n)
+                .map(|i| {
+                    let mut entry = LogEntry::default();
+                    entry.id = i.to_string();
+                    entry.message = "x".repeat(i * 7 + 1);
+                    entry
+                })
+                .collect();
+            let event: LogsEvent = serde_json::from_str(&wire_event(&data).unwrap()).unwrap();
+            assert_eq!(event.aws_logs.data.log_events, data.log_events);
         }
     }
 }

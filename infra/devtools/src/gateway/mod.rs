@@ -175,7 +175,9 @@ impl Gateway {
 
     /// Delivers the access log buffered so far to usage ingest (the server does this
     /// every second; tests call it to see usage at once).
-    pub async fn flush_access_log(&self) -> Option<gatehouse::usage::ingest::IngestSummary> {
+    pub async fn flush_access_log(
+        &self,
+    ) -> Result<gatehouse::usage::ingest::IngestSummary, String> {
         self.access_log.flush().await
     }
 
@@ -281,7 +283,9 @@ impl Gateway {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
             loop {
                 tick.tick().await;
-                flusher.flush_access_log().await;
+                if let Err(e) = flusher.flush_access_log().await {
+                    tracing::error!(target: "gateway", "{e}");
+                }
             }
         });
         loop {
