@@ -29,6 +29,8 @@ pub struct App {
     /// Rate-limit and quota counters.
     pub counters: CounterStore,
     pub usage: UsageStore,
+    /// Seals webhook signing secrets (KMS envelope encryption).
+    pub sealer: crate::webhooks::sealed::SecretSealer,
     pub clock: SharedClock,
 }
 
@@ -70,6 +72,10 @@ impl App {
             idempotency: IdempotencyStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
             counters: CounterStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
             usage: UsageStore::new(dynamodb, config.usage_table.clone()),
+            sealer: crate::webhooks::sealed::SecretSealer::new(
+                aws_sdk_kms::Client::new(sdk),
+                config.webhook_key_id.clone().unwrap_or_default(),
+            ),
             cursors: CursorSigner::new(
                 aws_sdk_secretsmanager::Client::new(sdk),
                 config.service_secret_arn.clone(),

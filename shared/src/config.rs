@@ -19,6 +19,9 @@
 //! | `ARGON2_MEMORY_KIB`    | no       | `2048`  | argon2id memory cost of new verifiers     |
 //! | `ARGON2_ITERATIONS`    | no       | `1`     | argon2id time cost                        |
 //! | `ARGON2_PARALLELISM`   | no       | `1`     | argon2id lanes                            |
+//! | `WEBHOOK_KEY_ID`       | for webhooks |     | KMS key that seals webhook signing secrets |
+//! | `WEBHOOK_ALLOW_HOSTS`  | no       | none    | `host:port,...` webhooks may reach although internal (development and tests only) |
+//! | `WEBHOOK_TIMEOUT_SECONDS` | no    | `15`    | how long a delivery waits for the endpoint's answer |
 //!
 //! AWS endpoints and credentials come from the SDK's standard settings
 //! (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, ...).
@@ -42,6 +45,9 @@ pub struct Config {
     pub key_environment: KeyEnvironment,
     pub default_key_prefix: KeyPrefix,
     pub argon2: Argon2Params,
+    pub webhook_key_id: Option<String>,
+    pub webhook_allow_hosts: crate::webhooks::ssrf::AllowList,
+    pub webhook_timeout: time::Duration,
 }
 
 /// A missing or invalid variable, named so the operator knows what to fix.
@@ -101,6 +107,11 @@ impl Config {
             )
             .map_err(|e| vars.invalid("DEFAULT_KEY_PREFIX", e))?,
             argon2,
+            webhook_key_id: vars.get("WEBHOOK_KEY_ID"),
+            webhook_allow_hosts: crate::webhooks::ssrf::AllowList::parse(
+                &vars.get("WEBHOOK_ALLOW_HOSTS").unwrap_or_default(),
+            ),
+            webhook_timeout: seconds(vars.parsed_in("WEBHOOK_TIMEOUT_SECONDS", 15, 1..=60)?),
         })
     }
 }

@@ -75,6 +75,12 @@ base62_id!(
     "key id"
 );
 
+base62_id!(
+    /// A webhook endpoint's id, unique within its tenant.
+    WebhookId,
+    "webhook id"
+);
+
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("not a valid {what}: expected {ID_LEN} base62 characters")]
 pub struct InvalidId {

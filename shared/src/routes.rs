@@ -22,6 +22,10 @@ pub const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ),
     ("GET /v2/api-keys/{key_id}/usage", Some("usage:read")),
     ("GET /v2/usage/report", Some("usage:read")),
+    ("POST /v2/webhooks", Some("webhooks:write")),
+    ("GET /v2/webhooks", Some("webhooks:read")),
+    ("GET /v2/webhooks/{webhook_id}", Some("webhooks:read")),
+    ("DELETE /v2/webhooks/{webhook_id}", Some("webhooks:write")),
 ];
 
 /// The scope a route needs: `Ok(None)` for routes any tenant key may call, `Err(())`

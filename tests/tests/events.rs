@@ -73,6 +73,14 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("usage-report/month-report.json", Expect::Status(200)),
         ("usage-report/bad-period.json", Expect::Status(400)),
         ("usage-ingest/access-log-batch.json", Expect::Recorded(3)),
+        ("create-webhook/metadata-endpoint.json", Expect::Status(400)),
+        (
+            "create-webhook/unknown-event-type.json",
+            Expect::Status(400),
+        ),
+        ("list-webhooks/list-webhooks.json", Expect::Status(200)),
+        ("get-webhook/unknown-webhook.json", Expect::Status(404)),
+        ("delete-webhook/unknown-webhook.json", Expect::Status(404)),
         ("usage-ingest/control-message.json", Expect::Recorded(0)),
     ])
 }

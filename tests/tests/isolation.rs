@@ -19,7 +19,11 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
 
 #[tokio::test]
 async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
-    let stack = TestStack::new().await;
+    let stack = TestStack::with_params(&[
+        ("AuthCacheTtlSeconds", "0"),
+        ("WebhookAllowHosts", "127.0.0.1:9"),
+    ])
+    .await;
     let acme = stack.tenant("Acme").await;
     let globex = stack.tenant("Globex").await;
     let acme_admin = acme.admin_key.expose();
@@ -37,6 +41,16 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
             Some(json!({"name": "billing:read", "description": "Acme billing"})),
         )
         .await;
+    let acme_hook = stack
+        .send(
+            "POST",
+            "/v2/webhooks",
+            acme_admin,
+            Some(json!({"url": "http://127.0.0.1:9/acme", "event_types": ["*"]})),
+        )
+        .await;
+    acme_hook.assert_status(201);
+    let acme_hook_id = acme_hook.json()["webhook_id"].as_str().unwrap().to_owned();
     let before = stack.snapshot(&acme.tenant).await;
     let globex_admin = globex.admin_key.expose();
 
@@ -63,6 +77,29 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         object_routes, 7,
         "GET, PUT, DELETE, rotate, compromise, usage, usage reset"
     );
+    let mut webhook_routes = 0;
+    for route in &stack.template.routes {
+        if !route.path.contains("{webhook_id}") {
+            continue;
+        }
+        webhook_routes += 1;
+        let path = route.path.replace("{webhook_id}", &acme_hook_id);
+        let response = stack
+            .send(
+                &route.method,
+                &path,
+                globex_admin,
+                body_for(&route.method, &route.path),
+            )
+            .await;
+        response.assert_problem(404, "not-found");
+    }
+    assert_eq!(webhook_routes, 2, "GET, DELETE");
+    let hooks = stack
+        .send("GET", "/v2/webhooks", globex_admin, None)
+        .await
+        .json();
+    assert_eq!(hooks["items"], json!([]), "B sees none of A's webhooks");
 
     // Collection routes show B only its own objects.
     let keys = stack
@@ -132,5 +169,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         "tenant A's items changed"
     );
     // Every route of the template was exercised by one of the checks above.
-    assert_eq!(stack.template.routes.len(), 16);
+    assert_eq!(stack.template.routes.len(), 20);
 }

@@ -80,7 +80,11 @@ impl Checker {
 
 #[tokio::test]
 async fn real_responses_match_the_document() {
-    let stack = TestStack::new().await;
+    let stack = TestStack::with_params(&[
+        ("AuthCacheTtlSeconds", "0"),
+        ("WebhookAllowHosts", "127.0.0.1:9"),
+    ])
+    .await;
     let acme = stack.tenant("Acme").await;
     let admin = acme.admin_key.expose().to_owned();
     let mut c = Checker {
@@ -399,6 +403,54 @@ async fn real_responses_match_the_document() {
         report,
         &stack
             .send("GET", &format!("{report}?period=2026"), &admin, None)
+            .await,
+    );
+
+    // Webhook endpoints (the stack allow-lists a local receiver address).
+    let hooks = "/v2/webhooks";
+    let hook = "/v2/webhooks/{webhook_id}";
+    let created = stack
+        .send(
+            "POST",
+            hooks,
+            &admin,
+            Some(json!({"url": "http://127.0.0.1:9/hook", "event_types": ["api_key.revoked"]})),
+        )
+        .await;
+    c.check("POST", hooks, &created);
+    let hook_id = created.json()["webhook_id"].as_str().unwrap().to_owned();
+    c.check(
+        "POST",
+        hooks,
+        &stack
+            .send(
+                "POST",
+                hooks,
+                &admin,
+                Some(json!({"url": "https://10.0.0.1/", "event_types": ["*"]})),
+            )
+            .await,
+    );
+    c.check("GET", hooks, &stack.send("GET", hooks, &admin, None).await);
+    c.check(
+        "GET",
+        hook,
+        &stack
+            .send("GET", &format!("{hooks}/{hook_id}"), &admin, None)
+            .await,
+    );
+    c.check(
+        "GET",
+        hook,
+        &stack
+            .send("GET", &format!("{hooks}/nosuchhook"), &admin, None)
+            .await,
+    );
+    c.check(
+        "DELETE",
+        hook,
+        &stack
+            .send("DELETE", &format!("{hooks}/{hook_id}"), &admin, None)
             .await,
     );
 

@@ -47,4 +47,8 @@ http_handlers! {
     "reset-key-usage" => fn_reset_key_usage,
     "get-key-usage" => fn_get_key_usage,
     "usage-report" => fn_usage_report,
+    "create-webhook" => fn_create_webhook,
+    "list-webhooks" => fn_list_webhooks,
+    "get-webhook" => fn_get_webhook,
+    "delete-webhook" => fn_delete_webhook,
 }

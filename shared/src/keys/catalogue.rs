@@ -64,6 +64,16 @@ pub const BUILTIN_SCOPES: &[BuiltinScope] = &[
         implies: &["usage:read"],
     },
     BuiltinScope {
+        name: "webhooks:read",
+        description: "Read the tenant's webhook endpoints and their delivery logs (never secrets).",
+        implies: &[],
+    },
+    BuiltinScope {
+        name: "webhooks:write",
+        description: "Register, change, disable, test and delete webhook endpoints, rotate their secrets, retry deliveries. Includes webhooks:read.",
+        implies: &["webhooks:read"],
+    },
+    BuiltinScope {
         name: "policy:read",
         description: "Read the tenant's access policy: route scopes and plan limits.",
         implies: &[],

@@ -4,7 +4,7 @@
 use super::StoreError;
 use super::item::{self, Item};
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 
 #[derive(Debug, Default)]
 pub struct WriteBatch {
@@ -58,6 +58,25 @@ impl WriteBatch {
                 .condition_expression("version = :expected")
                 .expression_attribute_values(":expected", item::n(expected as i64)),
         )
+    }
+
+    /// Deletes an item only if its `version` is still `expected`.
+    pub fn delete_if_version(
+        &mut self,
+        table: &str,
+        key: Item,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        let delete = Delete::builder()
+            .table_name(table)
+            .set_key(Some(key))
+            .condition_expression("version = :expected")
+            .expression_attribute_values(":expected", item::n(expected as i64))
+            .build()
+            .map_err(|e| StoreError::Corrupt(format!("invalid delete: {e}")))?;
+        self.items
+            .push(TransactWriteItem::builder().delete(delete).build());
+        Ok(())
     }
 
     /// Commits every write or none. A failed condition (or a concurrent transaction on

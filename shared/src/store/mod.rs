@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod item;
 pub mod keys;
+pub mod webhooks;
 
 pub use batch::WriteBatch;
 pub use keys::{KeyPage, KeyStore, ListKeys, StoredPolicy};

@@ -2,6 +2,8 @@
 
 pub mod circuit;
 pub mod client;
+pub mod endpoint;
+pub mod manage;
 pub mod retry;
 pub mod sealed;
 pub mod signature;

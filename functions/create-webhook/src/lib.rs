@@ -1,0 +1,125 @@
+//! `POST /v2/webhooks`: registers an endpoint for the caller's tenant: `url` (HTTPS,
+//! not internal, checked again at every delivery), `event_types` (or `*`),
+//! `description`, `rate_limit_per_second`. The signing secret (`whsec_...`) is in this
+//! response only; it is stored sealed with KMS.
+#![forbid(unsafe_code)]
+
+use gatehouse::App;
+use gatehouse::http::call::{Call, handle_call};
+use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
+use gatehouse::ids::WebhookId;
+use gatehouse::keys::lifecycle;
+use gatehouse::store::WriteBatch;
+use gatehouse::store::webhooks::MAX_ENDPOINTS;
+use gatehouse::webhooks::circuit::Breaker;
+use gatehouse::webhooks::endpoint::{
+    Endpoint, EndpointStatus, EndpointView, MAX_DESCRIPTION_CHARS, check_event_types,
+};
+use gatehouse::webhooks::manage::check_destination;
+use gatehouse::webhooks::sealed::Owner;
+use gatehouse::webhooks::signature::SigningSecret;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+
+pub const ACTION: &str = "webhook.create";
+const MAX_RATE_LIMIT: u32 = 10_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateWebhookRequest {
+    url: String,
+    event_types: Vec<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    rate_limit_per_second: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+struct CreatedWebhook {
+    /// Shown here once; verify deliveries with it (Standard Webhooks).
+    secret: String,
+    #[serde(flatten)]
+    endpoint: EndpointView,
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    handle_call(app, &req, ACTION, |call| Box::pin(create(call))).await
+}
+
+async fn create(call: &Call<'_>) -> ApiResult {
+    call.require_route_scope()?;
+    let body: CreateWebhookRequest = json_body(call.req)?;
+    let event_types = check_event_types(&body.event_types).map_err(Problem::invalid_body)?;
+    let description = body.description.trim().to_owned();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS
+        || description.chars().any(char::is_control)
+    {
+        return Err(Problem::invalid_body(format!(
+            "`description` must be at most {MAX_DESCRIPTION_CHARS} characters, without control characters"
+        )));
+    }
+    if body
+        .rate_limit_per_second
+        .is_some_and(|r| !(1..=MAX_RATE_LIMIT).contains(&r))
+    {
+        return Err(Problem::invalid_body(format!(
+            "`rate_limit_per_second` must be between 1 and {MAX_RATE_LIMIT}"
+        )));
+    }
+    let url = check_destination(&body.url, &call.app.config.webhook_allow_hosts).await?;
+    let tenant = &call.caller.tenant_id;
+    if call.app.keys.list_endpoints(tenant).await?.len() >= MAX_ENDPOINTS {
+        return Err(Problem::new(
+            ProblemType::Conflict,
+            format!("a tenant has at most {MAX_ENDPOINTS} webhook endpoints"),
+        ));
+    }
+    let webhook_id = WebhookId::generate().map_err(|e| Problem::internal(&e))?;
+    let secret = SigningSecret::generate().map_err(|e| Problem::internal(&e))?;
+    let owner = Owner {
+        tenant_id: tenant.as_str(),
+        webhook_id: webhook_id.as_str(),
+    };
+    let sealed = call
+        .app
+        .sealer
+        .seal(&secret, owner)
+        .await
+        .map_err(|e| Problem::unavailable(&e))?;
+    let endpoint = Endpoint {
+        tenant_id: tenant.clone(),
+        webhook_id,
+        url: url.to_string(),
+        event_types,
+        description,
+        status: EndpointStatus::Active,
+        disabled: None,
+        rate_limit_per_second: body.rate_limit_per_second,
+        secret: sealed,
+        retiring_secret: None,
+        breaker: Breaker::default(),
+        created_at: call.now,
+        created_by: call.caller.principal.clone(),
+        updated_at: None,
+        version: 1,
+    };
+    let audit = call
+        .audit_event(ACTION)
+        .target("webhook", endpoint.webhook_id.as_str())
+        .detail(format!(
+            "{} -> {}",
+            endpoint.event_types.join(","),
+            endpoint.url
+        ));
+    let mut batch = WriteBatch::new();
+    call.app.keys.put_new_endpoint(&mut batch, &endpoint)?;
+    lifecycle::commit(call, batch, &audit).await?;
+    Ok(json_response(
+        201,
+        &CreatedWebhook {
+            secret: secret.expose(),
+            endpoint: endpoint.view(),
+        },
+    ))
+}

@@ -1,0 +1,156 @@
+//! A tenant's webhook endpoint: where events go, which ones, and its signing
+//! secrets (sealed), state and circuit breaker.
+
+use super::circuit::Breaker;
+use super::sealed::SealedSecret;
+use crate::ids::{TenantId, WebhookId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// The event types an endpoint can subscribe to (`*`: all of them).
+pub const EVENT_TYPES: &[(&str, &str)] = &[
+    ("api_key.created", "A key was created."),
+    (
+        "api_key.updated",
+        "A key's name, scopes, status, expiry or limits changed.",
+    ),
+    (
+        "api_key.rotated",
+        "A key was rotated; the replacement is in `data.new_key`.",
+    ),
+    ("api_key.revoked", "A key was revoked."),
+    (
+        "api_key.compromised",
+        "A key was reported compromised and revoked at once.",
+    ),
+    (
+        "api_key.anomaly",
+        "Usage anomaly detection found something about a key.",
+    ),
+    (
+        "api_key.verification_failures",
+        "Repeated wrong secrets were presented for a key id.",
+    ),
+    (
+        "webhook.test",
+        "A test ping sent from POST /v2/webhooks/{id}/test.",
+    ),
+];
+
+pub const MAX_EVENT_TYPES: usize = 20;
+pub const MAX_DESCRIPTION_CHARS: usize = 500;
+
+/// Checks a subscription list: known types or `*`, no duplicates, at least one.
+pub fn check_event_types(types: &[String]) -> Result<Vec<String>, String> {
+    if types.is_empty() || types.len() > MAX_EVENT_TYPES {
+        return Err(format!(
+            "`event_types` must list 1 to {MAX_EVENT_TYPES} event types (or `*`)"
+        ));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for t in types {
+        if t != "*" && !EVENT_TYPES.iter().any(|(name, _)| name == t) {
+            return Err(format!(
+                "`event_types`: `{}` is not an event type; see the event catalogue in the README",
+                t.chars().take(60).collect::<String>()
+            ));
+        }
+        if !out.contains(t) {
+            out.push(t.clone());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EndpointStatus {
+    Active,
+    Disabled,
+}
+
+/// Why and when an endpoint was disabled (by a caller, a 410, or sustained failure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disabled {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub by: String,
+    pub reason: String,
+}
+
+/// The previous secret during a rotation's grace period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetiringSecret {
+    pub sealed: SealedSecret,
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub tenant_id: TenantId,
+    pub webhook_id: WebhookId,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub description: String,
+    pub status: EndpointStatus,
+    pub disabled: Option<Disabled>,
+    /// Deliveries per second to this endpoint, at most.
+    pub rate_limit_per_second: Option<u32>,
+    pub secret: SealedSecret,
+    pub retiring_secret: Option<RetiringSecret>,
+    pub breaker: Breaker,
+    pub created_at: OffsetDateTime,
+    pub created_by: String,
+    pub updated_at: Option<OffsetDateTime>,
+    pub version: u64,
+}
+
+impl Endpoint {
+    pub fn subscribes_to(&self, event_type: &str) -> bool {
+        self.event_types.iter().any(|t| t == "*" || t == event_type)
+    }
+
+    pub fn view(&self) -> EndpointView {
+        EndpointView {
+            webhook_id: self.webhook_id.clone(),
+            url: self.url.clone(),
+            event_types: self.event_types.clone(),
+            description: self.description.clone(),
+            status: self.status,
+            disabled: self.disabled.clone(),
+            rate_limit_per_second: self.rate_limit_per_second,
+            secret_rotating_until: self.retiring_secret.as_ref().map(|r| r.until),
+            health: self.breaker.health_score(&super::circuit::Policy::DEFAULT),
+            circuit: match self.breaker.state {
+                super::circuit::State::Closed => "closed",
+                super::circuit::State::Open { .. } => "open",
+                super::circuit::State::HalfOpen { .. } => "half_open",
+            },
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+/// An endpoint as the API returns it: never a secret, sealed or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EndpointView {
+    pub webhook_id: WebhookId,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub description: String,
+    pub status: EndpointStatus,
+    pub disabled: Option<Disabled>,
+    pub rate_limit_per_second: Option<u32>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub secret_rotating_until: Option<OffsetDateTime>,
+    /// 0-100: the share of recent attempts that succeeded.
+    pub health: u8,
+    pub circuit: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub updated_at: Option<OffsetDateTime>,
+}

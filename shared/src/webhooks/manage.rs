@@ -1,0 +1,42 @@
+//! What the webhook management routes share: loading an endpoint of the caller's
+//! tenant, and checking a destination before it is stored.
+
+use super::endpoint::Endpoint;
+use super::ssrf::{AllowList, check_resolved, check_url};
+use crate::http::call::Call;
+use crate::http::{Problem, ProblemType};
+use crate::ids::WebhookId;
+use url::{Host, Url};
+
+/// The endpoint named by the `{webhook_id}` path parameter, in the caller's tenant;
+/// anything else is the same 404.
+pub async fn load_endpoint(call: &Call<'_>) -> Result<Endpoint, Problem> {
+    let not_found = || Problem::new(ProblemType::NotFound, "no such webhook");
+    let id = call.path_parameter("webhook_id").ok_or_else(not_found)?;
+    let id = WebhookId::parse(&id).map_err(|_| not_found())?;
+    call.app
+        .keys
+        .get_endpoint(&call.caller.tenant_id, &id)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// A destination webhooks may be sent to: the URL rules, then every address its host
+/// resolves to now (the delivery client checks again at each connection).
+pub async fn check_destination(text: &str, allow: &AllowList) -> Result<Url, Problem> {
+    let url = check_url(text, allow).map_err(|e| Problem::invalid_body(e.to_string()))?;
+    let port = url.port_or_known_default().unwrap_or(443);
+    let Some(Host::Domain(name)) = url.host() else {
+        return Ok(url);
+    };
+    if allow.allows(name, port) {
+        return Ok(url);
+    }
+    let addresses: Vec<std::net::IpAddr> = tokio::net::lookup_host((name, port))
+        .await
+        .map_err(|_| Problem::invalid_body("`url`: the host name does not resolve"))?
+        .map(|a| a.ip())
+        .collect();
+    check_resolved(&addresses).map_err(|e| Problem::invalid_body(e.to_string()))?;
+    Ok(url)
+}
