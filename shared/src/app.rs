@@ -31,6 +31,8 @@ pub struct App {
     pub usage: UsageStore,
     /// Seals webhook signing secrets (KMS envelope encryption).
     pub sealer: crate::webhooks::sealed::SecretSealer,
+    pub deliveries: crate::store::deliveries::DeliveryStore,
+    pub delivery_queue: crate::webhooks::queue::DeliveryQueue,
     pub clock: SharedClock,
 }
 
@@ -71,7 +73,16 @@ impl App {
             ),
             idempotency: IdempotencyStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
             counters: CounterStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
-            usage: UsageStore::new(dynamodb, config.usage_table.clone()),
+            usage: UsageStore::new(dynamodb.clone(), config.usage_table.clone()),
+            deliveries: crate::store::deliveries::DeliveryStore::new(
+                dynamodb,
+                config.deliveries_table.clone(),
+            ),
+            delivery_queue: crate::webhooks::queue::DeliveryQueue::new(
+                aws_sdk_sqs::Client::new(sdk),
+                config.delivery_queue_url.clone(),
+                config.delivery_dlq_url.clone(),
+            ),
             sealer: crate::webhooks::sealed::SecretSealer::new(
                 aws_sdk_kms::Client::new(sdk),
                 config.webhook_key_id.clone().unwrap_or_default(),

@@ -6,6 +6,9 @@
 //! | `AUDIT_TABLE`          | yes      |         | DynamoDB table of the audit trail         |
 //! | `EPHEMERAL_TABLE`      | yes      |         | DynamoDB table of short-lived items (idempotency keys, limit counters) |
 //! | `USAGE_TABLE`          | yes      |         | DynamoDB table of usage statistics and anomaly findings |
+//! | `DELIVERIES_TABLE`     | yes      |         | DynamoDB table of webhook deliveries and their attempts |
+//! | `DELIVERY_QUEUE_URL`   | yes      |         | SQS queue of webhook delivery attempts    |
+//! | `DELIVERY_DLQ_URL`     | yes      |         | SQS queue of deliveries that failed for good, with the reason |
 //! | `EVENTS_QUEUE_URL`     | yes      |         | SQS queue of domain and security events   |
 //! | `SERVICE_SECRET_ARN`   | yes      |         | Secrets Manager secret that signs pagination cursors |
 //! | `AUDIT_RETENTION_DAYS` | no       | `365`   | how long audit events are kept (DynamoDB TTL) |
@@ -22,6 +25,7 @@
 //! | `WEBHOOK_KEY_ID`       | for webhooks |     | KMS key that seals webhook signing secrets |
 //! | `WEBHOOK_ALLOW_HOSTS`  | no       | none    | `host:port,...` webhooks may reach although internal (development and tests only) |
 //! | `WEBHOOK_TIMEOUT_SECONDS` | no    | `15`    | how long a delivery waits for the endpoint's answer |
+//! | `WEBHOOK_RETRY_SCHEDULE` | no     | see README | seconds before each retry, comma-separated (`5,60,300,...`) |
 //!
 //! AWS endpoints and credentials come from the SDK's standard settings
 //! (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, ...).
@@ -35,6 +39,9 @@ pub struct Config {
     pub audit_table: String,
     pub ephemeral_table: String,
     pub usage_table: String,
+    pub deliveries_table: String,
+    pub delivery_queue_url: String,
+    pub delivery_dlq_url: String,
     pub events_queue_url: String,
     pub service_secret_arn: String,
     pub audit_retention_days: u32,
@@ -48,6 +55,7 @@ pub struct Config {
     pub webhook_key_id: Option<String>,
     pub webhook_allow_hosts: crate::webhooks::ssrf::AllowList,
     pub webhook_timeout: time::Duration,
+    pub webhook_retry_schedule: Vec<time::Duration>,
 }
 
 /// A missing or invalid variable, named so the operator knows what to fix.
@@ -82,6 +90,9 @@ impl Config {
             audit_table: vars.table_name("AUDIT_TABLE")?,
             ephemeral_table: vars.table_name("EPHEMERAL_TABLE")?,
             usage_table: vars.table_name("USAGE_TABLE")?,
+            deliveries_table: vars.table_name("DELIVERIES_TABLE")?,
+            delivery_queue_url: vars.url("DELIVERY_QUEUE_URL")?,
+            delivery_dlq_url: vars.url("DELIVERY_DLQ_URL")?,
             events_queue_url: vars.url("EVENTS_QUEUE_URL")?,
             service_secret_arn: vars.arn("SERVICE_SECRET_ARN")?,
             audit_retention_days: vars.parsed_in("AUDIT_RETENTION_DAYS", 365, 1..=3650)?,
@@ -112,6 +123,26 @@ impl Config {
                 &vars.get("WEBHOOK_ALLOW_HOSTS").unwrap_or_default(),
             ),
             webhook_timeout: seconds(vars.parsed_in("WEBHOOK_TIMEOUT_SECONDS", 15, 1..=60)?),
+            webhook_retry_schedule: match vars.get("WEBHOOK_RETRY_SCHEDULE") {
+                None => crate::webhooks::retry::DEFAULT_SCHEDULE.to_vec(),
+                Some(text) => text
+                    .split(',')
+                    .map(|s| {
+                        s.trim()
+                            .parse::<u32>()
+                            .ok()
+                            .filter(|n| (1..=604_800).contains(n))
+                    })
+                    .collect::<Option<Vec<u32>>>()
+                    .filter(|v| !v.is_empty() && v.len() <= 30)
+                    .map(|v| v.into_iter().map(seconds).collect())
+                    .ok_or_else(|| {
+                        vars.invalid(
+                            "WEBHOOK_RETRY_SCHEDULE",
+                            "give 1 to 30 comma-separated delays in seconds (1 to 604800)",
+                        )
+                    })?,
+            },
         })
     }
 }

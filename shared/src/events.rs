@@ -5,11 +5,11 @@
 //! unaccounted for).
 
 use crate::ids::TenantId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Category {
     /// Something changed (api_key.created, api_key.rotated, ...).
@@ -18,7 +18,7 @@ pub enum Category {
     Security,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DomainEvent {
     pub id: String,
     /// e.g. `api_key.created`.

@@ -18,6 +18,8 @@ enum Expect {
     Status(u16),
     /// Usage ingest: how many access-log lines were recorded.
     Recorded(usize),
+    /// SQS consumers: how many messages are reported as failed (and come back).
+    BatchFailures(usize),
 }
 
 fn expectations() -> BTreeMap<&'static str, Expect> {
@@ -74,6 +76,16 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("usage-report/bad-period.json", Expect::Status(400)),
         ("usage-ingest/access-log-batch.json", Expect::Recorded(3)),
         ("create-webhook/metadata-endpoint.json", Expect::Status(400)),
+        ("webhook-fanout/domain-event.json", Expect::BatchFailures(0)),
+        ("webhook-fanout/not-an-event.json", Expect::BatchFailures(1)),
+        (
+            "webhook-dispatcher/unknown-delivery.json",
+            Expect::BatchFailures(0),
+        ),
+        (
+            "webhook-dispatcher/not-a-message.json",
+            Expect::BatchFailures(1),
+        ),
         (
             "create-webhook/unknown-event-type.json",
             Expect::Status(400),
@@ -221,6 +233,17 @@ async fn every_sample_event_gives_its_expected_outcome() {
                     let event = serde_json::from_str(&text).unwrap();
                     let summary = fn_usage_ingest::handle(&app, event).await.unwrap();
                     assert_eq!(summary.recorded, *lines, "{name}: {summary:?}");
+                }
+                (Handler::WebhookFanout, Expect::BatchFailures(failed)) => {
+                    let event = serde_json::from_str(&text).unwrap();
+                    let response = fn_webhook_fanout::handle(&app, event).await;
+                    assert_eq!(response.batch_item_failures.len(), *failed, "{name}");
+                }
+                (Handler::WebhookDispatcher, Expect::BatchFailures(failed)) => {
+                    let event = serde_json::from_str(&text).unwrap();
+                    let client = fn_webhook_dispatcher::client(&app).unwrap();
+                    let response = fn_webhook_dispatcher::handle(&app, &client, event).await;
+                    assert_eq!(response.batch_item_failures.len(), *failed, "{name}");
                 }
                 (Handler::Http(handler), Expect::Status(status)) => {
                     let request = lambda_http::request::from_str(&text).unwrap();

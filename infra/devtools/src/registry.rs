@@ -12,17 +12,23 @@ pub enum Handler {
     Authorizer,
     /// The access-log subscription (CloudWatch Logs events).
     UsageIngest,
+    /// Events queue -> webhook deliveries (SQS events).
+    WebhookFanout,
+    /// Delivery queue -> attempts (SQS events).
+    WebhookDispatcher,
 }
 
 macro_rules! http_handlers {
     ($($binary:literal => $krate:ident),* $(,)?) => {
         /// Every function binary the local gateway can serve.
-        pub const BINARIES: &[&str] = &["authorizer", "usage-ingest", $($binary),*];
+        pub const BINARIES: &[&str] = &["authorizer", "usage-ingest", "webhook-fanout", "webhook-dispatcher", $($binary),*];
 
         pub fn handler_for(binary: &str) -> Option<Handler> {
             match binary {
                 "authorizer" => Some(Handler::Authorizer),
                 "usage-ingest" => Some(Handler::UsageIngest),
+                "webhook-fanout" => Some(Handler::WebhookFanout),
+                "webhook-dispatcher" => Some(Handler::WebhookDispatcher),
                 $($binary => Some(Handler::Http(gatehouse::http_handler!($krate::handle))),)*
                 _ => None,
             }

@@ -102,10 +102,9 @@ impl CounterStore {
                 // A shard with no share of some limit admits nothing; don't write.
                 refs.iter().map(|(_, share)| Ok(*share > 0)).collect()
             } else {
-                join_all(
-                    refs.iter()
-                        .map(|(counter, share)| self.increment(counter, *share, now, shard)),
-                )
+                join_all(refs.iter().map(|(counter, share)| {
+                    self.increment(counter.pk(now, shard), counter.window, *share, now)
+                }))
                 .await
             };
             if outcomes.iter().all(|o| matches!(o, Ok(true))) {
@@ -180,25 +179,39 @@ impl CounterStore {
         Ok(())
     }
 
+    /// Takes one unit of a named counter outside any key (a webhook endpoint's
+    /// delivery rate, say); `Ok(false)` if the window's limit is used up.
+    pub async fn take(
+        &self,
+        name: &str,
+        window: Window,
+        limit: u64,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let pk = format!(
+            "LIMIT#{name}#{}#{}",
+            window.as_str(),
+            window.start(now).unix_timestamp()
+        );
+        self.increment(pk, window, limit, now).await
+    }
+
     /// `Ok(false)`: the counter is at its limit.
     async fn increment(
         &self,
-        counter: &CounterRef<'_>,
+        pk: String,
+        window: Window,
         limit: u64,
         now: OffsetDateTime,
-        shard: u32,
     ) -> Result<bool, StoreError> {
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", item::s(counter.pk(now, shard)))
+            .key("pk", item::s(pk))
             .update_expression("SET expires_at = if_not_exists(expires_at, :expires) ADD n :one")
             .condition_expression("attribute_not_exists(n) OR n < :limit")
-            .expression_attribute_values(
-                ":expires",
-                item::time(counter.window.end(now) + COUNTER_GRACE),
-            )
+            .expression_attribute_values(":expires", item::time(window.end(now) + COUNTER_GRACE))
             .expression_attribute_values(":one", item::n(1))
             .expression_attribute_values(":limit", item::n(limit as i64))
             .send()

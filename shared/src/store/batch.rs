@@ -28,6 +28,11 @@ impl WriteBatch {
         Ok(())
     }
 
+    /// Stores an item, replacing any.
+    pub fn put(&mut self, table: &str, item: Item) -> Result<(), StoreError> {
+        self.push(Put::builder().table_name(table).set_item(Some(item)))
+    }
+
     /// Stores an item that must not exist yet (by its partition key attribute).
     pub fn put_new(
         &mut self,

@@ -1,6 +1,7 @@
 //! DynamoDB repositories.
 
 pub mod batch;
+pub mod deliveries;
 pub mod item;
 pub mod keys;
 pub mod webhooks;

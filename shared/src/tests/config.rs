@@ -5,6 +5,15 @@ const REQUIRED: &[(&str, &str)] = &[
     ("AUDIT_TABLE", "gatehouse-audit"),
     ("EPHEMERAL_TABLE", "gatehouse-ephemeral"),
     ("USAGE_TABLE", "gatehouse-usage"),
+    ("DELIVERIES_TABLE", "gatehouse-deliveries"),
+    (
+        "DELIVERY_QUEUE_URL",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries",
+    ),
+    (
+        "DELIVERY_DLQ_URL",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries-dlq",
+    ),
     (
         "EVENTS_QUEUE_URL",
         "https://sqs.us-east-1.amazonaws.com/123456789012/events",

@@ -108,8 +108,12 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// Only catalogue types are delivered: operational events about webhooks
+    /// themselves (a failed delivery, say) never are, or a failing endpoint
+    /// subscribed to `*` would feed itself.
     pub fn subscribes_to(&self, event_type: &str) -> bool {
-        self.event_types.iter().any(|t| t == "*" || t == event_type)
+        EVENT_TYPES.iter().any(|(name, _)| *name == event_type)
+            && self.event_types.iter().any(|t| t == "*" || t == event_type)
     }
 
     pub fn view(&self) -> EndpointView {

@@ -2,8 +2,11 @@
 
 pub mod circuit;
 pub mod client;
+pub mod delivery;
+pub mod dispatch;
 pub mod endpoint;
 pub mod manage;
+pub mod queue;
 pub mod retry;
 pub mod sealed;
 pub mod signature;

@@ -111,6 +111,8 @@ impl Gateway {
                     }
                 }
                 Some(Handler::UsageIngest) => ingest = Some(app_for(id)?),
+                // Queue consumers: run by the dev server's queue pump, not by requests.
+                Some(Handler::WebhookFanout | Handler::WebhookDispatcher) => {}
                 None => {
                     return Err(GatewayError::Function {
                         function: id.clone(),

@@ -1,0 +1,93 @@
+//! One event's delivery to one endpoint, and the messages that drive it.
+//!
+//! A delivery is created by fan-out with the exact bytes every attempt sends (the
+//! payload is fixed once, so a retry is byte-identical and carries the same
+//! `webhook-id`). Each attempt is logged; the delivery ends `delivered`, `failed`
+//! (schedule used up, endpoint gone) or `skipped` (endpoint deleted or disabled).
+
+use crate::events::DomainEvent;
+use crate::ids::{TenantId, WebhookId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+    Skipped,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Pending, Self::Delivered, Self::Failed, Self::Skipped]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub tenant_id: TenantId,
+    pub delivery_id: String,
+    pub webhook_id: WebhookId,
+    /// The `webhook-id` header: the event's id, the same on every attempt.
+    pub message_id: String,
+    pub event_type: String,
+    /// The exact body every attempt sends.
+    pub payload: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub last_status: Option<u16>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+}
+
+/// One attempt, as the delivery log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptLog {
+    pub attempt: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub status: Option<u16>,
+    pub latency_ms: u64,
+    pub response_excerpt: String,
+    pub error: Option<super::client::ErrorClass>,
+    pub error_detail: Option<String>,
+}
+
+/// The delivery queue's message: which delivery, which attempt, and when it is due
+/// (waits longer than SQS's 15-minute delay arrive early and are sent on again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryMessage {
+    pub tenant_id: TenantId,
+    pub delivery_id: String,
+    pub attempt: u32,
+    #[serde(with = "time::serde::timestamp")]
+    pub due_at: OffsetDateTime,
+}
+
+/// The body endpoints receive: Standard Webhooks' recommended shape.
+pub fn payload(event: &DomainEvent) -> String {
+    serde_json::json!({
+        "type": event.event_type,
+        "timestamp": event.occurred_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "tenant_id": event.tenant_id,
+        "data": event.data,
+    })
+    .to_string()
+}

@@ -1,0 +1,414 @@
+//! Fan-out (domain event -> one delivery per subscribed endpoint) and the dispatcher
+//! (one queued attempt -> POST, log, and what next).
+//!
+//! Every step is safe to repeat: SQS delivers at least once, so a delivery is created
+//! with a conditional write and an attempt is claimed before it is sent. A message
+//! whose handling fails is reported as a batch item failure and comes back.
+
+use super::circuit::{Admit, Policy};
+use super::client::{AttemptOutcome, OutboundClient};
+use super::delivery::{AttemptLog, Delivery, DeliveryMessage, DeliveryStatus, payload};
+use super::endpoint::{Disabled, Endpoint, EndpointStatus};
+use super::retry::{AttemptResult, Next, after_attempt, parse_retry_after};
+use super::sealed::Owner;
+use super::signature::{
+    HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SigningSecret, signature_header,
+};
+use crate::App;
+use crate::events::{Category, DomainEvent};
+use crate::limits::Window;
+use crate::store::{StoreError, WriteBatch};
+use bytes::Bytes;
+use time::{Duration, OffsetDateTime};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Queue(#[from] super::queue::QueueError),
+    #[error("secret: {0}")]
+    Secret(#[from] super::sealed::SealError),
+    #[error("message: {0}")]
+    Message(String),
+}
+
+/// One delivery per active endpoint of the event's tenant subscribed to its type;
+/// returns how many were queued.
+pub async fn fan_out(
+    app: &App,
+    event: &DomainEvent,
+    now: OffsetDateTime,
+) -> Result<usize, DispatchError> {
+    let endpoints = app.keys.list_endpoints(&event.tenant_id).await?;
+    let mut queued = 0;
+    for endpoint in endpoints
+        .iter()
+        .filter(|e| e.status == EndpointStatus::Active && e.subscribes_to(&event.event_type))
+    {
+        let delivery = Delivery {
+            tenant_id: event.tenant_id.clone(),
+            // One per (event, endpoint): a repeated fan-out finds it already there.
+            delivery_id: format!(
+                "dlv_{}_{}",
+                endpoint.webhook_id,
+                event.id.trim_start_matches("evt_")
+            ),
+            webhook_id: endpoint.webhook_id.clone(),
+            message_id: event.id.clone(),
+            event_type: event.event_type.clone(),
+            payload: payload(event),
+            created_at: now,
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            last_status: None,
+            finished_at: None,
+            reason: None,
+        };
+        match app.deliveries.create(&delivery).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict | StoreError::AlreadyExists) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        let message = DeliveryMessage {
+            tenant_id: delivery.tenant_id.clone(),
+            delivery_id: delivery.delivery_id.clone(),
+            attempt: 1,
+            due_at: now,
+        };
+        app.delivery_queue.send(&message, now).await?;
+        queued += 1;
+    }
+    Ok(queued)
+}
+
+/// Handles one queued attempt.
+pub async fn dispatch(
+    app: &App,
+    client: &OutboundClient,
+    message: &DeliveryMessage,
+    now: OffsetDateTime,
+) -> Result<(), DispatchError> {
+    if message.due_at > now {
+        // A wait longer than one SQS delay: pass it on.
+        app.delivery_queue.send(message, now).await?;
+        return Ok(());
+    }
+    let Some((mut delivery, _)) = app
+        .deliveries
+        .get(&message.tenant_id, &message.delivery_id)
+        .await?
+    else {
+        tracing::warn!(delivery_id = %message.delivery_id, "no such delivery; message dropped");
+        return Ok(());
+    };
+    if delivery.status != DeliveryStatus::Pending {
+        return Ok(()); // a duplicate message for a finished delivery
+    }
+    let Some(endpoint) = app
+        .keys
+        .get_endpoint(&delivery.tenant_id, &delivery.webhook_id)
+        .await?
+    else {
+        return finish(
+            app,
+            &mut delivery,
+            DeliveryStatus::Skipped,
+            "the endpoint was deleted",
+            now,
+        )
+        .await;
+    };
+    if endpoint.status == EndpointStatus::Disabled {
+        return finish(
+            app,
+            &mut delivery,
+            DeliveryStatus::Skipped,
+            "the endpoint is disabled",
+            now,
+        )
+        .await;
+    }
+    // The circuit and the endpoint's rate limit hold the attempt back without using it.
+    let policy = Policy::DEFAULT;
+    match endpoint.breaker.admit(now) {
+        Admit::Yes => {}
+        Admit::NotUntil(at) => return later(app, message, at, now).await,
+        Admit::Probe => {
+            let mut probing = endpoint.clone();
+            probing.breaker.start_probe(now);
+            if !save_endpoint(app, &mut probing, now).await? {
+                return later(app, message, now + Duration::SECOND, now).await;
+            }
+        }
+    }
+    if let Some(limit) = endpoint.rate_limit_per_second {
+        let name = format!("webhook#{}#{}", endpoint.tenant_id, endpoint.webhook_id);
+        if !app
+            .counters
+            .take(&name, Window::Second, u64::from(limit), now)
+            .await?
+        {
+            return later(app, message, Window::Second.end(now), now).await;
+        }
+    }
+    if !app
+        .deliveries
+        .claim(
+            &delivery.tenant_id,
+            &delivery.delivery_id,
+            message.attempt,
+            now,
+        )
+        .await?
+    {
+        return Ok(()); // another dispatcher has this attempt
+    }
+
+    let outcome = send(app, client, &endpoint, &delivery, now).await?;
+    let result = match outcome.status {
+        Some(status) => AttemptResult::from_status(
+            status,
+            outcome
+                .retry_after
+                .as_deref()
+                .and_then(|v| parse_retry_after(v, now)),
+        ),
+        None => AttemptResult::Failed,
+    };
+    delivery.attempts = message.attempt;
+    delivery.last_status = outcome.status;
+    let log = AttemptLog {
+        attempt: message.attempt,
+        at: now,
+        status: outcome.status,
+        latency_ms: u64::try_from(outcome.latency.as_millis()).unwrap_or(u64::MAX),
+        response_excerpt: outcome.response_excerpt.clone(),
+        error: outcome.error,
+        error_detail: outcome.error_detail.clone(),
+    };
+    let success = result == AttemptResult::Delivered;
+    update_breaker(app, &endpoint, &policy, success, now).await?;
+    let unit_random =
+        f64::from(jitter_seed(&delivery.delivery_id, message.attempt)) / f64::from(u32::MAX);
+    let schedule = &app.config.webhook_retry_schedule;
+    match after_attempt(schedule, message.attempt, result, unit_random) {
+        Next::Done => {
+            delivery.status = DeliveryStatus::Delivered;
+            delivery.finished_at = Some(now);
+            app.deliveries.record(&delivery, Some(&log)).await?;
+        }
+        Next::RetryIn(wait) => {
+            app.deliveries.record(&delivery, Some(&log)).await?;
+            let next = DeliveryMessage {
+                attempt: message.attempt + 1,
+                due_at: now + wait,
+                ..message.clone()
+            };
+            app.delivery_queue.send(&next, now).await?;
+        }
+        Next::GiveUp => {
+            let reason = match (result, outcome.status) {
+                (AttemptResult::Gone, _) => "the endpoint answered 410 Gone".to_owned(),
+                (_, Some(status)) => {
+                    format!("{} attempts; the last answered {status}", message.attempt)
+                }
+                (_, None) => format!(
+                    "{} attempts; the last failed: {}",
+                    message.attempt,
+                    outcome.error_detail.as_deref().unwrap_or("no answer")
+                ),
+            };
+            delivery.status = DeliveryStatus::Failed;
+            delivery.finished_at = Some(now);
+            delivery.reason = Some(reason.clone());
+            app.deliveries.record(&delivery, Some(&log)).await?;
+            app.delivery_queue.dead_letter(message, &reason).await?;
+            operational_event(app, &delivery, "webhook.delivery_failed", &reason, now).await;
+            if result == AttemptResult::Gone {
+                disable(app, &endpoint, "the endpoint answered 410 Gone", now).await?;
+            }
+        }
+    }
+    if !success {
+        let current = app
+            .keys
+            .get_endpoint(&endpoint.tenant_id, &endpoint.webhook_id)
+            .await?;
+        if let Some(current) = current
+            && current.status == EndpointStatus::Active
+            && current.breaker.should_disable(&policy, now)
+        {
+            disable(
+                app,
+                &current,
+                "deliveries failed without a success for 5 days",
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Signs and POSTs the delivery's payload with the endpoint's secrets.
+async fn send(
+    app: &App,
+    client: &OutboundClient,
+    endpoint: &Endpoint,
+    delivery: &Delivery,
+    now: OffsetDateTime,
+) -> Result<AttemptOutcome, DispatchError> {
+    let owner = Owner {
+        tenant_id: endpoint.tenant_id.as_str(),
+        webhook_id: endpoint.webhook_id.as_str(),
+    };
+    let mut secrets: Vec<SigningSecret> = vec![app.sealer.open(&endpoint.secret, owner).await?];
+    if let Some(retiring) = endpoint.retiring_secret.as_ref().filter(|r| r.until > now) {
+        secrets.push(app.sealer.open(&retiring.sealed, owner).await?);
+    }
+    let timestamp = now.unix_timestamp();
+    let body = Bytes::from(delivery.payload.clone());
+    let refs: Vec<&SigningSecret> = secrets.iter().collect();
+    let headers = [
+        (HEADER_ID, delivery.message_id.clone()),
+        (HEADER_TIMESTAMP, timestamp.to_string()),
+        (
+            HEADER_SIGNATURE,
+            signature_header(&refs, &delivery.message_id, timestamp, &body),
+        ),
+    ];
+    Ok(client.post(&endpoint.url, &headers, body).await)
+}
+
+/// Sends the same attempt again at `at` (not counted as an attempt).
+async fn later(
+    app: &App,
+    message: &DeliveryMessage,
+    at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), DispatchError> {
+    let again = DeliveryMessage {
+        due_at: at,
+        ..message.clone()
+    };
+    app.delivery_queue.send(&again, now).await?;
+    Ok(())
+}
+
+async fn finish(
+    app: &App,
+    delivery: &mut Delivery,
+    status: DeliveryStatus,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<(), DispatchError> {
+    delivery.status = status;
+    delivery.finished_at = Some(now);
+    delivery.reason = Some(reason.to_owned());
+    app.deliveries.record(delivery, None).await?;
+    Ok(())
+}
+
+/// Stores a changed endpoint unless someone else changed it first (`false`).
+async fn save_endpoint(
+    app: &App,
+    endpoint: &mut Endpoint,
+    now: OffsetDateTime,
+) -> Result<bool, StoreError> {
+    endpoint.version += 1;
+    endpoint.updated_at = Some(now);
+    let mut batch = WriteBatch::new();
+    app.keys.put_changed_endpoint(&mut batch, endpoint)?;
+    match batch.commit(app.keys.client()).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Counts an attempt in the endpoint's breaker, re-reading on a concurrent change.
+async fn update_breaker(
+    app: &App,
+    endpoint: &Endpoint,
+    policy: &Policy,
+    success: bool,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    for _ in 0..5 {
+        let Some(mut current) = app
+            .keys
+            .get_endpoint(&endpoint.tenant_id, &endpoint.webhook_id)
+            .await?
+        else {
+            return Ok(());
+        };
+        current.breaker.record(policy, success, now);
+        if save_endpoint(app, &mut current, now).await? {
+            return Ok(());
+        }
+    }
+    tracing::warn!(webhook_id = %endpoint.webhook_id, "circuit breaker update lost to contention");
+    Ok(())
+}
+
+async fn disable(
+    app: &App,
+    endpoint: &Endpoint,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let Some(mut current) = app
+        .keys
+        .get_endpoint(&endpoint.tenant_id, &endpoint.webhook_id)
+        .await?
+    else {
+        return Ok(());
+    };
+    current.status = EndpointStatus::Disabled;
+    current.disabled = Some(Disabled {
+        at: now,
+        by: "system:webhook-dispatcher".into(),
+        reason: reason.to_owned(),
+    });
+    if save_endpoint(app, &mut current, now).await? {
+        let event = DomainEvent::new(
+            "webhook.disabled",
+            Category::Lifecycle,
+            &current.tenant_id,
+            now,
+            serde_json::json!({ "webhook_id": current.webhook_id, "reason": reason }),
+        );
+        app.events.publish(&event).await;
+    }
+    Ok(())
+}
+
+async fn operational_event(
+    app: &App,
+    delivery: &Delivery,
+    kind: &str,
+    reason: &str,
+    now: OffsetDateTime,
+) {
+    tracing::warn!(delivery_id = %delivery.delivery_id, webhook_id = %delivery.webhook_id, reason, "{kind}");
+    let event = DomainEvent::new(
+        kind,
+        Category::Lifecycle,
+        &delivery.tenant_id,
+        now,
+        serde_json::json!({
+            "webhook_id": delivery.webhook_id,
+            "delivery_id": delivery.delivery_id,
+            "event_type": delivery.event_type,
+            "reason": reason,
+        }),
+    );
+    app.events.publish(&event).await;
+}
+
+/// Jitter that differs per delivery and attempt but is the same when an attempt's
+/// bookkeeping is repeated.
+fn jitter_seed(delivery_id: &str, attempt: u32) -> u32 {
+    crc32fast::hash(format!("{delivery_id}#{attempt}").as_bytes())
+}

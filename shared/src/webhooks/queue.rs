@@ -1,0 +1,63 @@
+//! The delivery queue and its dead-letter queue.
+
+use super::delivery::DeliveryMessage;
+use super::retry::next_hop;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone)]
+pub struct DeliveryQueue {
+    client: aws_sdk_sqs::Client,
+    url: String,
+    dead_letter_url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("SQS: {0}")]
+pub struct QueueError(pub String);
+
+impl DeliveryQueue {
+    pub fn new(client: aws_sdk_sqs::Client, url: String, dead_letter_url: String) -> Self {
+        Self {
+            client,
+            url,
+            dead_letter_url,
+        }
+    }
+
+    /// Enqueues `message`, delayed until it is due or by SQS's maximum, whichever is
+    /// sooner (an early message is sent on again by the dispatcher).
+    pub async fn send(
+        &self,
+        message: &DeliveryMessage,
+        now: OffsetDateTime,
+    ) -> Result<(), QueueError> {
+        let delay = next_hop(message.due_at - now);
+        let body = serde_json::to_string(message).map_err(|e| QueueError(e.to_string()))?;
+        self.client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .delay_seconds(i32::try_from(delay.whole_seconds().max(0)).unwrap_or(900))
+            .send()
+            .await
+            .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+        Ok(())
+    }
+
+    /// A delivery that failed for good, with why, for operators to inspect or replay.
+    pub async fn dead_letter(
+        &self,
+        message: &DeliveryMessage,
+        reason: &str,
+    ) -> Result<(), QueueError> {
+        let body = serde_json::json!({ "message": message, "reason": reason }).to_string();
+        self.client
+            .send_message()
+            .queue_url(&self.dead_letter_url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| QueueError(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+        Ok(())
+    }
+}
