@@ -12,5 +12,6 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod gateway;
+pub mod pump;
 pub mod registry;
 pub mod template;

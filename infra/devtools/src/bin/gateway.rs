@@ -1,5 +1,7 @@
 //! `gatehouse-gateway`: the local API Gateway. Creates the template's resources on the
-//! configured AWS endpoint (moto locally), then serves the template's routes.
+//! configured AWS endpoint (moto locally), then serves the template's routes, and
+//! runs the queue consumers (webhook fan-out and dispatcher) as Lambda's SQS event
+//! sources would.
 
 use gatehouse_devtools::cli::{Args, local_stack};
 use gatehouse_devtools::gateway::Gateway;
@@ -25,6 +27,8 @@ async fn run() -> Result<(), String> {
     args.reject_unknown(&["template", "stack", "listen", "param"])?;
     let (template, sdk, stack) = local_stack(&args).await?;
     let gateway = Gateway::new(&template, &stack, &sdk).map_err(|e| e.to_string())?;
+    let pump = gatehouse_devtools::pump::QueuePump::new(&template, &stack, &sdk)?;
+    tokio::spawn(pump.run());
     let listen = args.value_or("listen", "127.0.0.1:3000");
     let listener = tokio::net::TcpListener::bind(listen)
         .await

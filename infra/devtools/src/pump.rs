@@ -1,0 +1,165 @@
+//! The local stand-in for Lambda's SQS event source mappings: receives from the
+//! events queue and the delivery queue, hands batches to the fan-out and dispatcher
+//! handlers as `SqsEvent`s, and deletes what they did not report as failed.
+//!
+//! One difference, for speed: a failed message is made visible again after
+//! [`RETRY_VISIBILITY_SECONDS`] instead of the queue's visibility timeout.
+
+use crate::bootstrap::LocalStack;
+use crate::template::{Template, TemplateValue};
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use gatehouse::App;
+use gatehouse::clock::SystemClock;
+use gatehouse::config::Config;
+use gatehouse::webhooks::client::OutboundClient;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+pub const RETRY_VISIBILITY_SECONDS: i32 = 2;
+
+pub struct QueuePump {
+    sqs: aws_sdk_sqs::Client,
+    events_url: String,
+    deliveries_url: String,
+    fanout: App,
+    dispatcher: App,
+    client: OutboundClient,
+}
+
+/// What one round moved.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pumped {
+    pub events: usize,
+    pub attempts: usize,
+    pub failed: usize,
+}
+
+impl QueuePump {
+    pub fn new(
+        template: &Template,
+        local: &LocalStack,
+        sdk: &aws_config::SdkConfig,
+    ) -> Result<Self, String> {
+        let app = |function: &str| -> Result<App, String> {
+            let env = local
+                .function_env(template, function)
+                .map_err(|e| e.to_string())?;
+            let config = Config::from_lookup(|k| env.get(k).cloned()).map_err(|e| e.to_string())?;
+            App::new(config, sdk, Arc::new(SystemClock)).map_err(|e| e.to_string())
+        };
+        let url = |queue: &str| {
+            local
+                .resolve(&TemplateValue::Ref(queue.into()))
+                .map_err(|e| e.to_string())
+        };
+        let dispatcher = app("WebhookDispatcherFunction")?;
+        Ok(Self {
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            events_url: url("EventsQueue")?,
+            deliveries_url: url("DeliveryQueue")?,
+            fanout: app("WebhookFanoutFunction")?,
+            client: fn_webhook_dispatcher::client(&dispatcher)?,
+            dispatcher,
+        })
+    }
+
+    /// One receive from each queue (long-polling up to `wait_seconds`).
+    pub async fn pump_once(&self, wait_seconds: i32) -> Result<Pumped, String> {
+        let mut pumped = Pumped::default();
+        let (batch, handles) = self.receive(&self.events_url, wait_seconds).await?;
+        if !batch.records.is_empty() {
+            pumped.events = batch.records.len();
+            let response = fn_webhook_fanout::handle(&self.fanout, batch).await;
+            pumped.failed += self.settle(&self.events_url, handles, &response).await?;
+        }
+        let (batch, handles) = self.receive(&self.deliveries_url, wait_seconds).await?;
+        if !batch.records.is_empty() {
+            pumped.attempts = batch.records.len();
+            let response =
+                fn_webhook_dispatcher::handle(&self.dispatcher, &self.client, batch).await;
+            pumped.failed += self
+                .settle(&self.deliveries_url, handles, &response)
+                .await?;
+        }
+        Ok(pumped)
+    }
+
+    /// Pumps until stopped (the dev server).
+    pub async fn run(self) {
+        loop {
+            if let Err(e) = self.pump_once(1).await {
+                tracing::warn!(target: "gateway", "queue pump: {e}");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+
+    async fn receive(
+        &self,
+        url: &str,
+        wait: i32,
+    ) -> Result<(SqsEvent, Vec<(String, String)>), String> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(wait)
+            .send()
+            .await
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
+        let mut event = SqsEvent::default();
+        let mut handles = Vec::new();
+        for m in out.messages.unwrap_or_default() {
+            let mut record = SqsMessage::default();
+            record.message_id = m.message_id.clone();
+            record.receipt_handle = m.receipt_handle.clone();
+            record.body = m.body.clone();
+            record.event_source = Some("aws:sqs".into());
+            handles.push((
+                m.message_id.unwrap_or_default(),
+                m.receipt_handle.unwrap_or_default(),
+            ));
+            event.records.push(record);
+        }
+        Ok((event, handles))
+    }
+
+    /// Deletes the messages the handler did not report; returns how many failed.
+    async fn settle(
+        &self,
+        url: &str,
+        handles: Vec<(String, String)>,
+        response: &aws_lambda_events::sqs::SqsBatchResponse,
+    ) -> Result<usize, String> {
+        let failed: HashSet<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        for (id, handle) in &handles {
+            let result = if failed.contains(id.as_str()) {
+                self.sqs
+                    .change_message_visibility()
+                    .queue_url(url)
+                    .receipt_handle(handle)
+                    .visibility_timeout(RETRY_VISIBILITY_SECONDS)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
+            } else {
+                self.sqs
+                    .delete_message()
+                    .queue_url(url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())
+            };
+            result?;
+        }
+        Ok(failed.len())
+    }
+}

@@ -1,0 +1,400 @@
+//! Webhook delivery end to end against moto and local receivers: domain events fan
+//! out to subscribed endpoints, every attempt is signed (checked by the official
+//! Standard Webhooks library), failures are retried on the configured schedule with
+//! the same webhook-id, given up into the dead-letter queue with their reason, and a
+//! 410 disables the endpoint.
+
+use gatehouse::ids::WebhookId;
+use gatehouse::webhooks::delivery::DeliveryStatus;
+use gatehouse_devtools::pump::QueuePump;
+use gatehouse_devtools::template::TemplateValue;
+use gatehouse_integration_tests::{TestStack, workspace_root};
+use serde_json::{Value, json};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// What a receiver does with each request, in order; the last repeats.
+#[derive(Clone, Copy, Debug)]
+enum Reply {
+    Status(u16),
+    /// 503 with `Retry-After: 1`.
+    RetryAfter,
+    /// Closes the connection without answering.
+    Drop,
+}
+
+#[derive(Debug, Clone)]
+struct Received {
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Received {
+    fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+}
+
+struct Receiver {
+    port: u16,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+async fn receiver(script: Vec<Reply>) -> Receiver {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let script = Arc::new(Mutex::new(VecDeque::from(script)));
+    let log = Arc::clone(&received);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let (log, script) = (Arc::clone(&log), Arc::clone(&script));
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buf = [0u8; 8192];
+                // Read the head, then the body by Content-Length.
+                let (head_end, length) = loop {
+                    let Ok(n) = socket.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&buf[..n]);
+                    if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&data[..end]).to_string();
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case("content-length")
+                                    .then(|| v.trim().parse().ok())?
+                            })
+                            .unwrap_or(0usize);
+                        break (end + 4, length);
+                    }
+                };
+                while data.len() < head_end + length {
+                    let Ok(n) = socket.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    data.extend_from_slice(&buf[..n]);
+                }
+                let head = String::from_utf8_lossy(&data[..head_end]).to_string();
+                let headers = head
+                    .lines()
+                    .skip(1)
+                    .filter_map(|l| l.split_once(':'))
+                    .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                    .collect();
+                let body = String::from_utf8_lossy(&data[head_end..]).to_string();
+                log.lock().unwrap().push(Received { headers, body });
+                let reply = {
+                    let mut script = script.lock().unwrap();
+                    if script.len() > 1 {
+                        script.pop_front().unwrap()
+                    } else {
+                        *script.front().unwrap()
+                    }
+                };
+                let answer = match reply {
+                    Reply::Drop => return,
+                    Reply::Status(code) => format!("HTTP/1.1 {code} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"),
+                    Reply::RetryAfter => "HTTP/1.1 503 X\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
+                };
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    Receiver { port, received }
+}
+
+async fn stack_for(receiver: &Receiver, schedule: &str) -> TestStack {
+    TestStack::with_params(&[
+        ("AuthCacheTtlSeconds", "0"),
+        ("WebhookAllowHosts", &format!("127.0.0.1:{}", receiver.port)),
+        ("WebhookRetrySchedule", schedule),
+    ])
+    .await
+}
+
+/// Registers an endpoint; returns (webhook id, secret).
+async fn register(
+    stack: &TestStack,
+    admin: &str,
+    receiver: &Receiver,
+    types: Value,
+) -> (String, String) {
+    let created = stack
+        .send(
+            "POST",
+            "/v2/webhooks",
+            admin,
+            Some(json!({"url": format!("http://127.0.0.1:{}/hooks", receiver.port), "event_types": types})),
+        )
+        .await;
+    created.assert_status(201);
+    let body = created.json();
+    (
+        body["webhook_id"].as_str().unwrap().to_owned(),
+        body["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Pumps both queues until every delivery of the webhook has ended (or panics).
+async fn pump_until_settled(
+    stack: &TestStack,
+    tenant: &gatehouse::ids::TenantId,
+    webhook: &str,
+    expected: usize,
+) {
+    let pump = QueuePump::new(&stack.template, &stack.local, &stack.sdk).unwrap();
+    let id = WebhookId::parse(webhook).unwrap();
+    let epoch = time::OffsetDateTime::UNIX_EPOCH;
+    let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+    for _ in 0..120 {
+        pump.pump_once(1).await.unwrap();
+        let rows = stack
+            .app
+            .deliveries
+            .list(tenant, &id, epoch, far, None, 100)
+            .await
+            .unwrap();
+        if rows.len() >= expected && rows.iter().all(|r| r.status != DeliveryStatus::Pending) {
+            return;
+        }
+    }
+    panic!("deliveries did not settle");
+}
+
+fn official_verify(secret: &str, received: &Received) -> Result<(), String> {
+    let script = r#"
+import sys
+from standardwebhooks.webhooks import Webhook
+secret, msg_id, ts, sig = sys.argv[1:5]
+Webhook(secret).verify(sys.stdin.buffer.read(), {"webhook-id": msg_id, "webhook-timestamp": ts, "webhook-signature": sig})
+"#;
+    let mut child = std::process::Command::new(workspace_root().join(".venv/bin/python"))
+        .args([
+            "-c",
+            script,
+            secret,
+            received.header("webhook-id"),
+            received.header("webhook-timestamp"),
+            received.header("webhook-signature"),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(received.body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[tokio::test]
+async fn subscribed_events_are_delivered_signed() {
+    let rx = receiver(vec![Reply::Status(204)]).await;
+    let stack = stack_for(&rx, "1").await;
+    let tenant = stack.tenant("Acme").await;
+    let admin = tenant.admin_key.expose().to_owned();
+    let (hook, secret) = register(
+        &stack,
+        &admin,
+        &rx,
+        json!(["api_key.created", "api_key.revoked"]),
+    )
+    .await;
+    let (full_key, key_id) = stack
+        .create_key(&admin, json!({"name": "k", "scopes": ["keys:read"]}))
+        .await;
+    stack
+        .send(
+            "PUT",
+            &format!("/v2/api-keys/{key_id}"),
+            &admin,
+            Some(json!({"name": "renamed"})),
+        )
+        .await
+        .assert_status(200); // api_key.updated: not subscribed
+    stack
+        .send(
+            "DELETE",
+            &format!("/v2/api-keys/{key_id}"),
+            &admin,
+            Some(json!({"reason": "done"})),
+        )
+        .await
+        .assert_status(200);
+    pump_until_settled(&stack, &tenant.tenant.tenant_id, &hook, 2).await;
+
+    let received = rx.received.lock().unwrap().clone();
+    let types: Vec<String> = received
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(&r.body).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(types.len(), 2, "{types:?}");
+    assert!(
+        types.contains(&"api_key.created".to_owned())
+            && types.contains(&"api_key.revoked".to_owned())
+    );
+    for r in &received {
+        official_verify(&secret, r).expect("the official verifier accepts the delivery");
+        assert!(r.header("webhook-id").starts_with("evt_"));
+        assert!(!r.body.contains(&full_key), "events never carry keys");
+    }
+}
+
+#[tokio::test]
+async fn failures_retry_with_one_webhook_id_until_delivered() {
+    let rx = receiver(vec![
+        Reply::RetryAfter,
+        Reply::Drop,
+        Reply::Status(500),
+        Reply::Status(200),
+    ])
+    .await;
+    let stack = stack_for(&rx, "1,1,1,1").await;
+    let tenant = stack.tenant("Acme").await;
+    let admin = tenant.admin_key.expose().to_owned();
+    let (hook, secret) = register(&stack, &admin, &rx, json!(["*"])).await;
+    stack
+        .create_key(&admin, json!({"name": "k", "scopes": ["keys:read"]}))
+        .await;
+    pump_until_settled(&stack, &tenant.tenant.tenant_id, &hook, 1).await;
+
+    let received = rx.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 4, "three failures, then success");
+    let ids: std::collections::BTreeSet<&str> =
+        received.iter().map(|r| r.header("webhook-id")).collect();
+    assert_eq!(ids.len(), 1, "every attempt carries the same webhook-id");
+    assert!(
+        received.windows(2).all(|w| w[0].body == w[1].body),
+        "byte-identical retries"
+    );
+    official_verify(&secret, &received[3]).unwrap();
+
+    let rows = stack
+        .app
+        .deliveries
+        .list(
+            &tenant.tenant.tenant_id,
+            &WebhookId::parse(&hook).unwrap(),
+            time::OffsetDateTime::UNIX_EPOCH,
+            time::OffsetDateTime::now_utc() + time::Duration::days(1),
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    let (delivery, attempts) = stack
+        .app
+        .deliveries
+        .get(&tenant.tenant.tenant_id, &rows[0].delivery_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(delivery.status, DeliveryStatus::Delivered);
+    let statuses: Vec<Option<u16>> = attempts.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, [Some(503), None, Some(500), Some(200)]);
+    assert!(
+        attempts[1].error.is_some(),
+        "the dropped connection is classified"
+    );
+}
+
+#[tokio::test]
+async fn exhausted_deliveries_go_to_the_dead_letter_queue_and_410_disables() {
+    let rx = receiver(vec![Reply::Status(500)]).await;
+    let stack = stack_for(&rx, "1,1").await;
+    let tenant = stack.tenant("Acme").await;
+    let admin = tenant.admin_key.expose().to_owned();
+    let (hook, _) = register(&stack, &admin, &rx, json!(["api_key.created"])).await;
+    stack
+        .create_key(&admin, json!({"name": "k", "scopes": ["keys:read"]}))
+        .await;
+    pump_until_settled(&stack, &tenant.tenant.tenant_id, &hook, 1).await;
+    assert_eq!(
+        rx.received.lock().unwrap().len(),
+        3,
+        "the first attempt and two retries"
+    );
+
+    let sqs = aws_sdk_sqs::Client::new(&stack.sdk);
+    let dlq = stack
+        .local
+        .resolve(&TemplateValue::Ref("DeliveryDeadLetterQueue".into()))
+        .unwrap();
+    let out = sqs
+        .receive_message()
+        .queue_url(&dlq)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let messages = out.messages.unwrap_or_default();
+    assert_eq!(messages.len(), 1);
+    let dead: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert!(
+        dead["reason"].as_str().unwrap().contains("3 attempts"),
+        "{dead}"
+    );
+    let failed: Vec<Value> = stack
+        .events()
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "webhook.delivery_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "an operational event");
+
+    // A 410 disables the endpoint at once.
+    let gone = receiver(vec![Reply::Status(410)]).await;
+    let stack = stack_for(&gone, "1,1").await;
+    let tenant = stack.tenant("Acme").await;
+    let admin = tenant.admin_key.expose().to_owned();
+    let (hook, _) = register(&stack, &admin, &gone, json!(["api_key.created"])).await;
+    stack
+        .create_key(&admin, json!({"name": "k", "scopes": ["keys:read"]}))
+        .await;
+    pump_until_settled(&stack, &tenant.tenant.tenant_id, &hook, 1).await;
+    assert_eq!(gone.received.lock().unwrap().len(), 1, "no retry after 410");
+    let endpoint = stack
+        .send("GET", &format!("/v2/webhooks/{hook}"), &admin, None)
+        .await
+        .json();
+    assert_eq!(endpoint["status"], "disabled", "{endpoint}");
+    assert!(
+        endpoint["disabled"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("410")
+    );
+}
