@@ -26,6 +26,34 @@ pub const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("GET /v2/webhooks", Some("webhooks:read")),
     ("GET /v2/webhooks/{webhook_id}", Some("webhooks:read")),
     ("DELETE /v2/webhooks/{webhook_id}", Some("webhooks:write")),
+    (
+        "POST /v2/webhooks/{webhook_id}/disable",
+        Some("webhooks:write"),
+    ),
+    (
+        "POST /v2/webhooks/{webhook_id}/enable",
+        Some("webhooks:write"),
+    ),
+    (
+        "POST /v2/webhooks/{webhook_id}/rotate-secret",
+        Some("webhooks:write"),
+    ),
+    (
+        "POST /v2/webhooks/{webhook_id}/test",
+        Some("webhooks:write"),
+    ),
+    (
+        "GET /v2/webhooks/{webhook_id}/deliveries",
+        Some("webhooks:read"),
+    ),
+    (
+        "GET /v2/webhooks/deliveries/{delivery_id}",
+        Some("webhooks:read"),
+    ),
+    (
+        "POST /v2/webhooks/deliveries/{delivery_id}/retry",
+        Some("webhooks:write"),
+    ),
 ];
 
 /// The scope a route needs: `Ok(None)` for routes any tenant key may call, `Err(())`

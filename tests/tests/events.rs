@@ -77,6 +77,25 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("usage-ingest/access-log-batch.json", Expect::Recorded(3)),
         ("create-webhook/metadata-endpoint.json", Expect::Status(400)),
         ("webhook-fanout/domain-event.json", Expect::BatchFailures(0)),
+        ("disable-webhook/missing-reason.json", Expect::Status(400)),
+        ("enable-webhook/unknown-webhook.json", Expect::Status(404)),
+        (
+            "rotate-webhook-secret/grace-too-long.json",
+            Expect::Status(400),
+        ),
+        ("test-webhook/unknown-webhook.json", Expect::Status(404)),
+        (
+            "list-webhook-deliveries/bad-status.json",
+            Expect::Status(400),
+        ),
+        (
+            "get-webhook-delivery/unknown-delivery.json",
+            Expect::Status(404),
+        ),
+        (
+            "retry-webhook-delivery/unknown-delivery.json",
+            Expect::Status(404),
+        ),
         ("webhook-fanout/not-an-event.json", Expect::BatchFailures(1)),
         (
             "webhook-dispatcher/unknown-delivery.json",

@@ -10,6 +10,7 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         ("PUT", _) => Some(json!({"name": "hijacked", "status": "disabled"})),
         ("DELETE", _) => Some(json!({"reason": "cross-tenant"})),
         (_, p) if p.ends_with("/rotate") => Some(json!({"grace_period_seconds": 0})),
+        (_, p) if p.ends_with("/disable") => Some(json!({"reason": "cross-tenant"})),
         (_, p) if p.ends_with("/compromise") => {
             Some(json!({"description": "cross-tenant", "replace": true}))
         }
@@ -51,6 +52,29 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         .await;
     acme_hook.assert_status(201);
     let acme_hook_id = acme_hook.json()["webhook_id"].as_str().unwrap().to_owned();
+    let event = gatehouse::events::DomainEvent::new(
+        "api_key.created",
+        gatehouse::events::Category::Lifecycle,
+        &acme.tenant.tenant_id,
+        time::OffsetDateTime::now_utc(),
+        json!({}),
+    );
+    gatehouse::webhooks::dispatch::fan_out(&stack.app, &event, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let acme_deliveries = stack
+        .send(
+            "GET",
+            &format!("/v2/webhooks/{acme_hook_id}/deliveries"),
+            acme_admin,
+            None,
+        )
+        .await
+        .json();
+    let acme_delivery_id = acme_deliveries["items"][0]["delivery_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let before = stack.snapshot(&acme.tenant).await;
     let globex_admin = globex.admin_key.expose();
 
@@ -94,7 +118,21 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
             .await;
         response.assert_problem(404, "not-found");
     }
-    assert_eq!(webhook_routes, 2, "GET, DELETE");
+    assert_eq!(
+        webhook_routes, 7,
+        "GET, DELETE, disable, enable, rotate-secret, test, deliveries"
+    );
+    let mut delivery_routes = 0;
+    for route in &stack.template.routes {
+        if !route.path.contains("{delivery_id}") {
+            continue;
+        }
+        delivery_routes += 1;
+        let path = route.path.replace("{delivery_id}", &acme_delivery_id);
+        let response = stack.send(&route.method, &path, globex_admin, None).await;
+        response.assert_problem(404, "not-found");
+    }
+    assert_eq!(delivery_routes, 2, "GET, retry");
     let hooks = stack
         .send("GET", "/v2/webhooks", globex_admin, None)
         .await
@@ -169,5 +207,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         "tenant A's items changed"
     );
     // Every route of the template was exercised by one of the checks above.
-    assert_eq!(stack.template.routes.len(), 20);
+    assert_eq!(stack.template.routes.len(), 27);
 }

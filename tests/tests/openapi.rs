@@ -406,53 +406,15 @@ async fn real_responses_match_the_document() {
             .await,
     );
 
-    // Webhook endpoints (the stack allow-lists a local receiver address).
-    let hooks = "/v2/webhooks";
-    let hook = "/v2/webhooks/{webhook_id}";
-    let created = stack
-        .send(
-            "POST",
-            hooks,
-            &admin,
-            Some(json!({"url": "http://127.0.0.1:9/hook", "event_types": ["api_key.revoked"]})),
-        )
-        .await;
-    c.check("POST", hooks, &created);
-    let hook_id = created.json()["webhook_id"].as_str().unwrap().to_owned();
-    c.check(
-        "POST",
-        hooks,
-        &stack
-            .send(
-                "POST",
-                hooks,
-                &admin,
-                Some(json!({"url": "https://10.0.0.1/", "event_types": ["*"]})),
-            )
-            .await,
-    );
-    c.check("GET", hooks, &stack.send("GET", hooks, &admin, None).await);
-    c.check(
-        "GET",
-        hook,
-        &stack
-            .send("GET", &format!("{hooks}/{hook_id}"), &admin, None)
-            .await,
-    );
-    c.check(
-        "GET",
-        hook,
-        &stack
-            .send("GET", &format!("{hooks}/nosuchhook"), &admin, None)
-            .await,
-    );
-    c.check(
-        "DELETE",
-        hook,
-        &stack
-            .send("DELETE", &format!("{hooks}/{hook_id}"), &admin, None)
-            .await,
-    );
+    // Boxed: the whole walk in one future overflows a test thread's stack in debug.
+    Box::pin(webhook_routes(
+        &stack,
+        &mut c,
+        &admin,
+        &acme.tenant.tenant_id,
+        &id,
+    ))
+    .await;
 
     let served = stack.call(TestRequest::get("/v2/openapi.json")).await;
     assert_eq!(served.status, 200);
@@ -471,6 +433,164 @@ async fn real_responses_match_the_document() {
             c.checked
         );
     }
+}
+
+/// The webhook routes, each answered for real and checked against the document.
+async fn webhook_routes(
+    stack: &TestStack,
+    c: &mut Checker,
+    admin: &str,
+    tenant: &gatehouse::ids::TenantId,
+    key_id: &str,
+) {
+    // Webhook endpoints (the stack allow-lists a local receiver address).
+    let hooks = "/v2/webhooks";
+    let hook = "/v2/webhooks/{webhook_id}";
+    let created = stack
+        .send(
+            "POST",
+            hooks,
+            admin,
+            Some(json!({"url": "http://127.0.0.1:9/hook", "event_types": ["api_key.revoked"]})),
+        )
+        .await;
+    c.check("POST", hooks, &created);
+    let hook_id = created.json()["webhook_id"].as_str().unwrap().to_owned();
+    c.check(
+        "POST",
+        hooks,
+        &stack
+            .send(
+                "POST",
+                hooks,
+                admin,
+                Some(json!({"url": "https://10.0.0.1/", "event_types": ["*"]})),
+            )
+            .await,
+    );
+    c.check("GET", hooks, &stack.send("GET", hooks, admin, None).await);
+    c.check(
+        "GET",
+        hook,
+        &stack
+            .send("GET", &format!("{hooks}/{hook_id}"), admin, None)
+            .await,
+    );
+    c.check(
+        "GET",
+        hook,
+        &stack
+            .send("GET", &format!("{hooks}/nosuchhook"), admin, None)
+            .await,
+    );
+    let one_hook = format!("{hooks}/{hook_id}");
+    let op = |suffix: &str| format!("/v2/webhooks/{{webhook_id}}/{suffix}");
+    c.check(
+        "POST",
+        &op("disable"),
+        &stack
+            .send(
+                "POST",
+                &format!("{one_hook}/disable"),
+                admin,
+                Some(json!({"reason": "maintenance"})),
+            )
+            .await,
+    );
+    c.check(
+        "POST",
+        &op("enable"),
+        &stack
+            .send("POST", &format!("{one_hook}/enable"), admin, None)
+            .await,
+    );
+    c.check(
+        "POST",
+        &op("rotate-secret"),
+        &stack
+            .send(
+                "POST",
+                &format!("{one_hook}/rotate-secret"),
+                admin,
+                Some(json!({"grace_period_seconds": 60})),
+            )
+            .await,
+    );
+    c.check(
+        "POST",
+        &op("test"),
+        &stack
+            .send("POST", &format!("{one_hook}/test"), admin, None)
+            .await,
+    );
+    let event = gatehouse::events::DomainEvent::new(
+        "api_key.revoked",
+        gatehouse::events::Category::Lifecycle,
+        tenant,
+        time::OffsetDateTime::now_utc(),
+        json!({"key": {"key_id": key_id}}),
+    );
+    gatehouse::webhooks::dispatch::fan_out(&stack.app, &event, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let listed = stack
+        .send("GET", &format!("{one_hook}/deliveries"), admin, None)
+        .await;
+    c.check("GET", &op("deliveries"), &listed);
+    c.check(
+        "GET",
+        &op("deliveries"),
+        &stack
+            .send(
+                "GET",
+                &format!("{one_hook}/deliveries?status=lost"),
+                admin,
+                None,
+            )
+            .await,
+    );
+    let delivery_id = listed.json()["items"][0]["delivery_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let one_delivery = "/v2/webhooks/deliveries/{delivery_id}";
+    let delivery_path = format!("/v2/webhooks/deliveries/{delivery_id}");
+    c.check(
+        "GET",
+        one_delivery,
+        &stack.send("GET", &delivery_path, admin, None).await,
+    );
+    let retry = "/v2/webhooks/deliveries/{delivery_id}/retry";
+    c.check(
+        "POST",
+        retry,
+        &stack
+            .send("POST", &format!("{delivery_path}/retry"), admin, None)
+            .await,
+    );
+    let (mut delivery, _) = stack
+        .app
+        .deliveries
+        .get(tenant, &delivery_id)
+        .await
+        .unwrap()
+        .unwrap();
+    delivery.status = gatehouse::webhooks::delivery::DeliveryStatus::Failed;
+    stack.app.deliveries.record(&delivery, None).await.unwrap();
+    c.check(
+        "POST",
+        retry,
+        &stack
+            .send("POST", &format!("{delivery_path}/retry"), admin, None)
+            .await,
+    );
+    c.check(
+        "DELETE",
+        hook,
+        &stack
+            .send("DELETE", &format!("{hooks}/{hook_id}"), admin, None)
+            .await,
+    );
 }
 
 #[test]

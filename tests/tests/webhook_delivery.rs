@@ -165,7 +165,7 @@ async fn pump_until_settled(
     let id = WebhookId::parse(webhook).unwrap();
     let epoch = time::OffsetDateTime::UNIX_EPOCH;
     let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
-    for _ in 0..120 {
+    for _ in 0..60 {
         pump.pump_once(1).await.unwrap();
         let rows = stack
             .app
@@ -396,5 +396,119 @@ async fn exhausted_deliveries_go_to_the_dead_letter_queue_and_410_disables() {
             .as_str()
             .unwrap()
             .contains("410")
+    );
+}
+
+#[tokio::test]
+async fn test_ping_rotation_disable_and_manual_retry() {
+    let rx = receiver(vec![Reply::Status(200)]).await;
+    let stack = stack_for(&rx, "1").await;
+    let tenant = stack.tenant("Acme").await;
+    let tenant_id = tenant.tenant.tenant_id.clone();
+    let admin = tenant.admin_key.expose().to_owned();
+    let (hook, old_secret) = register(&stack, &admin, &rx, json!(["*"])).await;
+    let base = format!("/v2/webhooks/{hook}");
+
+    // A test ping goes out at once, signed.
+    let ping = stack
+        .send("POST", &format!("{base}/test"), &admin, None)
+        .await
+        .json();
+    assert_eq!(
+        (ping["status_code"].as_u64(), ping["success"].as_bool()),
+        (Some(200), Some(true)),
+        "{ping}"
+    );
+    let first = rx.received.lock().unwrap()[0].clone();
+    assert!(first.body.contains("webhook.test"));
+    official_verify(&old_secret, &first).unwrap();
+
+    // During a rotation's grace period, receivers holding either secret verify.
+    let rotated = stack
+        .send(
+            "POST",
+            &format!("{base}/rotate-secret"),
+            &admin,
+            Some(json!({"grace_period_seconds": 3600})),
+        )
+        .await
+        .json();
+    let new_secret = rotated["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, old_secret);
+    stack
+        .create_key(&admin, json!({"name": "a", "scopes": ["keys:read"]}))
+        .await;
+    pump_until_settled(&stack, &tenant_id, &hook, 1).await;
+    let delivered = rx.received.lock().unwrap().last().cloned().unwrap();
+    official_verify(&old_secret, &delivered).unwrap();
+    official_verify(&new_secret, &delivered).unwrap();
+
+    // Disabled after a delivery was queued: it is skipped. Enabled again, the skipped
+    // delivery can be retried. (Events while disabled make no deliveries at all.)
+    stack
+        .create_key(&admin, json!({"name": "b", "scopes": ["keys:read"]}))
+        .await;
+    for event in stack.events().await {
+        let event: gatehouse::events::DomainEvent = serde_json::from_value(event).unwrap();
+        gatehouse::webhooks::dispatch::fan_out(&stack.app, &event, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+    }
+    stack
+        .send(
+            "POST",
+            &format!("{base}/disable"),
+            &admin,
+            Some(json!({"reason": "maintenance"})),
+        )
+        .await
+        .assert_status(200);
+    pump_until_settled(&stack, &tenant_id, &hook, 2).await;
+    let received_before = rx.received.lock().unwrap().len();
+    let skipped = stack
+        .send(
+            "GET",
+            &format!("{base}/deliveries?status=skipped"),
+            &admin,
+            None,
+        )
+        .await
+        .json();
+    let skipped_id = skipped["items"][0]["delivery_id"]
+        .as_str()
+        .expect("a skipped delivery")
+        .to_owned();
+    stack
+        .send("POST", &format!("{base}/enable"), &admin, None)
+        .await
+        .assert_status(200);
+    stack
+        .send(
+            "POST",
+            &format!("/v2/webhooks/deliveries/{skipped_id}/retry"),
+            &admin,
+            None,
+        )
+        .await
+        .assert_status(202);
+    pump_until_settled(&stack, &tenant_id, &hook, 2).await;
+    assert_eq!(rx.received.lock().unwrap().len(), received_before + 1);
+    let detail = stack
+        .send(
+            "GET",
+            &format!("/v2/webhooks/deliveries/{skipped_id}"),
+            &admin,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(detail["delivery"]["status"], "delivered", "{detail}");
+    assert_eq!(detail["attempts"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        stack
+            .audit(&admin, "action=webhook.rotate_secret")
+            .await
+            .len(),
+        1
     );
 }

@@ -154,8 +154,9 @@ fn policy(effect: &str, method_arn: &str) -> Value {
 /// Authentication, the route's scope and the key's limits; every decision is logged
 /// (never with the credential) and a scope refusal is audited in the key's tenant.
 async fn decide(app: &App, presented: Option<&str>, route: &str, origin: &Origin) -> Decision {
-    let authenticated = auth::authenticate_from(app, presented, origin).await;
-    let decision = auth::authorize(app, authenticated, route).await;
+    // Boxed: each step's future is large, and a caller polls them deep in its stack.
+    let authenticated = Box::pin(auth::authenticate_from(app, presented, origin)).await;
+    let decision = Box::pin(auth::authorize(app, authenticated, route)).await;
     match &decision {
         Decision::Allow(grant) => {
             tracing::info!(route, tenant_id = %grant.tenant_id, key_id = %grant.key_id, "allow");

@@ -57,4 +57,11 @@ http_handlers! {
     "list-webhooks" => fn_list_webhooks,
     "get-webhook" => fn_get_webhook,
     "delete-webhook" => fn_delete_webhook,
+    "disable-webhook" => fn_disable_webhook,
+    "enable-webhook" => fn_enable_webhook,
+    "rotate-webhook-secret" => fn_rotate_webhook_secret,
+    "test-webhook" => fn_test_webhook,
+    "list-webhook-deliveries" => fn_list_webhook_deliveries,
+    "get-webhook-delivery" => fn_get_webhook_delivery,
+    "retry-webhook-delivery" => fn_retry_webhook_delivery,
 }

@@ -57,6 +57,25 @@ pub struct Delivery {
     pub reason: Option<String>,
 }
 
+impl Delivery {
+    /// As the API shows it: the payload as JSON, the tenant implied.
+    pub fn view(&self) -> serde_json::Value {
+        serde_json::json!({
+            "delivery_id": self.delivery_id,
+            "webhook_id": self.webhook_id,
+            "message_id": self.message_id,
+            "event_type": self.event_type,
+            "payload": serde_json::from_str::<serde_json::Value>(&self.payload).unwrap_or_default(),
+            "created_at": self.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "status": self.status,
+            "attempts": self.attempts,
+            "last_status": self.last_status,
+            "finished_at": self.finished_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
+            "reason": self.reason,
+        })
+    }
+}
+
 /// One attempt, as the delivery log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttemptLog {

@@ -21,6 +21,24 @@ pub async fn load_endpoint(call: &Call<'_>) -> Result<Endpoint, Problem> {
         .ok_or_else(not_found)
 }
 
+/// The delivery named by the `{delivery_id}` path parameter, in the caller's tenant,
+/// with its attempts; anything else is the same 404.
+pub async fn load_delivery(
+    call: &Call<'_>,
+) -> Result<(super::delivery::Delivery, Vec<super::delivery::AttemptLog>), Problem> {
+    let not_found = || Problem::new(ProblemType::NotFound, "no such delivery");
+    let id = call.path_parameter("delivery_id").ok_or_else(not_found)?;
+    let well_formed = id.len() <= 80 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !well_formed {
+        return Err(not_found());
+    }
+    call.app
+        .deliveries
+        .get(&call.caller.tenant_id, &id)
+        .await?
+        .ok_or_else(not_found)
+}
+
 /// A destination webhooks may be sent to: the URL rules, then every address its host
 /// resolves to now (the delivery client checks again at each connection).
 pub async fn check_destination(text: &str, allow: &AllowList) -> Result<Url, Problem> {

@@ -242,7 +242,8 @@ impl Gateway {
             };
             let event = context.authorizer_event(identity);
             let decided = match serde_json::from_value(event) {
-                Ok(event) => fn_authorizer::handle(&auth.app, event).await,
+                // Boxed: keeps this future small; debug builds otherwise need deep stacks.
+                Ok(event) => Box::pin(fn_authorizer::handle(&auth.app, event)).await,
                 Err(e) => {
                     tracing::error!(target: "gateway", "authorizer event did not decode: {e}");
                     return message(500, "Internal Server Error");

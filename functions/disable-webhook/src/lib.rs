@@ -1,0 +1,51 @@
+//! `POST /v2/webhooks/{webhook_id}/disable`: stops deliveries to an endpoint, with a
+//! `reason`. Pending deliveries end as `skipped`; `recover` re-sends them later.
+#![forbid(unsafe_code)]
+
+use gatehouse::App;
+use gatehouse::http::call::{Call, handle_call};
+use gatehouse::http::{ApiResult, json_body, json_response};
+use gatehouse::keys::lifecycle::{self, reason_text};
+use gatehouse::store::WriteBatch;
+use gatehouse::webhooks::endpoint::{Disabled, EndpointStatus};
+use gatehouse::webhooks::manage::load_endpoint;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+
+pub const ACTION: &str = "webhook.disable";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisableRequest {
+    reason: String,
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    handle_call(app, &req, ACTION, |call| Box::pin(disable(call))).await
+}
+
+async fn disable(call: &Call<'_>) -> ApiResult {
+    call.require_route_scope()?;
+    let body: DisableRequest = json_body(call.req)?;
+    let reason = reason_text(&body.reason, "reason")?;
+    let mut endpoint = load_endpoint(call).await?;
+    if endpoint.status == EndpointStatus::Disabled {
+        return Ok(json_response(200, &endpoint.view()));
+    }
+    endpoint.status = EndpointStatus::Disabled;
+    endpoint.disabled = Some(Disabled {
+        at: call.now,
+        by: call.caller.principal.clone(),
+        reason: reason.clone(),
+    });
+    endpoint.version += 1;
+    endpoint.updated_at = Some(call.now);
+    let audit = call
+        .audit_event(ACTION)
+        .target("webhook", endpoint.webhook_id.as_str())
+        .detail(reason);
+    let mut batch = WriteBatch::new();
+    call.app.keys.put_changed_endpoint(&mut batch, &endpoint)?;
+    lifecycle::commit(call, batch, &audit).await?;
+    Ok(json_response(200, &endpoint.view()))
+}

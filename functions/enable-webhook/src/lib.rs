@@ -1,0 +1,39 @@
+//! `POST /v2/webhooks/{webhook_id}/enable`: resumes deliveries to a disabled
+//! endpoint, with a fresh circuit breaker.
+#![forbid(unsafe_code)]
+
+use gatehouse::App;
+use gatehouse::http::call::{Call, handle_call};
+use gatehouse::http::{ApiResult, json_response};
+use gatehouse::keys::lifecycle;
+use gatehouse::store::WriteBatch;
+use gatehouse::webhooks::circuit::Breaker;
+use gatehouse::webhooks::endpoint::EndpointStatus;
+use gatehouse::webhooks::manage::load_endpoint;
+use lambda_http::{Body, Request, Response};
+
+pub const ACTION: &str = "webhook.enable";
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    handle_call(app, &req, ACTION, |call| Box::pin(enable(call))).await
+}
+
+async fn enable(call: &Call<'_>) -> ApiResult {
+    call.require_route_scope()?;
+    let mut endpoint = load_endpoint(call).await?;
+    if endpoint.status == EndpointStatus::Active {
+        return Ok(json_response(200, &endpoint.view()));
+    }
+    endpoint.status = EndpointStatus::Active;
+    endpoint.disabled = None;
+    endpoint.breaker = Breaker::default();
+    endpoint.version += 1;
+    endpoint.updated_at = Some(call.now);
+    let audit = call
+        .audit_event(ACTION)
+        .target("webhook", endpoint.webhook_id.as_str());
+    let mut batch = WriteBatch::new();
+    call.app.keys.put_changed_endpoint(&mut batch, &endpoint)?;
+    lifecycle::commit(call, batch, &audit).await?;
+    Ok(json_response(200, &endpoint.view()))
+}
