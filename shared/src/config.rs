@@ -26,11 +26,13 @@
 //! | `WEBHOOK_ALLOW_HOSTS`  | no       | none    | `host:port,...` webhooks may reach although internal (development and tests only) |
 //! | `WEBHOOK_TIMEOUT_SECONDS` | no    | `15`    | how long a delivery waits for the endpoint's answer |
 //! | `WEBHOOK_RETRY_SCHEDULE` | no     | see README | seconds before each retry, comma-separated (`5,60,300,...`) |
+//! | `WEBHOOK_CIRCUIT_MIN_VOLUME` | no | `10`    | attempts in a window before an endpoint's circuit can open |
 //!
 //! AWS endpoints and credentials come from the SDK's standard settings
 //! (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, ...).
 
 use crate::keys::{Argon2Params, KeyEnvironment, KeyPrefix};
+use crate::webhooks::circuit::Policy;
 use std::str::FromStr;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +58,7 @@ pub struct Config {
     pub webhook_allow_hosts: crate::webhooks::ssrf::AllowList,
     pub webhook_timeout: time::Duration,
     pub webhook_retry_schedule: Vec<time::Duration>,
+    pub webhook_circuit_min_volume: u32,
 }
 
 /// A missing or invalid variable, named so the operator knows what to fix.
@@ -123,6 +126,11 @@ impl Config {
                 &vars.get("WEBHOOK_ALLOW_HOSTS").unwrap_or_default(),
             ),
             webhook_timeout: seconds(vars.parsed_in("WEBHOOK_TIMEOUT_SECONDS", 15, 1..=60)?),
+            webhook_circuit_min_volume: vars.parsed_in(
+                "WEBHOOK_CIRCUIT_MIN_VOLUME",
+                Policy::DEFAULT.min_volume,
+                1..=100_000,
+            )?,
             webhook_retry_schedule: match vars.get("WEBHOOK_RETRY_SCHEDULE") {
                 None => crate::webhooks::retry::DEFAULT_SCHEDULE.to_vec(),
                 Some(text) => text

@@ -3,6 +3,8 @@
 //! parallel without seeing each other's data. Nothing in memory stands in for AWS.
 #![forbid(unsafe_code)]
 
+pub mod webhook_receiver;
+
 use bytes::Bytes;
 use gatehouse::App;
 use gatehouse::clock::SystemClock;
@@ -63,12 +65,16 @@ impl TestStack {
 
     /// A stack with template parameters overridden.
     pub async fn with_params(params: &[(&str, &str)]) -> Self {
+        Self::on(sdk_config().await, params).await
+    }
+
+    /// A stack on the AWS endpoint `sdk` points at (a test's own moto server, say).
+    pub async fn on(sdk: aws_config::SdkConfig, params: &[(&str, &str)]) -> Self {
         let params = params
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         let template = template();
-        let sdk = sdk_config().await;
         let stack = format!(
             "t{}",
             gatehouse::keys::base62::random_string(8).expect("rng")

@@ -130,7 +130,10 @@ pub async fn dispatch(
         .await;
     }
     // The circuit and the endpoint's rate limit hold the attempt back without using it.
-    let policy = Policy::DEFAULT;
+    let policy = Policy {
+        min_volume: app.config.webhook_circuit_min_volume,
+        ..Policy::DEFAULT
+    };
     match endpoint.breaker.admit(now) {
         Admit::Yes => {}
         Admit::NotUntil(at) => return later(app, message, at, now).await,
@@ -162,7 +165,17 @@ pub async fn dispatch(
         )
         .await?
     {
-        return Ok(()); // another dispatcher has this attempt
+        // `delivery.attempts` counts recorded attempts. Recorded: this message is a
+        // duplicate. Claimed but not recorded: in flight elsewhere, or its dispatcher
+        // died; come back, and after the claim goes stale it is made again.
+        return if delivery.attempts >= message.attempt {
+            Ok(())
+        } else {
+            Err(DispatchError::Message(format!(
+                "attempt {} of {} is claimed but not recorded yet",
+                message.attempt, delivery.delivery_id
+            )))
+        };
     }
 
     let outcome = send(app, client, &endpoint, &delivery, now).await?;
@@ -199,13 +212,16 @@ pub async fn dispatch(
             app.deliveries.record(&delivery, Some(&log)).await?;
         }
         Next::RetryIn(wait) => {
-            app.deliveries.record(&delivery, Some(&log)).await?;
+            // The next attempt is queued before this one is recorded: if recording
+            // fails, this message returns and is dropped once the next attempt is
+            // recorded; the other order could lose the delivery.
             let next = DeliveryMessage {
                 attempt: message.attempt + 1,
                 due_at: now + wait,
                 ..message.clone()
             };
             app.delivery_queue.send(&next, now).await?;
+            app.deliveries.record(&delivery, Some(&log)).await?;
         }
         Next::GiveUp => {
             let reason = match (result, outcome.status) {
@@ -222,8 +238,9 @@ pub async fn dispatch(
             delivery.status = DeliveryStatus::Failed;
             delivery.finished_at = Some(now);
             delivery.reason = Some(reason.clone());
-            app.deliveries.record(&delivery, Some(&log)).await?;
+            // Dead-lettered first, for the same reason as above.
             app.delivery_queue.dead_letter(message, &reason).await?;
+            app.deliveries.record(&delivery, Some(&log)).await?;
             operational_event(app, &delivery, "webhook.delivery_failed", &reason, now).await;
             if result == AttemptResult::Gone {
                 disable(app, &endpoint, "the endpoint answered 410 Gone", now).await?;
