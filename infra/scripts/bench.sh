@@ -33,3 +33,6 @@ with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
 print(f"bootstrap {os.path.getsize(path):,} bytes, zipped {len(buf.getvalue()):,} bytes")
 PY
 "$scripts/with-moto.sh" "$bin/cold-start" "$bin/authorizer"
+
+echo "== webhook delivery: one dispatcher to a local receiver (storage and queues are moto on loopback)"
+"$scripts/with-moto.sh" "$bin/webhook-delivery"
