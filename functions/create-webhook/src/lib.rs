@@ -15,9 +15,7 @@ use gatehouse::webhooks::circuit::Breaker;
 use gatehouse::webhooks::endpoint::{
     Endpoint, EndpointStatus, EndpointView, MAX_DESCRIPTION_CHARS, check_event_types,
 };
-use gatehouse::webhooks::manage::check_destination;
-use gatehouse::webhooks::sealed::Owner;
-use gatehouse::webhooks::signature::SigningSecret;
+use gatehouse::webhooks::manage::{check_destination, new_sealed_secret};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
@@ -76,17 +74,7 @@ async fn create(call: &Call<'_>) -> ApiResult {
         ));
     }
     let webhook_id = WebhookId::generate().map_err(|e| Problem::internal(&e))?;
-    let secret = SigningSecret::generate().map_err(|e| Problem::internal(&e))?;
-    let owner = Owner {
-        tenant_id: tenant.as_str(),
-        webhook_id: webhook_id.as_str(),
-    };
-    let sealed = call
-        .app
-        .sealer
-        .seal(&secret, owner)
-        .await
-        .map_err(|e| Problem::unavailable(&e))?;
+    let (secret, sealed) = new_sealed_secret(call, tenant, &webhook_id).await?;
     let endpoint = Endpoint {
         tenant_id: tenant.clone(),
         webhook_id,

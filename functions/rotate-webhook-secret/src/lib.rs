@@ -9,9 +9,7 @@ use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::lifecycle;
 use gatehouse::store::WriteBatch;
 use gatehouse::webhooks::endpoint::{EndpointView, RetiringSecret};
-use gatehouse::webhooks::manage::load_endpoint;
-use gatehouse::webhooks::sealed::Owner;
-use gatehouse::webhooks::signature::SigningSecret;
+use gatehouse::webhooks::manage::{load_endpoint, new_sealed_secret};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use time::Duration;
@@ -51,17 +49,8 @@ async fn rotate(call: &Call<'_>) -> ApiResult {
         )));
     }
     let mut endpoint = load_endpoint(call).await?;
-    let secret = SigningSecret::generate().map_err(|e| Problem::internal(&e))?;
-    let owner = Owner {
-        tenant_id: endpoint.tenant_id.as_str(),
-        webhook_id: endpoint.webhook_id.as_str(),
-    };
-    let sealed = call
-        .app
-        .sealer
-        .seal(&secret, owner)
-        .await
-        .map_err(|e| Problem::unavailable(&e))?;
+    let (secret, sealed) =
+        new_sealed_secret(call, &endpoint.tenant_id, &endpoint.webhook_id).await?;
     let old = std::mem::replace(&mut endpoint.secret, sealed);
     endpoint.retiring_secret = (grace > 0).then(|| RetiringSecret {
         sealed: old,

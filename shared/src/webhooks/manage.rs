@@ -39,6 +39,26 @@ pub async fn load_delivery(
         .ok_or_else(not_found)
 }
 
+/// A fresh signing secret for a webhook, and its sealed form for storage.
+pub async fn new_sealed_secret(
+    call: &Call<'_>,
+    tenant: &crate::ids::TenantId,
+    webhook: &WebhookId,
+) -> Result<(super::signature::SigningSecret, super::sealed::SealedSecret), Problem> {
+    let secret = super::signature::SigningSecret::generate().map_err(|e| Problem::internal(&e))?;
+    let owner = super::sealed::Owner {
+        tenant_id: tenant.as_str(),
+        webhook_id: webhook.as_str(),
+    };
+    let sealed = call
+        .app
+        .sealer
+        .seal(&secret, owner)
+        .await
+        .map_err(|e| Problem::unavailable(&e))?;
+    Ok((secret, sealed))
+}
+
 /// A destination webhooks may be sent to: the URL rules, then every address its host
 /// resolves to now (the delivery client checks again at each connection).
 pub async fn check_destination(text: &str, allow: &AllowList) -> Result<Url, Problem> {
