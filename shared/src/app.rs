@@ -60,6 +60,7 @@ impl App {
         clock: SharedClock,
     ) -> Result<Self, StartupError> {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        let sqs = aws_sdk_sqs::Client::new(sdk);
         Ok(Self {
             keys: KeyStore::new(dynamodb.clone(), config.keys_table.clone()),
             audit: AuditStore::new(
@@ -67,10 +68,7 @@ impl App {
                 config.audit_table.clone(),
                 config.audit_retention_days,
             ),
-            events: EventPublisher::new(
-                aws_sdk_sqs::Client::new(sdk),
-                config.events_queue_url.clone(),
-            ),
+            events: EventPublisher::new(sqs.clone(), config.events_queue_url.clone()),
             idempotency: IdempotencyStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
             counters: CounterStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
             usage: UsageStore::new(dynamodb.clone(), config.usage_table.clone()),
@@ -79,7 +77,7 @@ impl App {
                 config.deliveries_table.clone(),
             ),
             delivery_queue: crate::webhooks::queue::DeliveryQueue::new(
-                aws_sdk_sqs::Client::new(sdk),
+                sqs,
                 config.delivery_queue_url.clone(),
                 config.delivery_dlq_url.clone(),
             ),

@@ -194,6 +194,27 @@ impl TestStack {
         }
     }
 
+    /// Every delivery of a webhook so far (at most 100), newest first.
+    pub async fn deliveries(
+        &self,
+        tenant: &gatehouse::ids::TenantId,
+        webhook: &gatehouse::ids::WebhookId,
+    ) -> Vec<gatehouse::store::deliveries::DeliverySummary> {
+        let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+        self.app
+            .deliveries
+            .list(
+                tenant,
+                webhook,
+                time::OffsetDateTime::UNIX_EPOCH,
+                far,
+                None,
+                100,
+            )
+            .await
+            .expect("list deliveries")
+    }
+
     /// Every item of a tenant's partition in the keys table (tenant, keys, scopes), as
     /// comparable text: equal snapshots mean nothing of the tenant's changed.
     pub async fn snapshot(&self, tenant: &Tenant) -> std::collections::BTreeMap<String, String> {

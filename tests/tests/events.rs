@@ -260,7 +260,9 @@ async fn every_sample_event_gives_its_expected_outcome() {
                 }
                 (Handler::WebhookDispatcher, Expect::BatchFailures(failed)) => {
                     let event = serde_json::from_str(&text).unwrap();
-                    let client = fn_webhook_dispatcher::client(&app).unwrap();
+                    let client =
+                        gatehouse::webhooks::client::OutboundClient::from_config(&app.config)
+                            .unwrap();
                     let response = fn_webhook_dispatcher::handle(&app, &client, event).await;
                     assert_eq!(response.batch_item_failures.len(), *failed, "{name}");
                 }

@@ -53,16 +53,9 @@ async fn pump_until_settled(
 ) {
     let pump = QueuePump::new(&stack.template, &stack.local, &stack.sdk).unwrap();
     let id = WebhookId::parse(webhook).unwrap();
-    let epoch = time::OffsetDateTime::UNIX_EPOCH;
-    let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
     for _ in 0..60 {
         pump.pump_once(1).await.unwrap();
-        let rows = stack
-            .app
-            .deliveries
-            .list(tenant, &id, epoch, far, None, 100)
-            .await
-            .unwrap();
+        let rows = stack.deliveries(tenant, &id).await;
         if rows.len() >= expected && rows.iter().all(|r| r.status != DeliveryStatus::Pending) {
             return;
         }
@@ -158,18 +151,8 @@ async fn failures_retry_with_one_webhook_id_until_delivered() {
     official_verify(&secret, &received[3]).unwrap();
 
     let rows = stack
-        .app
-        .deliveries
-        .list(
-            &tenant.tenant.tenant_id,
-            &WebhookId::parse(&hook).unwrap(),
-            time::OffsetDateTime::UNIX_EPOCH,
-            time::OffsetDateTime::now_utc() + time::Duration::days(1),
-            None,
-            10,
-        )
-        .await
-        .unwrap();
+        .deliveries(&tenant.tenant.tenant_id, &WebhookId::parse(&hook).unwrap())
+        .await;
     let (delivery, attempts) = stack
         .app
         .deliveries

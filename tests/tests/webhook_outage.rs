@@ -143,24 +143,11 @@ async fn every_event_is_delivered_or_dead_lettered_through_an_outage() {
     moto.signal("-CONT");
 
     let tenant_id = tenant.tenant.tenant_id.clone();
-    let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
     let mut settled = false;
     for _ in 0..60 {
         let mut done = 0;
         for hook in &hooks {
-            let rows = stack
-                .app
-                .deliveries
-                .list(
-                    &tenant_id,
-                    hook,
-                    time::OffsetDateTime::UNIX_EPOCH,
-                    far,
-                    None,
-                    100,
-                )
-                .await
-                .unwrap();
+            let rows = stack.deliveries(&tenant_id, hook).await;
             done += rows
                 .iter()
                 .filter(|r| r.status != DeliveryStatus::Pending)
@@ -175,19 +162,7 @@ async fn every_event_is_delivered_or_dead_lettered_through_an_outage() {
     pumping.abort();
     if !settled {
         for hook in &hooks {
-            let rows = stack
-                .app
-                .deliveries
-                .list(
-                    &tenant_id,
-                    hook,
-                    time::OffsetDateTime::UNIX_EPOCH,
-                    far,
-                    None,
-                    100,
-                )
-                .await
-                .unwrap();
+            let rows = stack.deliveries(&tenant_id, hook).await;
             for r in rows.iter().filter(|r| r.status == DeliveryStatus::Pending) {
                 let detail = stack
                     .app
@@ -202,19 +177,7 @@ async fn every_event_is_delivered_or_dead_lettered_through_an_outage() {
     assert!(settled, "every delivery ended");
 
     // The flaky endpoint got every event at least once, ending in a 200.
-    let rows = stack
-        .app
-        .deliveries
-        .list(
-            &tenant_id,
-            &hooks[0],
-            time::OffsetDateTime::UNIX_EPOCH,
-            far,
-            None,
-            100,
-        )
-        .await
-        .unwrap();
+    let rows = stack.deliveries(&tenant_id, &hooks[0]).await;
     assert_eq!(rows.len(), EVENTS);
     assert!(
         rows.iter().all(|r| r.status == DeliveryStatus::Delivered),
@@ -241,19 +204,7 @@ async fn every_event_is_delivered_or_dead_lettered_through_an_outage() {
     }
 
     // The broken endpoint's deliveries all failed and are all in the dead-letter queue.
-    let rows = stack
-        .app
-        .deliveries
-        .list(
-            &tenant_id,
-            &hooks[1],
-            time::OffsetDateTime::UNIX_EPOCH,
-            far,
-            None,
-            100,
-        )
-        .await
-        .unwrap();
+    let rows = stack.deliveries(&tenant_id, &hooks[1]).await;
     assert!(
         rows.iter().all(|r| r.status == DeliveryStatus::Failed),
         "{rows:?}"

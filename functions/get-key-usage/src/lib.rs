@@ -14,7 +14,7 @@ use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, Problem, json_response};
 use gatehouse::keys::lifecycle::load_key;
 use gatehouse::limits::counters::CounterRef;
-use gatehouse::limits::{CounterSpec, applicable, shard_count};
+use gatehouse::limits::{all_counters, shard_count};
 use gatehouse::usage::stats::{ALL_ROUTES, StatsView};
 use gatehouse::usage::{Granularity, KeyRef, Stats};
 use lambda_http::{Body, Request, Response};
@@ -156,24 +156,8 @@ async fn usage(call: &Call<'_>) -> ApiResult {
     let plan = call.app.keys.get_policy(&key.tenant_id).await?.policy.plan;
     let shards = shard_count(key.limits.as_ref(), Some(&plan));
     let now = call.app.clock.precise_now();
-    let mut specs: Vec<CounterSpec> = applicable(key.limits.as_ref(), Some(&plan), ALL_ROUTES)
-        .into_iter()
-        .filter(|s| s.scope == gatehouse::limits::CounterScope::AllRoutes)
-        .collect();
-    let routes = key
-        .limits
-        .iter()
-        .flat_map(|l| l.routes.keys())
-        .chain(plan.routes.keys());
-    for route in routes.collect::<std::collections::BTreeSet<_>>() {
-        specs.extend(
-            applicable(key.limits.as_ref(), Some(&plan), route)
-                .into_iter()
-                .filter(|s| s.scope != gatehouse::limits::CounterScope::AllRoutes),
-        );
-    }
     let mut limits = Vec::new();
-    for spec in specs {
+    for spec in all_counters(key.limits.as_ref(), Some(&plan)) {
         let counter = CounterRef {
             tenant_id: &key.tenant_id,
             key_id: &key.key_id,

@@ -9,7 +9,7 @@ use gatehouse::http::call::{Call, handle_call};
 use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::lifecycle::{check_manageable, load_key};
 use gatehouse::limits::counters::CounterRef;
-use gatehouse::limits::{CounterScope, Window, shard_count};
+use gatehouse::limits::{Window, counting_scopes, shard_count};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -63,14 +63,7 @@ async fn reset(call: &Call<'_>) -> ApiResult {
     let key = load_key(call).await?;
     check_manageable(call, &key)?;
     let plan = call.app.keys.get_policy(&key.tenant_id).await?.policy.plan;
-    let mut scopes = vec![CounterScope::AllRoutes];
-    let routes: BTreeSet<&String> = key
-        .limits
-        .iter()
-        .flat_map(|l| l.routes.keys())
-        .chain(plan.routes.keys())
-        .collect();
-    scopes.extend(routes.into_iter().map(|r| CounterScope::Route(r.clone())));
+    let scopes = counting_scopes(key.limits.as_ref(), Some(&plan));
     let shards = shard_count(key.limits.as_ref(), Some(&plan));
     // Audited first: a reset that fails halfway is retried, never left unrecorded.
     let names: Vec<&str> = windows.iter().map(|w| w.as_str()).collect();

@@ -52,11 +52,8 @@ async fn test(call: &Call<'_>) -> ApiResult {
             signature_header(&[&secret], &event.id, timestamp, body.as_bytes()),
         ),
     ];
-    let timeout = std::time::Duration::from_secs(
-        u64::try_from(call.app.config.webhook_timeout.whole_seconds()).unwrap_or(15),
-    );
-    let client = OutboundClient::new(call.app.config.webhook_allow_hosts.clone(), timeout)
-        .map_err(|e| Problem::internal(&e))?;
+    let client =
+        OutboundClient::from_config(&call.app.config).map_err(|e| Problem::internal(&e))?;
     let outcome = client.post(&endpoint.url, &headers, body.into()).await;
     let audit = call
         .audit_event(ACTION)

@@ -34,11 +34,3 @@ pub async fn handle(app: &App, client: &OutboundClient, event: SqsEvent) -> SqsB
     }
     response
 }
-
-/// The outbound client as the configuration asks (allow list, timeout).
-pub fn client(app: &App) -> Result<OutboundClient, String> {
-    let timeout = std::time::Duration::from_secs(
-        u64::try_from(app.config.webhook_timeout.whole_seconds()).unwrap_or(15),
-    );
-    OutboundClient::new(app.config.webhook_allow_hosts.clone(), timeout).map_err(|e| e.to_string())
-}

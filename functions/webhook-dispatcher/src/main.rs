@@ -5,7 +5,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 async fn main() -> Result<(), lambda_runtime::Error> {
     gatehouse::telemetry::init();
     let app = gatehouse::App::from_env().await?;
-    let client = fn_webhook_dispatcher::client(&app)?;
+    let client = gatehouse::webhooks::client::OutboundClient::from_config(&app.config)?;
     let (app, client) = (&app, &client);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, lambda_runtime::Error>(

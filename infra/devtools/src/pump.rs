@@ -58,7 +58,7 @@ impl QueuePump {
             events_url: url("EventsQueue")?,
             deliveries_url: url("DeliveryQueue")?,
             fanout: app("WebhookFanoutFunction")?,
-            client: fn_webhook_dispatcher::client(&dispatcher)?,
+            client: OutboundClient::from_config(&dispatcher.config).map_err(|e| e.to_string())?,
             dispatcher,
         })
     }

@@ -231,32 +231,62 @@ pub fn applicable(
     plan: Option<&LimitSet>,
     route: &str,
 ) -> Vec<CounterSpec> {
-    let mut specs = Vec::new();
-    let mut add = |scope: CounterScope, own: Option<&Limits>, inherited: Option<&Limits>| {
-        for window in Window::ALL {
+    let mut specs = counters_of(CounterScope::AllRoutes, key, plan);
+    specs.extend(counters_of(
+        CounterScope::Route(route.to_owned()),
+        key,
+        plan,
+    ));
+    specs
+}
+
+/// The counters of one counting scope.
+fn counters_of(
+    scope: CounterScope,
+    key: Option<&LimitSet>,
+    plan: Option<&LimitSet>,
+) -> Vec<CounterSpec> {
+    let (own, inherited) = match &scope {
+        CounterScope::AllRoutes => (key.map(|k| &k.all_routes), plan.map(|p| &p.all_routes)),
+        CounterScope::Route(route) => (
+            key.and_then(|k| k.routes.get(route)),
+            plan.and_then(|p| p.routes.get(route)),
+        ),
+    };
+    Window::ALL
+        .into_iter()
+        .filter_map(|window| {
             let limit = own
                 .and_then(|l| l.get(window))
-                .or_else(|| inherited.and_then(|l| l.get(window)));
-            if let Some(limit) = limit {
-                specs.push(CounterSpec {
-                    scope: scope.clone(),
-                    window,
-                    limit,
-                });
-            }
-        }
-    };
-    add(
-        CounterScope::AllRoutes,
-        key.map(|k| &k.all_routes),
-        plan.map(|p| &p.all_routes),
-    );
-    add(
-        CounterScope::Route(route.to_owned()),
-        key.and_then(|k| k.routes.get(route)),
-        plan.and_then(|p| p.routes.get(route)),
-    );
-    specs
+                .or_else(|| inherited.and_then(|l| l.get(window)))?;
+            Some(CounterSpec {
+                scope: scope.clone(),
+                window,
+                limit,
+            })
+        })
+        .collect()
+}
+
+/// Every scope a key can have counters in: all routes, and each route with a limit
+/// of its own or in the plan.
+pub fn counting_scopes(key: Option<&LimitSet>, plan: Option<&LimitSet>) -> Vec<CounterScope> {
+    let routes: std::collections::BTreeSet<&String> = key
+        .iter()
+        .flat_map(|l| l.routes.keys())
+        .chain(plan.iter().flat_map(|p| p.routes.keys()))
+        .collect();
+    std::iter::once(CounterScope::AllRoutes)
+        .chain(routes.into_iter().map(|r| CounterScope::Route(r.clone())))
+        .collect()
+}
+
+/// Every counter a key has, each once.
+pub fn all_counters(key: Option<&LimitSet>, plan: Option<&LimitSet>) -> Vec<CounterSpec> {
+    counting_scopes(key, plan)
+        .into_iter()
+        .flat_map(|scope| counters_of(scope, key, plan))
+        .collect()
 }
 
 /// How many counter shards a key uses: its own setting, else the plan's, else one.

@@ -39,10 +39,6 @@ fn index_sk(d: &Delivery) -> String {
     format!("{:012}#{}", d.created_at.unix_timestamp(), d.delivery_id)
 }
 
-fn encode(d: &Delivery) -> Result<String, StoreError> {
-    serde_json::to_string(d).map_err(|e| StoreError::Corrupt(format!("delivery: {e}")))
-}
-
 /// One row of a webhook's delivery list.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DeliverySummary {
@@ -84,7 +80,7 @@ impl DeliveryStore {
         Ok(item::from_pairs([
             ("pk", item::s(delivery_pk(&d.tenant_id, &d.delivery_id))),
             ("sk", item::s("META")),
-            ("delivery", item::s(encode(d)?)),
+            ("delivery", item::json(d)?),
             ("attempts", item::n(i64::from(d.attempts))),
             ("status", item::s(d.status.as_str())),
             ("expires_at", item::time(d.created_at + RETENTION)),
@@ -121,9 +117,9 @@ impl DeliveryStore {
             let r = Reader::new(found);
             match r.str("sk")? {
                 "META" => {
-                    delivery = Some(r.parsed("delivery", |t| serde_json::from_str::<Delivery>(t))?);
+                    delivery = Some(r.json::<Delivery>("delivery")?);
                 }
-                _ => attempts.push(r.parsed("attempt", |t| serde_json::from_str::<AttemptLog>(t))?),
+                _ => attempts.push(r.json::<AttemptLog>("attempt")?),
             }
         }
         Ok(delivery.map(|d| (d, attempts)))
@@ -164,12 +160,10 @@ impl DeliveryStore {
     pub async fn record(&self, d: &Delivery, log: Option<&AttemptLog>) -> Result<(), StoreError> {
         let mut batch = WriteBatch::new();
         if let Some(log) = log {
-            let text = serde_json::to_string(log)
-                .map_err(|e| StoreError::Corrupt(format!("attempt: {e}")))?;
             let attempt = item::from_pairs([
                 ("pk", item::s(delivery_pk(&d.tenant_id, &d.delivery_id))),
                 ("sk", item::s(format!("ATTEMPT#{:04}", log.attempt))),
-                ("attempt", item::s(text)),
+                ("attempt", item::json(log)?),
                 ("expires_at", item::time(d.created_at + RETENTION)),
             ]);
             batch.put(&self.table, attempt)?;

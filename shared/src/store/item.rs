@@ -20,6 +20,13 @@ pub fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
+/// A nested value stored as a JSON string attribute.
+pub fn json<T: serde::Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    serde_json::to_string(value)
+        .map(s)
+        .map_err(|e| StoreError::Corrupt(format!("value does not encode: {e}")))
+}
+
 pub fn time(value: OffsetDateTime) -> AttributeValue {
     n(value.unix_timestamp())
 }
@@ -57,6 +64,23 @@ impl<'a> Reader<'a> {
         parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Result<T, StoreError> {
         parse(self.str(name)?).map_err(|e| self.corrupt(name, &e.to_string()))
+    }
+
+    /// A JSON string attribute ([`json`]), decoded; `None` when absent.
+    pub fn opt_json<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.opt_str(name)?
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| self.corrupt(name, &e.to_string()))
+    }
+
+    /// A required JSON string attribute.
+    pub fn json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, StoreError> {
+        self.opt_json(name)?
+            .ok_or_else(|| self.corrupt(name, "is missing"))
     }
 
     pub fn opt_time(&self, name: &str) -> Result<Option<OffsetDateTime>, StoreError> {

@@ -180,7 +180,7 @@ impl KeyStore {
         };
         let r = Reader::new(&item);
         Ok(StoredPolicy {
-            policy: r.parsed("policy", |t| serde_json::from_str(t))?,
+            policy: r.json("policy")?,
             version: r.number("version")?.unwrap_or(1),
             updated_at: r.opt_time("updated_at")?,
         })
@@ -195,12 +195,10 @@ impl KeyStore {
         policy: &AccessPolicy,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let text = serde_json::to_string(policy)
-            .map_err(|e| StoreError::Corrupt(format!("policy: {e}")))?;
         let item = item::from_pairs([
             ("tenant_id", item::s(tenant_id.as_str())),
             ("sk", item::s(POLICY_SK)),
-            ("policy", item::s(text)),
+            ("policy", item::json(policy)?),
             ("version", item::n(stored.version as i64 + 1)),
             ("updated_at", item::time(now)),
         ]);
@@ -243,8 +241,6 @@ impl KeyStore {
         key_id: &KeyId,
         finding: &crate::usage::anomaly::Finding,
     ) -> Result<(), StoreError> {
-        let text = serde_json::to_string(finding)
-            .map_err(|e| StoreError::Corrupt(format!("finding: {e}")))?;
         let result = self
             .client
             .update_item()
@@ -253,7 +249,7 @@ impl KeyStore {
             .key("sk", item::s(key_sk(key_id)))
             .update_expression("SET last_anomaly = :f ADD anomaly_count :one")
             .condition_expression("attribute_exists(sk)")
-            .expression_attribute_values(":f", item::s(text))
+            .expression_attribute_values(":f", item::json(finding)?)
             .expression_attribute_values(":one", item::n(1))
             .send()
             .await;
@@ -431,18 +427,10 @@ fn decode_key(item: &Item) -> Result<KeyRecord, StoreError> {
             }
             _ => None,
         },
-        limits: r
-            .opt_str("limits")?
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("attribute `limits`: {e}")))?,
+        limits: r.opt_json("limits")?,
         last_used_at: r.opt_time("last_used_at")?,
-        anomalies: match (r.number("anomaly_count")?, r.opt_str("last_anomaly")?) {
-            (Some(count), Some(last)) => Some(crate::keys::model::AnomalyNote {
-                count,
-                last: serde_json::from_str(last)
-                    .map_err(|e| StoreError::Corrupt(format!("attribute `last_anomaly`: {e}")))?,
-            }),
+        anomalies: match (r.number("anomaly_count")?, r.opt_json("last_anomaly")?) {
+            (Some(count), Some(last)) => Some(crate::keys::model::AnomalyNote { count, last }),
             _ => None,
         },
         version: r.number("version")?.unwrap_or(1),
@@ -497,10 +485,7 @@ fn key_item(key: &KeyRecord) -> Item {
     );
     optional(
         "limits",
-        key.limits
-            .as_ref()
-            .and_then(|l| serde_json::to_string(l).ok())
-            .map(item::s),
+        key.limits.as_ref().and_then(|l| item::json(l).ok()),
     );
     optional(
         "rotated_from",

@@ -6,8 +6,6 @@ use super::{KeyStore, StoreError, WriteBatch};
 use crate::ids::{TenantId, WebhookId};
 use crate::webhooks::endpoint::{Endpoint, EndpointStatus};
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 const WEBHOOK_SK_PREFIX: &str = "WEBHOOK#";
 /// Endpoints per tenant.
@@ -17,18 +15,7 @@ fn sk(id: &WebhookId) -> String {
     format!("{WEBHOOK_SK_PREFIX}{id}")
 }
 
-fn json<T: Serialize>(value: &T) -> AttributeValue {
-    item::s(serde_json::to_string(value).unwrap_or_default())
-}
-
-fn from_json<T: DeserializeOwned>(r: &Reader<'_>, name: &str) -> Result<Option<T>, StoreError> {
-    r.opt_str(name)?
-        .map(|t| serde_json::from_str(t))
-        .transpose()
-        .map_err(|e| StoreError::Corrupt(format!("attribute `{name}`: {e}")))
-}
-
-fn endpoint_item(e: &Endpoint) -> Item {
+fn endpoint_item(e: &Endpoint) -> Result<Item, StoreError> {
     let mut item = item::from_pairs([
         ("tenant_id", item::s(e.tenant_id.as_str())),
         ("sk", item::s(sk(&e.webhook_id))),
@@ -46,17 +33,17 @@ fn endpoint_item(e: &Endpoint) -> Item {
                 EndpointStatus::Disabled => "disabled",
             }),
         ),
-        ("secret", json(&e.secret)),
-        ("breaker", json(&e.breaker)),
+        ("secret", item::json(&e.secret)?),
+        ("breaker", item::json(&e.breaker)?),
         ("created_at", item::time(e.created_at)),
         ("created_by", item::s(&e.created_by)),
         ("version", item::n(e.version as i64)),
     ]);
     if let Some(d) = &e.disabled {
-        item.insert("disabled".into(), json(d));
+        item.insert("disabled".into(), item::json(d)?);
     }
     if let Some(r) = &e.retiring_secret {
-        item.insert("retiring_secret".into(), json(r));
+        item.insert("retiring_secret".into(), item::json(r)?);
     }
     if let Some(limit) = e.rate_limit_per_second {
         item.insert("rate_limit_per_second".into(), item::n(i64::from(limit)));
@@ -64,7 +51,7 @@ fn endpoint_item(e: &Endpoint) -> Item {
     if let Some(at) = e.updated_at {
         item.insert("updated_at".into(), item::time(at));
     }
-    item
+    Ok(item)
 }
 
 fn decode(item: &Item) -> Result<Endpoint, StoreError> {
@@ -84,14 +71,15 @@ fn decode(item: &Item) -> Result<Endpoint, StoreError> {
             "disabled" => EndpointStatus::Disabled,
             other => return Err(StoreError::Corrupt(format!("endpoint status `{other}`"))),
         },
-        disabled: from_json(&r, "disabled")?,
+        disabled: r.opt_json("disabled")?,
         rate_limit_per_second: r
             .number("rate_limit_per_second")?
             .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
-        secret: from_json(&r, "secret")?
+        secret: r
+            .opt_json("secret")?
             .ok_or_else(|| StoreError::Corrupt("endpoint without a secret".into()))?,
-        retiring_secret: from_json(&r, "retiring_secret")?,
-        breaker: from_json(&r, "breaker")?.unwrap_or_default(),
+        retiring_secret: r.opt_json("retiring_secret")?,
+        breaker: r.opt_json("breaker")?.unwrap_or_default(),
         created_at: r.time("created_at")?,
         created_by: r.str("created_by")?.to_owned(),
         updated_at: r.opt_time("updated_at")?,
@@ -101,7 +89,7 @@ fn decode(item: &Item) -> Result<Endpoint, StoreError> {
 
 impl KeyStore {
     pub fn put_new_endpoint(&self, batch: &mut WriteBatch, e: &Endpoint) -> Result<(), StoreError> {
-        batch.put_new(self.table(), endpoint_item(e), "tenant_id")
+        batch.put_new(self.table(), endpoint_item(e)?, "tenant_id")
     }
 
     /// `e.version` must already be one more than the stored version.
@@ -110,7 +98,7 @@ impl KeyStore {
         batch: &mut WriteBatch,
         e: &Endpoint,
     ) -> Result<(), StoreError> {
-        batch.put_if_version(self.table(), endpoint_item(e), e.version.saturating_sub(1))
+        batch.put_if_version(self.table(), endpoint_item(e)?, e.version.saturating_sub(1))
     }
 
     pub fn delete_endpoint(&self, batch: &mut WriteBatch, e: &Endpoint) -> Result<(), StoreError> {

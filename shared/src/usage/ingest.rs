@@ -42,6 +42,13 @@ pub async fn ingest<'a>(
         }
     }
 
+    // Each key's profile as it was before this batch, read once for both checks.
+    let mut profiles = std::collections::BTreeMap::new();
+    for key in batch.minutes.keys() {
+        profiles.insert(key.clone(), app.usage.profile(key).await?);
+    }
+    let first_seen = |key: &KeyRef| profiles.get(key).and_then(|p| p.first_seen);
+
     let mut findings: Vec<(KeyRef, Finding)> = Vec::new();
     for ((key, minute), totals) in &minute_totals {
         let minute_at = at(*minute);
@@ -49,14 +56,15 @@ pub async fn ingest<'a>(
             findings.push((key.clone(), finding));
         }
         if totals.requests >= anomaly::BURST_MIN_REQUESTS
-            && let Some(baseline) = baseline_per_minute(app, key, minute_at).await?
+            && let Some(baseline) =
+                baseline_per_minute(app, key, first_seen(key), minute_at).await?
             && let Some(finding) = anomaly::burst(minute_at, totals, baseline)
         {
             findings.push((key.clone(), finding));
         }
     }
     for (key, sources) in &batch.sources {
-        let profile = app.usage.profile(key).await?;
+        let profile = profiles.get(key).cloned().unwrap_or_default();
         let first_in_batch = sources
             .ips
             .values()
@@ -114,10 +122,10 @@ fn ids(key: &KeyRef) -> Option<(TenantId, KeyId)> {
 async fn baseline_per_minute(
     app: &App,
     key: &KeyRef,
+    first_seen: Option<OffsetDateTime>,
     minute: OffsetDateTime,
 ) -> Result<Option<f64>, StoreError> {
-    let profile = app.usage.profile(key).await?;
-    let Some(first_seen) = profile.first_seen else {
+    let Some(first_seen) = first_seen else {
         return Ok(None);
     };
     if minute - first_seen < anomaly::LEARNING_PERIOD {

@@ -371,14 +371,12 @@ impl UsageStore {
         if !applied(marker)? {
             return Ok(false);
         }
-        let text = serde_json::to_string(finding)
-            .map_err(|e| StoreError::Corrupt(format!("finding: {e}")))?;
         self.client
             .put_item()
             .table_name(&self.table)
             .item("pk", item::s(&pk))
             .item("sk", item::s(finding_sort_key(finding.kind, finding.at)))
-            .item("finding", item::s(text))
+            .item("finding", item::json(finding)?)
             .item("expires_at", expires)
             .send()
             .await
@@ -411,7 +409,7 @@ impl UsageStore {
             .map_err(StoreError::from_sdk)?;
         out.items()
             .iter()
-            .map(|i| Reader::new(i).parsed("finding", |t| serde_json::from_str::<Finding>(t)))
+            .map(|i| Reader::new(i).json::<Finding>("finding"))
             .collect()
     }
 }

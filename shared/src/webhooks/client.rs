@@ -95,6 +95,14 @@ impl OutboundClient {
         Ok(Self { client, allow })
     }
 
+    /// The client the configuration asks for (allow list, delivery timeout).
+    pub fn from_config(config: &crate::Config) -> Result<Self, reqwest::Error> {
+        let timeout = Duration::from_secs(
+            u64::try_from(config.webhook_timeout.whole_seconds()).unwrap_or(15),
+        );
+        Self::new(config.webhook_allow_hosts.clone(), timeout)
+    }
+
     pub fn allow_list(&self) -> &AllowList {
         &self.allow
     }

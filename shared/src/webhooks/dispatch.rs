@@ -201,7 +201,7 @@ pub async fn dispatch(
         error_detail: outcome.error_detail.clone(),
     };
     let success = result == AttemptResult::Delivered;
-    update_breaker(app, &endpoint, &policy, success, now).await?;
+    let recorded = update_breaker(app, &endpoint, &policy, success, now).await?;
     let unit_random =
         f64::from(jitter_seed(&delivery.delivery_id, message.attempt)) / f64::from(u32::MAX);
     let schedule = &app.config.webhook_retry_schedule;
@@ -247,23 +247,18 @@ pub async fn dispatch(
             }
         }
     }
-    if !success {
-        let current = app
-            .keys
-            .get_endpoint(&endpoint.tenant_id, &endpoint.webhook_id)
-            .await?;
-        if let Some(current) = current
-            && current.status == EndpointStatus::Active
-            && current.breaker.should_disable(&policy, now)
-        {
-            disable(
-                app,
-                &current,
-                "deliveries failed without a success for 5 days",
-                now,
-            )
-            .await?;
-        }
+    if !success
+        && let Some(current) = &recorded
+        && current.status == EndpointStatus::Active
+        && current.breaker.should_disable(&policy, now)
+    {
+        disable(
+            app,
+            current,
+            "deliveries failed without a success for 5 days",
+            now,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -344,29 +339,30 @@ async fn save_endpoint(
     }
 }
 
-/// Counts an attempt in the endpoint's breaker, re-reading on a concurrent change.
+/// Counts an attempt in the endpoint's breaker, re-reading on a concurrent change;
+/// returns the endpoint as stored (`None`: deleted, or the update kept losing).
 async fn update_breaker(
     app: &App,
     endpoint: &Endpoint,
     policy: &Policy,
     success: bool,
     now: OffsetDateTime,
-) -> Result<(), StoreError> {
+) -> Result<Option<Endpoint>, StoreError> {
     for _ in 0..5 {
         let Some(mut current) = app
             .keys
             .get_endpoint(&endpoint.tenant_id, &endpoint.webhook_id)
             .await?
         else {
-            return Ok(());
+            return Ok(None);
         };
         current.breaker.record(policy, success, now);
         if save_endpoint(app, &mut current, now).await? {
-            return Ok(());
+            return Ok(Some(current));
         }
     }
     tracing::warn!(webhook_id = %endpoint.webhook_id, "circuit breaker update lost to contention");
-    Ok(())
+    Ok(None)
 }
 
 async fn disable(
