@@ -11,7 +11,7 @@ use gatehouse::ids::WebhookId;
 use gatehouse::keys::lifecycle;
 use gatehouse::store::WriteBatch;
 use gatehouse::store::webhooks::MAX_ENDPOINTS;
-use gatehouse::webhooks::circuit::Breaker;
+use gatehouse::webhooks::circuit::{Breaker, Counts, Policy};
 use gatehouse::webhooks::endpoint::{
     Endpoint, EndpointStatus, EndpointView, MAX_DESCRIPTION_CHARS, check_event_types,
 };
@@ -107,7 +107,7 @@ async fn create(call: &Call<'_>) -> ApiResult {
         201,
         &CreatedWebhook {
             secret: secret.expose(),
-            endpoint: endpoint.view(),
+            endpoint: endpoint.view(&Counts::default(), &Policy::DEFAULT, call.now),
         },
     ))
 }

@@ -7,7 +7,7 @@ use gatehouse::http::call::{Call, handle_call};
 use gatehouse::http::{ApiResult, json_response};
 use gatehouse::keys::lifecycle;
 use gatehouse::store::WriteBatch;
-use gatehouse::webhooks::manage::load_endpoint;
+use gatehouse::webhooks::manage::{load_endpoint, view};
 use lambda_http::{Body, Request, Response};
 
 pub const ACTION: &str = "webhook.delete";
@@ -26,5 +26,5 @@ async fn delete(call: &Call<'_>) -> ApiResult {
     let mut batch = WriteBatch::new();
     call.app.keys.delete_endpoint(&mut batch, &endpoint)?;
     lifecycle::commit(call, batch, &audit).await?;
-    Ok(json_response(200, &endpoint.view()))
+    Ok(json_response(200, &view(call, &endpoint).await?))
 }

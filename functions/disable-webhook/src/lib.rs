@@ -8,7 +8,7 @@ use gatehouse::http::{ApiResult, json_body, json_response};
 use gatehouse::keys::lifecycle::{self, reason_text};
 use gatehouse::store::WriteBatch;
 use gatehouse::webhooks::endpoint::{Disabled, EndpointStatus};
-use gatehouse::webhooks::manage::load_endpoint;
+use gatehouse::webhooks::manage::{load_endpoint, view};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
@@ -30,7 +30,7 @@ async fn disable(call: &Call<'_>) -> ApiResult {
     let reason = reason_text(&body.reason, "reason")?;
     let mut endpoint = load_endpoint(call).await?;
     if endpoint.status == EndpointStatus::Disabled {
-        return Ok(json_response(200, &endpoint.view()));
+        return Ok(json_response(200, &view(call, &endpoint).await?));
     }
     endpoint.status = EndpointStatus::Disabled;
     endpoint.disabled = Some(Disabled {
@@ -47,5 +47,5 @@ async fn disable(call: &Call<'_>) -> ApiResult {
     let mut batch = WriteBatch::new();
     call.app.keys.put_changed_endpoint(&mut batch, &endpoint)?;
     lifecycle::commit(call, batch, &audit).await?;
-    Ok(json_response(200, &endpoint.view()))
+    Ok(json_response(200, &view(call, &endpoint).await?))
 }

@@ -9,7 +9,7 @@ use gatehouse::keys::lifecycle;
 use gatehouse::store::WriteBatch;
 use gatehouse::webhooks::circuit::Breaker;
 use gatehouse::webhooks::endpoint::EndpointStatus;
-use gatehouse::webhooks::manage::load_endpoint;
+use gatehouse::webhooks::manage::{load_endpoint, view};
 use lambda_http::{Body, Request, Response};
 
 pub const ACTION: &str = "webhook.enable";
@@ -22,7 +22,7 @@ async fn enable(call: &Call<'_>) -> ApiResult {
     call.require_route_scope()?;
     let mut endpoint = load_endpoint(call).await?;
     if endpoint.status == EndpointStatus::Active {
-        return Ok(json_response(200, &endpoint.view()));
+        return Ok(json_response(200, &view(call, &endpoint).await?));
     }
     endpoint.status = EndpointStatus::Active;
     endpoint.disabled = None;
@@ -35,5 +35,9 @@ async fn enable(call: &Call<'_>) -> ApiResult {
     let mut batch = WriteBatch::new();
     call.app.keys.put_changed_endpoint(&mut batch, &endpoint)?;
     lifecycle::commit(call, batch, &audit).await?;
-    Ok(json_response(200, &endpoint.view()))
+    call.app
+        .deliveries
+        .reset_counts(&endpoint.tenant_id, &endpoint.webhook_id)
+        .await?;
+    Ok(json_response(200, &view(call, &endpoint).await?))
 }

@@ -4,7 +4,7 @@
 use gatehouse::App;
 use gatehouse::http::call::{Call, handle_call};
 use gatehouse::http::{ApiResult, json_response};
-use gatehouse::webhooks::manage::load_endpoint;
+use gatehouse::webhooks::manage::{load_endpoint, view};
 use lambda_http::{Body, Request, Response};
 
 pub const ACTION: &str = "webhook.read";
@@ -16,5 +16,5 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 async fn get(call: &Call<'_>) -> ApiResult {
     call.require_route_scope()?;
     let endpoint = load_endpoint(call).await?;
-    Ok(json_response(200, &endpoint.view()))
+    Ok(json_response(200, &view(call, &endpoint).await?))
 }

@@ -9,7 +9,7 @@ use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::lifecycle;
 use gatehouse::store::WriteBatch;
 use gatehouse::webhooks::endpoint::{EndpointView, RetiringSecret};
-use gatehouse::webhooks::manage::{load_endpoint, new_sealed_secret};
+use gatehouse::webhooks::manage::{load_endpoint, new_sealed_secret, view};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 use time::Duration;
@@ -69,7 +69,7 @@ async fn rotate(call: &Call<'_>) -> ApiResult {
         200,
         &Rotated {
             secret: secret.expose(),
-            endpoint: endpoint.view(),
+            endpoint: view(call, &endpoint).await?,
         },
     ))
 }

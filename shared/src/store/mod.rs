@@ -1,6 +1,7 @@
 //! DynamoDB repositories.
 
 pub mod batch;
+pub mod circuit_counts;
 pub mod deliveries;
 pub mod item;
 pub mod keys;

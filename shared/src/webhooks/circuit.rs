@@ -1,17 +1,24 @@
-//! A per-endpoint circuit breaker, as a value stored with the endpoint and advanced by
-//! each attempt's outcome (pure: the dispatcher loads, advances and stores it with a
-//! conditional write).
+//! A per-endpoint circuit breaker, in two parts so that counting an attempt never
+//! contends with other attempts:
 //!
-//! * **Closed**: attempts go out. Outcomes are counted in fixed windows of
-//!   [`Policy::window`]; when a window holds at least [`Policy::min_volume`] attempts
-//!   of which at least [`Policy::failure_ratio`] failed, the circuit opens.
+//! * [`Counts`]: the outcomes in the current fixed window of [`Policy::window`] (and
+//!   the last window with attempts, for the health score), and when the current run
+//!   of failures began. The store advances them with one atomic update per attempt
+//!   (`ADD`), and [`Counts::record`] is the same arithmetic, as a model for tests.
+//! * [`Breaker`]: the state, stored with the endpoint and changed with a conditional
+//!   write only when it moves ([`Breaker::after`]), which is rare.
+//!
+//! The states:
+//! * **Closed**: attempts go out. When a window holds at least
+//!   [`Policy::min_volume`] attempts of which at least [`Policy::failure_ratio`]
+//!   failed, the circuit opens.
 //! * **Open**: nothing is sent (deliveries wait, without using their attempts) until
 //!   the cool-down ends; then one probe is let through (**half-open**).
 //! * **Half-open**: the probe's success closes the circuit; its failure opens it
 //!   again with twice the cool-down (up to [`Policy::max_cooldown`]).
 //!
 //! Separately, an endpoint that has not had a success for [`Policy::disable_after`]
-//! while failing is disabled (with an event): see [`Breaker::should_disable`].
+//! while failing is disabled (with an event): see [`Counts::should_disable`].
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -35,6 +42,15 @@ impl Policy {
         max_cooldown: Duration::hours(1),
         disable_after: Duration::days(5),
     };
+
+    /// The default policy with the deployment's minimum volume
+    /// (`WEBHOOK_CIRCUIT_MIN_VOLUME`).
+    pub fn with_min_volume(min_volume: u32) -> Policy {
+        Policy {
+            min_volume,
+            ..Policy::DEFAULT
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,29 +75,16 @@ pub enum State {
 /// the delivery timeout).
 pub const PROBE_TIMEOUT: Duration = Duration::seconds(60);
 
+/// The breaker's state, stored with the endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Breaker {
     pub state: State,
-    /// Start of the current counting window (Unix seconds).
-    pub window_start: i64,
-    pub attempts: u32,
-    pub failures: u32,
-    /// When the current run of failures began; `None` after a success.
-    #[serde(with = "time::serde::timestamp::option")]
-    pub failing_since: Option<OffsetDateTime>,
-    /// Success ratio of the last complete window, 0-100 (100 for a new endpoint).
-    pub health: u8,
 }
 
 impl Default for Breaker {
     fn default() -> Self {
         Self {
             state: State::Closed,
-            window_start: 0,
-            attempts: 0,
-            failures: 0,
-            failing_since: None,
-            health: 100,
         }
     }
 }
@@ -125,14 +128,70 @@ impl Breaker {
         }
     }
 
-    /// Counts an attempt's outcome and moves the state.
+    /// The state after an attempt's outcome, given its window's counts (this attempt
+    /// included); `None` when it does not move.
+    pub fn after(
+        &self,
+        policy: &Policy,
+        counts: &Counts,
+        success: bool,
+        now: OffsetDateTime,
+    ) -> Option<State> {
+        let reopen = |cooldown: Duration| State::Open {
+            until: now + cooldown,
+            cooldown_seconds: cooldown.whole_seconds(),
+        };
+        match (self.state, success) {
+            (State::HalfOpen { .. }, true) => Some(State::Closed),
+            (
+                State::HalfOpen {
+                    cooldown_seconds, ..
+                },
+                false,
+            ) => {
+                let doubled: Duration = Duration::seconds(cooldown_seconds) * 2_i32;
+                Some(reopen(doubled.min(policy.max_cooldown)))
+            }
+            (State::Closed, false)
+                if counts.attempts >= policy.min_volume
+                    && f64::from(counts.failures)
+                        >= policy.failure_ratio * f64::from(counts.attempts) =>
+            {
+                Some(reopen(policy.cooldown))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An endpoint's attempt counts: what the store's atomic update leaves behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counts {
+    /// Start of the current counting window (Unix seconds).
+    pub window_start: i64,
+    pub attempts: u32,
+    pub failures: u32,
+    /// The last earlier window that had attempts (0 and 0: none yet).
+    pub last_attempts: u32,
+    pub last_failures: u32,
+    /// When the current run of failures began; `None` after a success.
+    pub failing_since: Option<OffsetDateTime>,
+}
+
+/// The start of the counting window holding `now`.
+pub fn window_start(policy: &Policy, now: OffsetDateTime) -> i64 {
+    let window = policy.window.whole_seconds().max(1);
+    now.unix_timestamp().div_euclid(window) * window
+}
+
+impl Counts {
+    /// Counts an attempt's outcome, as the store's update does.
     pub fn record(&mut self, policy: &Policy, success: bool, now: OffsetDateTime) {
-        let window = policy.window.whole_seconds().max(1);
-        let start = now.unix_timestamp().div_euclid(window) * window;
-        if start != self.window_start {
+        let start = window_start(policy, now);
+        if start > self.window_start {
             if self.attempts > 0 {
-                let ok = self.attempts - self.failures.min(self.attempts);
-                self.health = (100 * ok / self.attempts) as u8;
+                self.last_attempts = self.attempts;
+                self.last_failures = self.failures;
             }
             self.window_start = start;
             self.attempts = 0;
@@ -145,31 +204,6 @@ impl Breaker {
             self.failures += 1;
             self.failing_since.get_or_insert(now);
         }
-        let reopen = |cooldown: Duration| State::Open {
-            until: now + cooldown,
-            cooldown_seconds: cooldown.whole_seconds(),
-        };
-        self.state = match (self.state, success) {
-            (State::HalfOpen { .. }, true) => State::Closed,
-            (
-                State::HalfOpen {
-                    cooldown_seconds, ..
-                },
-                false,
-            ) => {
-                let doubled: Duration = Duration::seconds(cooldown_seconds) * 2_i32;
-                let next = doubled.min(policy.max_cooldown);
-                reopen(next)
-            }
-            (State::Closed, false)
-                if self.attempts >= policy.min_volume
-                    && f64::from(self.failures)
-                        >= policy.failure_ratio * f64::from(self.attempts) =>
-            {
-                reopen(policy.cooldown)
-            }
-            (state, _) => state,
-        };
     }
 
     /// Failing without a success for longer than the policy allows.
@@ -179,13 +213,22 @@ impl Breaker {
     }
 
     /// 0-100: the current window's success ratio once it has volume, else the last
-    /// complete window's.
-    pub fn health_score(&self, policy: &Policy) -> u8 {
-        if self.attempts >= policy.min_volume {
-            let ok = self.attempts - self.failures.min(self.attempts);
-            (100 * ok / self.attempts) as u8
+    /// window's with attempts, else 100 (a new endpoint).
+    pub fn health_score(&self, policy: &Policy, now: OffsetDateTime) -> u8 {
+        let ratio = |attempts: u32, failures: u32| {
+            let ok = attempts - failures.min(attempts);
+            (100 * u64::from(ok) / u64::from(attempts)) as u8
+        };
+        let current = window_start(policy, now) == self.window_start;
+        if current && self.attempts >= policy.min_volume {
+            ratio(self.attempts, self.failures)
+        } else if current && self.last_attempts > 0 {
+            ratio(self.last_attempts, self.last_failures)
+        } else if !current && self.attempts > 0 {
+            // The stored current window has ended: it is the last one now.
+            ratio(self.attempts, self.failures)
         } else {
-            self.health
+            100
         }
     }
 }

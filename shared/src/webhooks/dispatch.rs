@@ -5,7 +5,7 @@
 //! with a conditional write and an attempt is claimed before it is sent. A message
 //! whose handling fails is reported as a batch item failure and comes back.
 
-use super::circuit::{Admit, Policy};
+use super::circuit::{Admit, Counts, Policy};
 use super::client::{AttemptOutcome, OutboundClient};
 use super::delivery::{AttemptLog, Delivery, DeliveryMessage, DeliveryStatus, payload};
 use super::endpoint::{Disabled, Endpoint, EndpointStatus};
@@ -34,7 +34,7 @@ pub enum DispatchError {
 }
 
 /// One delivery per active endpoint of the event's tenant subscribed to its type;
-/// returns how many were queued.
+/// returns how many were new.
 pub async fn fan_out(
     app: &App,
     event: &DomainEvent,
@@ -65,11 +65,14 @@ pub async fn fan_out(
             finished_at: None,
             reason: None,
         };
-        match app.deliveries.create(&delivery).await {
-            Ok(()) => {}
-            Err(StoreError::Conflict | StoreError::AlreadyExists) => continue,
+        // A repeated fan-out finds the delivery there and queues its first attempt
+        // again: the earlier run may have stopped before queueing it, and if it did
+        // not, the dispatcher's claim drops the duplicate.
+        let created = match app.deliveries.create(&delivery).await {
+            Ok(()) => true,
+            Err(StoreError::Conflict | StoreError::AlreadyExists) => false,
             Err(e) => return Err(e.into()),
-        }
+        };
         let message = DeliveryMessage {
             tenant_id: delivery.tenant_id.clone(),
             delivery_id: delivery.delivery_id.clone(),
@@ -77,7 +80,7 @@ pub async fn fan_out(
             due_at: now,
         };
         app.delivery_queue.send(&message, now).await?;
-        queued += 1;
+        queued += usize::from(created);
     }
     Ok(queued)
 }
@@ -105,7 +108,7 @@ pub async fn dispatch(
     if delivery.status != DeliveryStatus::Pending {
         return Ok(()); // a duplicate message for a finished delivery
     }
-    let Some(endpoint) = app
+    let Some(mut endpoint) = app
         .keys
         .get_endpoint(&delivery.tenant_id, &delivery.webhook_id)
         .await?
@@ -130,10 +133,7 @@ pub async fn dispatch(
         .await;
     }
     // The circuit and the endpoint's rate limit hold the attempt back without using it.
-    let policy = Policy {
-        min_volume: app.config.webhook_circuit_min_volume,
-        ..Policy::DEFAULT
-    };
+    let policy = Policy::with_min_volume(app.config.webhook_circuit_min_volume);
     match endpoint.breaker.admit(now) {
         Admit::Yes => {}
         Admit::NotUntil(at) => return later(app, message, at, now).await,
@@ -143,6 +143,7 @@ pub async fn dispatch(
             if !save_endpoint(app, &mut probing, now).await? {
                 return later(app, message, now + Duration::SECOND, now).await;
             }
+            endpoint = probing;
         }
     }
     if let Some(limit) = endpoint.rate_limit_per_second {
@@ -201,7 +202,17 @@ pub async fn dispatch(
         error_detail: outcome.error_detail.clone(),
     };
     let success = result == AttemptResult::Delivered;
-    let recorded = update_breaker(app, &endpoint, &policy, success, now).await?;
+    let counts = app
+        .deliveries
+        .count_attempt(
+            &endpoint.tenant_id,
+            &endpoint.webhook_id,
+            &policy,
+            success,
+            now,
+        )
+        .await?;
+    move_breaker(app, &endpoint, &policy, &counts, success, now).await?;
     let unit_random =
         f64::from(jitter_seed(&delivery.delivery_id, message.attempt)) / f64::from(u32::MAX);
     let schedule = &app.config.webhook_retry_schedule;
@@ -247,14 +258,10 @@ pub async fn dispatch(
             }
         }
     }
-    if !success
-        && let Some(current) = &recorded
-        && current.status == EndpointStatus::Active
-        && current.breaker.should_disable(&policy, now)
-    {
+    if !success && counts.should_disable(&policy, now) {
         disable(
             app,
-            current,
+            &endpoint,
             "deliveries failed without a success for 5 days",
             now,
         )
@@ -339,30 +346,36 @@ async fn save_endpoint(
     }
 }
 
-/// Counts an attempt in the endpoint's breaker, re-reading on a concurrent change;
-/// returns the endpoint as stored (`None`: deleted, or the update kept losing).
-async fn update_breaker(
+/// Moves the endpoint's breaker state if this outcome moves it, re-reading on a
+/// concurrent change (the endpoint item is written only here, not per attempt).
+async fn move_breaker(
     app: &App,
     endpoint: &Endpoint,
     policy: &Policy,
+    counts: &Counts,
     success: bool,
     now: OffsetDateTime,
-) -> Result<Option<Endpoint>, StoreError> {
+) -> Result<(), StoreError> {
+    let mut current = endpoint.clone();
     for _ in 0..5 {
-        let Some(mut current) = app
+        let Some(state) = current.breaker.after(policy, counts, success, now) else {
+            return Ok(());
+        };
+        current.breaker.state = state;
+        if save_endpoint(app, &mut current, now).await? {
+            return Ok(());
+        }
+        match app
             .keys
             .get_endpoint(&endpoint.tenant_id, &endpoint.webhook_id)
             .await?
-        else {
-            return Ok(None);
-        };
-        current.breaker.record(policy, success, now);
-        if save_endpoint(app, &mut current, now).await? {
-            return Ok(Some(current));
+        {
+            Some(stored) => current = stored,
+            None => return Ok(()),
         }
     }
-    tracing::warn!(webhook_id = %endpoint.webhook_id, "circuit breaker update lost to contention");
-    Ok(None)
+    tracing::warn!(webhook_id = %endpoint.webhook_id, "circuit breaker state change lost to contention");
+    Ok(())
 }
 
 async fn disable(
@@ -378,6 +391,9 @@ async fn disable(
     else {
         return Ok(());
     };
+    if current.status == EndpointStatus::Disabled {
+        return Ok(());
+    }
     current.status = EndpointStatus::Disabled;
     current.disabled = Some(Disabled {
         at: now,

@@ -1,7 +1,7 @@
 //! A tenant's webhook endpoint: where events go, which ones, and its signing
 //! secrets (sealed), state and circuit breaker.
 
-use super::circuit::Breaker;
+use super::circuit::{Breaker, Counts, Policy};
 use super::sealed::SealedSecret;
 use crate::ids::{TenantId, WebhookId};
 use serde::{Deserialize, Serialize};
@@ -116,7 +116,9 @@ impl Endpoint {
             && self.event_types.iter().any(|t| t == "*" || t == event_type)
     }
 
-    pub fn view(&self) -> EndpointView {
+    /// The endpoint as the API shows it; `counts` are its circuit counts (see
+    /// [`super::circuit`]), read separately.
+    pub fn view(&self, counts: &Counts, policy: &Policy, now: OffsetDateTime) -> EndpointView {
         EndpointView {
             webhook_id: self.webhook_id.clone(),
             url: self.url.clone(),
@@ -126,7 +128,7 @@ impl Endpoint {
             disabled: self.disabled.clone(),
             rate_limit_per_second: self.rate_limit_per_second,
             secret_rotating_until: self.retiring_secret.as_ref().map(|r| r.until),
-            health: self.breaker.health_score(&super::circuit::Policy::DEFAULT),
+            health: counts.health_score(policy, now),
             circuit: match self.breaker.state {
                 super::circuit::State::Closed => "closed",
                 super::circuit::State::Open { .. } => "open",

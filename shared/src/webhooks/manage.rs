@@ -1,7 +1,8 @@
 //! What the webhook management routes share: loading an endpoint of the caller's
-//! tenant, and checking a destination before it is stored.
+//! tenant, showing it, and checking a destination before it is stored.
 
-use super::endpoint::Endpoint;
+use super::circuit::Policy;
+use super::endpoint::{Endpoint, EndpointView};
 use super::ssrf::{AllowList, check_resolved, check_url};
 use crate::http::call::Call;
 use crate::http::{Problem, ProblemType};
@@ -19,6 +20,17 @@ pub async fn load_endpoint(call: &Call<'_>) -> Result<Endpoint, Problem> {
         .get_endpoint(&call.caller.tenant_id, &id)
         .await?
         .ok_or_else(not_found)
+}
+
+/// An endpoint as the API shows it, with its health from its circuit counts.
+pub async fn view(call: &Call<'_>, endpoint: &Endpoint) -> Result<EndpointView, Problem> {
+    let counts = call
+        .app
+        .deliveries
+        .counts(&endpoint.tenant_id, &endpoint.webhook_id)
+        .await?;
+    let policy = Policy::with_min_volume(call.app.config.webhook_circuit_min_volume);
+    Ok(endpoint.view(&counts, &policy, call.now))
 }
 
 /// The delivery named by the `{delivery_id}` path parameter, in the caller's tenant,

@@ -7,6 +7,11 @@
 //! Opening needs `kms:Decrypt` with the same context, so a sealed secret copied to
 //! another tenant's or webhook's item does not open. Plaintext data keys and
 //! secrets live only in memory, and their `Debug` never shows them.
+//!
+//! Opened secrets are kept in memory for [`OPENED_TTL`], so a busy dispatcher makes
+//! one KMS call per endpoint and few minutes, not one per attempt. The cache is keyed
+//! by the whole sealed value and its owner: a rotated secret is a new entry, and a
+//! sealed value presented under another owner is opened (and refused) by KMS again.
 
 use super::signature::SigningSecret;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -17,9 +22,18 @@ use aws_sdk_kms::types::DataKeySpec;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long an opened secret is reused without asking KMS again. Revoking
+/// Gatehouse's access to the key takes effect within this time.
+pub const OPENED_TTL: Duration = Duration::from_secs(300);
+/// Opened secrets kept at most (each is a few dozen bytes).
+const OPENED_MAX: usize = 1024;
 
 /// What is stored: all base64.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SealedSecret {
     /// The data key, encrypted by KMS.
     pub data_key: String,
@@ -58,6 +72,46 @@ impl Owner<'_> {
 pub struct SecretSealer {
     kms: Client,
     key_id: String,
+    opened: OpenedSecrets,
+}
+
+/// (tenant, webhook, sealed value) -> the secret and when it was opened.
+type OpenedKey = (String, String, SealedSecret);
+
+#[derive(Clone, Default)]
+struct OpenedSecrets(Arc<Mutex<HashMap<OpenedKey, (SigningSecret, Instant)>>>);
+
+impl std::fmt::Debug for OpenedSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpenedSecrets(..)")
+    }
+}
+
+impl OpenedSecrets {
+    fn get(&self, key: &OpenedKey) -> Option<SigningSecret> {
+        let entries = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < OPENED_TTL)
+            .map(|(secret, _)| secret.clone())
+    }
+
+    fn put(&self, key: OpenedKey, secret: SigningSecret) {
+        let mut entries = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() >= OPENED_MAX {
+            entries.retain(|_, (_, at)| at.elapsed() < OPENED_TTL);
+        }
+        if entries.len() >= OPENED_MAX {
+            entries.clear(); // all fresh: a burst over many endpoints; start again
+        }
+        entries.insert(key, (secret, Instant::now()));
+    }
 }
 
 impl SecretSealer {
@@ -65,6 +119,7 @@ impl SecretSealer {
         Self {
             kms,
             key_id: key_id.into(),
+            opened: OpenedSecrets::default(),
         }
     }
 
@@ -106,7 +161,26 @@ impl SecretSealer {
         })
     }
 
+    /// The secret, from memory if it was opened less than [`OPENED_TTL`] ago.
     pub async fn open(
+        &self,
+        sealed: &SealedSecret,
+        owner: Owner<'_>,
+    ) -> Result<SigningSecret, SealError> {
+        let key = (
+            owner.tenant_id.to_owned(),
+            owner.webhook_id.to_owned(),
+            sealed.clone(),
+        );
+        if let Some(secret) = self.opened.get(&key) {
+            return Ok(secret);
+        }
+        let secret = self.open_with_kms(sealed, owner).await?;
+        self.opened.put(key, secret.clone());
+        Ok(secret)
+    }
+
+    async fn open_with_kms(
         &self,
         sealed: &SealedSecret,
         owner: Owner<'_>,
