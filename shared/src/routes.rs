@@ -25,6 +25,7 @@ pub const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
     ("POST /v2/webhooks", Some("webhooks:write")),
     ("GET /v2/webhooks", Some("webhooks:read")),
     ("GET /v2/webhooks/{webhook_id}", Some("webhooks:read")),
+    ("PUT /v2/webhooks/{webhook_id}", Some("webhooks:write")),
     ("DELETE /v2/webhooks/{webhook_id}", Some("webhooks:write")),
     (
         "POST /v2/webhooks/{webhook_id}/disable",
@@ -54,6 +55,11 @@ pub const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
         "POST /v2/webhooks/deliveries/{delivery_id}/retry",
         Some("webhooks:write"),
     ),
+    (
+        "POST /v2/webhooks/{webhook_id}/recover",
+        Some("webhooks:write"),
+    ),
+    ("GET /v2/webhooks/report", Some("webhooks:read")),
 ];
 
 /// The scope a route needs: `Ok(None)` for routes any tenant key may call, `Err(())`

@@ -78,6 +78,9 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("create-webhook/metadata-endpoint.json", Expect::Status(400)),
         ("webhook-fanout/domain-event.json", Expect::BatchFailures(0)),
         ("disable-webhook/missing-reason.json", Expect::Status(400)),
+        ("update-webhook/empty-update.json", Expect::Status(400)),
+        ("recover-webhook/since-too-old.json", Expect::Status(400)),
+        ("webhook-report/day-report.json", Expect::Status(200)),
         ("enable-webhook/unknown-webhook.json", Expect::Status(404)),
         (
             "rotate-webhook-secret/grace-too-long.json",

@@ -7,10 +7,16 @@ use serde_json::{Value, json};
 
 fn body_for(method: &str, path: &str) -> Option<Value> {
     match (method, path) {
+        ("PUT", p) if p.starts_with("/v2/webhooks") => Some(json!({"description": "hijacked"})),
         ("PUT", _) => Some(json!({"name": "hijacked", "status": "disabled"})),
         ("DELETE", _) => Some(json!({"reason": "cross-tenant"})),
         (_, p) if p.ends_with("/rotate") => Some(json!({"grace_period_seconds": 0})),
         (_, p) if p.ends_with("/disable") => Some(json!({"reason": "cross-tenant"})),
+        (_, p) if p.ends_with("/recover") => Some(json!({
+            "since": (time::OffsetDateTime::now_utc() - time::Duration::hours(1))
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap()
+        })),
         (_, p) if p.ends_with("/compromise") => {
             Some(json!({"description": "cross-tenant", "replace": true}))
         }
@@ -114,9 +120,9 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     }
     assert_eq!(
         routes_per_placeholder,
-        [7, 7, 2],
+        [7, 9, 2],
         "keys: GET, PUT, DELETE, rotate, compromise, usage, usage reset; \
-         webhooks: GET, DELETE, disable, enable, rotate-secret, test, deliveries; \
+         webhooks: GET, PUT, DELETE, disable, enable, rotate-secret, test, deliveries, recover; \
          deliveries: GET, retry"
     );
     let hooks = stack
@@ -124,6 +130,15 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         .await
         .json();
     assert_eq!(hooks["items"], json!([]), "B sees none of A's webhooks");
+    let hook_report = stack
+        .send("GET", "/v2/webhooks/report", globex_admin, None)
+        .await
+        .json();
+    assert_eq!(
+        hook_report["items"],
+        json!([]),
+        "B's report has none of A's webhooks"
+    );
 
     // Collection routes show B only its own objects.
     let keys = stack
@@ -193,5 +208,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         "tenant A's items changed"
     );
     // Every route of the template was exercised by one of the checks above.
-    assert_eq!(stack.template.routes.len(), 27);
+    assert_eq!(stack.template.routes.len(), 30);
 }

@@ -584,6 +584,40 @@ async fn webhook_routes(
             .send("POST", &format!("{delivery_path}/retry"), admin, None)
             .await,
     );
+    // The delivery failed: recover queues it again; the report counts it.
+    stack.app.deliveries.record(&delivery, None).await.unwrap();
+    let since = (time::OffsetDateTime::now_utc() - time::Duration::hours(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    for body in [json!({"since": since}), json!({"since": "yesterday"})] {
+        c.check(
+            "POST",
+            &op("recover"),
+            &stack
+                .send("POST", &format!("{one_hook}/recover"), admin, Some(body))
+                .await,
+        );
+    }
+    let report = "/v2/webhooks/report";
+    for query in ["", "?from=2026-01-01T00:00:00Z&to=2026-12-01T00:00:00Z"] {
+        c.check(
+            "GET",
+            report,
+            &stack
+                .send("GET", &format!("{report}{query}"), admin, None)
+                .await,
+        );
+    }
+    for body in [
+        json!({"description": "billing", "rate_limit_per_second": null}),
+        json!({"url": "https://169.254.169.254/latest"}),
+    ] {
+        c.check(
+            "PUT",
+            hook,
+            &stack.send("PUT", &one_hook, admin, Some(body)).await,
+        );
+    }
     c.check(
         "DELETE",
         hook,

@@ -350,3 +350,170 @@ async fn test_ping_rotation_disable_and_manual_retry() {
         1
     );
 }
+
+#[tokio::test]
+async fn update_recover_and_report() {
+    let rx = receiver(vec![
+        Reply::Status(500),
+        Reply::Status(500),
+        Reply::Status(500),
+        Reply::Status(500),
+        Reply::Status(204),
+    ])
+    .await;
+    let stack = stack_for(&rx, "1").await;
+    let tenant = stack.tenant("Acme").await;
+    let tenant_id = &tenant.tenant.tenant_id;
+    let admin = tenant.admin_key.expose().to_owned();
+    let (hook, _) = register(&stack, &admin, &rx, json!(["api_key.revoked"])).await;
+    let one_hook = format!("/v2/webhooks/{hook}");
+
+    // Update: checked before anything changes; a bad body leaves the endpoint as it was.
+    let before = stack.send("GET", &one_hook, &admin, None).await.json();
+    for (body, problem) in [
+        (json!({"url": "https://169.254.169.254/x"}), "invalid-body"),
+        (json!({"event_types": ["api_key.lost"]}), "invalid-body"),
+        (json!({"rate_limit_per_second": 0}), "invalid-body"),
+        (json!({"secret": "whsec_x"}), "invalid-body"),
+        (json!({}), "invalid-body"),
+    ] {
+        stack
+            .send("PUT", &one_hook, &admin, Some(body))
+            .await
+            .assert_problem(400, problem);
+    }
+    assert_eq!(
+        stack.send("GET", &one_hook, &admin, None).await.json(),
+        before
+    );
+    let updated = stack
+        .send(
+            "PUT",
+            &one_hook,
+            &admin,
+            Some(json!({
+                "event_types": ["api_key.created", "api_key.revoked"],
+                "description": "  billing  ",
+                "rate_limit_per_second": 50,
+            })),
+        )
+        .await;
+    updated.assert_status(200);
+    let updated = updated.json();
+    assert_eq!(
+        updated["event_types"],
+        json!(["api_key.created", "api_key.revoked"])
+    );
+    assert_eq!(updated["description"], "billing");
+    assert_eq!(updated["rate_limit_per_second"], 50);
+    let cleared = stack
+        .send(
+            "PUT",
+            &one_hook,
+            &admin,
+            Some(json!({"rate_limit_per_second": null})),
+        )
+        .await
+        .json();
+    assert_eq!(cleared["rate_limit_per_second"], Value::Null);
+    assert_eq!(cleared["description"], "billing", "left out: kept");
+    let audit = stack
+        .send("GET", "/v2/audit?action=webhook.update", &admin, None)
+        .await
+        .json();
+    let changed: Vec<&Value> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == "success")
+        .collect();
+    assert_eq!(changed.len(), 2, "refusals are audited apart: {audit}");
+    assert_eq!(
+        changed[0]["changes"],
+        json!([{"field": "rate_limit_per_second", "from": 50, "to": null}])
+    );
+
+    // Two deliveries fail (4 attempts answered 500); the report shows it.
+    for name in ["a", "b"] {
+        stack
+            .create_key(&admin, json!({"name": name, "scopes": ["keys:read"]}))
+            .await;
+    }
+    pump_until_settled(&stack, tenant_id, &hook, 2).await;
+    let report = stack
+        .send("GET", "/v2/webhooks/report", &admin, None)
+        .await
+        .json();
+    let stats = &report["items"][0]["stats"];
+    assert_eq!(
+        (
+            &stats["deliveries"],
+            &stats["failed"],
+            &stats["attempts"],
+            &stats["retries"]
+        ),
+        (&json!(2), &json!(2), &json!(4), &json!(2)),
+        "{report}"
+    );
+    assert_eq!(stats["success_rate"], 0.0);
+    assert!(stats["latency_ms"]["max"].as_u64().is_some(), "{report}");
+
+    // Recover re-sends both (the receiver answers 204 now), once.
+    let since = (time::OffsetDateTime::now_utc() - time::Duration::hours(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let recovered = stack
+        .send(
+            "POST",
+            &format!("{one_hook}/recover"),
+            &admin,
+            Some(json!({"since": since})),
+        )
+        .await;
+    recovered.assert_status(202);
+    assert_eq!(recovered.json(), json!({"queued": 2, "more": false}));
+    let again = stack
+        .send(
+            "POST",
+            &format!("{one_hook}/recover"),
+            &admin,
+            Some(json!({"since": since})),
+        )
+        .await
+        .json();
+    assert_eq!(again["queued"], 0, "pending now: not queued twice");
+    pump_until_settled(&stack, tenant_id, &hook, 2).await;
+    assert_eq!(rx.received.lock().unwrap().len(), 6);
+    let report = stack
+        .send("GET", "/v2/webhooks/report", &admin, None)
+        .await
+        .json();
+    let stats = &report["items"][0]["stats"];
+    assert_eq!(
+        (&stats["delivered"], &stats["failed"], &stats["attempts"]),
+        (&json!(2), &json!(0), &json!(6)),
+        "{report}"
+    );
+    assert_eq!(stats["success_rate"], 100.0);
+    assert_eq!(stats["attempts_per_delivery"], 3.0);
+
+    // A disabled endpoint is not recovered into.
+    stack
+        .send(
+            "POST",
+            &format!("{one_hook}/disable"),
+            &admin,
+            Some(json!({"reason": "maintenance"})),
+        )
+        .await
+        .assert_status(200);
+    stack
+        .send(
+            "POST",
+            &format!("{one_hook}/recover"),
+            &admin,
+            Some(json!({"since": since})),
+        )
+        .await
+        .assert_problem(409, "conflict");
+}

@@ -13,14 +13,13 @@ use gatehouse::store::WriteBatch;
 use gatehouse::store::webhooks::MAX_ENDPOINTS;
 use gatehouse::webhooks::circuit::{Breaker, Counts, Policy};
 use gatehouse::webhooks::endpoint::{
-    Endpoint, EndpointStatus, EndpointView, MAX_DESCRIPTION_CHARS, check_event_types,
+    Endpoint, EndpointStatus, EndpointView, check_description, check_event_types, check_rate_limit,
 };
 use gatehouse::webhooks::manage::{check_destination, new_sealed_secret};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
 
 pub const ACTION: &str = "webhook.create";
-const MAX_RATE_LIMIT: u32 = 10_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,22 +48,8 @@ async fn create(call: &Call<'_>) -> ApiResult {
     call.require_route_scope()?;
     let body: CreateWebhookRequest = json_body(call.req)?;
     let event_types = check_event_types(&body.event_types).map_err(Problem::invalid_body)?;
-    let description = body.description.trim().to_owned();
-    if description.chars().count() > MAX_DESCRIPTION_CHARS
-        || description.chars().any(char::is_control)
-    {
-        return Err(Problem::invalid_body(format!(
-            "`description` must be at most {MAX_DESCRIPTION_CHARS} characters, without control characters"
-        )));
-    }
-    if body
-        .rate_limit_per_second
-        .is_some_and(|r| !(1..=MAX_RATE_LIMIT).contains(&r))
-    {
-        return Err(Problem::invalid_body(format!(
-            "`rate_limit_per_second` must be between 1 and {MAX_RATE_LIMIT}"
-        )));
-    }
+    let description = check_description(&body.description).map_err(Problem::invalid_body)?;
+    let rate_limit = check_rate_limit(body.rate_limit_per_second).map_err(Problem::invalid_body)?;
     let url = check_destination(&body.url, &call.app.config.webhook_allow_hosts).await?;
     let tenant = &call.caller.tenant_id;
     if call.app.keys.list_endpoints(tenant).await?.len() >= MAX_ENDPOINTS {
@@ -83,7 +68,7 @@ async fn create(call: &Call<'_>) -> ApiResult {
         description,
         status: EndpointStatus::Active,
         disabled: None,
-        rate_limit_per_second: body.rate_limit_per_second,
+        rate_limit_per_second: rate_limit,
         secret: sealed,
         retiring_secret: None,
         breaker: Breaker::default(),

@@ -26,5 +26,11 @@ async fn delete(call: &Call<'_>) -> ApiResult {
     let mut batch = WriteBatch::new();
     call.app.keys.delete_endpoint(&mut batch, &endpoint)?;
     lifecycle::commit(call, batch, &audit).await?;
-    Ok(json_response(200, &view(call, &endpoint).await?))
+    let shown = view(call, &endpoint).await?;
+    // The counts would expire on their own; a webhook id is never reused either way.
+    call.app
+        .deliveries
+        .reset_counts(&endpoint.tenant_id, &endpoint.webhook_id)
+        .await?;
+    Ok(json_response(200, &shown))
 }

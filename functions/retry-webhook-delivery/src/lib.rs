@@ -5,9 +5,9 @@
 use gatehouse::App;
 use gatehouse::http::call::{Call, handle_call};
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_response};
-use gatehouse::webhooks::delivery::{DeliveryMessage, DeliveryStatus};
+use gatehouse::webhooks::delivery::DeliveryStatus;
 use gatehouse::webhooks::endpoint::EndpointStatus;
-use gatehouse::webhooks::manage::load_delivery;
+use gatehouse::webhooks::manage::{load_delivery, resend};
 use lambda_http::{Body, Request, Response};
 
 pub const ACTION: &str = "webhook.delivery_retry";
@@ -43,24 +43,10 @@ async fn retry(call: &Call<'_>) -> ApiResult {
             "the endpoint is deleted or disabled",
         ));
     }
-    delivery.status = DeliveryStatus::Pending;
-    delivery.finished_at = None;
-    delivery.reason = None;
     let audit = call
         .audit_event(ACTION)
         .target("webhook_delivery", delivery.delivery_id.as_str());
     call.app.audit.put(&audit).await?;
-    call.app.deliveries.record(&delivery, None).await?;
-    let message = DeliveryMessage {
-        tenant_id: delivery.tenant_id.clone(),
-        delivery_id: delivery.delivery_id.clone(),
-        attempt: delivery.attempts + 1,
-        due_at: call.now,
-    };
-    call.app
-        .delivery_queue
-        .send(&message, call.now)
-        .await
-        .map_err(|e| Problem::unavailable(&e))?;
+    resend(call.app, &mut delivery, call.now).await?;
     Ok(json_response(202, &delivery.view()))
 }

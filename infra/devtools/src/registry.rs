@@ -64,4 +64,7 @@ http_handlers! {
     "list-webhook-deliveries" => fn_list_webhook_deliveries,
     "get-webhook-delivery" => fn_get_webhook_delivery,
     "retry-webhook-delivery" => fn_retry_webhook_delivery,
+    "update-webhook" => fn_update_webhook,
+    "recover-webhook" => fn_recover_webhook,
+    "webhook-report" => fn_webhook_report,
 }

@@ -49,6 +49,7 @@ pub struct DeliverySummary {
     pub status: DeliveryStatus,
     pub attempts: u32,
     pub last_status: Option<u16>,
+    pub last_latency_ms: Option<u64>,
 }
 
 impl DeliveryStore {
@@ -80,6 +81,12 @@ impl DeliveryStore {
         ]);
         if let Some(status) = d.last_status {
             item.insert("last_status".into(), item::n(i64::from(status)));
+        }
+        if let Some(ms) = d.last_latency_ms {
+            item.insert(
+                "last_latency_ms".into(),
+                item::n(i64::try_from(ms).unwrap_or(i64::MAX)),
+            );
         }
         Ok(item)
     }
@@ -260,6 +267,7 @@ impl DeliveryStore {
                     })?,
                     attempts: u32::try_from(r.number("attempts")?.unwrap_or(0)).unwrap_or(u32::MAX),
                     last_status: r.number("last_status")?.and_then(|n| u16::try_from(n).ok()),
+                    last_latency_ms: r.number("last_latency_ms")?,
                 });
                 if rows.len() >= limit {
                     return Ok(rows);

@@ -51,6 +51,9 @@ pub struct Delivery {
     pub status: DeliveryStatus,
     pub attempts: u32,
     pub last_status: Option<u16>,
+    /// How long the last attempt took, answer or not.
+    #[serde(default)]
+    pub last_latency_ms: Option<u64>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
     /// Why it failed or was skipped.
@@ -70,6 +73,7 @@ impl Delivery {
             "status": self.status,
             "attempts": self.attempts,
             "last_status": self.last_status,
+            "last_latency_ms": self.last_latency_ms,
             "finished_at": self.finished_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
             "reason": self.reason,
         })

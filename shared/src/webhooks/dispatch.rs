@@ -62,6 +62,7 @@ pub async fn fan_out(
             status: DeliveryStatus::Pending,
             attempts: 0,
             last_status: None,
+            last_latency_ms: None,
             finished_at: None,
             reason: None,
         };
@@ -192,11 +193,13 @@ pub async fn dispatch(
     };
     delivery.attempts = message.attempt;
     delivery.last_status = outcome.status;
+    let latency_ms = u64::try_from(outcome.latency.as_millis()).unwrap_or(u64::MAX);
+    delivery.last_latency_ms = Some(latency_ms);
     let log = AttemptLog {
         attempt: message.attempt,
         at: now,
         status: outcome.status,
-        latency_ms: u64::try_from(outcome.latency.as_millis()).unwrap_or(u64::MAX),
+        latency_ms,
         response_excerpt: outcome.response_excerpt.clone(),
         error: outcome.error,
         error_detail: outcome.error_detail.clone(),

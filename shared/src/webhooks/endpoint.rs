@@ -39,6 +39,31 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
 
 pub const MAX_EVENT_TYPES: usize = 20;
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
+pub const MAX_RATE_LIMIT: u32 = 10_000;
+
+/// Checks a description: trimmed, at most [`MAX_DESCRIPTION_CHARS`], no control
+/// characters.
+pub fn check_description(text: &str) -> Result<String, String> {
+    let description = text.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS
+        || description.chars().any(char::is_control)
+    {
+        return Err(format!(
+            "`description` must be at most {MAX_DESCRIPTION_CHARS} characters, without control characters"
+        ));
+    }
+    Ok(description.to_owned())
+}
+
+/// Checks a per-endpoint rate limit (deliveries per second).
+pub fn check_rate_limit(limit: Option<u32>) -> Result<Option<u32>, String> {
+    match limit {
+        Some(n) if !(1..=MAX_RATE_LIMIT).contains(&n) => Err(format!(
+            "`rate_limit_per_second` must be between 1 and {MAX_RATE_LIMIT}"
+        )),
+        other => Ok(other),
+    }
+}
 
 /// Checks a subscription list: known types or `*`, no duplicates, at least one.
 pub fn check_event_types(types: &[String]) -> Result<Vec<String>, String> {

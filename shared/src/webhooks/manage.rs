@@ -2,6 +2,7 @@
 //! tenant, showing it, and checking a destination before it is stored.
 
 use super::circuit::Policy;
+use super::delivery::{Delivery, DeliveryMessage, DeliveryStatus};
 use super::endpoint::{Endpoint, EndpointView};
 use super::ssrf::{AllowList, check_resolved, check_url};
 use crate::http::call::Call;
@@ -37,7 +38,7 @@ pub async fn view(call: &Call<'_>, endpoint: &Endpoint) -> Result<EndpointView, 
 /// with its attempts; anything else is the same 404.
 pub async fn load_delivery(
     call: &Call<'_>,
-) -> Result<(super::delivery::Delivery, Vec<super::delivery::AttemptLog>), Problem> {
+) -> Result<(Delivery, Vec<super::delivery::AttemptLog>), Problem> {
     let not_found = || Problem::new(ProblemType::NotFound, "no such delivery");
     let id = call.path_parameter("delivery_id").ok_or_else(not_found)?;
     let well_formed = id.len() <= 80 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -49,6 +50,29 @@ pub async fn load_delivery(
         .get(&call.caller.tenant_id, &id)
         .await?
         .ok_or_else(not_found)
+}
+
+/// Queues one more attempt of a failed or skipped delivery (retry and recover): the
+/// delivery is pending again first, so the attempt is not dropped as finished.
+pub async fn resend(
+    app: &crate::App,
+    delivery: &mut Delivery,
+    now: time::OffsetDateTime,
+) -> Result<(), Problem> {
+    delivery.status = DeliveryStatus::Pending;
+    delivery.finished_at = None;
+    delivery.reason = None;
+    app.deliveries.record(delivery, None).await?;
+    let message = DeliveryMessage {
+        tenant_id: delivery.tenant_id.clone(),
+        delivery_id: delivery.delivery_id.clone(),
+        attempt: delivery.attempts + 1,
+        due_at: now,
+    };
+    app.delivery_queue
+        .send(&message, now)
+        .await
+        .map_err(|e| Problem::unavailable(&e))
 }
 
 /// A fresh signing secret for a webhook, and its sealed form for storage.

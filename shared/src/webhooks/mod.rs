@@ -7,6 +7,7 @@ pub mod dispatch;
 pub mod endpoint;
 pub mod manage;
 pub mod queue;
+pub mod report;
 pub mod retry;
 pub mod sealed;
 pub mod signature;

@@ -1,0 +1,4 @@
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    gatehouse::lambda::serve_http(gatehouse::http_handler!(fn_webhook_report::handle)).await
+}
