@@ -67,28 +67,30 @@ impl EventPublisher {
         }
     }
 
+    /// Publishes, logging a failure: for events that accompany a change already
+    /// stored, which must not fail because the queue did.
     pub async fn publish(&self, event: &DomainEvent) {
-        let body = match serde_json::to_string(event) {
-            Ok(body) => body,
-            Err(e) => {
-                tracing::error!(error = %e, event_type = %event.event_type, "event did not serialise");
-                return;
-            }
-        };
-        let sent = self
-            .client
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(body)
-            .send()
-            .await;
-        if let Err(e) = sent {
+        if let Err(e) = self.try_publish(event).await {
             tracing::error!(
-                error = %aws_sdk_sqs::error::DisplayErrorContext(e),
+                error = %e,
                 event_id = %event.id,
                 event_type = %event.event_type,
                 "event not published"
             );
         }
+    }
+
+    /// Publishes, or says why not: for callers that can try again.
+    pub async fn try_publish(&self, event: &DomainEvent) -> Result<(), String> {
+        let body =
+            serde_json::to_string(event).map_err(|e| format!("event did not serialise: {e}"))?;
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
+        Ok(())
     }
 }

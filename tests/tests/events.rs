@@ -20,6 +20,8 @@ enum Expect {
     Recorded(usize),
     /// SQS consumers: how many messages are reported as failed (and come back).
     BatchFailures(usize),
+    /// The expiry scan: how many notices it published.
+    Notices(usize),
 }
 
 fn expectations() -> BTreeMap<&'static str, Expect> {
@@ -79,6 +81,10 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("webhook-fanout/domain-event.json", Expect::BatchFailures(0)),
         ("disable-webhook/missing-reason.json", Expect::Status(400)),
         ("update-webhook/empty-update.json", Expect::Status(400)),
+        (
+            "key-expiry-notifier/scheduled-scan.json",
+            Expect::Notices(0),
+        ),
         ("recover-webhook/since-too-old.json", Expect::Status(400)),
         ("webhook-report/day-report.json", Expect::Status(200)),
         ("enable-webhook/unknown-webhook.json", Expect::Status(404)),
@@ -268,6 +274,11 @@ async fn every_sample_event_gives_its_expected_outcome() {
                             .unwrap();
                     let response = fn_webhook_dispatcher::handle(&app, &client, event).await;
                     assert_eq!(response.batch_item_failures.len(), *failed, "{name}");
+                }
+                (Handler::KeyExpiryNotifier, Expect::Notices(notices)) => {
+                    let _: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    let summary = fn_key_expiry_notifier::handle(&app).await.unwrap();
+                    assert_eq!(summary.notified, *notices, "{name}: {summary:?}");
                 }
                 (Handler::Http(handler), Expect::Status(status)) => {
                     let request = lambda_http::request::from_str(&text).unwrap();

@@ -17,6 +17,21 @@ use std::sync::Arc;
 
 pub const RETRY_VISIBILITY_SECONDS: i32 = 2;
 
+/// The `App` a function of the template gets locally: its environment, the local
+/// stack's AWS endpoint, the system clock.
+pub fn function_app(
+    template: &Template,
+    local: &LocalStack,
+    sdk: &aws_config::SdkConfig,
+    function: &str,
+) -> Result<App, String> {
+    let env = local
+        .function_env(template, function)
+        .map_err(|e| e.to_string())?;
+    let config = Config::from_lookup(|k| env.get(k).cloned()).map_err(|e| e.to_string())?;
+    App::new(config, sdk, Arc::new(SystemClock)).map_err(|e| e.to_string())
+}
+
 pub struct QueuePump {
     sqs: aws_sdk_sqs::Client,
     events_url: String,
@@ -40,13 +55,7 @@ impl QueuePump {
         local: &LocalStack,
         sdk: &aws_config::SdkConfig,
     ) -> Result<Self, String> {
-        let app = |function: &str| -> Result<App, String> {
-            let env = local
-                .function_env(template, function)
-                .map_err(|e| e.to_string())?;
-            let config = Config::from_lookup(|k| env.get(k).cloned()).map_err(|e| e.to_string())?;
-            App::new(config, sdk, Arc::new(SystemClock)).map_err(|e| e.to_string())
-        };
+        let app = |function: &str| function_app(template, local, sdk, function);
         let url = |queue: &str| {
             local
                 .resolve(&TemplateValue::Ref(queue.into()))

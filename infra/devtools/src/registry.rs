@@ -16,12 +16,14 @@ pub enum Handler {
     WebhookFanout,
     /// Delivery queue -> attempts (SQS events).
     WebhookDispatcher,
+    /// The scheduled scan for expiring keys.
+    KeyExpiryNotifier,
 }
 
 macro_rules! http_handlers {
     ($($binary:literal => $krate:ident),* $(,)?) => {
         /// Every function binary the local gateway can serve.
-        pub const BINARIES: &[&str] = &["authorizer", "usage-ingest", "webhook-fanout", "webhook-dispatcher", $($binary),*];
+        pub const BINARIES: &[&str] = &["authorizer", "usage-ingest", "webhook-fanout", "webhook-dispatcher", "key-expiry-notifier", $($binary),*];
 
         pub fn handler_for(binary: &str) -> Option<Handler> {
             match binary {
@@ -29,6 +31,7 @@ macro_rules! http_handlers {
                 "usage-ingest" => Some(Handler::UsageIngest),
                 "webhook-fanout" => Some(Handler::WebhookFanout),
                 "webhook-dispatcher" => Some(Handler::WebhookDispatcher),
+                "key-expiry-notifier" => Some(Handler::KeyExpiryNotifier),
                 $($binary => Some(Handler::Http(gatehouse::http_handler!($krate::handle))),)*
                 _ => None,
             }

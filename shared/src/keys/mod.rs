@@ -3,6 +3,7 @@
 pub mod base62;
 pub mod catalogue;
 pub mod custom;
+pub mod expiry;
 pub mod format;
 pub mod issue;
 pub mod lifecycle;

@@ -334,6 +334,43 @@ impl KeyStore {
         Ok(KeyPage { keys, next })
     }
 
+    /// Every tenant's active, unrotated keys expiring in `(now, until]`: a paged scan
+    /// of the whole table (for the scheduled expiry notices; no route uses it).
+    pub async fn scan_expiring(
+        &self,
+        now: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression(
+                    "begins_with(sk, :k) AND #status = :active AND expires_at > :now \
+                     AND expires_at <= :until AND attribute_not_exists(rotated_to)",
+                )
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":k", item::s(KEY_SK_PREFIX))
+                .expression_attribute_values(":active", item::s(KeyStatus::Active.as_str()))
+                .expression_attribute_values(":now", item::time(now))
+                .expression_attribute_values(":until", item::time(until))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            for found in out.items() {
+                keys.push(decode_key(found)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(keys);
+            }
+        }
+    }
+
     /// Replaces a key's verifier (rehash on use) only if it still holds `old`, so a
     /// concurrent rotation or revocation is never overwritten.
     pub async fn replace_verifier(

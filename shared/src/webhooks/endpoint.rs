@@ -24,6 +24,10 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "A key was reported compromised and revoked at once.",
     ),
     (
+        "api_key.expiring",
+        "An active key expires within 7 days (sent once), then within 1 day (once more).",
+    ),
+    (
         "api_key.anomaly",
         "Usage anomaly detection found something about a key.",
     ),

@@ -1,7 +1,7 @@
 //! `gatehouse-gateway`: the local API Gateway. Creates the template's resources on the
 //! configured AWS endpoint (moto locally), then serves the template's routes, and
 //! runs the queue consumers (webhook fan-out and dispatcher) as Lambda's SQS event
-//! sources would.
+//! sources would, and the scheduled key-expiry scan every few minutes.
 
 use gatehouse_devtools::cli::{Args, local_stack};
 use gatehouse_devtools::gateway::Gateway;
@@ -29,6 +29,23 @@ async fn run() -> Result<(), String> {
     let gateway = Gateway::new(&template, &stack, &sdk).map_err(|e| e.to_string())?;
     let pump = gatehouse_devtools::pump::QueuePump::new(&template, &stack, &sdk)?;
     tokio::spawn(pump.run());
+    let notifier = gatehouse_devtools::pump::function_app(
+        &template,
+        &stack,
+        &sdk,
+        "KeyExpiryNotifierFunction",
+    )?;
+    tokio::spawn(async move {
+        // Far more often than the deployed schedule, so a key created with a near
+        // expiry shows its notice while you watch.
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Err(e) = fn_key_expiry_notifier::handle(&notifier).await {
+                tracing::warn!(target: "gateway", "expiry notices: {e}");
+            }
+        }
+    });
     let listen = args.value_or("listen", "127.0.0.1:3000");
     let listener = tokio::net::TcpListener::bind(listen)
         .await

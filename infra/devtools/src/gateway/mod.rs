@@ -111,8 +111,13 @@ impl Gateway {
                     }
                 }
                 Some(Handler::UsageIngest) => ingest = Some(app_for(id)?),
-                // Queue consumers: run by the dev server's queue pump, not by requests.
-                Some(Handler::WebhookFanout | Handler::WebhookDispatcher) => {}
+                // Queue consumers and the schedule: run by the dev server beside the
+                // gateway, not by requests.
+                Some(
+                    Handler::WebhookFanout
+                    | Handler::WebhookDispatcher
+                    | Handler::KeyExpiryNotifier,
+                ) => {}
                 None => {
                     return Err(GatewayError::Function {
                         function: id.clone(),
