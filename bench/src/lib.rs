@@ -52,6 +52,32 @@ impl BenchStack {
     }
 }
 
+/// Requests the moto server has answered, by operation (`GetItem`, `SendMessage`,
+/// `Decrypt`, ...), as counted by `infra/scripts/moto_server.py`.
+pub async fn aws_calls() -> BenchResult<BTreeMap<String, u64>> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .map_err(|_| "AWS_ENDPOINT_URL is not set: run under infra/scripts/with-moto.sh")?;
+    let url = format!("{}/_gatehouse/calls", endpoint.trim_end_matches('/'));
+    let body = reqwest::get(url).await?.error_for_status()?.bytes().await?;
+    Ok(serde_json::from_slice(&body)?)
+}
+
+/// The calls made between two [`aws_calls`] readings, per `per` operations.
+pub fn calls_per(
+    before: &BTreeMap<String, u64>,
+    after: &BTreeMap<String, u64>,
+    per: usize,
+) -> BTreeMap<String, f64> {
+    after
+        .iter()
+        .map(|(op, n)| {
+            let made = n - before.get(op).copied().unwrap_or(0);
+            (op.clone(), made as f64 / per as f64)
+        })
+        .filter(|(_, n)| *n > 0.0)
+        .collect()
+}
+
 /// The value at quantile `q` of sorted samples.
 pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]

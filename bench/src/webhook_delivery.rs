@@ -12,7 +12,7 @@ use gatehouse::webhooks::dispatch::fan_out;
 use gatehouse::webhooks::endpoint::{Endpoint, EndpointStatus};
 use gatehouse::webhooks::sealed::Owner;
 use gatehouse::webhooks::signature::SigningSecret;
-use gatehouse_bench::{BenchResult, BenchStack, quantile};
+use gatehouse_bench::{BenchResult, BenchStack, aws_calls, calls_per, quantile};
 use gatehouse_devtools::pump::QueuePump;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -137,6 +137,7 @@ async fn main() -> BenchResult {
         enqueued.insert(event.id.to_lowercase(), Instant::now());
     }
     let pump = QueuePump::new(&stack.template, &stack.local, &stack.sdk)?;
+    let calls_before = aws_calls().await?;
     let started = Instant::now();
     while arrivals.lock().unwrap().len() < EVENTS {
         pump.pump_once(0).await?;
@@ -145,6 +146,7 @@ async fn main() -> BenchResult {
         }
     }
     let elapsed = started.elapsed();
+    let calls = calls_per(&calls_before, &aws_calls().await?, EVENTS);
     let arrivals = arrivals.lock().unwrap().clone();
     let mut latencies: Vec<Duration> = arrivals
         .iter()
@@ -161,5 +163,12 @@ async fn main() -> BenchResult {
         quantile(&latencies, 0.5),
         quantile(&latencies, 0.99)
     );
+    // Machine-independent: what one delivery costs in AWS calls (queue receives and
+    // deletes are the pump's, batched by 10, as Lambda's event source would).
+    let total: f64 = calls.values().sum();
+    println!("AWS calls per delivery                     {total:>10.2}");
+    for (op, n) in &calls {
+        println!("  {op:<40} {n:>10.2}");
+    }
     Ok(())
 }

@@ -8,8 +8,16 @@ change: DynamoDB requests (X-Amz-Target `DynamoDB_*`) hold a lock while moto
 handles them, which restores DynamoDB's atomicity. Other services (SQS long polls
 among them) run concurrently as before.
 
+It also counts requests by operation (the X-Amz-Target header: DynamoDB, SQS, KMS)
+and answers `GET /_gatehouse/calls` with the counts as JSON, so benchmarks can
+report how many AWS calls an operation makes, a figure that does not depend on how
+fast this machine or moto is.
+
 Usage: moto_server.py -H 127.0.0.1 -p 4566
 """
+
+import collections
+import json
 
 import argparse
 import signal
@@ -28,9 +36,19 @@ class DynamoDbOneAtATime:
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
+        self.calls = collections.Counter()
+        self.calls_lock = threading.Lock()
 
     def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == "/_gatehouse/calls":
+            with self.calls_lock:
+                body = json.dumps(dict(self.calls)).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
         target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target:
+            with self.calls_lock:
+                self.calls[target.split(".")[-1]] += 1
         if not target.startswith("DynamoDB_"):
             return self.app(environ, start_response)
         with self.lock:
