@@ -156,3 +156,26 @@ Webhook(secret).verify(sys.stdin.buffer.read(), {"webhook-id": msg_id, "webhook-
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
 }
+
+/// Registers an endpoint; returns (webhook id, secret).
+pub async fn register(
+    stack: &crate::TestStack,
+    admin: &str,
+    receiver: &Receiver,
+    types: serde_json::Value,
+) -> (String, String) {
+    let created = stack
+        .send(
+            "POST",
+            "/v2/webhooks",
+            admin,
+            Some(serde_json::json!({"url": format!("http://127.0.0.1:{}/hooks", receiver.port), "event_types": types})),
+        )
+        .await;
+    created.assert_status(201);
+    let body = created.json();
+    (
+        body["webhook_id"].as_str().unwrap().to_owned(),
+        body["secret"].as_str().unwrap().to_owned(),
+    )
+}

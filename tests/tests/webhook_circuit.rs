@@ -8,7 +8,7 @@ use gatehouse::webhooks::circuit::Policy;
 use gatehouse::webhooks::delivery::DeliveryStatus;
 use gatehouse_devtools::pump::QueuePump;
 use gatehouse_integration_tests::TestStack;
-use gatehouse_integration_tests::webhook_receiver::{Reply, receiver};
+use gatehouse_integration_tests::webhook_receiver::{Reply, receiver, register};
 use serde_json::json;
 
 #[tokio::test]
@@ -76,16 +76,7 @@ async fn a_failing_endpoint_opens_its_circuit_and_holds_deliveries() {
     .await;
     let tenant = stack.tenant("Acme").await;
     let admin = tenant.admin_key.expose().to_owned();
-    let created = stack
-        .send(
-            "POST",
-            "/v2/webhooks",
-            &admin,
-            Some(json!({"url": format!("http://127.0.0.1:{}/hooks", rx.port), "event_types": ["api_key.updated"]})),
-        )
-        .await;
-    created.assert_status(201);
-    let hook = created.json()["webhook_id"].as_str().unwrap().to_owned();
+    let (hook, _) = register(&stack, &admin, &rx, json!(["api_key.updated"])).await;
     let (_, key_id) = stack
         .create_key(&admin, json!({"name": "k", "scopes": ["keys:read"]}))
         .await;

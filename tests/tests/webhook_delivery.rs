@@ -9,7 +9,9 @@ use gatehouse::webhooks::delivery::DeliveryStatus;
 use gatehouse_devtools::pump::QueuePump;
 use gatehouse_devtools::template::TemplateValue;
 use gatehouse_integration_tests::TestStack;
-use gatehouse_integration_tests::webhook_receiver::{Receiver, Reply, official_verify, receiver};
+use gatehouse_integration_tests::webhook_receiver::{
+    Receiver, Reply, official_verify, receiver, register,
+};
 use serde_json::{Value, json};
 
 async fn stack_for(receiver: &Receiver, schedule: &str) -> TestStack {
@@ -19,29 +21,6 @@ async fn stack_for(receiver: &Receiver, schedule: &str) -> TestStack {
         ("WebhookRetrySchedule", schedule),
     ])
     .await
-}
-
-/// Registers an endpoint; returns (webhook id, secret).
-async fn register(
-    stack: &TestStack,
-    admin: &str,
-    receiver: &Receiver,
-    types: Value,
-) -> (String, String) {
-    let created = stack
-        .send(
-            "POST",
-            "/v2/webhooks",
-            admin,
-            Some(json!({"url": format!("http://127.0.0.1:{}/hooks", receiver.port), "event_types": types})),
-        )
-        .await;
-    created.assert_status(201);
-    let body = created.json();
-    (
-        body["webhook_id"].as_str().unwrap().to_owned(),
-        body["secret"].as_str().unwrap().to_owned(),
-    )
 }
 
 /// Pumps both queues until every delivery of the webhook has ended (or panics).
