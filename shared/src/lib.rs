@@ -15,6 +15,7 @@ pub mod ids;
 pub mod keys;
 pub mod lambda;
 pub mod limits;
+pub mod notices;
 pub mod openapi;
 pub mod routes;
 pub mod store;

@@ -187,3 +187,64 @@ async fn synthetic_traffic_raises_each_anomaly_once() {
         .collect();
     assert_eq!(security.len(), 4, "{events:?}");
 }
+
+#[tokio::test]
+async fn quota_thresholds_are_noticed_once_each_from_the_access_logs() {
+    let stack = TestStack::new().await;
+    let tenant = stack.tenant("Acme").await;
+    let admin = tenant.admin_key.expose().to_owned();
+    let (key, key_id) = stack
+        .create_key(
+            &admin,
+            json!({"name": "metered", "scopes": ["keys:read"],
+                   "limits": {"all_routes": {"per_day": 5}}}),
+        )
+        .await;
+    let notices = |events: Vec<Value>| -> Vec<Value> {
+        events
+            .into_iter()
+            .filter(|e| e["type"] == "api_key.quota_threshold")
+            .map(|e| e["data"].clone())
+            .collect()
+    };
+    stack.events().await;
+    let use_key = |n: usize| {
+        let (stack, key) = (&stack, key.clone());
+        async move {
+            for _ in 0..n {
+                stack.send("GET", "/v2/api-keys", &key, None).await;
+            }
+        }
+    };
+
+    use_key(3).await; // 60 %
+    stack.gateway.flush_access_log().await.unwrap();
+    assert!(notices(stack.events().await).is_empty(), "below 80 %");
+
+    use_key(1).await; // 80 %
+    let summary = stack.gateway.flush_access_log().await.unwrap();
+    assert_eq!(summary.quota_notices, 1, "{summary:?}");
+    let sent = notices(stack.events().await);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["key_id"], key_id.as_str());
+    assert_eq!(
+        (
+            &sent[0]["threshold_percent"],
+            &sent[0]["used"],
+            &sent[0]["limit"]
+        ),
+        (&json!(80), &json!(4), &json!(5))
+    );
+    assert_eq!(sent[0]["window"], "day");
+
+    use_key(3).await; // the 5th is admitted, the rest refused at the limit
+    let summary = stack.gateway.flush_access_log().await.unwrap();
+    assert_eq!(summary.quota_notices, 1, "{summary:?}");
+    let sent = notices(stack.events().await);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["threshold_percent"], 100);
+
+    use_key(1).await;
+    let summary = stack.gateway.flush_access_log().await.unwrap();
+    assert_eq!(summary.quota_notices, 0, "each threshold once per window");
+}

@@ -13,6 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 "recorded": summary.recorded,
                 "skipped": summary.skipped,
                 "findings": summary.findings,
+                "quota_notices": summary.quota_notices,
             }))
         },
     ))

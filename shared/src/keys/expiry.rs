@@ -2,9 +2,8 @@
 //! near and publishes one event per key and notice period (7 days, then 1 day), so a
 //! tenant's webhook hears in time to rotate.
 //!
-//! Each notice is sent once: a marker item in the ephemeral table, written with a
-//! condition before the event is published, names the key, its expiry and the
-//! notice. A key whose expiry moves gets notices for the new expiry. A key that was
+//! Each notice is sent once (`crate::notices`): its marker names the key, its expiry
+//! and the notice. A key whose expiry moves gets notices for the new expiry. A key that was
 //! rotated (it expires at the end of its grace period, by design) or is disabled or
 //! revoked gets none. The scan reads the keys table in pages; it runs every few
 //! hours (`KeyExpiryScanSchedule`), so a notice can arrive that much after its
@@ -12,9 +11,7 @@
 
 use crate::App;
 use crate::events::{Category, DomainEvent};
-use crate::keys::model::KeyRecord;
-use crate::store::StoreError;
-use crate::store::item;
+use crate::notices::publish_once;
 use time::{Duration, OffsetDateTime};
 
 /// Notice periods, longest first: a key is noticed for the shortest one its
@@ -64,13 +61,6 @@ pub async fn notify_expiring(app: &App, now: OffsetDateTime) -> Result<ScanSumma
         let Some(notice) = notice_for(expires_at, now) else {
             continue;
         };
-        if !claim_notice(app, key, expires_at, notice)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            summary.already += 1;
-            continue;
-        }
         let event = DomainEvent::new(
             "api_key.expiring",
             Category::Lifecycle,
@@ -82,63 +72,20 @@ pub async fn notify_expiring(app: &App, now: OffsetDateTime) -> Result<ScanSumma
                 "expires_in_seconds": (expires_at - now).whole_seconds(),
             }),
         );
-        if let Err(e) = app.events.try_publish(&event).await {
-            // Unclaimed, so the next scan sends it.
-            release_notice(app, key, expires_at, notice)
-                .await
-                .map_err(|e| e.to_string())?;
-            return Err(format!("notice for {} not published: {e}", key.key_id));
+        let marker = format!(
+            "EXPIRY_NOTICE#{}#{}#{}#{notice}",
+            key.tenant_id,
+            key.key_id,
+            expires_at.unix_timestamp()
+        );
+        // Kept until a day after the key expires.
+        if !publish_once(app, &marker, expires_at + Duration::DAY, &event).await? {
+            summary.already += 1;
+            continue;
         }
         summary.notified += 1;
     }
     Ok(summary)
-}
-
-fn marker_pk(key: &KeyRecord, expires_at: OffsetDateTime, notice: &str) -> String {
-    format!(
-        "EXPIRY_NOTICE#{}#{}#{}#{notice}",
-        key.tenant_id,
-        key.key_id,
-        expires_at.unix_timestamp()
-    )
-}
-
-/// Marks the notice as sent; `false` if it was already.
-async fn claim_notice(
-    app: &App,
-    key: &KeyRecord,
-    expires_at: OffsetDateTime,
-    notice: &str,
-) -> Result<bool, StoreError> {
-    let result = app
-        .keys
-        .client()
-        .put_item()
-        .table_name(&app.config.ephemeral_table)
-        .item("pk", item::s(marker_pk(key, expires_at, notice)))
-        // Kept until a day after the key expires, then removed by TTL.
-        .item("expires_at", item::time(expires_at + Duration::DAY))
-        .condition_expression("attribute_not_exists(pk)")
-        .send()
-        .await;
-    crate::store::applied(result)
-}
-
-async fn release_notice(
-    app: &App,
-    key: &KeyRecord,
-    expires_at: OffsetDateTime,
-    notice: &str,
-) -> Result<(), StoreError> {
-    app.keys
-        .client()
-        .delete_item()
-        .table_name(&app.config.ephemeral_table)
-        .key("pk", item::s(marker_pk(key, expires_at, notice)))
-        .send()
-        .await
-        .map_err(StoreError::from_sdk)?;
-    Ok(())
 }
 
 #[cfg(test)]

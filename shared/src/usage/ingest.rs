@@ -16,6 +16,8 @@ pub struct IngestSummary {
     /// Lines without a key (refused requests) or unreadable.
     pub skipped: usize,
     pub findings: usize,
+    /// Quota threshold notices published (see [`super::quota`]).
+    pub quota_notices: usize,
 }
 
 /// Records a batch. A storage failure is an error, so the invocation is retried
@@ -101,6 +103,17 @@ pub async fn ingest<'a>(
         if app.usage.report_finding(&key, &finding).await? {
             summary.findings += 1;
             announce(app, &key, &finding).await;
+        }
+    }
+    // A failed notice is logged, not returned: failing the batch would count its
+    // usage twice when it is retried, and the next batch of the key checks again.
+    let now = app.clock.now();
+    for key in batch.minutes.keys() {
+        if let Some((tenant, key_id)) = ids(key) {
+            match super::quota::check_key(app, &tenant, &key_id, now).await {
+                Ok(n) => summary.quota_notices += n,
+                Err(e) => tracing::error!(key_id = %key_id, error = %e, "quota notice"),
+            }
         }
     }
     Ok(summary)

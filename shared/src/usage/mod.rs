@@ -6,6 +6,7 @@
 pub mod anomaly;
 pub mod ingest;
 pub mod log;
+pub mod quota;
 pub mod stats;
 pub mod store;
 

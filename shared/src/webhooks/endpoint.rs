@@ -28,6 +28,10 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "An active key expires within 7 days (sent once), then within 1 day (once more).",
     ),
     (
+        "api_key.quota_threshold",
+        "A key has used 80 %, then 100 %, of a daily or monthly quota (once each per window).",
+    ),
+    (
         "api_key.anomaly",
         "Usage anomaly detection found something about a key.",
     ),
