@@ -13,8 +13,7 @@ use gatehouse::http::call::{Call, handle_call};
 use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, Problem, json_response};
 use gatehouse::keys::lifecycle::load_key;
-use gatehouse::limits::counters::CounterRef;
-use gatehouse::limits::{all_counters, shard_count};
+use gatehouse::limits::counters::key_counters;
 use gatehouse::usage::stats::{ALL_ROUTES, StatsView};
 use gatehouse::usage::{Granularity, KeyRef, Stats};
 use lambda_http::{Body, Request, Response};
@@ -153,27 +152,19 @@ async fn usage(call: &Call<'_>) -> ApiResult {
         })
         .collect();
 
-    let plan = call.app.keys.get_policy(&key.tenant_id).await?.policy.plan;
-    let shards = shard_count(key.limits.as_ref(), Some(&plan));
     let now = call.app.clock.precise_now();
-    let mut limits = Vec::new();
-    for spec in all_counters(key.limits.as_ref(), Some(&plan)) {
-        let counter = CounterRef {
-            tenant_id: &key.tenant_id,
-            key_id: &key.key_id,
-            scope: &spec.scope,
-            window: spec.window,
-        };
-        let used = call.app.counters.used(counter, shards, now).await?;
-        limits.push(LimitUse {
+    let limits: Vec<LimitUse> = key_counters(call.app, &key, now)
+        .await?
+        .into_iter()
+        .map(|(spec, used)| LimitUse {
             scope: spec.scope.label().to_owned(),
             window: spec.window.as_str(),
             limit: spec.limit,
             used,
             remaining: spec.limit.saturating_sub(used),
             resets_at: spec.window.end(now),
-        });
-    }
+        })
+        .collect();
     let anomalies = call
         .app
         .usage

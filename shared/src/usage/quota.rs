@@ -11,10 +11,8 @@
 use crate::App;
 use crate::events::{Category, DomainEvent};
 use crate::ids::{KeyId, TenantId};
-use crate::limits::counters::CounterRef;
-use crate::limits::{all_counters, shard_count};
+use crate::limits::counters::key_counters;
 use crate::notices::publish_once;
-use crate::store::StoreError;
 use time::{Duration, OffsetDateTime};
 
 /// Shares of a quota, in percent, that raise a notice.
@@ -44,30 +42,14 @@ pub async fn check_key(
     else {
         return Ok(0);
     };
-    let plan = app
-        .keys
-        .get_policy(tenant_id)
+    let counters = key_counters(app, &key, now)
         .await
-        .map_err(|e| e.to_string())?
-        .policy
-        .plan;
-    let shards = shard_count(key.limits.as_ref(), Some(&plan));
+        .map_err(|e| e.to_string())?;
     let mut notices = 0;
-    for spec in all_counters(key.limits.as_ref(), Some(&plan))
+    for (spec, used) in counters
         .into_iter()
-        .filter(|spec| spec.window.is_quota())
+        .filter(|(spec, _)| spec.window.is_quota())
     {
-        let counter = CounterRef {
-            tenant_id,
-            key_id,
-            scope: &spec.scope,
-            window: spec.window,
-        };
-        let used = app
-            .counters
-            .used(counter, shards, now)
-            .await
-            .map_err(|e: StoreError| e.to_string())?;
         let Some(threshold) = reached(used, spec.limit) else {
             continue;
         };
