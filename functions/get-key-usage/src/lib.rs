@@ -152,8 +152,9 @@ async fn usage(call: &Call<'_>) -> ApiResult {
         })
         .collect();
 
+    let plan = call.app.keys.get_policy(&key.tenant_id).await?.policy.plan;
     let now = call.app.clock.precise_now();
-    let limits: Vec<LimitUse> = key_counters(call.app, &key, now)
+    let limits: Vec<LimitUse> = key_counters(call.app, &key, &plan, now)
         .await?
         .into_iter()
         .map(|(spec, used)| LimitUse {

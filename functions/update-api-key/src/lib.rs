@@ -16,7 +16,7 @@ use gatehouse::keys::model::DisplayName;
 use gatehouse::limits::LimitSet;
 use gatehouse::store::WriteBatch;
 use lambda_http::{Body, Request, Response};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use time::OffsetDateTime;
 
 pub const ACTION: &str = "api_key.update";
@@ -28,19 +28,12 @@ struct UpdateKeyRequest {
     scopes: Option<Vec<String>>,
     status: Option<String>,
     /// Absent: unchanged. `null`: no expiry. A timestamp: the new expiry.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "gatehouse::http::body::present")]
     expires_at: Option<Option<String>>,
     /// Absent: unchanged. `null`: the plan's limits only. An object: the key's own
     /// limits, replacing the ones it had (`update_usage_quotas`).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "gatehouse::http::body::present")]
     limits: Option<Option<LimitSet>>,
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {

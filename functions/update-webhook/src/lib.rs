@@ -16,7 +16,7 @@ use gatehouse::webhooks::circuit::Breaker;
 use gatehouse::webhooks::endpoint::{check_description, check_event_types, check_rate_limit};
 use gatehouse::webhooks::manage::{check_destination, load_endpoint, view};
 use lambda_http::{Body, Request, Response};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
 pub const ACTION: &str = "webhook.update";
 
@@ -27,13 +27,8 @@ struct UpdateWebhookRequest {
     event_types: Option<Vec<String>>,
     description: Option<String>,
     /// Absent: unchanged. `null`: no limit. A number: the new limit.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "gatehouse::http::body::present")]
     rate_limit_per_second: Option<Option<u32>>,
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<u32>>, D::Error> {
-    Option::<u32>::deserialize(d).map(Some)
 }
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {

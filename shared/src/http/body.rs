@@ -89,3 +89,14 @@ pub fn json_response<T: Serialize>(status: u16, value: &T) -> Response<Body> {
 #[cfg(test)]
 #[path = "tests/body.rs"]
 mod tests;
+
+/// For `#[serde(default, deserialize_with = "present")]` on an `Option<Option<T>>`
+/// field of a change request: tells an absent field (`None`, unchanged) from an
+/// explicit `null` (`Some(None)`, cleared).
+pub fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}

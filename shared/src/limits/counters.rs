@@ -25,17 +25,17 @@ use time::{Duration, OffsetDateTime};
 /// Counters outlive their window by this much (TTL is lazy; reads ignore old windows).
 const COUNTER_GRACE: Duration = Duration::HOUR;
 
-/// Each of a key's counters (its own limits, else its plan's) with what it has used
-/// in the window holding `now`, summed over shards.
+/// Each of a key's counters (its own limits, else its tenant's `plan`) with what it
+/// has used in the window holding `now`, summed over shards.
 pub async fn key_counters(
     app: &crate::App,
     key: &crate::keys::KeyRecord,
+    plan: &super::LimitSet,
     now: OffsetDateTime,
 ) -> Result<Vec<(CounterSpec, u64)>, StoreError> {
-    let plan = app.keys.get_policy(&key.tenant_id).await?.policy.plan;
-    let shards = super::shard_count(key.limits.as_ref(), Some(&plan));
+    let shards = super::shard_count(key.limits.as_ref(), Some(plan));
     let mut counters = Vec::new();
-    for spec in super::all_counters(key.limits.as_ref(), Some(&plan)) {
+    for spec in super::all_counters(key.limits.as_ref(), Some(plan)) {
         let counter = CounterRef {
             tenant_id: &key.tenant_id,
             key_id: &key.key_id,

@@ -16,11 +16,13 @@ use crate::webhooks::circuit::{Counts, Policy, window_start};
 use aws_sdk_dynamodb::types::ReturnValue;
 use time::OffsetDateTime;
 
-fn pk(tenant: &TenantId, webhook: &WebhookId) -> String {
-    format!("CIRCUIT#{tenant}#{webhook}")
+/// The counts item's key.
+fn key(tenant: &TenantId, webhook: &WebhookId) -> Item {
+    item::from_pairs([
+        ("pk", item::s(format!("CIRCUIT#{tenant}#{webhook}"))),
+        ("sk", item::s("COUNTS")),
+    ])
 }
-
-const SK: &str = "COUNTS";
 
 fn decode(found: &Item) -> Result<Counts, StoreError> {
     let r = Reader::new(found);
@@ -77,8 +79,7 @@ impl DeliveryStore {
                 .client()
                 .update_item()
                 .table_name(self.table())
-                .key("pk", item::s(pk(tenant, webhook)))
-                .key("sk", item::s(SK))
+                .set_key(Some(key(tenant, webhook)))
                 .update_expression(*update)
                 .condition_expression(*condition)
                 .expression_attribute_values(":start", item::n(window_start(policy, now)))
@@ -111,8 +112,7 @@ impl DeliveryStore {
             .client()
             .get_item()
             .table_name(self.table())
-            .key("pk", item::s(pk(tenant, webhook)))
-            .key("sk", item::s(SK))
+            .set_key(Some(key(tenant, webhook)))
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
@@ -128,8 +128,7 @@ impl DeliveryStore {
         self.client()
             .delete_item()
             .table_name(self.table())
-            .key("pk", item::s(pk(tenant, webhook)))
-            .key("sk", item::s(SK))
+            .set_key(Some(key(tenant, webhook)))
             .send()
             .await
             .map_err(StoreError::from_sdk)?;

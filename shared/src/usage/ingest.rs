@@ -105,17 +105,8 @@ pub async fn ingest<'a>(
             announce(app, &key, &finding).await;
         }
     }
-    // A failed notice is logged, not returned: failing the batch would count its
-    // usage twice when it is retried, and the next batch of the key checks again.
-    let now = app.clock.now();
-    for key in batch.minutes.keys() {
-        if let Some((tenant, key_id)) = ids(key) {
-            match super::quota::check_key(app, &tenant, &key_id, now).await {
-                Ok(n) => summary.quota_notices += n,
-                Err(e) => tracing::error!(key_id = %key_id, error = %e, "quota notice"),
-            }
-        }
-    }
+    let keys: Vec<(TenantId, KeyId)> = batch.minutes.keys().filter_map(ids).collect();
+    summary.quota_notices = super::quota::check_keys(app, &keys, app.clock.now()).await;
     Ok(summary)
 }
 

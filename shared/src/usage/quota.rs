@@ -11,8 +11,10 @@
 use crate::App;
 use crate::events::{Category, DomainEvent};
 use crate::ids::{KeyId, TenantId};
+use crate::limits::LimitSet;
 use crate::limits::counters::key_counters;
 use crate::notices::publish_once;
+use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
 
 /// Shares of a quota, in percent, that raise a notice.
@@ -27,11 +29,38 @@ pub fn reached(used: u64, limit: u64) -> Option<u64> {
         .max()
 }
 
-/// Checks one key's quotas; returns how many notices were published.
-pub async fn check_key(
+/// Checks the quotas of the keys seen in one batch of access logs; returns how many
+/// notices were published. Each tenant's plan is read once. A failed check is
+/// logged, not returned: failing the batch would count its usage twice when it is
+/// retried, and the key's next batch checks again.
+pub async fn check_keys(app: &App, keys: &[(TenantId, KeyId)], now: OffsetDateTime) -> usize {
+    let mut plans: BTreeMap<&TenantId, LimitSet> = BTreeMap::new();
+    let mut notices = 0;
+    for (tenant_id, key_id) in keys {
+        let plan = match plans.get(tenant_id) {
+            Some(plan) => plan,
+            None => match app.keys.get_policy(tenant_id).await {
+                Ok(stored) => plans.entry(tenant_id).or_insert(stored.policy.plan),
+                Err(e) => {
+                    tracing::error!(tenant_id = %tenant_id, error = %e, "quota notices");
+                    continue;
+                }
+            },
+        };
+        match check_key(app, tenant_id, key_id, plan, now).await {
+            Ok(n) => notices += n,
+            Err(e) => tracing::error!(key_id = %key_id, error = %e, "quota notice"),
+        }
+    }
+    notices
+}
+
+/// Checks one key's quotas against its own limits, else `plan`.
+async fn check_key(
     app: &App,
     tenant_id: &TenantId,
     key_id: &KeyId,
+    plan: &LimitSet,
     now: OffsetDateTime,
 ) -> Result<usize, String> {
     let Some(key) = app
@@ -42,7 +71,7 @@ pub async fn check_key(
     else {
         return Ok(0);
     };
-    let counters = key_counters(app, &key, now)
+    let counters = key_counters(app, &key, plan, now)
         .await
         .map_err(|e| e.to_string())?;
     let mut notices = 0;

@@ -71,7 +71,7 @@ pub async fn fan_out(
         // not, the dispatcher's claim drops the duplicate.
         let created = match app.deliveries.create(&delivery).await {
             Ok(()) => true,
-            Err(StoreError::Conflict | StoreError::AlreadyExists) => false,
+            Err(StoreError::AlreadyExists) => false,
             Err(e) => return Err(e.into()),
         };
         let message = DeliveryMessage {
