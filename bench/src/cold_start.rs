@@ -126,6 +126,7 @@ async fn one_cold_start(
     let mut child = tokio::process::Command::new(bootstrap)
         .envs(env.iter().cloned())
         .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env("_HANDLER", "authorizer")
         .env("AWS_LAMBDA_FUNCTION_NAME", "authorizer")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")

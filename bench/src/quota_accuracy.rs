@@ -56,6 +56,7 @@ async fn round(app: &App, shards: Option<u32>) -> BenchResult<(usize, Vec<Durati
                         &app,
                         auth::authenticate(&app, Some(&token)).await,
                         "GET /orders",
+                        gatehouse_functions::ROUTES,
                     )
                     .await;
                     outcomes.push((matches!(decision, Decision::Allow(_)), t.elapsed()));

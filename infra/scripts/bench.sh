@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 scripts="$root/infra/scripts"
 "$scripts/ensure-tools.sh"
-cargo build --release --quiet -p gatehouse-bench -p fn-authorizer
+cargo build --release --quiet -p gatehouse-bench -p gatehouse-functions
 bin="${CARGO_TARGET_DIR:-target}/release"
 
 echo "== key verification (one core)"
@@ -23,8 +23,8 @@ echo "== quota accuracy (20 concurrent clients; storage is moto on loopback)"
 echo "== end to end through the local gateway (50 connections; storage is moto on loopback)"
 "$scripts/with-moto.sh" "$bin/gateway-load"
 
-echo "== release authorizer: size and cold start through a local Lambda Runtime API"
-python3 - "$bin/authorizer" <<'PY'
+echo "== release bootstrap (every function; run as the authorizer): size and cold start through a local Lambda Runtime API"
+python3 - "$bin/gatehouse" <<'PY'
 import io, os, sys, zipfile
 path = sys.argv[1]
 buf = io.BytesIO()
@@ -32,7 +32,7 @@ with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
     z.write(path, "bootstrap")
 print(f"bootstrap {os.path.getsize(path):,} bytes, zipped {len(buf.getvalue()):,} bytes")
 PY
-"$scripts/with-moto.sh" "$bin/cold-start" "$bin/authorizer"
+"$scripts/with-moto.sh" "$bin/cold-start" "$bin/gatehouse"
 
 echo "== webhook delivery: one dispatcher to a local receiver (storage and queues are moto on loopback)"
 "$scripts/with-moto.sh" "$bin/webhook-delivery"

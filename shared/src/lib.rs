@@ -13,7 +13,6 @@ pub mod events;
 pub mod http;
 pub mod ids;
 pub mod keys;
-pub mod lambda;
 pub mod limits;
 pub mod notices;
 pub mod openapi;

@@ -1,74 +1,71 @@
-//! The scope each management route needs: one declaration, read by the authorizer
-//! (which refuses before the function runs) and by the handlers (which check again, so
-//! a misconfigured gateway cannot open a route).
+//! What a route is: method, path, who may call it and the function that serves it.
+//!
+//! The routes themselves are declared once, beside their handlers, in the functions
+//! crate (`gatehouse_functions::ROUTES`); the authorizer, the HTTP framework, the local
+//! gateway and the tests all read that one table. This module only gives it a type,
+//! so that the domain (a tenant's access policy, the authorizer's decision) can be
+//! handed the table without knowing the handlers.
 
-/// `(route key, scope)`. `None`: any verified key of the tenant may call the route.
-pub const ROUTE_SCOPES: &[(&str, Option<&str>)] = &[
-    ("POST /v2/api-keys", Some("keys:write")),
-    ("GET /v2/api-keys", Some("keys:read")),
-    ("GET /v2/api-keys/{key_id}", Some("keys:read")),
-    ("PUT /v2/api-keys/{key_id}", Some("keys:write")),
-    ("DELETE /v2/api-keys/{key_id}", Some("keys:revoke")),
-    ("POST /v2/api-keys/{key_id}/rotate", Some("keys:rotate")),
-    ("POST /v2/api-keys/{key_id}/compromise", Some("keys:revoke")),
-    ("GET /v2/scopes", None),
-    ("POST /v2/scopes", Some("scopes:write")),
-    ("GET /v2/audit", Some("audit:read")),
-    ("GET /v2/access-policy", Some("policy:read")),
-    ("PUT /v2/access-policy", Some("policy:write")),
-    (
-        "POST /v2/api-keys/{key_id}/usage/reset",
-        Some("usage:write"),
-    ),
-    ("GET /v2/api-keys/{key_id}/usage", Some("usage:read")),
-    ("GET /v2/usage/report", Some("usage:read")),
-    ("POST /v2/webhooks", Some("webhooks:write")),
-    ("GET /v2/webhooks", Some("webhooks:read")),
-    ("GET /v2/webhooks/{webhook_id}", Some("webhooks:read")),
-    ("PUT /v2/webhooks/{webhook_id}", Some("webhooks:write")),
-    ("DELETE /v2/webhooks/{webhook_id}", Some("webhooks:write")),
-    (
-        "POST /v2/webhooks/{webhook_id}/disable",
-        Some("webhooks:write"),
-    ),
-    (
-        "POST /v2/webhooks/{webhook_id}/enable",
-        Some("webhooks:write"),
-    ),
-    (
-        "POST /v2/webhooks/{webhook_id}/rotate-secret",
-        Some("webhooks:write"),
-    ),
-    (
-        "POST /v2/webhooks/{webhook_id}/test",
-        Some("webhooks:write"),
-    ),
-    (
-        "GET /v2/webhooks/{webhook_id}/deliveries",
-        Some("webhooks:read"),
-    ),
-    (
-        "GET /v2/webhooks/deliveries/{delivery_id}",
-        Some("webhooks:read"),
-    ),
-    (
-        "POST /v2/webhooks/deliveries/{delivery_id}/retry",
-        Some("webhooks:write"),
-    ),
-    (
-        "POST /v2/webhooks/{webhook_id}/recover",
-        Some("webhooks:write"),
-    ),
-    ("GET /v2/webhooks/report", Some("webhooks:read")),
-];
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credential: the API gateway does not run the authorizer.
+    Public,
+    /// Any verified key of the tenant.
+    AnyKey,
+    /// A verified key holding this scope (or one that implies it).
+    Scope(&'static str),
+}
 
-/// The scope a route needs: `Ok(None)` for routes any tenant key may call, `Err(())`
-/// for a route this table does not know (refused: a new route must be declared).
-#[allow(clippy::result_unit_err)]
-pub fn required_scope(route_key: &str) -> Result<Option<&'static str>, ()> {
-    ROUTE_SCOPES
-        .iter()
-        .find(|(route, _)| *route == route_key)
-        .map(|(_, scope)| *scope)
-        .ok_or(())
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    /// The API Gateway path template, `{name}` for one segment.
+    pub path: &'static str,
+    pub access: Access,
+    /// The function (template `Handler`) that serves the route.
+    pub function: &'static str,
+}
+
+impl Route {
+    /// API Gateway's route key, e.g. `POST /v2/api-keys`.
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    /// Whether `route_key` (`METHOD /path`) names this route; no allocation, since the
+    /// authorizer asks on every request.
+    pub fn is(&self, route_key: &str) -> bool {
+        route_key
+            .split_once(' ')
+            .is_some_and(|(method, path)| method == self.method && path == self.path)
+    }
+
+    /// The scope a caller needs; `None` for public routes and any-key routes.
+    pub fn scope(&self) -> Option<&'static str> {
+        match self.access {
+            Access::Scope(scope) => Some(scope),
+            Access::Public | Access::AnyKey => None,
+        }
+    }
+}
+
+/// Gatehouse's own routes, as declared by the functions crate.
+#[derive(Debug, Clone, Copy)]
+pub struct Routes(pub &'static [Route]);
+
+impl Routes {
+    /// The route with this route key, if it is one of Gatehouse's own.
+    pub fn find(&self, route_key: &str) -> Option<&'static Route> {
+        self.0.iter().find(|route| route.is(route_key))
+    }
+
+    /// The route a function serves, if it serves one.
+    pub fn of_function(&self, function: &str) -> Option<&'static Route> {
+        self.0.iter().find(|route| route.function == function)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'static Route> {
+        self.0.iter()
+    }
 }

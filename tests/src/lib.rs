@@ -136,6 +136,45 @@ impl TestStack {
         self.call(request).await
     }
 
+    /// A payload 2.0 request as API Gateway hands it to a function after the
+    /// authorizer allowed it with `scopes` (space-separated) for `tenant`: for calling a
+    /// function directly, without the gateway or the authorizer in front.
+    pub fn lambda_request(
+        &self,
+        route_key: &str,
+        path: &str,
+        tenant: &str,
+        scopes: &str,
+        body: &str,
+    ) -> lambda_http::Request {
+        let method = route_key.split(' ').next().unwrap_or_default();
+        let event = serde_json::json!({
+            "version": "2.0",
+            "routeKey": route_key,
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": { "content-type": "application/json" },
+            "requestContext": {
+                "accountId": "123456789012",
+                "apiId": "local",
+                "http": { "method": method, "path": path, "protocol": "HTTP/1.1",
+                          "sourceIp": "203.0.113.7", "userAgent": "tests" },
+                "requestId": "direct",
+                "routeKey": route_key,
+                "stage": "$default",
+                "time": "24/Nov/2026:12:00:00 +0000",
+                "timeEpoch": 1795521600000_u64,
+                "authorizer": { "lambda": {
+                    "tenantId": tenant, "keyId": "directKey1",
+                    "principal": "user:direct@example.com", "scopes": scopes
+                } }
+            },
+            "isBase64Encoded": false,
+            "body": body
+        });
+        lambda_http::request::from_str(&event.to_string()).expect("a payload 2.0 request")
+    }
+
     /// Creates a key through the API with `creator`; returns (full key, key id).
     pub async fn create_key(&self, creator: &str, body: Value) -> (String, String) {
         let response = self.send("POST", "/v2/api-keys", creator, Some(body)).await;

@@ -136,7 +136,7 @@ async fn odd_headers_are_denied_never_a_panic() {
             "requestContext": context()
         });
         let event: ApiGatewayV2CustomAuthorizerV2Request = serde_json::from_value(event).unwrap();
-        let response = fn_authorizer::handle(&stack.app, event).await;
+        let response = gatehouse_functions::authorizer::handle(&stack.app, event).await;
         assert!(!response.is_authorized, "{value:.40}");
     }
     // x-api-key works for direct invocations and REST APIs.
@@ -145,7 +145,11 @@ async fn odd_headers_are_denied_never_a_panic() {
         "headers": { "x-api-key": good }, "requestContext": context()
     });
     let event: ApiGatewayV2CustomAuthorizerV2Request = serde_json::from_value(event).unwrap();
-    assert!(fn_authorizer::handle(&stack.app, event).await.is_authorized);
+    assert!(
+        gatehouse_functions::authorizer::handle(&stack.app, event)
+            .await
+            .is_authorized
+    );
 }
 
 #[tokio::test]

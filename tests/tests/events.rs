@@ -1,12 +1,12 @@
-//! Every function has sample events in events/<binary>/, and each is invoked here
+//! Every function has sample events in events/<handler>/, and each is invoked here
 //! through the same decoding the Lambda runtime uses, with its expected outcome.
 //! A new event file without an expectation fails the test.
 
-use fn_authorizer::Outcome;
 use gatehouse::ids::{KeyId, TenantId};
 use gatehouse::keys::model::{DisplayName, Principal};
 use gatehouse::keys::{ApiKey, KeyPrefix, KeyRecord, KeyStatus, Scope, ScopeSet, Tenant};
-use gatehouse_devtools::registry::{self, Handler};
+use gatehouse_functions::Function;
+use gatehouse_functions::authorizer::Outcome;
 use gatehouse_integration_tests::{TestStack, template, workspace_root};
 use std::collections::BTreeMap;
 
@@ -187,9 +187,9 @@ async fn every_sample_event_gives_its_expected_outcome() {
     let mut seen = Vec::new();
 
     for function in template().functions.values() {
-        let dir = workspace_root().join("events").join(&function.binary);
+        let dir = workspace_root().join("events").join(&function.handler);
         let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|_| panic!("{} has no events/ folder", function.binary))
+            .unwrap_or_else(|_| panic!("{} has no events/ folder", function.handler))
             .map(|e| e.unwrap().path())
             .filter(|p| p.extension().is_some_and(|e| e == "json"))
             .collect();
@@ -197,13 +197,13 @@ async fn every_sample_event_gives_its_expected_outcome() {
         assert!(
             !files.is_empty(),
             "{} has no sample events",
-            function.binary
+            function.handler
         );
 
         for path in files {
             let name = format!(
                 "{}/{}",
-                function.binary,
+                function.handler,
                 path.file_name().unwrap().to_string_lossy()
             );
             let expect = expectations
@@ -218,10 +218,11 @@ async fn every_sample_event_gives_its_expected_outcome() {
             let config = gatehouse::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
             let app = gatehouse::App::new(config, &stack.sdk, stack.app.clock.clone()).unwrap();
 
-            match (registry::handler_for(&function.binary).unwrap(), expect) {
-                (Handler::Authorizer, Expect::Allow | Expect::Deny | Expect::Unauthorized) => {
+            let served = gatehouse_functions::function(&function.handler).unwrap();
+            match (served, expect) {
+                (Function::Authorizer, Expect::Allow | Expect::Deny | Expect::Unauthorized) => {
                     let event: serde_json::Value = serde_json::from_str(&text).unwrap();
-                    let outcome = fn_authorizer::handle_event(&app, event).await;
+                    let outcome = gatehouse_functions::authorizer::handle_event(&app, event).await;
                     let Outcome::Response(response) = outcome else {
                         assert!(
                             matches!(expect, Expect::Unauthorized),
@@ -257,32 +258,38 @@ async fn every_sample_event_gives_its_expected_outcome() {
                         }
                     }
                 }
-                (Handler::UsageIngest, Expect::Recorded(lines)) => {
+                (Function::UsageIngest, Expect::Recorded(lines)) => {
                     let event = serde_json::from_str(&text).unwrap();
-                    let summary = fn_usage_ingest::handle(&app, event).await.unwrap();
+                    let summary = gatehouse_functions::usage::ingest::handle(&app, event)
+                        .await
+                        .unwrap();
                     assert_eq!(summary.recorded, *lines, "{name}: {summary:?}");
                 }
-                (Handler::WebhookFanout, Expect::BatchFailures(failed)) => {
+                (Function::WebhookFanout, Expect::BatchFailures(failed)) => {
                     let event = serde_json::from_str(&text).unwrap();
-                    let response = fn_webhook_fanout::handle(&app, event).await;
+                    let response = gatehouse_functions::webhooks::fanout::handle(&app, event).await;
                     assert_eq!(response.batch_item_failures.len(), *failed, "{name}");
                 }
-                (Handler::WebhookDispatcher, Expect::BatchFailures(failed)) => {
+                (Function::WebhookDispatcher, Expect::BatchFailures(failed)) => {
                     let event = serde_json::from_str(&text).unwrap();
                     let client =
                         gatehouse::webhooks::client::OutboundClient::from_config(&app.config)
                             .unwrap();
-                    let response = fn_webhook_dispatcher::handle(&app, &client, event).await;
+                    let response =
+                        gatehouse_functions::webhooks::dispatcher::handle(&app, &client, event)
+                            .await;
                     assert_eq!(response.batch_item_failures.len(), *failed, "{name}");
                 }
-                (Handler::KeyExpiryNotifier, Expect::Notices(notices)) => {
+                (Function::KeyExpiryNotifier, Expect::Notices(notices)) => {
                     let _: serde_json::Value = serde_json::from_str(&text).unwrap();
-                    let summary = fn_key_expiry_notifier::handle(&app).await.unwrap();
+                    let summary = gatehouse_functions::keys::expiry_notifier::handle(&app)
+                        .await
+                        .unwrap();
                     assert_eq!(summary.notified, *notices, "{name}: {summary:?}");
                 }
-                (Handler::Http(handler), Expect::Status(status)) => {
+                (Function::Http { .. }, Expect::Status(status)) => {
                     let request = lambda_http::request::from_str(&text).unwrap();
-                    let response = handler(&app, request).await;
+                    let response = gatehouse_functions::serve_http(&app, served, request).await;
                     assert_eq!(
                         response.status().as_u16(),
                         *status,

@@ -67,7 +67,9 @@ async fn expiring_keys_are_noticed_once_per_period() {
         .assert_status(201);
     stack.events().await; // drain the lifecycle events
 
-    let first = fn_key_expiry_notifier::handle(&stack.app).await.unwrap();
+    let first = gatehouse_functions::keys::expiry_notifier::handle(&stack.app)
+        .await
+        .unwrap();
     assert_eq!((first.expiring, first.notified), (2, 2), "{first:?}");
     let sent = notices(&stack).await;
     let mut seen: Vec<(String, String)> = sent
@@ -90,7 +92,9 @@ async fn expiring_keys_are_noticed_once_per_period() {
         "{sent:?}"
     );
 
-    let again = fn_key_expiry_notifier::handle(&stack.app).await.unwrap();
+    let again = gatehouse_functions::keys::expiry_notifier::handle(&stack.app)
+        .await
+        .unwrap();
     assert_eq!((again.notified, again.already), (0, 2), "never twice");
     assert!(notices(&stack).await.is_empty());
 
@@ -105,7 +109,9 @@ async fn expiring_keys_are_noticed_once_per_period() {
         .await
         .assert_status(200);
     stack.events().await;
-    let moved = fn_key_expiry_notifier::handle(&stack.app).await.unwrap();
+    let moved = gatehouse_functions::keys::expiry_notifier::handle(&stack.app)
+        .await
+        .unwrap();
     assert_eq!(moved.notified, 1, "{moved:?}");
     let sent = notices(&stack).await;
     assert_eq!(sent[0]["data"]["key"]["key_id"], week.as_str());

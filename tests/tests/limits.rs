@@ -20,7 +20,13 @@ fn app_at(stack: &TestStack, now: OffsetDateTime) -> App {
 }
 
 async fn decide(app: &App, key: &str, route: &str) -> Decision {
-    auth::authorize(app, auth::authenticate(app, Some(key)).await, route).await
+    auth::authorize(
+        app,
+        auth::authenticate(app, Some(key)).await,
+        route,
+        gatehouse_functions::ROUTES,
+    )
+    .await
 }
 
 /// A key of a fresh tenant with the given limits; returns (admin key, key, key id).
@@ -186,7 +192,11 @@ async fn a_tenant_guards_its_own_routes_with_its_access_policy() {
     let allowed = |key: &str, route: &str| {
         let event = http_event(route, key);
         let app = stack.app.clone();
-        async move { fn_authorizer::handle(&app, event).await.is_authorized }
+        async move {
+            gatehouse_functions::authorizer::handle(&app, event)
+                .await
+                .is_authorized
+        }
     };
     // No policy yet: a tenant's routes are left to its backend.
     assert!(allowed(&other, "GET /orders/{id}").await);
@@ -261,14 +271,14 @@ async fn a_rest_deny_carries_the_reason_and_when_to_retry() {
         "headers": { "Authorization": format!("Bearer {key}") },
         "requestContext": { "requestId": "r1", "identity": { "sourceIp": "203.0.113.7" } }
     });
-    let first = fn_authorizer::handle_event(&stack.app, event.clone()).await;
-    let fn_authorizer::Outcome::Response(first) = first else {
+    let first = gatehouse_functions::authorizer::handle_event(&stack.app, event.clone()).await;
+    let gatehouse_functions::authorizer::Outcome::Response(first) = first else {
         panic!("a response")
     };
     assert_eq!(first["policyDocument"]["Statement"][0]["Effect"], "Allow");
     assert_eq!(first["usageIdentifierKey"], key_id.as_str());
-    let fn_authorizer::Outcome::Response(second) =
-        fn_authorizer::handle_event(&stack.app, event).await
+    let gatehouse_functions::authorizer::Outcome::Response(second) =
+        gatehouse_functions::authorizer::handle_event(&stack.app, event).await
     else {
         panic!("a response")
     };
@@ -337,4 +347,51 @@ async fn resetting_counters_restores_the_quota_and_is_audited() {
     ));
     let audited = stack.audit(&admin, "action=api_key.usage_reset").await;
     assert_eq!(audited.len(), 1);
+}
+
+#[tokio::test]
+async fn a_plan_never_locks_a_tenant_out_of_gatehouse_routes() {
+    let stack = TestStack::new().await;
+    let tenant = stack.tenant("Acme").await;
+    let admin = tenant.admin_key.expose().to_owned();
+    let (policy_writer, _) = stack
+        .create_key(
+            &admin,
+            json!({"name": "policy", "scopes": ["policy:write"]}),
+        )
+        .await;
+    let tight = json!({ "plan": { "all_routes": { "per_day": 2, "per_second": 1 } } });
+    stack
+        .send("PUT", "/v2/access-policy", &policy_writer, Some(tight))
+        .await
+        .assert_status(200);
+    // Gatehouse's own routes ignore the plan, so the admin key keeps working...
+    for _ in 0..4 {
+        stack
+            .send("GET", "/v2/api-keys", &admin, None)
+            .await
+            .assert_status(200);
+    }
+    // ...and so does the route that lifts the plan again.
+    stack
+        .send("PUT", "/v2/access-policy", &admin, Some(json!({})))
+        .await
+        .assert_status(200);
+    // The plan still governs the tenant's own APIs.
+    stack
+        .send(
+            "PUT",
+            "/v2/access-policy",
+            &admin,
+            Some(json!({ "plan": { "all_routes": { "per_day": 2 } } })),
+        )
+        .await
+        .assert_status(200);
+    let app = app_at(&stack, datetime!(2026-11-25 10:00:00 UTC));
+    let mut decisions = Vec::new();
+    for _ in 0..3 {
+        decisions.push(decide(&app, &admin, "GET /orders").await);
+    }
+    assert_eq!(allowed(&decisions), 2);
+    assert_eq!(decisions[2].reason_code(), Some("quota_exhausted"));
 }

@@ -1,45 +1,75 @@
-//! template.yaml is the only routing table: the gateway serves exactly its routes, and
-//! every function it declares has a handler and a workspace package building its binary.
+//! The route declaration (`gatehouse_functions::ROUTES`) and template.yaml agree: every
+//! template function runs the one bootstrap with a Handler the bundle declares, every
+//! declared function is deployed, every declared route is routed to its function with
+//! the authorizer in front unless it is public, and the gateway serves exactly those.
 
-use gatehouse_devtools::registry::{self, BINARIES};
+use gatehouse::routes::Access;
 use gatehouse_integration_tests::{TestRequest, TestStack, template, workspace_root};
 use std::collections::BTreeSet;
 
 #[test]
-fn every_template_function_has_a_handler_and_a_package() {
+fn every_template_function_is_a_declared_function_of_the_one_bootstrap() {
     let template = template();
-    let declared: BTreeSet<&str> = template
+    let deployed: BTreeSet<&str> = template
         .functions
         .values()
-        .map(|f| f.binary.as_str())
+        .map(|f| f.handler.as_str())
         .collect();
-    let registered: BTreeSet<&str> = BINARIES.iter().copied().collect();
+    let declared: BTreeSet<&str> = gatehouse_functions::function_names().collect();
     assert_eq!(
-        declared, registered,
-        "template functions and gateway handlers differ"
+        deployed, declared,
+        "template Handlers and declared functions differ"
     );
-    for binary in declared {
-        assert!(registry::handler_for(binary).is_some());
-        let manifest = workspace_root()
-            .join("functions")
-            .join(binary)
-            .join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest)
-            .unwrap_or_else(|_| panic!("{} is missing", manifest.display()));
-        assert!(
-            text.contains(&format!("name = \"{binary}\"")),
-            "{} builds no `{binary}` binary",
-            manifest.display()
+    assert_eq!(
+        deployed.len(),
+        template.functions.len(),
+        "a Handler is deployed twice"
+    );
+
+    let raw = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&raw).unwrap();
+    for id in template.functions.keys() {
+        let resource = &doc["Resources"][id.as_str()];
+        assert_eq!(
+            resource["Properties"]["CodeUri"].as_str(),
+            Some("functions"),
+            "{id}"
+        );
+        assert_eq!(
+            resource["Metadata"]["BuildProperties"]["Binary"].as_str(),
+            Some("gatehouse"),
+            "{id}"
         );
     }
-    for function in template.functions.values() {
-        let code_uri = format!("functions/{}", function.binary);
-        let raw = std::fs::read_to_string(workspace_root().join("template.yaml")).unwrap();
-        assert!(
-            raw.contains(&format!("CodeUri: {code_uri}")),
-            "{} should have CodeUri {code_uri}",
-            function.logical_id
-        );
+    let manifest = std::fs::read_to_string(workspace_root().join("functions/Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("name = \"gatehouse\""),
+        "functions/ builds no `gatehouse` binary"
+    );
+}
+
+#[test]
+fn the_template_routes_exactly_the_declared_routes() {
+    let template = template();
+    let mut routed: BTreeSet<(String, String, bool)> = BTreeSet::new();
+    for route in &template.routes {
+        let handler = &template.functions[&route.function].handler;
+        routed.insert((route.key(), handler.clone(), route.authorized));
+    }
+    let declared: BTreeSet<(String, String, bool)> = gatehouse_functions::ROUTES
+        .iter()
+        .map(|r| (r.key(), r.function.to_owned(), r.access != Access::Public))
+        .collect();
+    assert_eq!(routed, declared);
+    for route in gatehouse_functions::ROUTES.iter() {
+        assert!(route.path.starts_with("/v2/"), "{}", route.key());
+        if let Access::Scope(scope) = route.access {
+            assert!(
+                gatehouse::keys::Scope::parse(scope).is_ok(),
+                "{}: {scope}",
+                route.key()
+            );
+        }
     }
 }
 
@@ -76,4 +106,42 @@ async fn the_gateway_serves_exactly_the_template_routes() {
             route.authorized
         );
     }
+}
+
+/// The framework checks the declared access before any handler runs: a key without the
+/// route's scope is refused (403) even with a body the handler would refuse first (400),
+/// and a function called for a route it does not serve refuses whatever the caller holds.
+#[tokio::test]
+async fn the_framework_checks_the_declared_scope_before_the_handler() {
+    let stack = TestStack::new().await;
+    let acme = stack.tenant("Acme").await;
+    let tenant = acme.tenant.tenant_id.as_str().to_owned();
+    let mut checked = 0;
+    for route in gatehouse_functions::ROUTES.iter() {
+        if route.scope().is_none() {
+            continue;
+        }
+        let path = route.path.replace(['{', '}'], "");
+        let served = gatehouse_functions::function(route.function).unwrap();
+        let request = stack.lambda_request(&route.key(), &path, &tenant, "none:held", "{not json");
+        let response = gatehouse_functions::serve_http(&stack.app, served, request).await;
+        assert_eq!(response.status(), 403, "{}", route.key());
+        assert!(refused_for_scope(&response), "{}", route.key());
+        checked += 1;
+    }
+    assert!(checked > 20);
+    let create = gatehouse_functions::function("create-api-key").unwrap();
+    let misrouted = stack.lambda_request("GET /v2/scopes", "/v2/scopes", &tenant, "admin", "");
+    let response = gatehouse_functions::serve_http(&stack.app, create, misrouted).await;
+    assert_eq!(
+        response.status(),
+        403,
+        "a function serves only its own route"
+    );
+    assert!(refused_for_scope(&response));
+}
+
+fn refused_for_scope(response: &lambda_http::Response<lambda_http::Body>) -> bool {
+    let body: &[u8] = response.body().as_ref();
+    String::from_utf8_lossy(body).contains("insufficient-scope")
 }

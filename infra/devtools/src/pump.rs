@@ -78,14 +78,18 @@ impl QueuePump {
         let (batch, handles) = self.receive(&self.events_url, wait_seconds).await?;
         if !batch.records.is_empty() {
             pumped.events = batch.records.len();
-            let response = fn_webhook_fanout::handle(&self.fanout, batch).await;
+            let response = gatehouse_functions::webhooks::fanout::handle(&self.fanout, batch).await;
             pumped.failed += self.settle(&self.events_url, handles, &response).await?;
         }
         let (batch, handles) = self.receive(&self.deliveries_url, wait_seconds).await?;
         if !batch.records.is_empty() {
             pumped.attempts = batch.records.len();
-            let response =
-                fn_webhook_dispatcher::handle(&self.dispatcher, &self.client, batch).await;
+            let response = gatehouse_functions::webhooks::dispatcher::handle(
+                &self.dispatcher,
+                &self.client,
+                batch,
+            )
+            .await;
             pumped.failed += self
                 .settle(&self.deliveries_url, handles, &response)
                 .await?;

@@ -109,9 +109,9 @@ impl Route {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Function {
     pub logical_id: String,
-    /// The cargo binary (Metadata.BuildProperties.Binary): how the local gateway finds
-    /// the Rust handler.
-    pub binary: String,
+    /// The function's `Handler`: which function of the one bootstrap it runs
+    /// (`gatehouse_functions::function`).
+    pub handler: String,
     pub environment: BTreeMap<String, TemplateValue>,
 }
 
@@ -195,9 +195,7 @@ impl Template {
                 .unwrap_or_default();
             let props = resource.get("Properties").cloned().unwrap_or(Value::Null);
             match kind {
-                "AWS::Serverless::Function" => {
-                    template.read_function(&id, resource, &props, global_env)?
-                }
+                "AWS::Serverless::Function" => template.read_function(&id, &props, global_env)?,
                 "AWS::Serverless::HttpApi" => template.authorizer = read_authorizer(&props)?,
                 "AWS::DynamoDB::Table" => template.tables.push(Table {
                     logical_id: id,
@@ -236,16 +234,13 @@ impl Template {
     fn read_function(
         &mut self,
         id: &str,
-        resource: &Value,
         props: &Value,
         global_env: Option<&Value>,
     ) -> Result<(), TemplateError> {
-        let binary = resource
-            .get("Metadata")
-            .and_then(|m| m.get("BuildProperties"))
-            .and_then(|b| b.get("Binary"))
+        let handler = props
+            .get("Handler")
             .and_then(Value::as_str)
-            .ok_or_else(|| shape(format!("{id}: Metadata.BuildProperties.Binary is required")))?;
+            .ok_or_else(|| shape(format!("{id}: Properties.Handler is required")))?;
         let mut environment = BTreeMap::new();
         let local_env = props.get("Environment").and_then(|e| e.get("Variables"));
         for vars in [global_env, local_env].into_iter().flatten() {
@@ -289,7 +284,7 @@ impl Template {
             id.to_owned(),
             Function {
                 logical_id: id.to_owned(),
-                binary: binary.to_owned(),
+                handler: handler.to_owned(),
                 environment,
             },
         );

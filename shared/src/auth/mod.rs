@@ -13,6 +13,7 @@ use crate::keys::{ApiKey, KeyFormatError, KeyStatus, Scope, ScopeSet, VerifyOutc
 use crate::limits::counters::Admission;
 use crate::limits::policy::{AccessPolicy, RouteRule};
 use crate::limits::{LimitSet, Refusal};
+use crate::routes::Routes;
 use http::HeaderMap;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -115,10 +116,15 @@ impl Decision {
 }
 
 /// Everything after authentication, for the route called: the scope it requires
-/// (Gatehouse's own routes from [`crate::routes`], a tenant's routes from its access
-/// policy), then the key's rate limits and quotas. Limits are consumed only by
-/// requests that pass every other check.
-pub async fn authorize(app: &App, decision: Decision, route_key: &str) -> Decision {
+/// (Gatehouse's own routes from `own`, a tenant's routes from its access policy), then
+/// the limits that govern the route. Limits are consumed only by requests that pass
+/// every other check.
+///
+/// Gatehouse's own routes are governed only by the limits set on the calling key
+/// itself, never by the tenant's plan: a plan is for the tenant's own APIs, and one
+/// that reached Gatehouse's routes could lock every key, admin keys included, out of
+/// the very route that would change the plan back.
+pub async fn authorize(app: &App, decision: Decision, route_key: &str, own: Routes) -> Decision {
     let Decision::Allow(grant) = decision else {
         return decision;
     };
@@ -126,9 +132,10 @@ pub async fn authorize(app: &App, decision: Decision, route_key: &str) -> Decisi
         Ok(policy) => policy,
         Err(()) => return Decision::Deny(DenyReason::Unavailable),
     };
-    let required = match crate::routes::required_scope(route_key) {
-        Ok(scope) => scope.map(str::to_owned),
-        Err(()) => match policy.rule(route_key) {
+    let own_route = own.find(route_key);
+    let required = match own_route {
+        Some(route) => route.scope().map(str::to_owned),
+        None => match policy.rule(route_key) {
             RouteRule::Requires(scope) => Some(scope.as_str().to_owned()),
             RouteRule::Open => None,
             RouteRule::Refused => {
@@ -144,11 +151,12 @@ pub async fn authorize(app: &App, decision: Decision, route_key: &str) -> Decisi
     {
         return Decision::DenyScope { grant, required };
     }
-    let specs = crate::limits::applicable(grant.limits.as_ref(), Some(&policy.plan), route_key);
+    let plan = own_route.is_none().then_some(&policy.plan);
+    let specs = crate::limits::applicable(grant.limits.as_ref(), plan, route_key);
     if specs.is_empty() {
         return Decision::Allow(grant);
     }
-    let shards = crate::limits::shard_count(grant.limits.as_ref(), Some(&policy.plan));
+    let shards = crate::limits::shard_count(grant.limits.as_ref(), plan);
     let now = app.clock.precise_now();
     match app
         .counters

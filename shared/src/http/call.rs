@@ -6,6 +6,7 @@ use super::idempotency::{self, Claim};
 use super::{ApiResult, Caller, Problem};
 use crate::App;
 use crate::audit::{Actor, AuditEvent, Origin};
+use crate::routes::{Access, Route};
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::future::Future;
 use std::pin::Pin;
@@ -56,19 +57,21 @@ impl<'r> Call<'r> {
             .map(str::to_owned)
     }
 
-    /// Refuses the call unless the caller holds the scope that
-    /// [`crate::routes::ROUTE_SCOPES`] declares for this route. The authorizer checks
-    /// the same declaration; this second check keeps a route closed even if the
-    /// gateway is misconfigured.
-    pub fn require_route_scope(&self) -> Result<(), Problem> {
-        let route = self.origin.route.as_deref().unwrap_or_default();
-        match crate::routes::required_scope(route) {
-            Ok(Some(scope)) => self.caller.require(scope),
-            Ok(None) => Ok(()),
-            Err(()) => Err(Problem::new(
+    /// Refuses the call unless it came in on `route` and the caller holds the scope
+    /// the route declares. The authorizer checks the same declaration; checking again
+    /// here keeps a route closed even if the gateway is misconfigured, and the
+    /// framework does it before any handler runs, so no handler can forget it.
+    fn require_access(&self, route: &Route) -> Result<(), Problem> {
+        let called = self.origin.route.as_deref().unwrap_or_default();
+        if !route.is(called) {
+            return Err(Problem::new(
                 super::ProblemType::InsufficientScope,
-                "this route declares no scope, so no key may call it",
-            )),
+                "this function does not serve the route called, so no key may call it here",
+            ));
+        }
+        match route.access {
+            Access::Scope(scope) => self.caller.require(scope),
+            Access::AnyKey | Access::Public => Ok(()),
         }
     }
 
@@ -162,8 +165,16 @@ impl<'r> Call<'r> {
             problem.status,
             format!("{}: {}", problem.kind.slug(), problem.detail),
         );
-        if let Some(id) = self.path_parameter("key_id") {
-            event = event.target("api_key", id.chars().take(64).collect::<String>());
+        // The object the refused call named, by its path parameter.
+        let named = [
+            ("key_id", "api_key"),
+            ("webhook_id", "webhook"),
+            ("delivery_id", "webhook_delivery"),
+        ]
+        .into_iter()
+        .find_map(|(param, kind)| Some((kind, self.path_parameter(param)?)));
+        if let Some((kind, id)) = named {
+            event = event.target(kind, id.chars().take(64).collect::<String>());
         }
         if let Err(e) = self.app.audit.put(&event).await {
             tracing::error!(error = %e, action, "refusal not audited");
@@ -174,11 +185,23 @@ impl<'r> Call<'r> {
 /// A route's logic: an async function of the call.
 pub type Logic = for<'c> fn(&'c Call<'c>) -> Pin<Box<dyn Future<Output = ApiResult> + Send + 'c>>;
 
-/// The usual shape of a route handler: a verified caller, then the logic, written as
-/// `handle_call(app, &req, ACTION, |call| Box::pin(logic(call)))`.
-pub async fn handle_call(app: &App, req: &Request, action: &str, logic: Logic) -> Response<Body> {
+/// Serves one call of a tenant route: a verified caller, the route's declared access
+/// checked, then the logic, with idempotent replays and audited refusals.
+pub async fn serve_route(
+    app: &App,
+    req: &Request,
+    route: &Route,
+    action: &str,
+    logic: Logic,
+) -> Response<Body> {
     match Call::new(app, req) {
-        Ok(call) => call.run(action, || logic(&call)).await,
+        Ok(call) => {
+            call.run(action, || async {
+                call.require_access(route)?;
+                logic(&call).await
+            })
+            .await
+        }
         Err(problem) => problem.into_response(),
     }
 }

@@ -4,6 +4,7 @@
 
 use super::{LimitSet, MAX_ROUTES, validate_route_key};
 use crate::keys::Scope;
+use crate::routes::Routes;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -31,13 +32,14 @@ pub enum RouteRule<'a> {
 }
 
 impl AccessPolicy {
-    pub fn validate(&self) -> Result<(), String> {
+    /// `own`: Gatehouse's own routes, whose scopes a tenant cannot change.
+    pub fn validate(&self, own: Routes) -> Result<(), String> {
         if self.route_scopes.len() > MAX_ROUTES {
             return Err(format!("at most {MAX_ROUTES} routes may be listed"));
         }
         for route in self.route_scopes.keys() {
             validate_route_key(route)?;
-            if crate::routes::required_scope(route).is_ok() {
+            if own.find(route).is_some() {
                 return Err(format!(
                     "`{route}` is a Gatehouse route; its scope is fixed"
                 ));

@@ -41,7 +41,7 @@ async fn run() -> Result<(), String> {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             every.tick().await;
-            if let Err(e) = fn_key_expiry_notifier::handle(&notifier).await {
+            if let Err(e) = gatehouse_functions::keys::expiry_notifier::handle(&notifier).await {
                 tracing::warn!(target: "gateway", "expiry notices: {e}");
             }
         }

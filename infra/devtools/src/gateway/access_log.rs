@@ -119,13 +119,15 @@ impl AccessLog {
         let event: LogsEvent = wire_event(&data)
             .and_then(|wire| serde_json::from_str(&wire).map_err(|e| e.to_string()))
             .map_err(|e| format!("access log event did not decode: {e}"))?;
-        fn_usage_ingest::handle(app, event).await.map_err(|e| {
-            let mut buffered = self.lines.lock().unwrap_or_else(|p| p.into_inner());
-            let newer = std::mem::take(&mut *buffered);
-            *buffered = kept;
-            buffered.extend(newer);
-            format!("usage ingest failed: {e}")
-        })
+        gatehouse_functions::usage::ingest::handle(app, event)
+            .await
+            .map_err(|e| {
+                let mut buffered = self.lines.lock().unwrap_or_else(|p| p.into_inner());
+                let newer = std::mem::take(&mut *buffered);
+                *buffered = kept;
+                buffered.extend(newer);
+                format!("usage ingest failed: {e}")
+            })
     }
 }
 

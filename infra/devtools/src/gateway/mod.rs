@@ -16,12 +16,12 @@ pub use access_log::AccessFacts;
 pub use routes::{RouteMatch, RouteTable};
 
 use crate::bootstrap::{BootstrapError, LocalStack};
-use crate::registry::{self, Handler, HttpHandler};
-use crate::template::Template;
+use crate::template::{self, Template};
 use bytes::Bytes;
 use gatehouse::App;
 use gatehouse::clock::SystemClock;
 use gatehouse::config::Config;
+use gatehouse_functions::Function;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use std::collections::HashMap;
@@ -44,7 +44,7 @@ pub enum GatewayError {
 
 struct Backend {
     app: App,
-    handler: HttpHandler,
+    function: Function,
 }
 
 struct AuthorizerBackend {
@@ -81,17 +81,24 @@ impl Gateway {
         let mut authorizer = None;
         let mut ingest = None;
         for (id, function) in &template.functions {
-            match registry::handler_for(&function.binary) {
-                Some(Handler::Http(handler)) => {
+            let unknown = || GatewayError::Function {
+                function: id.clone(),
+                message: format!(
+                    "no function is declared with handler `{}`",
+                    function.handler
+                ),
+            };
+            match gatehouse_functions::function(&function.handler).ok_or_else(unknown)? {
+                served @ Function::Http { .. } => {
                     backends.insert(
                         id.clone(),
                         Backend {
                             app: app_for(id)?,
-                            handler,
+                            function: served,
                         },
                     );
                 }
-                Some(Handler::Authorizer) => {
+                Function::Authorizer => {
                     let def = template.authorizer.as_ref().filter(|a| a.function == *id);
                     if let Some(def) = def {
                         if def.payload_version != "2.0" || !def.simple_responses {
@@ -110,27 +117,16 @@ impl Gateway {
                         });
                     }
                 }
-                Some(Handler::UsageIngest) => ingest = Some(app_for(id)?),
+                Function::UsageIngest => ingest = Some(app_for(id)?),
                 // Queue consumers and the schedule: run by the dev server beside the
                 // gateway, not by requests.
-                Some(
-                    Handler::WebhookFanout
-                    | Handler::WebhookDispatcher
-                    | Handler::KeyExpiryNotifier,
-                ) => {}
-                None => {
-                    return Err(GatewayError::Function {
-                        function: id.clone(),
-                        message: format!(
-                            "no handler is registered for binary `{}`",
-                            function.binary
-                        ),
-                    });
-                }
+                Function::WebhookFanout
+                | Function::WebhookDispatcher
+                | Function::KeyExpiryNotifier => {}
             }
         }
         Ok(Self {
-            routes: RouteTable::new(&template.routes),
+            routes: RouteTable::new(&declared_routes(template)?),
             backends,
             authorizer,
             access_log: access_log::AccessLog::new(ingest),
@@ -248,7 +244,9 @@ impl Gateway {
             let event = context.authorizer_event(identity);
             let decided = match serde_json::from_value(event) {
                 // Boxed: keeps this future small; debug builds otherwise need deep stacks.
-                Ok(event) => Box::pin(fn_authorizer::handle(&auth.app, event)).await,
+                Ok(event) => {
+                    Box::pin(gatehouse_functions::authorizer::handle(&auth.app, event)).await
+                }
                 Err(e) => {
                     tracing::error!(target: "gateway", "authorizer event did not decode: {e}");
                     return message(500, "Internal Server Error");
@@ -274,7 +272,8 @@ impl Gateway {
                 return message(500, "Internal Server Error");
             }
         };
-        let response = (backend.handler)(&backend.app, lambda_request).await;
+        let response =
+            gatehouse_functions::serve_http(&backend.app, backend.function, lambda_request).await;
         let (parts, body) = response.into_parts();
         let bytes = match body {
             lambda_http::Body::Text(t) => Bytes::from(t),
@@ -329,6 +328,59 @@ impl Gateway {
         };
         response.map(Full::new)
     }
+}
+
+/// The routes to serve: the declaration (`gatehouse_functions::ROUTES`), each served by
+/// the template function whose Handler names it. The template must route exactly the
+/// declared routes to those functions, with the authorizer in front of every route
+/// but the public ones; otherwise the gateway refuses to start, naming the difference.
+fn declared_routes(template: &Template) -> Result<Vec<template::Route>, GatewayError> {
+    let disagree = |route: String, message: String| GatewayError::Function {
+        function: route,
+        message: format!("template.yaml and the route declaration disagree: {message}"),
+    };
+    let mut routes = Vec::new();
+    for declared in gatehouse_functions::ROUTES.iter() {
+        let key = declared.key();
+        let function = template
+            .functions
+            .values()
+            .find(|f| f.handler == declared.function)
+            .ok_or_else(|| {
+                disagree(
+                    key.clone(),
+                    format!("no function has Handler `{}`", declared.function),
+                )
+            })?;
+        let route = template::Route {
+            method: declared.method.to_owned(),
+            path: declared.path.to_owned(),
+            function: function.logical_id.clone(),
+            authorized: declared.access != gatehouse::routes::Access::Public,
+        };
+        if !template.routes.contains(&route) {
+            return Err(disagree(
+                key,
+                format!(
+                    "the template should route it to {} ({})",
+                    route.function,
+                    if route.authorized {
+                        "authorized"
+                    } else {
+                        "Auth: NONE"
+                    }
+                ),
+            ));
+        }
+        routes.push(route);
+    }
+    if let Some(extra) = template.routes.iter().find(|r| !routes.contains(r)) {
+        return Err(disagree(
+            extra.key(),
+            "the template routes it, but it is not declared".into(),
+        ));
+    }
+    Ok(routes)
 }
 
 /// API Gateway's own `{"message": ...}` responses.

@@ -1,4 +1,0 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    gatehouse::lambda::serve_http(gatehouse::http_handler!(fn_get_api_key::handle)).await
-}

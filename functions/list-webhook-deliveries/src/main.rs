@@ -1,5 +1,0 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    gatehouse::lambda::serve_http(gatehouse::http_handler!(fn_list_webhook_deliveries::handle))
-        .await
-}

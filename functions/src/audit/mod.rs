@@ -1,0 +1,2 @@
+//! The audit trail route.
+pub mod list;

@@ -1,0 +1,112 @@
+//! `POST /v2/api-keys/{key_id}/compromise`: the compromise response. The key is revoked
+//! at once (no grace period), the incident is recorded in the audit trail, a security
+//! event is published, and on request a replacement with the same scopes is issued.
+
+use crate::keys::create::CreatedKey;
+use gatehouse::audit::Change;
+use gatehouse::events::Category;
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, json_body, json_response};
+use gatehouse::keys::KeyStatus;
+use gatehouse::keys::issue::{NewKey, prepare_key};
+use gatehouse::keys::lifecycle::{self, check_grantable, load_key, reason_text};
+use gatehouse::keys::model::KeyView;
+use gatehouse::store::WriteBatch;
+use serde::{Deserialize, Serialize};
+
+pub const ACTION: &str = "api_key.compromise";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompromiseRequest {
+    /// What happened: where the key leaked, how it was found.
+    description: String,
+    /// Issue a replacement key with the same name, scopes, principal and expiry.
+    #[serde(default)]
+    replace: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct CompromiseResponse {
+    /// The audit event that records the incident.
+    incident_id: String,
+    revoked: KeyView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replacement: Option<CreatedKey>,
+}
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let body: CompromiseRequest = json_body(call.req)?;
+    let description = reason_text(&body.description, "description")?;
+    let key = load_key(call).await?;
+    if body.replace {
+        call.caller.require("keys:write")?;
+        check_grantable(call, &key.scopes).await?;
+    }
+
+    let mut revoked = if key.status == KeyStatus::Revoked {
+        lifecycle::next_version(&key, call.now)
+    } else {
+        lifecycle::revoke(call, &key, &format!("compromised: {description}"))
+    };
+    let mut batch = WriteBatch::new();
+    let replacement = if body.replace {
+        let spec = NewKey {
+            name: key.name.clone(),
+            scopes: key.scopes.clone(),
+            principal: key.principal.clone(),
+            created_by: Some(call.caller.key_id.clone()),
+            expires_at: key.expires_at.filter(|at| *at > call.now),
+            rotated_from: Some(key.key_id.clone()),
+            limits: key.limits.clone(),
+        };
+        let (new_key, record) = prepare_key(call.app, &key.tenant_id, &key.prefix, spec)?;
+        revoked.rotated_to = Some(record.key_id.clone());
+        call.app.keys.put_new_key(&mut batch, &record)?;
+        Some((new_key, record))
+    } else {
+        None
+    };
+    call.app.keys.put_changed_key(&mut batch, &revoked)?;
+    let audit = call
+        .audit_event(ACTION)
+        .target("api_key", key.key_id.as_str())
+        .changes(
+            Change::of("status", &key.status, &revoked.status)
+                .into_iter()
+                .collect(),
+        )
+        .detail(match &replacement {
+            Some((_, r)) => format!("{description} (replaced by {})", r.key_id),
+            None => description.clone(),
+        });
+    lifecycle::commit(call, batch, &audit).await?;
+
+    let revoked_view = revoked.view();
+    lifecycle::publish(
+        call,
+        "api_key.compromised",
+        Category::Security,
+        serde_json::json!({
+            "key": revoked_view,
+            "incident_id": audit.event_id,
+            "description": description,
+            "reported_by": call.caller.principal,
+            "source_ip": call.origin.source_ip,
+            "replacement_key_id": replacement.as_ref().map(|(_, r)| r.key_id.to_string()),
+        }),
+    )
+    .await;
+    Ok(json_response(
+        200,
+        &CompromiseResponse {
+            incident_id: audit.event_id.clone(),
+            revoked: revoked_view,
+            replacement: replacement.map(|(k, r)| CreatedKey {
+                key: k.expose().to_owned(),
+                metadata: r.view(),
+            }),
+        },
+    ))
+}

@@ -1,0 +1,18 @@
+//! Key expiry notices, on a schedule (EventBridge): publishes `api_key.expiring` for
+//! active keys expiring within 7 days, then again within 1 day (see
+//! `gatehouse::keys::expiry`). A failed run is retried by the next one: every notice
+//! not yet sent is still due.
+
+use gatehouse::App;
+use gatehouse::keys::expiry::{ScanSummary, notify_expiring};
+
+pub async fn handle(app: &App) -> Result<ScanSummary, String> {
+    let summary = notify_expiring(app, app.clock.now()).await?;
+    tracing::info!(
+        expiring = summary.expiring,
+        notified = summary.notified,
+        already = summary.already,
+        "expiry notices"
+    );
+    Ok(summary)
+}

@@ -1,0 +1,9 @@
+//! API key routes and the expiry scan.
+pub mod compromise;
+pub mod create;
+pub mod expiry_notifier;
+pub mod get;
+pub mod list;
+pub mod revoke;
+pub mod rotate;
+pub mod update;

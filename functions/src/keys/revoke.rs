@@ -1,0 +1,52 @@
+//! `DELETE /v2/api-keys/{key_id}`: revokes a key at once, with a required reason and
+//! the revoking principal. Repeating it is harmless: an already revoked key is returned
+//! as it is.
+
+use gatehouse::audit::Change;
+use gatehouse::events::Category;
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, json_body, json_response};
+use gatehouse::keys::KeyStatus;
+use gatehouse::keys::lifecycle::{self, load_key, reason_text};
+use gatehouse::store::WriteBatch;
+use serde::Deserialize;
+
+pub const ACTION: &str = "api_key.revoke";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RevokeRequest {
+    reason: String,
+}
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let body: RevokeRequest = json_body(call.req)?;
+    let reason = reason_text(&body.reason, "reason")?;
+    let key = load_key(call).await?;
+    if key.status == KeyStatus::Revoked {
+        return Ok(json_response(200, &key.view()));
+    }
+    let revoked = lifecycle::revoke(call, &key, &reason);
+    let audit = call
+        .audit_event(ACTION)
+        .target("api_key", key.key_id.as_str())
+        .changes(
+            Change::of("status", &key.status, &revoked.status)
+                .into_iter()
+                .collect(),
+        )
+        .detail(reason);
+    let mut batch = WriteBatch::new();
+    call.app.keys.put_changed_key(&mut batch, &revoked)?;
+    lifecycle::commit(call, batch, &audit).await?;
+    let view = revoked.view();
+    lifecycle::publish(
+        call,
+        "api_key.revoked",
+        Category::Lifecycle,
+        serde_json::json!({ "key": view }),
+    )
+    .await;
+    Ok(json_response(200, &view))
+}

@@ -1,0 +1,130 @@
+//! `PUT /v2/api-keys/{key_id}`: changes a key's name, scopes, status (active/disabled)
+//! or expiry. Fields left out keep their value; `"expires_at": null` removes the
+//! expiry. Every change is audited with its before and after values.
+
+use gatehouse::audit::Change;
+use gatehouse::events::Category;
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
+use gatehouse::keys::KeyStatus;
+use gatehouse::keys::lifecycle::{
+    self, check_expiry, check_grantable, check_manageable, checked_limits, load_key, parse_scopes,
+};
+use gatehouse::keys::model::DisplayName;
+use gatehouse::limits::LimitSet;
+use gatehouse::store::WriteBatch;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+pub const ACTION: &str = "api_key.update";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateKeyRequest {
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    status: Option<String>,
+    /// Absent: unchanged. `null`: no expiry. A timestamp: the new expiry.
+    #[serde(default, deserialize_with = "gatehouse::http::body::present")]
+    expires_at: Option<Option<String>>,
+    /// Absent: unchanged. `null`: the plan's limits only. An object: the key's own
+    /// limits, replacing the ones it had (`update_usage_quotas`).
+    #[serde(default, deserialize_with = "gatehouse::http::body::present")]
+    limits: Option<Option<LimitSet>>,
+}
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let body: UpdateKeyRequest = json_body(call.req)?;
+    if body.name.is_none()
+        && body.scopes.is_none()
+        && body.status.is_none()
+        && body.expires_at.is_none()
+        && body.limits.is_none()
+    {
+        return Err(Problem::invalid_body(
+            "give at least one of `name`, `scopes`, `status`, `expires_at`, `limits`",
+        ));
+    }
+    let current = load_key(call).await?;
+    check_manageable(call, &current)?;
+    if current.status == KeyStatus::Revoked {
+        return Err(Problem::new(
+            ProblemType::Conflict,
+            "a revoked key cannot be changed",
+        ));
+    }
+
+    let mut next = lifecycle::next_version(&current, call.now);
+    if let Some(name) = &body.name {
+        next.name = DisplayName::parse(name).map_err(|e| Problem::invalid_body(e.0))?;
+    }
+    if let Some(scopes) = &body.scopes {
+        next.scopes = parse_scopes(scopes)?;
+        check_grantable(call, &next.scopes).await?;
+    }
+    if let Some(status) = &body.status {
+        next.status = match status.as_str() {
+            "active" => KeyStatus::Active,
+            "disabled" => KeyStatus::Disabled,
+            _ => {
+                return Err(Problem::invalid_body(
+                    "`status` must be `active` or `disabled` (revoke with DELETE)",
+                ));
+            }
+        };
+    }
+    if let Some(expiry) = &body.expires_at {
+        next.expires_at = match expiry {
+            None => None,
+            Some(text) => {
+                let at =
+                    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                        .map_err(|_| {
+                            Problem::invalid_body(
+                                "`expires_at` must be an RFC 3339 timestamp or null",
+                            )
+                        })?;
+                Some(check_expiry(at, call.now)?)
+            }
+        };
+    }
+
+    if let Some(limits) = body.limits {
+        next.limits = checked_limits(limits)?;
+    }
+
+    let (before, after) = (current.view(), next.view());
+    let changes: Vec<Change> = [
+        Change::of("name", &before.name, &after.name),
+        Change::of("scopes", &before.scopes, &after.scopes),
+        Change::of("status", &before.status, &after.status),
+        Change::of(
+            "expires_at",
+            &before.expires_at.map(|t| t.unix_timestamp()),
+            &after.expires_at.map(|t| t.unix_timestamp()),
+        ),
+        Change::of("limits", &before.limits, &after.limits),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if changes.is_empty() {
+        return Ok(json_response(200, &before));
+    }
+    let audit = call
+        .audit_event(ACTION)
+        .target("api_key", next.key_id.as_str())
+        .changes(changes.clone());
+    let mut batch = WriteBatch::new();
+    call.app.keys.put_changed_key(&mut batch, &next)?;
+    lifecycle::commit(call, batch, &audit).await?;
+    lifecycle::publish(
+        call,
+        "api_key.updated",
+        Category::Lifecycle,
+        serde_json::json!({ "key": after, "changes": changes }),
+    )
+    .await;
+    Ok(json_response(200, &after))
+}

@@ -1,0 +1,161 @@
+//! Every Gatehouse Lambda function, declared once.
+//!
+//! [`ROUTES`] is the one declaration of Gatehouse's HTTP routes: method, path, who may
+//! call it, and the function (template `Handler`) that serves it. The authorizer reads
+//! it for the scope a route needs, the HTTP framework checks that scope before any
+//! handler runs, the local gateway serves it and the tests compare it with
+//! template.yaml and the OpenAPI document. [`function`] finds any function's handler
+//! by name; `main.rs` runs the one the Lambda runtime names.
+//!
+//! A new route is a handler module, one line below, its template stanza and a sample
+//! event.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod authorizer;
+pub mod keys;
+pub mod openapi;
+pub mod policy;
+mod run;
+pub mod scopes;
+pub mod usage;
+pub mod webhooks;
+
+pub use run::{run, serve_http};
+
+use gatehouse::App;
+use gatehouse::http::call::Logic;
+use gatehouse::routes::{Access, Route, Routes};
+use lambda_http::{Body, Request, Response};
+use std::future::Future;
+use std::pin::Pin;
+
+pub type HttpFuture<'a> = Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>;
+/// A public route's handler: no caller to verify.
+pub type PublicHandler = for<'a> fn(&'a App, Request) -> HttpFuture<'a>;
+
+/// How an HTTP function serves its route.
+#[derive(Clone, Copy)]
+pub enum Serve {
+    /// A tenant route: the framework verifies the caller and the route's access, then
+    /// runs the logic; refusals are audited under `action`.
+    Tenant { action: &'static str, logic: Logic },
+    /// A public route (the API description).
+    Public(PublicHandler),
+}
+
+/// A function of the bundle, by what invokes it.
+#[derive(Clone, Copy)]
+pub enum Function {
+    /// An HTTP route (API Gateway proxy integration, payload 2.0).
+    Http { route: &'static Route, serve: Serve },
+    /// The Lambda authorizer.
+    Authorizer,
+    /// The access-log subscription (CloudWatch Logs events).
+    UsageIngest,
+    /// Events queue -> webhook deliveries (SQS events).
+    WebhookFanout,
+    /// Delivery queue -> attempts (SQS events).
+    WebhookDispatcher,
+    /// The scheduled scan for expiring keys.
+    KeyExpiryNotifier,
+}
+
+/// The functions no route invokes, by name.
+const EVENT_FUNCTIONS: &[(&str, Function)] = &[
+    ("authorizer", Function::Authorizer),
+    ("usage-ingest", Function::UsageIngest),
+    ("webhook-fanout", Function::WebhookFanout),
+    ("webhook-dispatcher", Function::WebhookDispatcher),
+    ("key-expiry-notifier", Function::KeyExpiryNotifier),
+];
+
+macro_rules! tenant {
+    ($module:path) => {{
+        use $module as handler;
+        Serve::Tenant {
+            action: handler::ACTION,
+            logic: |call| Box::pin(handler::handle(call)),
+        }
+    }};
+}
+
+macro_rules! public {
+    ($module:path) => {{
+        use $module as handler;
+        Serve::Public(|app, req| Box::pin(handler::handle(app, req)))
+    }};
+}
+
+macro_rules! routes {
+    ($($method:ident $path:literal $access:expr => $function:literal $serve:expr;)*) => {
+        const ROUTE_LIST: &[Route] = &[
+            $(Route { method: stringify!($method), path: $path, access: $access, function: $function },)*
+        ];
+
+        fn http_serve(function: &str) -> Option<Serve> {
+            match function {
+                $($function => Some($serve),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+use Access::{AnyKey, Public, Scope};
+
+routes! {
+    POST "/v2/api-keys" Scope("keys:write") => "create-api-key" tenant!(keys::create);
+    GET "/v2/api-keys" Scope("keys:read") => "list-api-keys" tenant!(keys::list);
+    GET "/v2/api-keys/{key_id}" Scope("keys:read") => "get-api-key" tenant!(keys::get);
+    PUT "/v2/api-keys/{key_id}" Scope("keys:write") => "update-api-key" tenant!(keys::update);
+    DELETE "/v2/api-keys/{key_id}" Scope("keys:revoke") => "revoke-api-key" tenant!(keys::revoke);
+    POST "/v2/api-keys/{key_id}/rotate" Scope("keys:rotate") => "rotate-api-key" tenant!(keys::rotate);
+    POST "/v2/api-keys/{key_id}/compromise" Scope("keys:revoke") => "compromise-api-key" tenant!(keys::compromise);
+    GET "/v2/audit" Scope("audit:read") => "list-audit" tenant!(audit::list);
+    POST "/v2/scopes" Scope("scopes:write") => "create-scope" tenant!(scopes::create);
+    GET "/v2/scopes" AnyKey => "list-scopes" tenant!(scopes::list);
+    GET "/v2/openapi.json" Public => "openapi" public!(openapi);
+    GET "/v2/access-policy" Scope("policy:read") => "get-access-policy" tenant!(policy::get);
+    PUT "/v2/access-policy" Scope("policy:write") => "put-access-policy" tenant!(policy::put);
+    POST "/v2/api-keys/{key_id}/usage/reset" Scope("usage:write") => "reset-key-usage" tenant!(usage::reset);
+    GET "/v2/api-keys/{key_id}/usage" Scope("usage:read") => "get-key-usage" tenant!(usage::get);
+    GET "/v2/usage/report" Scope("usage:read") => "usage-report" tenant!(usage::report);
+    POST "/v2/webhooks" Scope("webhooks:write") => "create-webhook" tenant!(webhooks::create);
+    GET "/v2/webhooks" Scope("webhooks:read") => "list-webhooks" tenant!(webhooks::list);
+    GET "/v2/webhooks/{webhook_id}" Scope("webhooks:read") => "get-webhook" tenant!(webhooks::get);
+    PUT "/v2/webhooks/{webhook_id}" Scope("webhooks:write") => "update-webhook" tenant!(webhooks::update);
+    DELETE "/v2/webhooks/{webhook_id}" Scope("webhooks:write") => "delete-webhook" tenant!(webhooks::delete);
+    POST "/v2/webhooks/{webhook_id}/disable" Scope("webhooks:write") => "disable-webhook" tenant!(webhooks::disable);
+    POST "/v2/webhooks/{webhook_id}/enable" Scope("webhooks:write") => "enable-webhook" tenant!(webhooks::enable);
+    POST "/v2/webhooks/{webhook_id}/rotate-secret" Scope("webhooks:write") => "rotate-webhook-secret" tenant!(webhooks::rotate_secret);
+    POST "/v2/webhooks/{webhook_id}/test" Scope("webhooks:write") => "test-webhook" tenant!(webhooks::test);
+    POST "/v2/webhooks/{webhook_id}/recover" Scope("webhooks:write") => "recover-webhook" tenant!(webhooks::recover);
+    GET "/v2/webhooks/report" Scope("webhooks:read") => "webhook-report" tenant!(webhooks::report);
+    GET "/v2/webhooks/{webhook_id}/deliveries" Scope("webhooks:read") => "list-webhook-deliveries" tenant!(webhooks::deliveries);
+    GET "/v2/webhooks/deliveries/{delivery_id}" Scope("webhooks:read") => "get-webhook-delivery" tenant!(webhooks::delivery);
+    POST "/v2/webhooks/deliveries/{delivery_id}/retry" Scope("webhooks:write") => "retry-webhook-delivery" tenant!(webhooks::retry_delivery);
+}
+
+/// Gatehouse's own HTTP routes.
+pub const ROUTES: Routes = Routes(ROUTE_LIST);
+
+/// The function with this name (template `Handler`), if the bundle has it.
+pub fn function(name: &str) -> Option<Function> {
+    if let Some((_, f)) = EVENT_FUNCTIONS.iter().find(|(n, _)| *n == name) {
+        return Some(*f);
+    }
+    let route = ROUTES.of_function(name)?;
+    Some(Function::Http {
+        route,
+        serve: http_serve(name)?,
+    })
+}
+
+/// Every function name the bundle serves.
+pub fn function_names() -> impl Iterator<Item = &'static str> {
+    EVENT_FUNCTIONS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(ROUTES.iter().map(|route| route.function))
+}

@@ -1,0 +1,9 @@
+//! The one bootstrap of every Gatehouse function. Lambda sets `_HANDLER` to the
+//! function's `Handler` from template.yaml; that names the function to run.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let name = std::env::var("_HANDLER")
+        .map_err(|_| "_HANDLER is not set: it names the function to run (template Handler)")?;
+    gatehouse_functions::run(&name).await
+}

@@ -1,0 +1,14 @@
+//! `GET /v2/openapi.json`: the OpenAPI 3.1 document of the API. Public: it describes
+//! the API, not any tenant's data.
+
+use gatehouse::App;
+use lambda_http::{Body, Request, Response};
+
+pub async fn handle(_app: &App, _req: Request) -> Response<Body> {
+    Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .header("cache-control", "public, max-age=300")
+        .body(Body::from(gatehouse::openapi::DOCUMENT))
+        .unwrap_or_else(|_| Response::new(Body::Empty))
+}

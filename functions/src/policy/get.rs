@@ -1,0 +1,13 @@
+//! `GET /v2/access-policy`: the tenant's route scopes and plan limits.
+
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, json_response};
+use gatehouse::limits::view::PolicyView;
+
+pub const ACTION: &str = "access_policy.read";
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let stored = call.app.keys.get_policy(&call.caller.tenant_id).await?;
+    Ok(json_response(200, &PolicyView::from(stored)))
+}

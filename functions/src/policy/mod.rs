@@ -1,0 +1,3 @@
+//! The tenant access policy routes.
+pub mod get;
+pub mod put;

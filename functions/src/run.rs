@@ -1,0 +1,109 @@
+//! Running one function under the Lambda runtime: what the bootstrap does once it
+//! knows which function it is.
+
+use crate::{Function, Serve, authorizer, keys, usage, webhooks};
+use aws_lambda_events::cloudwatch_logs::LogsEvent;
+use aws_lambda_events::sqs::SqsEvent;
+use gatehouse::App;
+use gatehouse::http::call::serve_route;
+use gatehouse::webhooks::client::OutboundClient;
+use lambda_http::{Body, Request, Response};
+use lambda_runtime::{LambdaEvent, service_fn};
+
+/// Serves one HTTP request for `function`'s route: the same path under Lambda, the
+/// local gateway and the tests.
+pub async fn serve_http(app: &App, function: Function, req: Request) -> Response<Body> {
+    match function {
+        Function::Http {
+            route,
+            serve: Serve::Tenant { action, logic },
+            // Boxed: the call's future is large, and debug builds would otherwise need deep
+            // stacks wherever requests are served inline (the local gateway, the tests).
+        } => Box::pin(serve_route(app, &req, route, action, logic)).await,
+        Function::Http {
+            serve: Serve::Public(handler),
+            ..
+        } => handler(app, req).await,
+        _ => gatehouse::http::Problem::internal(&"this function serves no HTTP route")
+            .into_response(),
+    }
+}
+
+/// Initialises logging, builds the function's dependencies from its environment once,
+/// and serves its events until the runtime stops. An unknown name, or a missing or
+/// invalid variable, stops the function at start with a message naming it.
+pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
+    let function = crate::function(name)
+        .ok_or_else(|| format!("`{name}` is not a Gatehouse function (template Handler)"))?;
+    gatehouse::telemetry::init();
+    let app = App::from_env().await?;
+    let app = &app;
+    match function {
+        Function::Http { .. } => {
+            lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
+                Ok::<_, std::convert::Infallible>(serve_http(app, function, req).await)
+            }))
+            .await
+        }
+        Function::Authorizer => {
+            lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<serde_json::Value>| async move {
+                    // Boxed: the decision future is deep enough to exceed the layout
+                    // query limit inline.
+                    match Box::pin(authorizer::handle_event(app, event.payload)).await {
+                        authorizer::Outcome::Response(response) => Ok(response),
+                        // REST APIs map exactly this error message to 401.
+                        authorizer::Outcome::Unauthorized => {
+                            Err(lambda_runtime::Error::from("Unauthorized"))
+                        }
+                    }
+                },
+            ))
+            .await
+        }
+        Function::UsageIngest => {
+            lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<LogsEvent>| async move {
+                    let summary = usage::ingest::handle(app, event.payload).await?;
+                    Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                        "recorded": summary.recorded,
+                        "skipped": summary.skipped,
+                        "findings": summary.findings,
+                        "quota_notices": summary.quota_notices,
+                    }))
+                },
+            ))
+            .await
+        }
+        Function::WebhookFanout => {
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+                Ok::<_, lambda_runtime::Error>(webhooks::fanout::handle(app, event.payload).await)
+            }))
+            .await
+        }
+        Function::WebhookDispatcher => {
+            let client = OutboundClient::from_config(&app.config)?;
+            let client = &client;
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+                Ok::<_, lambda_runtime::Error>(
+                    webhooks::dispatcher::handle(app, client, event.payload).await,
+                )
+            }))
+            .await
+        }
+        Function::KeyExpiryNotifier => {
+            lambda_runtime::run(service_fn(
+                // The scheduled event carries nothing the scan needs.
+                move |_: LambdaEvent<serde_json::Value>| async move {
+                    let summary = keys::expiry_notifier::handle(app).await?;
+                    Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                        "expiring": summary.expiring,
+                        "notified": summary.notified,
+                        "already": summary.already,
+                    }))
+                },
+            ))
+            .await
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! Custom scope routes.
+pub mod create;
+pub mod list;

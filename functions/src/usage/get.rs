@@ -1,0 +1,186 @@
+//! `GET /v2/api-keys/{key_id}/usage`: a key's usage statistics over a time range at
+//! minute, hour or day granularity (per bucket: totals and a per-route breakdown),
+//! how much of each rate limit and quota its current window has used, `last_used_at`,
+//! and recent anomaly findings.
+//!
+//! Query: `granularity` (`minute`, `hour` (default), `day`), and either `time_range`
+//! (`<n>m`, `<n>h` or `<n>d` back from now; default 60m, 24h or 30d by granularity)
+//! or `from` and `to` (RFC 3339). At most [`MAX_BUCKETS`] buckets.
+
+use gatehouse::http::call::Call;
+use gatehouse::http::query::Query;
+use gatehouse::http::{ApiResult, Problem, json_response};
+use gatehouse::keys::lifecycle::load_key;
+use gatehouse::limits::counters::key_counters;
+use gatehouse::usage::stats::{ALL_ROUTES, StatsView};
+use gatehouse::usage::{Granularity, KeyRef, Stats};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use time::{Duration, OffsetDateTime};
+
+pub const ACTION: &str = "api_key.usage_read";
+pub const MAX_BUCKETS: i64 = 1500;
+const ANOMALY_WINDOW: Duration = Duration::days(30);
+
+#[derive(Debug, Serialize)]
+struct Bucket {
+    #[serde(with = "time::serde::rfc3339")]
+    start: OffsetDateTime,
+    #[serde(flatten)]
+    totals: StatsView,
+    routes: BTreeMap<String, StatsView>,
+}
+
+#[derive(Debug, Serialize)]
+struct LimitUse {
+    scope: String,
+    window: &'static str,
+    limit: u64,
+    used: u64,
+    remaining: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    resets_at: OffsetDateTime,
+}
+
+/// `[from, to)` and the granularity the query asks for.
+pub fn range(
+    query: &Query,
+    now: OffsetDateTime,
+) -> Result<(Granularity, OffsetDateTime, OffsetDateTime), Problem> {
+    let granularity = match query.text("granularity") {
+        None => Granularity::Hour,
+        Some(text) => Granularity::parse(text).ok_or_else(|| {
+            Problem::invalid_parameter("`granularity` must be `minute`, `hour` or `day`")
+        })?,
+    };
+    let (from, to) = match (
+        query.text("time_range"),
+        query.time("from")?,
+        query.time("to")?,
+    ) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(Problem::invalid_parameter(
+                "give either `time_range` or `from`/`to`, not both",
+            ));
+        }
+        (Some(text), None, None) => (now - span(text)?, now),
+        (None, from, to) => {
+            let to = to.unwrap_or(now);
+            let default = match granularity {
+                Granularity::Minute => Duration::HOUR,
+                Granularity::Hour => Duration::DAY,
+                Granularity::Day => Duration::days(30),
+            };
+            (from.unwrap_or(to - default), to)
+        }
+    };
+    if from >= to {
+        return Err(Problem::invalid_parameter("`from` must be before `to`"));
+    }
+    if (to - from).whole_seconds() / granularity.length().whole_seconds() > MAX_BUCKETS {
+        return Err(Problem::invalid_parameter(format!(
+            "the range holds more than {MAX_BUCKETS} buckets; narrow it or use a coarser `granularity`"
+        )));
+    }
+    Ok((granularity, from, to))
+}
+
+/// `90m`, `24h`, `7d`.
+fn span(text: &str) -> Result<Duration, Problem> {
+    let bad = || {
+        Problem::invalid_parameter(
+            "`time_range` must be a whole number and a unit: `90m`, `24h`, `7d`",
+        )
+    };
+    let (digits, unit) = text.split_at(text.len().saturating_sub(1));
+    let n: i64 = digits
+        .parse()
+        .ok()
+        .filter(|n| *n > 0 && *n <= 100_000)
+        .ok_or_else(bad)?;
+    match unit {
+        "m" => Ok(Duration::minutes(n)),
+        "h" => Ok(Duration::hours(n)),
+        "d" => Ok(Duration::days(n)),
+        _ => Err(bad()),
+    }
+}
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let query = Query::from_request(call.req, &["granularity", "time_range", "from", "to"])?;
+    let (granularity, from, to) = range(&query, call.now)?;
+    let key = load_key(call).await?;
+    let key_ref = KeyRef {
+        tenant_id: key.tenant_id.to_string(),
+        key_id: key.key_id.to_string(),
+    };
+    let rows = call
+        .app
+        .usage
+        .key_buckets(
+            &key_ref,
+            granularity,
+            granularity.bucket(from),
+            to.unix_timestamp(),
+        )
+        .await?;
+    let mut totals = Stats::default();
+    let mut buckets: BTreeMap<i64, (Stats, BTreeMap<String, StatsView>)> = BTreeMap::new();
+    for row in rows {
+        let (bucket_totals, routes) = buckets.entry(row.start).or_default();
+        if row.route == ALL_ROUTES {
+            totals.merge(&row.stats);
+            *bucket_totals = row.stats;
+        } else {
+            routes.insert(row.route, row.stats.view());
+        }
+    }
+    let buckets: Vec<Bucket> = buckets
+        .into_iter()
+        .map(|(start, (stats, routes))| Bucket {
+            start: OffsetDateTime::from_unix_timestamp(start).unwrap_or(from),
+            totals: stats.view(),
+            routes,
+        })
+        .collect();
+
+    let plan = call.app.keys.get_policy(&key.tenant_id).await?.policy.plan;
+    let now = call.app.clock.precise_now();
+    let limits: Vec<LimitUse> = key_counters(call.app, &key, &plan, now)
+        .await?
+        .into_iter()
+        .map(|(spec, used)| LimitUse {
+            scope: spec.scope.label().to_owned(),
+            window: spec.window.as_str(),
+            limit: spec.limit,
+            used,
+            remaining: spec.limit.saturating_sub(used),
+            resets_at: spec.window.end(now),
+        })
+        .collect();
+    let anomalies = call
+        .app
+        .usage
+        .findings(&key_ref, call.now - ANOMALY_WINDOW, 20)
+        .await?;
+    Ok(json_response(
+        200,
+        &serde_json::json!({
+            "key_id": key.key_id,
+            "granularity": granularity,
+            "from": rfc3339(from),
+            "to": rfc3339(to),
+            "totals": totals.view(),
+            "buckets": buckets,
+            "last_used_at": key.last_used_at.map(rfc3339),
+            "limits": limits,
+            "anomalies": anomalies,
+        }),
+    ))
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,91 @@
+//! `POST /v2/webhooks`: registers an endpoint for the caller's tenant: `url` (HTTPS,
+//! not internal, checked again at every delivery), `event_types` (or `*`),
+//! `description`, `rate_limit_per_second`. The signing secret (`whsec_...`) is in this
+//! response only; it is stored sealed with KMS.
+
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
+use gatehouse::ids::WebhookId;
+use gatehouse::keys::lifecycle;
+use gatehouse::store::WriteBatch;
+use gatehouse::store::webhooks::MAX_ENDPOINTS;
+use gatehouse::webhooks::circuit::{Breaker, Counts, Policy};
+use gatehouse::webhooks::endpoint::{
+    Endpoint, EndpointStatus, EndpointView, check_description, check_event_types, check_rate_limit,
+};
+use gatehouse::webhooks::manage::{check_destination, new_sealed_secret};
+use serde::{Deserialize, Serialize};
+
+pub const ACTION: &str = "webhook.create";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateWebhookRequest {
+    url: String,
+    event_types: Vec<String>,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    rate_limit_per_second: Option<u32>,
+}
+
+#[derive(Debug, Serialize)]
+struct CreatedWebhook {
+    /// Shown here once; verify deliveries with it (Standard Webhooks).
+    secret: String,
+    #[serde(flatten)]
+    endpoint: EndpointView,
+}
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let body: CreateWebhookRequest = json_body(call.req)?;
+    let event_types = check_event_types(&body.event_types).map_err(Problem::invalid_body)?;
+    let description = check_description(&body.description).map_err(Problem::invalid_body)?;
+    let rate_limit = check_rate_limit(body.rate_limit_per_second).map_err(Problem::invalid_body)?;
+    let url = check_destination(&body.url, &call.app.config.webhook_allow_hosts).await?;
+    let tenant = &call.caller.tenant_id;
+    if call.app.keys.list_endpoints(tenant).await?.len() >= MAX_ENDPOINTS {
+        return Err(Problem::new(
+            ProblemType::Conflict,
+            format!("a tenant has at most {MAX_ENDPOINTS} webhook endpoints"),
+        ));
+    }
+    let webhook_id = WebhookId::generate().map_err(|e| Problem::internal(&e))?;
+    let (secret, sealed) = new_sealed_secret(call, tenant, &webhook_id).await?;
+    let endpoint = Endpoint {
+        tenant_id: tenant.clone(),
+        webhook_id,
+        url: url.to_string(),
+        event_types,
+        description,
+        status: EndpointStatus::Active,
+        disabled: None,
+        rate_limit_per_second: rate_limit,
+        secret: sealed,
+        retiring_secret: None,
+        breaker: Breaker::default(),
+        created_at: call.now,
+        created_by: call.caller.principal.clone(),
+        updated_at: None,
+        version: 1,
+    };
+    let audit = call
+        .audit_event(ACTION)
+        .target("webhook", endpoint.webhook_id.as_str())
+        .detail(format!(
+            "{} -> {}",
+            endpoint.event_types.join(","),
+            endpoint.url
+        ));
+    let mut batch = WriteBatch::new();
+    call.app.keys.put_new_endpoint(&mut batch, &endpoint)?;
+    lifecycle::commit(call, batch, &audit).await?;
+    Ok(json_response(
+        201,
+        &CreatedWebhook {
+            secret: secret.expose(),
+            endpoint: endpoint.view(&Counts::default(), &Policy::DEFAULT, call.now),
+        },
+    ))
+}

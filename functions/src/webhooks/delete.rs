@@ -1,0 +1,29 @@
+//! `DELETE /v2/webhooks/{webhook_id}`: removes an endpoint and its sealed secrets;
+//! nothing more is delivered to it. Audited.
+
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, json_response};
+use gatehouse::keys::lifecycle;
+use gatehouse::store::WriteBatch;
+use gatehouse::webhooks::manage::{load_endpoint, view};
+
+pub const ACTION: &str = "webhook.delete";
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let endpoint = load_endpoint(call).await?;
+    let audit = call
+        .audit_event(ACTION)
+        .target("webhook", endpoint.webhook_id.as_str())
+        .detail(endpoint.url.clone());
+    let mut batch = WriteBatch::new();
+    call.app.keys.delete_endpoint(&mut batch, &endpoint)?;
+    lifecycle::commit(call, batch, &audit).await?;
+    let shown = view(call, &endpoint).await?;
+    // The counts would expire on their own; a webhook id is never reused either way.
+    call.app
+        .deliveries
+        .reset_counts(&endpoint.tenant_id, &endpoint.webhook_id)
+        .await?;
+    Ok(json_response(200, &shown))
+}

@@ -1,0 +1,43 @@
+//! `GET /v2/webhooks/{webhook_id}/deliveries`: an endpoint's deliveries, newest
+//! first. Query: `from`, `to` (RFC 3339; default the last 7 days), `status`
+//! (`pending`, `delivered`, `failed`, `skipped`), `limit` (1-200, default 50).
+
+use gatehouse::http::call::Call;
+use gatehouse::http::query::Query;
+use gatehouse::http::{ApiResult, Problem, json_response};
+use gatehouse::webhooks::delivery::DeliveryStatus;
+use gatehouse::webhooks::manage::load_endpoint;
+use time::Duration;
+
+pub const ACTION: &str = "webhook.deliveries_read";
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let query = Query::from_request(call.req, &["from", "to", "status", "limit"])?;
+    let to = query.time("to")?.unwrap_or(call.now + Duration::SECOND);
+    let from = query.time("from")?.unwrap_or(to - Duration::days(7));
+    if from >= to {
+        return Err(Problem::invalid_parameter("`from` must be before `to`"));
+    }
+    let status = match query.text("status") {
+        None => None,
+        Some(text) => Some(DeliveryStatus::parse(text).ok_or_else(|| {
+            Problem::invalid_parameter("`status` must be pending, delivered, failed or skipped")
+        })?),
+    };
+    let limit = query.number_in("limit", 50, 1..=200)?;
+    let endpoint = load_endpoint(call).await?;
+    let items = call
+        .app
+        .deliveries
+        .list(
+            &endpoint.tenant_id,
+            &endpoint.webhook_id,
+            from,
+            to,
+            status,
+            limit,
+        )
+        .await?;
+    Ok(json_response(200, &serde_json::json!({ "items": items })))
+}

@@ -1,0 +1,17 @@
+//! `GET /v2/webhooks/deliveries/{delivery_id}`: one delivery with every attempt
+//! (time, status, latency, the start of the response, error class).
+
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, json_response};
+use gatehouse::webhooks::manage::load_delivery;
+
+pub const ACTION: &str = "webhook.delivery_read";
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let (delivery, attempts) = load_delivery(call).await?;
+    Ok(json_response(
+        200,
+        &serde_json::json!({ "delivery": delivery.view(), "attempts": attempts }),
+    ))
+}

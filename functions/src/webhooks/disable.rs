@@ -1,0 +1,44 @@
+//! `POST /v2/webhooks/{webhook_id}/disable`: stops deliveries to an endpoint, with a
+//! `reason`. Pending deliveries end as `skipped`; `recover` re-sends them later.
+
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, json_body, json_response};
+use gatehouse::keys::lifecycle::{self, reason_text};
+use gatehouse::store::WriteBatch;
+use gatehouse::webhooks::endpoint::{Disabled, EndpointStatus};
+use gatehouse::webhooks::manage::{load_endpoint, view};
+use serde::Deserialize;
+
+pub const ACTION: &str = "webhook.disable";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisableRequest {
+    reason: String,
+}
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let body: DisableRequest = json_body(call.req)?;
+    let reason = reason_text(&body.reason, "reason")?;
+    let mut endpoint = load_endpoint(call).await?;
+    if endpoint.status == EndpointStatus::Disabled {
+        return Ok(json_response(200, &view(call, &endpoint).await?));
+    }
+    endpoint.status = EndpointStatus::Disabled;
+    endpoint.disabled = Some(Disabled {
+        at: call.now,
+        by: call.caller.principal.clone(),
+        reason: reason.clone(),
+    });
+    endpoint.version += 1;
+    endpoint.updated_at = Some(call.now);
+    let audit = call
+        .audit_event(ACTION)
+        .target("webhook", endpoint.webhook_id.as_str())
+        .detail(reason);
+    let mut batch = WriteBatch::new();
+    call.app.keys.put_changed_endpoint(&mut batch, &endpoint)?;
+    lifecycle::commit(call, batch, &audit).await?;
+    Ok(json_response(200, &view(call, &endpoint).await?))
+}

@@ -1,0 +1,36 @@
+//! `POST /v2/webhooks/{webhook_id}/enable`: resumes deliveries to a disabled
+//! endpoint, with a fresh circuit breaker.
+
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, json_response};
+use gatehouse::keys::lifecycle;
+use gatehouse::store::WriteBatch;
+use gatehouse::webhooks::circuit::Breaker;
+use gatehouse::webhooks::endpoint::EndpointStatus;
+use gatehouse::webhooks::manage::{load_endpoint, view};
+
+pub const ACTION: &str = "webhook.enable";
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let mut endpoint = load_endpoint(call).await?;
+    if endpoint.status == EndpointStatus::Active {
+        return Ok(json_response(200, &view(call, &endpoint).await?));
+    }
+    endpoint.status = EndpointStatus::Active;
+    endpoint.disabled = None;
+    endpoint.breaker = Breaker::default();
+    endpoint.version += 1;
+    endpoint.updated_at = Some(call.now);
+    let audit = call
+        .audit_event(ACTION)
+        .target("webhook", endpoint.webhook_id.as_str());
+    let mut batch = WriteBatch::new();
+    call.app.keys.put_changed_endpoint(&mut batch, &endpoint)?;
+    lifecycle::commit(call, batch, &audit).await?;
+    call.app
+        .deliveries
+        .reset_counts(&endpoint.tenant_id, &endpoint.webhook_id)
+        .await?;
+    Ok(json_response(200, &view(call, &endpoint).await?))
+}

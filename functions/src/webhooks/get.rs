@@ -1,0 +1,13 @@
+//! `GET /v2/webhooks/{webhook_id}`: one endpoint, with its state and health.
+
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, json_response};
+use gatehouse::webhooks::manage::{load_endpoint, view};
+
+pub const ACTION: &str = "webhook.read";
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let endpoint = load_endpoint(call).await?;
+    Ok(json_response(200, &view(call, &endpoint).await?))
+}

@@ -1,0 +1,15 @@
+//! `GET /v2/webhooks`: the tenant's webhook endpoints (at most 50), without secrets.
+
+use futures_util::future::try_join_all;
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, json_response};
+use gatehouse::webhooks::manage::view;
+
+pub const ACTION: &str = "webhook.list";
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let endpoints = call.app.keys.list_endpoints(&call.caller.tenant_id).await?;
+    let items = try_join_all(endpoints.iter().map(|e| view(call, e))).await?;
+    Ok(json_response(200, &serde_json::json!({ "items": items })))
+}

@@ -1,0 +1,75 @@
+//! `GET /v2/webhooks/report`: for each of the tenant's endpoints, over the deliveries
+//! created from `from` to `to` (RFC 3339; default the last 24 hours, at most 30
+//! days): how many were delivered, failed, pending or skipped, the success rate,
+//! attempts and retries, the last attempt's latency (p50, p95, max), and the
+//! endpoint's circuit state and health now. Each endpoint counts at most
+//! [`MAX_DELIVERIES`] deliveries, newest first (`truncated` says it stopped there).
+
+use futures_util::future::try_join_all;
+use gatehouse::http::call::Call;
+use gatehouse::http::query::Query;
+use gatehouse::http::{ApiResult, Problem, json_response};
+use gatehouse::store::deliveries::RETENTION;
+use gatehouse::webhooks::endpoint::Endpoint;
+use gatehouse::webhooks::manage::view;
+use gatehouse::webhooks::report::DeliveryStats;
+use time::Duration;
+use time::format_description::well_known::Rfc3339;
+
+pub const ACTION: &str = "webhook.report";
+pub const MAX_DELIVERIES: usize = 10_000;
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let query = Query::from_request(call.req, &["from", "to"])?;
+    let to = query.time("to")?.unwrap_or(call.now + Duration::SECOND);
+    let from = query.time("from")?.unwrap_or(to - Duration::days(1));
+    if from >= to {
+        return Err(Problem::invalid_parameter("`from` must be before `to`"));
+    }
+    if to - from > RETENTION {
+        return Err(Problem::invalid_parameter(
+            "the range is at most 30 days: older deliveries are not kept",
+        ));
+    }
+    let endpoints = call.app.keys.list_endpoints(&call.caller.tenant_id).await?;
+    let items = try_join_all(endpoints.iter().map(|e| endpoint_report(call, e, from, to))).await?;
+    Ok(json_response(
+        200,
+        &serde_json::json!({
+            "from": from.format(&Rfc3339).unwrap_or_default(),
+            "to": to.format(&Rfc3339).unwrap_or_default(),
+            "items": items,
+        }),
+    ))
+}
+
+async fn endpoint_report(
+    call: &Call<'_>,
+    endpoint: &Endpoint,
+    from: time::OffsetDateTime,
+    to: time::OffsetDateTime,
+) -> Result<serde_json::Value, Problem> {
+    let rows = call
+        .app
+        .deliveries
+        .list(
+            &endpoint.tenant_id,
+            &endpoint.webhook_id,
+            from,
+            to,
+            None,
+            MAX_DELIVERIES,
+        )
+        .await?;
+    let shown = view(call, endpoint).await?;
+    Ok(serde_json::json!({
+        "webhook_id": endpoint.webhook_id,
+        "url": endpoint.url,
+        "status": shown.status,
+        "circuit": shown.circuit,
+        "health": shown.health,
+        "stats": DeliveryStats::of(&rows),
+        "truncated": rows.len() >= MAX_DELIVERIES,
+    }))
+}

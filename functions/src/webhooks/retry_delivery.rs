@@ -1,0 +1,45 @@
+//! `POST /v2/webhooks/deliveries/{delivery_id}/retry`: queues one more attempt of a
+//! delivery that failed or was skipped (its endpoint must be active). 202: queued.
+
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, Problem, ProblemType, json_response};
+use gatehouse::webhooks::delivery::DeliveryStatus;
+use gatehouse::webhooks::endpoint::EndpointStatus;
+use gatehouse::webhooks::manage::{load_delivery, resend};
+
+pub const ACTION: &str = "webhook.delivery_retry";
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let (mut delivery, _) = load_delivery(call).await?;
+    if !matches!(
+        delivery.status,
+        DeliveryStatus::Failed | DeliveryStatus::Skipped
+    ) {
+        return Err(Problem::new(
+            ProblemType::Conflict,
+            format!(
+                "the delivery is {}; only failed or skipped deliveries are retried",
+                delivery.status.as_str()
+            ),
+        ));
+    }
+    let active = call
+        .app
+        .keys
+        .get_endpoint(&delivery.tenant_id, &delivery.webhook_id)
+        .await?
+        .is_some_and(|e| e.status == EndpointStatus::Active);
+    if !active {
+        return Err(Problem::new(
+            ProblemType::Conflict,
+            "the endpoint is deleted or disabled",
+        ));
+    }
+    let audit = call
+        .audit_event(ACTION)
+        .target("webhook_delivery", delivery.delivery_id.as_str());
+    call.app.audit.put(&audit).await?;
+    resend(call.app, &mut delivery, call.now).await?;
+    Ok(json_response(202, &delivery.view()))
+}

@@ -1,0 +1,72 @@
+//! `POST /v2/webhooks/{webhook_id}/test`: sends a signed `webhook.test` ping now,
+//! outside the queue, and returns the endpoint's status code, the latency and the
+//! start of its response.
+
+use gatehouse::events::{Category, DomainEvent};
+use gatehouse::http::call::Call;
+use gatehouse::http::{ApiResult, Problem, json_response};
+use gatehouse::webhooks::client::OutboundClient;
+use gatehouse::webhooks::delivery::payload;
+use gatehouse::webhooks::manage::load_endpoint;
+use gatehouse::webhooks::sealed::Owner;
+use gatehouse::webhooks::signature::{
+    HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signature_header,
+};
+
+pub const ACTION: &str = "webhook.test";
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let endpoint = load_endpoint(call).await?;
+    let owner = Owner {
+        tenant_id: endpoint.tenant_id.as_str(),
+        webhook_id: endpoint.webhook_id.as_str(),
+    };
+    let secret = call
+        .app
+        .sealer
+        .open(&endpoint.secret, owner)
+        .await
+        .map_err(|e| Problem::unavailable(&e))?;
+    let event = DomainEvent::new(
+        "webhook.test",
+        Category::Lifecycle,
+        &endpoint.tenant_id,
+        call.now,
+        serde_json::json!({ "webhook_id": endpoint.webhook_id, "message": "a test from Gatehouse" }),
+    );
+    let body = payload(&event);
+    let timestamp = call.app.clock.now().unix_timestamp();
+    let headers = [
+        (HEADER_ID, event.id.clone()),
+        (HEADER_TIMESTAMP, timestamp.to_string()),
+        (
+            HEADER_SIGNATURE,
+            signature_header(&[&secret], &event.id, timestamp, body.as_bytes()),
+        ),
+    ];
+    let client =
+        OutboundClient::from_config(&call.app.config).map_err(|e| Problem::internal(&e))?;
+    let outcome = client.post(&endpoint.url, &headers, body.into()).await;
+    let audit = call
+        .audit_event(ACTION)
+        .target("webhook", endpoint.webhook_id.as_str())
+        .detail(match outcome.status {
+            Some(status) => format!("answered {status}"),
+            None => "no answer".to_owned(),
+        });
+    call.app.audit.put(&audit).await?;
+    Ok(json_response(
+        200,
+        &serde_json::json!({
+            "webhook_id": endpoint.webhook_id,
+            "message_id": event.id,
+            "status_code": outcome.status,
+            "success": outcome.status.is_some_and(|s| (200..300).contains(&s)),
+            "latency_ms": u64::try_from(outcome.latency.as_millis()).unwrap_or(u64::MAX),
+            "response": outcome.response_excerpt,
+            "error": outcome.error,
+            "error_detail": outcome.error_detail,
+        }),
+    ))
+}
