@@ -1,6 +1,6 @@
 # The two commands a newcomer needs are `make dev` and `make test`; the rest are for
 # building, deploying and measuring.
-.PHONY: dev test build lint bench tools
+.PHONY: dev test build lint bench tools invoke
 
 dev:            ## run Gatehouse locally: moto + local gateway on 127.0.0.1:3000 + a bootstrap tenant and key
 	infra/scripts/dev.sh
@@ -10,6 +10,9 @@ test:           ## every check and test, against a moto server it starts and sto
 
 build:          ## sam build: release arm64 Lambda bundles through cargo-lambda
 	infra/scripts/build.sh
+
+invoke:         ## one function, one sample event, against `make dev`'s stack: make invoke FUNCTION=authorizer EVENT=events/authorizer/deny-malformed-key.json
+	infra/scripts/invoke.sh "$(FUNCTION)" "$(EVENT)"
 
 lint:
 	cargo fmt --all --check

@@ -44,10 +44,10 @@ cat <<MSG
     curl -s -X POST http://$listen/v2/api-keys -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"name":"my first key","scopes":["keys:read"]}'
   List keys:
     curl -s http://$listen/v2/api-keys -H "Authorization: Bearer $key"
-  Send key events to a webhook receiver of yours on 127.0.0.1:9000 (signed, Standard Webhooks):
-    curl -s -X POST http://$listen/v2/webhooks -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"url":"http://127.0.0.1:9000/hooks","event_types":["*"]}'
+  Send key events to a webhook receiver of yours on 127.0.0.1:8900 (signed, Standard Webhooks):
+    curl -s -X POST http://$listen/v2/webhooks -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"url":"http://127.0.0.1:8900/hooks","event_types":["*"]}'
 
 MSG
 # Webhooks may reach these local receivers (plain HTTP); everything else must be public HTTPS.
-webhook_hosts="${WEBHOOK_ALLOW_HOSTS:-127.0.0.1:9000,localhost:9000}"
+webhook_hosts="${WEBHOOK_ALLOW_HOSTS:-127.0.0.1:8900,localhost:8900}"
 "$bin/gatehouse-gateway" --stack "$stack" --listen "$listen" --param "WebhookAllowHosts=$webhook_hosts"

@@ -41,6 +41,17 @@ impl Clock for FixedClock {
 
 pub type SharedClock = Arc<dyn Clock>;
 
+/// `at` rounded up to a whole second. Stored instants are whole seconds; an end of
+/// validity (an expiry, a grace period's end) is rounded up, never down, so it never
+/// comes before the instant the caller asked for.
+pub fn ceil_to_second(at: OffsetDateTime) -> OffsetDateTime {
+    if at.nanosecond() == 0 {
+        return at;
+    }
+    let floor = at.replace_nanosecond(0).unwrap_or(at);
+    floor + time::Duration::SECOND
+}
+
 /// A clock that tests move by hand.
 #[derive(Debug)]
 pub struct ManualClock(std::sync::Mutex<OffsetDateTime>);
@@ -68,5 +79,27 @@ impl Clock for ManualClock {
             .lock()
             .map(|t| *t)
             .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ceil_to_second;
+    use time::macros::datetime;
+
+    #[test]
+    fn an_end_of_validity_rounds_up_to_the_second() {
+        assert_eq!(
+            ceil_to_second(datetime!(2026-12-01 12:00:20.4 UTC)),
+            datetime!(2026-12-01 12:00:21 UTC)
+        );
+        assert_eq!(
+            ceil_to_second(datetime!(2026-12-01 12:00:20.000000001 UTC)),
+            datetime!(2026-12-01 12:00:21 UTC)
+        );
+        assert_eq!(
+            ceil_to_second(datetime!(2026-12-01 12:00:20 UTC)),
+            datetime!(2026-12-01 12:00:20 UTC)
+        );
     }
 }

@@ -128,6 +128,9 @@ async fn repeated_failed_verifications_raise_one_security_event() {
     assert_eq!(events[0]["category"], "security");
     assert_eq!(events[0]["data"]["key_id"], id.as_str());
     assert_eq!(events[0]["data"]["attempts"], 3);
+    let started = events[0]["data"]["window_started_at"].as_str().unwrap();
+    time::OffsetDateTime::parse(started, &time::format_description::well_known::Rfc3339)
+        .expect("window_started_at is RFC 3339, like every published time");
     let audit = stack
         .audit(
             admin,

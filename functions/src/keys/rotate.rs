@@ -77,8 +77,8 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         lifecycle::revoke(call, &old, "rotated without grace period")
     } else {
         let mut next = lifecycle::next_version(&old, call.now);
-        let grace_end = call.now + grace;
-        next.expires_at = Some(old.expires_at.map_or(grace_end, |at| at.min(grace_end)));
+        let rotated_at = call.app.clock.precise_now();
+        next.expires_at = Some(lifecycle::grace_end(rotated_at, grace, old.expires_at));
         next
     };
     retired.rotated_to = Some(new.key_id.clone());

@@ -93,7 +93,10 @@ async fn raise(
         serde_json::json!({
             "key_id": key.key_id,
             "attempts": count,
-            "window_started_at": started.unix_timestamp(),
+            // RFC 3339, as every other time Gatehouse publishes.
+            "window_started_at": started
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
             "window_seconds": window_secs,
             "source_ip": origin.source_ip,
             "user_agent": origin.user_agent,

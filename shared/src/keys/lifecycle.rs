@@ -22,6 +22,18 @@ pub const MAX_GRACE: Duration = Duration::days(7);
 pub const DEFAULT_GRACE: Duration = Duration::hours(24);
 pub const MAX_REASON_CHARS: usize = 500;
 
+/// When a rotated key stops working: `grace` after the rotation (measured from the
+/// precise instant, rounded up to the second, so the grace is never cut short), or at
+/// its own expiry if that comes first.
+pub fn grace_end(
+    rotated_at: OffsetDateTime,
+    grace: Duration,
+    expires_at: Option<OffsetDateTime>,
+) -> OffsetDateTime {
+    let end = crate::clock::ceil_to_second(rotated_at + grace);
+    expires_at.map_or(end, |at| at.min(end))
+}
+
 pub fn parse_scopes(raw: &[String]) -> Result<ScopeSet, Problem> {
     if raw.is_empty() {
         return Err(Problem::invalid_body(
@@ -36,11 +48,11 @@ pub fn parse_scopes(raw: &[String]) -> Result<ScopeSet, Problem> {
     ScopeSet::new(scopes).map_err(|e| Problem::invalid_body(e.to_string()))
 }
 
-/// Normalises an expiry to whole seconds in UTC and checks it is in the future and
-/// within [`MAX_LIFETIME`].
+/// Normalises an expiry to whole seconds in UTC (rounded up, so a key never expires
+/// before the instant asked for) and checks it is in the future and within
+/// [`MAX_LIFETIME`].
 pub fn check_expiry(at: OffsetDateTime, now: OffsetDateTime) -> Result<OffsetDateTime, Problem> {
-    let at = at.to_offset(UtcOffset::UTC);
-    let at = at.replace_nanosecond(0).unwrap_or(at);
+    let at = crate::clock::ceil_to_second(at.to_offset(UtcOffset::UTC));
     if at <= now {
         return Err(Problem::invalid_body("`expires_at` must be in the future"));
     }
@@ -206,3 +218,7 @@ impl From<IssueError> for Problem {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "tests/lifecycle.rs"]
+mod tests;

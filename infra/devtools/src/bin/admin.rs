@@ -7,7 +7,10 @@ use gatehouse::keys::KeyPrefix;
 use gatehouse::keys::issue::create_tenant;
 use gatehouse::keys::model::{DisplayName, Principal};
 use gatehouse_devtools::cli::{Args, local_stack};
+use gatehouse_devtools::runtime_api::{Log, invoke_once};
 use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
 
 const USAGE: &str = "\
 usage:
@@ -16,7 +19,13 @@ usage:
       functions' environment as NAME=value lines.
   gatehouse-admin create-tenant --name NAME [--prefix PREFIX] [--principal user:you@example.com] [--json]
       Creates a tenant and its first admin key. Reads KEYS_TABLE, KEY_ENVIRONMENT and
-      DEFAULT_KEY_PREFIX like the functions do. The key is printed once.";
+      DEFAULT_KEY_PREFIX like the functions do. The key is printed once.
+  gatehouse-admin invoke --function NAME --event FILE [--bootstrap target/debug/gatehouse]
+                         [--template template.yaml] [--stack gatehouse-local] [--param Name=Value ...]
+      Runs one function (its Handler, e.g. authorizer, or its logical id) for one event,
+      through the real bootstrap and a local Lambda Runtime API, with only the
+      environment the template gives that function (plus the AWS SDK settings), and
+      prints its answer. `make invoke` builds the bootstrap first.";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -34,6 +43,7 @@ async fn run() -> Result<(), String> {
     match args.command.as_deref() {
         Some("bootstrap") => bootstrap_command(&args).await,
         Some("create-tenant") => create_tenant_command(&args).await,
+        Some("invoke") => invoke_command(&args).await,
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             Ok(())
@@ -58,6 +68,53 @@ async fn bootstrap_command(args: &Args) -> Result<(), String> {
         println!("{line}");
     }
     Ok(())
+}
+
+async fn invoke_command(args: &Args) -> Result<(), String> {
+    args.reject_unknown(&[
+        "function",
+        "event",
+        "bootstrap",
+        "template",
+        "stack",
+        "param",
+    ])?;
+    let name = args.value("function").ok_or("--function is required")?;
+    let event_path = args.value("event").ok_or("--event is required")?;
+    let event: serde_json::Value = std::fs::read_to_string(event_path)
+        .map_err(|e| format!("--event {event_path}: {e}"))
+        .and_then(|text| {
+            serde_json::from_str(&text).map_err(|e| format!("--event {event_path}: {e}"))
+        })?;
+    let (template, _, stack) = local_stack(args).await?;
+    let function = template
+        .functions
+        .values()
+        .find(|f| f.handler == name || f.logical_id == name)
+        .ok_or_else(|| format!("template.yaml has no function `{name}`"))?;
+    let env: Vec<(String, String)> = stack
+        .function_env(&template, &function.logical_id)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .collect();
+    let bootstrap = args.value_or("bootstrap", "target/debug/gatehouse");
+    let invocation = invoke_once(
+        Path::new(bootstrap),
+        &function.handler,
+        &env,
+        event,
+        Log::Inherit,
+        Duration::from_secs(60),
+    )
+    .await
+    .map_err(|e| format!("{} ({bootstrap}): {e}", function.handler))?;
+    match invocation.outcome {
+        Ok(response) => {
+            println!("{response:#}");
+            Ok(())
+        }
+        Err(error) => Err(format!("{} failed: {error}", function.handler)),
+    }
 }
 
 async fn create_tenant_command(args: &Args) -> Result<(), String> {
