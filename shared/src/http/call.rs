@@ -27,7 +27,7 @@ impl<'r> Call<'r> {
             app,
             req,
             caller: Caller::from_request(req)?,
-            origin: Origin::from_request(req),
+            origin: super::caller::origin(req),
             now: app.clock.now(),
         })
     }

@@ -2,6 +2,7 @@
 //! reads and writes take the tenant from here and nowhere else.
 
 use super::problem::{Problem, ProblemType};
+use crate::audit::Origin;
 use crate::ids::{KeyId, TenantId};
 use crate::keys::{Scope, ScopeSet};
 use lambda_http::request::RequestContext;
@@ -71,5 +72,26 @@ impl Caller {
                 format!("this call needs the `{scope}` scope"),
             ))
         }
+    }
+}
+
+/// Where a call came from, as API Gateway's request context says.
+pub fn origin(req: &lambda_http::Request) -> Origin {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => Origin {
+            source_ip: ctx.http.source_ip.clone(),
+            user_agent: ctx.http.user_agent.clone(),
+            request_id: ctx.request_id.clone(),
+            route: ctx.route_key.clone(),
+        },
+        Some(RequestContext::ApiGatewayV1(ctx)) => Origin {
+            source_ip: ctx.identity.source_ip.clone(),
+            user_agent: ctx.identity.user_agent.clone(),
+            request_id: ctx.request_id.clone(),
+            route: ctx.resource_path.clone(),
+        },
+        _ => Origin::default(),
     }
 }

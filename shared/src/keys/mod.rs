@@ -1,17 +1,8 @@
-//! API keys: the public key format, the argon2id verifier, scopes and the stored record.
+//! API keys: the domain (format, verifier, scopes, record) and the operations that
+//! issue, change and scan them.
 
-pub mod base62;
-pub mod catalogue;
-pub mod custom;
+pub use gatehouse_domain::keys::*;
+
 pub mod expiry;
-pub mod format;
 pub mod issue;
 pub mod lifecycle;
-pub mod model;
-pub mod scope;
-pub mod verifier;
-
-pub use format::{ApiKey, KeyEnvironment, KeyFormatError, KeyPrefix};
-pub use model::{KeyRecord, KeyStatus, Tenant};
-pub use scope::{Scope, ScopeError, ScopeSet};
-pub use verifier::{Argon2Params, KeyVerifier, VerifyOutcome};

@@ -15,6 +15,7 @@ use super::{StoreError, applied};
 use crate::ids::{TenantId, WebhookId};
 use crate::webhooks::delivery::{AttemptLog, Delivery, DeliveryStatus};
 use aws_sdk_dynamodb::Client;
+pub use gatehouse_domain::webhooks::delivery::DeliverySummary;
 use time::{Duration, OffsetDateTime};
 
 pub const RETENTION: Duration = Duration::days(30);
@@ -37,19 +38,6 @@ fn index_pk(tenant: &TenantId, webhook: &WebhookId) -> String {
 
 fn index_sk(d: &Delivery) -> String {
     format!("{:012}#{}", d.created_at.unix_timestamp(), d.delivery_id)
-}
-
-/// One row of a webhook's delivery list.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct DeliverySummary {
-    pub delivery_id: String,
-    pub event_type: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    pub status: DeliveryStatus,
-    pub attempts: u32,
-    pub last_status: Option<u16>,
-    pub last_latency_ms: Option<u64>,
 }
 
 impl DeliveryStore {

@@ -28,14 +28,7 @@ const KEY_SK_PREFIX: &str = "KEY#";
 const SCOPE_SK_PREFIX: &str = "SCOPE#";
 const POLICY_SK: &str = "POLICY";
 
-/// A tenant's access policy and the version its next write must replace.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoredPolicy {
-    pub policy: AccessPolicy,
-    /// 0: never written.
-    pub version: u64,
-    pub updated_at: Option<OffsetDateTime>,
-}
+pub use gatehouse_domain::limits::policy::StoredPolicy;
 
 #[derive(Debug, Clone)]
 pub struct KeyStore {

@@ -3,12 +3,10 @@
 //! asynchronous (the usage-ingest function reads API Gateway access logs), so it
 //! never adds latency to a request.
 
-pub mod anomaly;
+pub use gatehouse_domain::usage::*;
+
 pub mod ingest;
-pub mod log;
 pub mod quota;
-pub mod stats;
 pub mod store;
 
-pub use stats::{Granularity, KeyRef, Stats};
 pub use store::UsageStore;

@@ -46,19 +46,7 @@ pub fn guarded_resolver(allow: AllowList) -> impl Resolve {
     GuardedResolver { allow }
 }
 
-/// Why an attempt got no HTTP status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorClass {
-    /// The destination is (or resolved to) an internal address, or the URL is refused.
-    Refused,
-    Timeout,
-    /// DNS failure, connection refused or reset, TLS failure.
-    Connect,
-    /// The response started but broke off.
-    Body,
-    Other,
-}
+pub use gatehouse_domain::webhooks::delivery::ErrorClass;
 
 /// One attempt's outcome, as the delivery log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,14 +1,11 @@
-//! Webhooks: Standard Webhooks signatures and the destinations deliveries may reach.
+//! Webhooks: the domain (signatures, endpoints, deliveries, retry, breaker, SSRF rules)
+//! and the operations: management, fan-out and dispatch, the delivery queue, the
+//! SSRF-safe outbound client and the KMS sealer.
 
-pub mod circuit;
+pub use gatehouse_domain::webhooks::{circuit, delivery, endpoint, report, retry, signature, ssrf};
+
 pub mod client;
-pub mod delivery;
 pub mod dispatch;
-pub mod endpoint;
 pub mod manage;
 pub mod queue;
-pub mod report;
-pub mod retry;
 pub mod sealed;
-pub mod signature;
-pub mod ssrf;

@@ -13,7 +13,6 @@
 //! by the whole sealed value and its owner: a rotated secret is a new entry, and a
 //! sealed value presented under another owner is opened (and refused) by KMS again.
 
-use super::signature::SigningSecret;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use aws_sdk_kms::Client;
@@ -21,7 +20,8 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde::{Deserialize, Serialize};
+pub use gatehouse_domain::webhooks::sealed::SealedSecret;
+use gatehouse_domain::webhooks::signature::SigningSecret;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,15 +31,6 @@ use std::time::{Duration, Instant};
 pub const OPENED_TTL: Duration = Duration::from_secs(300);
 /// Opened secrets kept at most (each is a few dozen bytes).
 const OPENED_MAX: usize = 1024;
-
-/// What is stored: all base64.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct SealedSecret {
-    /// The data key, encrypted by KMS.
-    pub data_key: String,
-    pub nonce: String,
-    pub ciphertext: String,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SealError {

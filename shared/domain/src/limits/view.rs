@@ -1,7 +1,7 @@
 //! The access policy as the API returns it.
 
 use super::policy::AccessPolicy;
-use crate::store::StoredPolicy;
+use super::policy::StoredPolicy;
 use serde::Serialize;
 use time::OffsetDateTime;
 

@@ -7,6 +7,7 @@ use crate::keys::Scope;
 use crate::routes::Routes;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,4 +56,13 @@ impl AccessPolicy {
             None => RouteRule::Open,
         }
     }
+}
+
+/// A tenant's access policy and the version its next write must replace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredPolicy {
+    pub policy: AccessPolicy,
+    /// 0: never written.
+    pub version: u64,
+    pub updated_at: Option<OffsetDateTime>,
 }

@@ -2,7 +2,7 @@
 //! computed from the delivery index rows: what happened to the deliveries created in
 //! the range, how many attempts they took, and how long their last attempts took.
 
-use crate::store::deliveries::DeliverySummary;
+use super::delivery::DeliverySummary;
 use crate::webhooks::delivery::DeliveryStatus;
 use serde::Serialize;
 

@@ -89,7 +89,7 @@ pub struct AttemptLog {
     pub status: Option<u16>,
     pub latency_ms: u64,
     pub response_excerpt: String,
-    pub error: Option<super::client::ErrorClass>,
+    pub error: Option<ErrorClass>,
     pub error_detail: Option<String>,
 }
 
@@ -113,4 +113,31 @@ pub fn payload(event: &DomainEvent) -> String {
         "data": event.data,
     })
     .to_string()
+}
+
+/// Why an attempt got no HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// The destination is (or resolved to) an internal address, or the URL is refused.
+    Refused,
+    Timeout,
+    /// DNS failure, connection refused or reset, TLS failure.
+    Connect,
+    /// The response started but broke off.
+    Body,
+    Other,
+}
+
+/// One row of a webhook's delivery list.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DeliverySummary {
+    pub delivery_id: String,
+    pub event_type: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub last_status: Option<u16>,
+    pub last_latency_ms: Option<u64>,
 }

@@ -1,0 +1,133 @@
+//! The append-only audit trail: who did what to which object, from where, with what
+//! outcome and which changes. Never a secret: events name keys by id and record only
+//! the fields a caller can see.
+
+use crate::ids::{KeyId, TenantId};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    /// The call was refused (bad input, missing scope, unknown object, conflict).
+    Refused,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub principal: String,
+    pub key_id: Option<KeyId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// `api_key`, `scope` or `route`.
+    pub kind: String,
+    pub id: String,
+}
+
+/// One field that a mutation changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub field: String,
+    pub from: Value,
+    pub to: Value,
+}
+
+impl Change {
+    /// A change record, or `None` when the value did not change.
+    pub fn of<T: Serialize + PartialEq>(field: &str, from: &T, to: &T) -> Option<Self> {
+        (from != to).then(|| Self {
+            field: field.to_owned(),
+            from: serde_json::to_value(from).unwrap_or(Value::Null),
+            to: serde_json::to_value(to).unwrap_or(Value::Null),
+        })
+    }
+}
+
+/// Where a call came from, as API Gateway saw it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    pub route: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub event_id: String,
+    #[serde(skip)]
+    pub tenant_id: Option<TenantId>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    /// e.g. `api_key.create`, `api_key.revoke`, `scope.create`, `audit.read`.
+    pub action: String,
+    pub outcome: Outcome,
+    pub actor: Actor,
+    pub target: Option<Target>,
+    pub origin: Origin,
+    /// The HTTP status the caller received.
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+    /// A reason, an incident description or the problem type of a refusal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl AuditEvent {
+    pub fn new(
+        tenant_id: &TenantId,
+        action: &str,
+        actor: Actor,
+        origin: Origin,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            event_id: crate::keys::base62::random_string(16).unwrap_or_default(),
+            tenant_id: Some(tenant_id.clone()),
+            occurred_at: now,
+            action: action.to_owned(),
+            outcome: Outcome::Success,
+            actor,
+            target: None,
+            origin,
+            status: 200,
+            changes: Vec::new(),
+            detail: None,
+        }
+    }
+
+    pub fn target(mut self, kind: &str, id: impl Into<String>) -> Self {
+        self.target = Some(Target {
+            kind: kind.to_owned(),
+            id: id.into(),
+        });
+        self
+    }
+
+    pub fn changes(mut self, changes: Vec<Change>) -> Self {
+        self.changes = changes;
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    pub fn refused(mut self, status: u16, detail: impl Into<String>) -> Self {
+        self.outcome = Outcome::Refused;
+        self.status = status;
+        self.detail = Some(detail.into());
+        self
+    }
+}
