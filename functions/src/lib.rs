@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod authorizer;
+pub mod event_sources;
 pub mod keys;
 pub mod openapi;
 pub mod policy;

@@ -38,15 +38,19 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
     gatehouse::telemetry::init();
     let app = App::from_env().await?;
     let app = &app;
+    // Each runtime loop boxed: one future per function kind in one match would nest
+    // deeper than the compiler's layout query limit.
     match function {
         Function::Http { .. } => {
-            lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
-                Ok::<_, std::convert::Infallible>(serve_http(app, function, req).await)
-            }))
+            Box::pin(lambda_http::run(lambda_http::service_fn(
+                move |req: Request| async move {
+                    Ok::<_, std::convert::Infallible>(serve_http(app, function, req).await)
+                },
+            )))
             .await
         }
         Function::Authorizer => {
-            lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<serde_json::Value>| async move {
                     // Boxed: the decision future is deep enough to exceed the layout
                     // query limit inline.
@@ -58,11 +62,11 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
                         }
                     }
                 },
-            ))
+            )))
             .await
         }
         Function::UsageIngest => {
-            lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<LogsEvent>| async move {
                     let summary = usage::ingest::handle(app, event.payload).await?;
                     Ok::<_, lambda_runtime::Error>(serde_json::json!({
@@ -72,27 +76,33 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
                         "quota_notices": summary.quota_notices,
                     }))
                 },
-            ))
+            )))
             .await
         }
         Function::WebhookFanout => {
-            lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-                Ok::<_, lambda_runtime::Error>(webhooks::fanout::handle(app, event.payload).await)
-            }))
+            Box::pin(lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<SqsEvent>| async move {
+                    Ok::<_, lambda_runtime::Error>(
+                        webhooks::fanout::handle(app, event.payload).await,
+                    )
+                },
+            )))
             .await
         }
         Function::WebhookDispatcher => {
             let client = OutboundClient::from_config(&app.config)?;
             let client = &client;
-            lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-                Ok::<_, lambda_runtime::Error>(
-                    webhooks::dispatcher::handle(app, client, event.payload).await,
-                )
-            }))
+            Box::pin(lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<SqsEvent>| async move {
+                    Ok::<_, lambda_runtime::Error>(
+                        webhooks::dispatcher::handle(app, client, event.payload).await,
+                    )
+                },
+            )))
             .await
         }
         Function::KeyExpiryNotifier => {
-            lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(service_fn(
                 // The scheduled event carries nothing the scan needs.
                 move |_: LambdaEvent<serde_json::Value>| async move {
                     let summary = keys::expiry_notifier::handle(app).await?;
@@ -102,7 +112,7 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
                         "already": summary.already,
                     }))
                 },
-            ))
+            )))
             .await
         }
     }

@@ -52,15 +52,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     };
     let mut batch = WriteBatch::new();
     let replacement = if body.replace {
-        let spec = NewKey {
-            name: key.name.clone(),
-            scopes: key.scopes.clone(),
-            principal: key.principal.clone(),
-            created_by: Some(call.caller.key_id.clone()),
-            expires_at: key.expires_at.filter(|at| *at > call.now),
-            rotated_from: Some(key.key_id.clone()),
-            limits: key.limits.clone(),
-        };
+        let spec = NewKey::replacing(&key, &call.caller.key_id, call.now);
         let (new_key, record) = prepare_key(call.app, &key.tenant_id, &key.prefix, spec)?;
         revoked.rotated_to = Some(record.key_id.clone());
         call.app.keys.put_new_key(&mut batch, &record)?;

@@ -3,11 +3,12 @@
 //! `gatehouse::keys::expiry`). A failed run is retried by the next one: every notice
 //! not yet sent is still due.
 
+use crate::event_sources::scheduled;
 use gatehouse::App;
 use gatehouse::keys::expiry::{ScanSummary, notify_expiring};
 
 pub async fn handle(app: &App) -> Result<ScanSummary, String> {
-    let summary = notify_expiring(app, app.clock.now()).await?;
+    let summary = scheduled("key-expiry-notices", notify_expiring(app, app.clock.now())).await?;
     tracing::info!(
         expiring = summary.expiring,
         notified = summary.notified,

@@ -63,15 +63,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         ));
     }
 
-    let spec = NewKey {
-        name: old.name.clone(),
-        scopes: old.scopes.clone(),
-        principal: old.principal.clone(),
-        created_by: Some(call.caller.key_id.clone()),
-        expires_at: old.expires_at,
-        rotated_from: Some(old.key_id.clone()),
-        limits: old.limits.clone(),
-    };
+    let spec = NewKey::replacing(&old, &call.caller.key_id, call.now);
     let (key, new) = prepare_key(call.app, &old.tenant_id, &old.prefix, spec)?;
     let mut retired = if grace.is_zero() {
         lifecycle::revoke(call, &old, "rotated without grace period")

@@ -5,6 +5,7 @@
 //! A storage failure fails the invocation, and Lambda retries it: counts are at least
 //! once. Lines without a key (refused requests) are skipped.
 
+use crate::event_sources::log_subscription;
 use aws_lambda_events::cloudwatch_logs::LogsEvent;
 use gatehouse::App;
 use gatehouse::usage::ingest::{IngestSummary, ingest};
@@ -13,18 +14,15 @@ pub async fn handle(
     app: &App,
     event: LogsEvent,
 ) -> Result<IngestSummary, gatehouse::store::StoreError> {
-    let data = &event.aws_logs.data;
-    if data.message_type != "DATA_MESSAGE" {
-        // CONTROL_MESSAGE: CloudWatch checking the destination is reachable.
-        return Ok(IngestSummary::default());
-    }
-    let summary = ingest(app, data.log_events.iter().map(|e| e.message.as_str())).await?;
-    tracing::info!(
-        log_group = %data.log_group,
-        recorded = summary.recorded,
-        skipped = summary.skipped,
-        findings = summary.findings,
-        "usage batch recorded"
-    );
-    Ok(summary)
+    log_subscription(event, |lines| async move {
+        let summary = ingest(app, lines.iter().map(String::as_str)).await?;
+        tracing::info!(
+            recorded = summary.recorded,
+            skipped = summary.skipped,
+            findings = summary.findings,
+            "usage batch recorded"
+        );
+        Ok(summary)
+    })
+    .await
 }

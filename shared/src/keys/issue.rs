@@ -22,10 +22,30 @@ pub struct NewKey {
     pub limits: Option<LimitSet>,
 }
 
+impl NewKey {
+    /// The replacement of `old` (rotation, compromise replacement), made by `caller`:
+    /// the same name, scopes, principal and limits, and `old`'s expiry if it is still
+    /// ahead at `now` (a replacement never starts out expired).
+    pub fn replacing(old: &KeyRecord, caller: &KeyId, now: OffsetDateTime) -> Self {
+        Self {
+            name: old.name.clone(),
+            scopes: old.scopes.clone(),
+            principal: old.principal.clone(),
+            created_by: Some(caller.clone()),
+            expires_at: old.expires_at.filter(|at| *at > now),
+            rotated_from: Some(old.key_id.clone()),
+            limits: old.limits.clone(),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
     #[error("random generation or hashing failed: {0}")]
     Crypto(String),
+    /// A name, principal or scope set that does not parse.
+    #[error("invalid key: {0}")]
+    Invalid(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -107,9 +127,9 @@ pub async fn create_tenant(
     };
     app.keys.create_tenant(&tenant).await?;
     let admin = NewKey {
-        name: DisplayName::parse("Bootstrap admin key").map_err(|e| IssueError::Crypto(e.0))?,
+        name: DisplayName::parse("Bootstrap admin key").map_err(|e| IssueError::Invalid(e.0))?,
         scopes: ScopeSet::new(vec![super::Scope::admin()])
-            .map_err(|e| IssueError::Crypto(e.to_string()))?,
+            .map_err(|e| IssueError::Invalid(e.to_string()))?,
         principal,
         created_by: None,
         expires_at: None,

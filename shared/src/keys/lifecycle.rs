@@ -214,6 +214,7 @@ impl From<IssueError> for Problem {
     fn from(err: IssueError) -> Self {
         match err {
             IssueError::Store(store) => store.into(),
+            IssueError::Invalid(detail) => Problem::invalid_body(detail),
             IssueError::Crypto(_) => Problem::internal(&err),
         }
     }

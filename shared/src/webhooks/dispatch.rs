@@ -86,17 +86,62 @@ pub async fn fan_out(
     Ok(queued)
 }
 
-/// Handles one queued attempt.
+/// What became of one queued attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dispatched {
+    /// Not yet due, or held back by the circuit or the endpoint's rate limit: queued
+    /// again for later, without using the attempt.
+    Deferred,
+    /// The delivery is unknown (expired from the log): nothing to do.
+    Dropped,
+    /// A duplicate message: the delivery is finished, or this attempt is recorded.
+    Duplicate,
+    /// The endpoint is gone or disabled: the delivery is finished as skipped.
+    Skipped,
+    Delivered,
+    /// Failed; the next attempt is queued.
+    Retrying,
+    /// Failed for the last time (or 410 Gone): dead-lettered and finished as failed.
+    GaveUp,
+}
+
+/// Handles one queued attempt in four steps: admit (is it due, does the delivery and
+/// its endpoint still want it, do the circuit and the rate limit let it through),
+/// claim (exactly one dispatcher sends each attempt), attempt (the signed POST) and
+/// settle (log, breaker, and what comes next).
 pub async fn dispatch(
     app: &App,
     client: &OutboundClient,
     message: &DeliveryMessage,
     now: OffsetDateTime,
-) -> Result<(), DispatchError> {
+) -> Result<Dispatched, DispatchError> {
+    let (delivery, endpoint) = match admit(app, message, now).await? {
+        Admission::Ready(delivery, endpoint) => (delivery, endpoint),
+        Admission::Not(outcome) => return Ok(outcome),
+    };
+    if !claim(app, &delivery, message, now).await? {
+        return Ok(Dispatched::Duplicate);
+    }
+    let outcome = send(app, client, &endpoint, &delivery, now).await?;
+    settle(app, message, delivery, &endpoint, &outcome, now).await
+}
+
+enum Admission {
+    /// Due, pending, its endpoint active, and the circuit and rate limit allow it.
+    Ready(Box<Delivery>, Box<Endpoint>),
+    /// Handled without an attempt.
+    Not(Dispatched),
+}
+
+async fn admit(
+    app: &App,
+    message: &DeliveryMessage,
+    now: OffsetDateTime,
+) -> Result<Admission, DispatchError> {
     if message.due_at > now {
         // A wait longer than one SQS delay: pass it on.
         app.delivery_queue.send(message, now).await?;
-        return Ok(());
+        return Ok(Admission::Not(Dispatched::Deferred));
     }
     let Some((mut delivery, _)) = app
         .deliveries
@@ -104,37 +149,26 @@ pub async fn dispatch(
         .await?
     else {
         tracing::warn!(delivery_id = %message.delivery_id, "no such delivery; message dropped");
-        return Ok(());
+        return Ok(Admission::Not(Dispatched::Dropped));
     };
     if delivery.status != DeliveryStatus::Pending {
-        return Ok(()); // a duplicate message for a finished delivery
+        return Ok(Admission::Not(Dispatched::Duplicate));
     }
-    let Some(mut endpoint) = app
+    let endpoint = app
         .keys
         .get_endpoint(&delivery.tenant_id, &delivery.webhook_id)
-        .await?
-    else {
-        return finish(
-            app,
-            &mut delivery,
-            DeliveryStatus::Skipped,
-            "the endpoint was deleted",
-            now,
-        )
-        .await;
+        .await?;
+    let skip_because = match &endpoint {
+        None => Some("the endpoint was deleted"),
+        Some(e) if e.status == EndpointStatus::Disabled => Some("the endpoint is disabled"),
+        Some(_) => None,
     };
-    if endpoint.status == EndpointStatus::Disabled {
-        return finish(
-            app,
-            &mut delivery,
-            DeliveryStatus::Skipped,
-            "the endpoint is disabled",
-            now,
-        )
-        .await;
-    }
+    let (Some(mut endpoint), None) = (endpoint, skip_because) else {
+        let reason = skip_because.unwrap_or_default();
+        finish(app, &mut delivery, DeliveryStatus::Skipped, reason, now).await?;
+        return Ok(Admission::Not(Dispatched::Skipped));
+    };
     // The circuit and the endpoint's rate limit hold the attempt back without using it.
-    let policy = Policy::with_min_volume(app.config.webhook_circuit_min_volume);
     match endpoint.breaker.admit(now) {
         Admit::Yes => {}
         Admit::NotUntil(at) => return later(app, message, at, now).await,
@@ -157,7 +191,18 @@ pub async fn dispatch(
             return later(app, message, Window::Second.end(now), now).await;
         }
     }
-    if !app
+    Ok(Admission::Ready(Box::new(delivery), Box::new(endpoint)))
+}
+
+/// Claims the attempt: `false` if this message is a duplicate of a recorded attempt;
+/// an error (the message returns) if the attempt is claimed but not recorded yet.
+async fn claim(
+    app: &App,
+    delivery: &Delivery,
+    message: &DeliveryMessage,
+    now: OffsetDateTime,
+) -> Result<bool, DispatchError> {
+    if app
         .deliveries
         .claim(
             &delivery.tenant_id,
@@ -167,20 +212,31 @@ pub async fn dispatch(
         )
         .await?
     {
-        // `delivery.attempts` counts recorded attempts. Recorded: this message is a
-        // duplicate. Claimed but not recorded: in flight elsewhere, or its dispatcher
-        // died; come back, and after the claim goes stale it is made again.
-        return if delivery.attempts >= message.attempt {
-            Ok(())
-        } else {
-            Err(DispatchError::Message(format!(
-                "attempt {} of {} is claimed but not recorded yet",
-                message.attempt, delivery.delivery_id
-            )))
-        };
+        return Ok(true);
     }
+    // `delivery.attempts` counts recorded attempts. Recorded: this message is a
+    // duplicate. Claimed but not recorded: in flight elsewhere, or its dispatcher
+    // died; come back, and after the claim goes stale it is made again.
+    if delivery.attempts >= message.attempt {
+        Ok(false)
+    } else {
+        Err(DispatchError::Message(format!(
+            "attempt {} of {} is claimed but not recorded yet",
+            message.attempt, delivery.delivery_id
+        )))
+    }
+}
 
-    let outcome = send(app, client, &endpoint, &delivery, now).await?;
+/// Records the attempt, moves the breaker and queues what comes next: done, the next
+/// attempt, or the dead-letter queue.
+async fn settle(
+    app: &App,
+    message: &DeliveryMessage,
+    mut delivery: Box<Delivery>,
+    endpoint: &Endpoint,
+    outcome: &AttemptOutcome,
+    now: OffsetDateTime,
+) -> Result<Dispatched, DispatchError> {
     let result = match outcome.status {
         Some(status) => AttemptResult::from_status(
             status,
@@ -205,6 +261,7 @@ pub async fn dispatch(
         error_detail: outcome.error_detail.clone(),
     };
     let success = result == AttemptResult::Delivered;
+    let policy = Policy::with_min_volume(app.config.webhook_circuit_min_volume);
     let counts = app
         .deliveries
         .count_attempt(
@@ -215,15 +272,16 @@ pub async fn dispatch(
             now,
         )
         .await?;
-    move_breaker(app, &endpoint, &policy, &counts, success, now).await?;
+    move_breaker(app, endpoint, &policy, &counts, success, now).await?;
     let unit_random =
         f64::from(jitter_seed(&delivery.delivery_id, message.attempt)) / f64::from(u32::MAX);
     let schedule = &app.config.webhook_retry_schedule;
-    match after_attempt(schedule, message.attempt, result, unit_random) {
+    let dispatched = match after_attempt(schedule, message.attempt, result, unit_random) {
         Next::Done => {
             delivery.status = DeliveryStatus::Delivered;
             delivery.finished_at = Some(now);
             app.deliveries.record(&delivery, Some(&log)).await?;
+            Dispatched::Delivered
         }
         Next::RetryIn(wait) => {
             // The next attempt is queued before this one is recorded: if recording
@@ -236,19 +294,10 @@ pub async fn dispatch(
             };
             app.delivery_queue.send(&next, now).await?;
             app.deliveries.record(&delivery, Some(&log)).await?;
+            Dispatched::Retrying
         }
         Next::GiveUp => {
-            let reason = match (result, outcome.status) {
-                (AttemptResult::Gone, _) => "the endpoint answered 410 Gone".to_owned(),
-                (_, Some(status)) => {
-                    format!("{} attempts; the last answered {status}", message.attempt)
-                }
-                (_, None) => format!(
-                    "{} attempts; the last failed: {}",
-                    message.attempt,
-                    outcome.error_detail.as_deref().unwrap_or("no answer")
-                ),
-            };
+            let reason = give_up_reason(result, message.attempt, outcome);
             delivery.status = DeliveryStatus::Failed;
             delivery.finished_at = Some(now);
             delivery.reason = Some(reason.clone());
@@ -257,20 +306,32 @@ pub async fn dispatch(
             app.deliveries.record(&delivery, Some(&log)).await?;
             operational_event(app, &delivery, "webhook.delivery_failed", &reason, now).await;
             if result == AttemptResult::Gone {
-                disable(app, &endpoint, "the endpoint answered 410 Gone", now).await?;
+                disable(app, endpoint, "the endpoint answered 410 Gone", now).await?;
             }
+            Dispatched::GaveUp
         }
-    }
+    };
     if !success && counts.should_disable(&policy, now) {
         disable(
             app,
-            &endpoint,
+            endpoint,
             "deliveries failed without a success for 5 days",
             now,
         )
         .await?;
     }
-    Ok(())
+    Ok(dispatched)
+}
+
+fn give_up_reason(result: AttemptResult, attempt: u32, outcome: &AttemptOutcome) -> String {
+    match (result, outcome.status) {
+        (AttemptResult::Gone, _) => "the endpoint answered 410 Gone".to_owned(),
+        (_, Some(status)) => format!("{attempt} attempts; the last answered {status}"),
+        (_, None) => format!(
+            "{attempt} attempts; the last failed: {}",
+            outcome.error_detail.as_deref().unwrap_or("no answer")
+        ),
+    }
 }
 
 /// Signs and POSTs the delivery's payload with the endpoint's secrets.
@@ -304,18 +365,19 @@ async fn send(
 }
 
 /// Sends the same attempt again at `at` (not counted as an attempt).
+/// Queues the attempt again for `at`, without using it.
 async fn later(
     app: &App,
     message: &DeliveryMessage,
     at: OffsetDateTime,
     now: OffsetDateTime,
-) -> Result<(), DispatchError> {
+) -> Result<Admission, DispatchError> {
     let again = DeliveryMessage {
         due_at: at,
         ..message.clone()
     };
     app.delivery_queue.send(&again, now).await?;
-    Ok(())
+    Ok(Admission::Not(Dispatched::Deferred))
 }
 
 async fn finish(
