@@ -13,13 +13,23 @@ and answers `GET /_gatehouse/calls` with the counts as JSON, so benchmarks can
 report how many AWS calls an operation makes, a figure that does not depend on how
 fast this machine or moto is.
 
+And it records which caller used which IAM action on which resource, so the tests
+can check every function's template policy against what the function really did
+(tests/tests/least_privilege.rs). The caller is the access key id of the request's
+signature (the local stack gives each function its own: its logical id); the action
+is the IAM action the call needs (a DynamoDB transaction needs PutItem, UpdateItem,
+DeleteItem or ConditionCheckItem on each table it writes); the resource is the
+table (or `table/index/name`), queue, KMS key or secret named in the request (for KMS
+Decrypt, in the response). `GET /_gatehouse/grants-used` answers them as JSON.
+
 Usage: moto_server.py -H 127.0.0.1 -p 4566
 """
 
-import collections
-import json
-
 import argparse
+import collections
+import io
+import json
+import re
 import signal
 import sys
 import threading
@@ -32,28 +42,116 @@ from moto.moto_server.werkzeug_app import (
 from werkzeug.serving import run_simple
 
 
+# X-Amz-Target prefix -> IAM service prefix.
+SERVICES = {
+    "DynamoDB_": "dynamodb",
+    "AmazonSQS": "sqs",
+    "TrentService": "kms",
+    "secretsmanager": "secretsmanager",
+}
+TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+
+
+def service_of(target):
+    for prefix, service in SERVICES.items():
+        if target.startswith(prefix):
+            return service
+    return None
+
+
+def grants(service, operation, request, response):
+    """The (action, resource) pairs an IAM policy must allow for this call."""
+    if service == "dynamodb":
+        if operation == "TransactWriteItems":
+            for item in request.get("TransactItems", []):
+                for kind, action in TRANSACT_ACTIONS.items():
+                    if kind in item:
+                        yield f"dynamodb:{action}", item[kind].get("TableName", "?")
+            return
+        if operation == "TransactGetItems":
+            for item in request.get("TransactItems", []):
+                yield "dynamodb:GetItem", item.get("Get", {}).get("TableName", "?")
+            return
+        if operation in ("BatchWriteItem", "BatchGetItem"):
+            for table in request.get("RequestItems", {}):
+                yield f"dynamodb:{operation}", table
+            return
+        table = request.get("TableName", "?")
+        if request.get("IndexName"):
+            table = f"{table}/index/{request['IndexName']}"
+        yield f"dynamodb:{operation}", table
+    elif service == "sqs":
+        yield f"sqs:{operation}", request.get("QueueUrl", request.get("QueueName", "?"))
+    elif service == "kms":
+        key = request.get("KeyId") or response.get("KeyId") or "?"
+        yield f"kms:{operation}", key
+    elif service == "secretsmanager":
+        yield f"secretsmanager:{operation}", request.get("SecretId", request.get("Name", "?"))
+
+
 class DynamoDbOneAtATime:
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
         self.calls = collections.Counter()
+        self.used = set()
         self.calls_lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == "/_gatehouse/calls":
+        path = environ.get("PATH_INFO")
+        if path == "/_gatehouse/calls":
             with self.calls_lock:
                 body = json.dumps(dict(self.calls)).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
-        target = environ.get("HTTP_X_AMZ_TARGET", "")
-        if target:
+        if path == "/_gatehouse/grants-used":
             with self.calls_lock:
-                self.calls[target.split(".")[-1]] += 1
-        if not target.startswith("DynamoDB_"):
+                rows = [
+                    {"caller": c, "action": a, "resource": r}
+                    for (c, a, r) in sorted(self.used)
+                ]
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [json.dumps(rows).encode()]
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        service = service_of(target)
+        if not service:
             return self.app(environ, start_response)
-        with self.lock:
-            # Consume the whole response inside the lock: moto may compute lazily.
-            return list(self.app(environ, start_response))
+        operation = target.split(".")[-1]
+        with self.calls_lock:
+            self.calls[operation] += 1
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(raw)
+        if service == "dynamodb":
+            with self.lock:
+                # Consume the whole response inside the lock: moto may compute lazily.
+                body = list(self.app(environ, start_response))
+        else:
+            body = list(self.app(environ, start_response))
+        self.record(environ, service, operation, raw, b"".join(body))
+        return body
+
+    def record(self, environ, service, operation, raw, response):
+        found = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
+        caller = found.group(1) if found else "?"
+
+        def parsed(text):
+            try:
+                value = json.loads(text or b"{}")
+                return value if isinstance(value, dict) else {}
+            except ValueError:
+                return {}
+
+        pairs = grants(service, operation, parsed(raw), parsed(response))
+        with self.calls_lock:
+            for action, resource in pairs:
+                self.used.add((caller, action, resource))
 
 
 def main():

@@ -16,6 +16,9 @@ echo "== cfn-lint template.yaml"
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-echo "== cargo test"
-"$scripts/with-moto.sh" cargo test --workspace --quiet
+echo "== cargo test, then least privilege (what every function called, against its policy)"
+# One moto server for both: the least-privilege check reads what the whole suite did.
+"$scripts/with-moto.sh" bash -c 'cargo test --workspace --quiet &&
+  cargo test --quiet -p gatehouse-integration-tests --test least_privilege -- --ignored'
+
 echo "== all tests passed in $(( $(date +%s) - started )) s"

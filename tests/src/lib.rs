@@ -48,6 +48,9 @@ pub struct TestStack {
     pub gateway: Arc<Gateway>,
     /// An App configured like the functions, for seeding and inspecting data.
     pub app: App,
+    /// When set, [`TestStack::send`] sends every POST with a fresh `Idempotency-Key`
+    /// and, when it succeeds, sends it again with the same key and checks the replay.
+    pub replay_posts: std::sync::atomic::AtomicBool,
 }
 
 pub struct TestTenant {
@@ -94,7 +97,17 @@ impl TestStack {
             sdk,
             gateway,
             app,
+            replay_posts: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// The `App` function `logical_id` gets: its own environment and its own
+    /// credentials, so the AWS calls a test makes through it are attributed to that
+    /// function and held against its template policy (tests/tests/least_privilege.rs).
+    /// [`TestStack::app`] is the harness's own, for seeding and reading back.
+    pub fn function_app(&self, logical_id: &str) -> App {
+        gatehouse_devtools::pump::function_app(&self.template, &self.local, &self.sdk, logical_id)
+            .expect("the function's app")
     }
 
     pub async fn tenant(&self, name: &str) -> TestTenant {
@@ -130,10 +143,33 @@ impl TestStack {
     ) -> TestResponse {
         let mut request =
             TestRequest::new(method, uri).header("authorization", &format!("Bearer {key}"));
-        if let Some(body) = body {
-            request = request.json(&body);
+        if let Some(body) = &body {
+            request = request.json(body);
         }
-        self.call(request).await
+        let replay =
+            method == "POST" && self.replay_posts.load(std::sync::atomic::Ordering::Relaxed);
+        if !replay {
+            return self.call(request).await;
+        }
+        let idempotency_key = gatehouse::keys::base62::random_string(20).expect("rng");
+        let request = request.header("idempotency-key", &idempotency_key);
+        let first = self.call(request.clone()).await;
+        if (200..300).contains(&first.status) {
+            let again = self.call(request).await;
+            assert_eq!(
+                again.status, first.status,
+                "{method} {uri}: replayed status"
+            );
+            assert_eq!(
+                again
+                    .headers
+                    .get("idempotent-replayed")
+                    .and_then(|v| v.to_str().ok()),
+                Some("true"),
+                "{method} {uri}: a repeated POST with its Idempotency-Key is a replay"
+            );
+        }
+        first
     }
 
     /// A payload 2.0 request as API Gateway hands it to a function after the

@@ -62,6 +62,7 @@ async fn expiry_is_enforced_to_the_second() {
 async fn weak_verifiers_are_upgraded_on_successful_use() {
     let stack = TestStack::new().await;
     let acme = stack.tenant("Acme").await;
+    let authorizer = stack.function_app("AuthorizerFunction");
     let weak = Argon2Params {
         memory_kib: 1024,
         iterations: 1,
@@ -77,7 +78,7 @@ async fn weak_verifiers_are_upgraded_on_successful_use() {
     assert!(record.verifier.contains("m=1024"));
 
     assert!(matches!(
-        auth::authenticate(&stack.app, Some(key.expose())).await,
+        auth::authenticate(&authorizer, Some(key.expose())).await,
         Decision::Allow(_)
     ));
     let stored = stack
@@ -97,7 +98,7 @@ async fn weak_verifiers_are_upgraded_on_successful_use() {
     assert_ne!(stored.verifier, record.verifier);
     // The upgraded verifier still accepts the key, and a wrong secret is still refused.
     assert!(matches!(
-        auth::authenticate(&stack.app, Some(key.expose())).await,
+        auth::authenticate(&authorizer, Some(key.expose())).await,
         Decision::Allow(_)
     ));
 }
@@ -127,6 +128,7 @@ async fn odd_headers_are_denied_never_a_panic() {
         "Bearer gh__".into(),
         format!("Bearer {}", good.replace('_', "")),
     ];
+    let authorizer = stack.function_app("AuthorizerFunction");
     for value in odd {
         let event = serde_json::json!({
             "version": "2.0",
@@ -136,7 +138,7 @@ async fn odd_headers_are_denied_never_a_panic() {
             "requestContext": context()
         });
         let event: ApiGatewayV2CustomAuthorizerV2Request = serde_json::from_value(event).unwrap();
-        let response = gatehouse_functions::authorizer::handle(&stack.app, event).await;
+        let response = gatehouse_functions::authorizer::handle(&authorizer, event).await;
         assert!(!response.is_authorized, "{value:.40}");
     }
     // x-api-key works for direct invocations and REST APIs.
@@ -146,7 +148,7 @@ async fn odd_headers_are_denied_never_a_panic() {
     });
     let event: ApiGatewayV2CustomAuthorizerV2Request = serde_json::from_value(event).unwrap();
     assert!(
-        gatehouse_functions::authorizer::handle(&stack.app, event)
+        gatehouse_functions::authorizer::handle(&authorizer, event)
             .await
             .is_authorized
     );

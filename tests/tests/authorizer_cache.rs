@@ -90,7 +90,7 @@ async fn repeated_failed_verifications_raise_one_security_event() {
         .create_key(admin, json!({"name": "target", "scopes": ["keys:read"]}))
         .await;
     stack.events().await; // drain the creation event
-    let mut app = stack.app.clone();
+    let mut app = stack.function_app("AuthorizerFunction");
     app.config.failure_policy.threshold = 3;
     let guess = || {
         ApiKey::generate(

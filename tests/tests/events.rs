@@ -211,12 +211,13 @@ async fn every_sample_event_gives_its_expected_outcome() {
                 .unwrap_or_else(|| panic!("{name} has no expectation in tests/tests/events.rs"));
             seen.push(name.clone());
             let text = std::fs::read_to_string(&path).unwrap();
-            let env = stack
-                .local
-                .function_env(&stack.template, &function.logical_id)
-                .unwrap();
-            let config = gatehouse::Config::from_lookup(|k| env.get(k).cloned()).unwrap();
-            let app = gatehouse::App::new(config, &stack.sdk, stack.app.clock.clone()).unwrap();
+            let app = gatehouse_devtools::pump::function_app(
+                &stack.template,
+                &stack.local,
+                &stack.sdk,
+                &function.logical_id,
+            )
+            .unwrap();
 
             let served = gatehouse_functions::function(&function.handler).unwrap();
             match (served, expect) {

@@ -67,7 +67,8 @@ async fn expiring_keys_are_noticed_once_per_period() {
         .assert_status(201);
     stack.events().await; // drain the lifecycle events
 
-    let first = gatehouse_functions::keys::expiry_notifier::handle(&stack.app)
+    let notifier = stack.function_app("KeyExpiryNotifierFunction");
+    let first = gatehouse_functions::keys::expiry_notifier::handle(&notifier)
         .await
         .unwrap();
     assert_eq!((first.expiring, first.notified), (2, 2), "{first:?}");
@@ -92,7 +93,7 @@ async fn expiring_keys_are_noticed_once_per_period() {
         "{sent:?}"
     );
 
-    let again = gatehouse_functions::keys::expiry_notifier::handle(&stack.app)
+    let again = gatehouse_functions::keys::expiry_notifier::handle(&notifier)
         .await
         .unwrap();
     assert_eq!((again.notified, again.already), (0, 2), "never twice");
@@ -109,11 +110,48 @@ async fn expiring_keys_are_noticed_once_per_period() {
         .await
         .assert_status(200);
     stack.events().await;
-    let moved = gatehouse_functions::keys::expiry_notifier::handle(&stack.app)
+    let moved = gatehouse_functions::keys::expiry_notifier::handle(&notifier)
         .await
         .unwrap();
     assert_eq!(moved.notified, 1, "{moved:?}");
     let sent = notices(&stack).await;
     assert_eq!(sent[0]["data"]["key"]["key_id"], week.as_str());
     assert_eq!(sent[0]["data"]["notice"], "1d");
+}
+
+/// A notice whose publishing fails is released, so the next run sends it.
+#[tokio::test]
+async fn a_notice_not_published_is_sent_by_the_next_run() {
+    let stack = TestStack::new().await;
+    let tenant = stack.tenant("Acme").await;
+    let admin = tenant.admin_key.expose().to_owned();
+    let (_, soon) = stack
+        .create_key(
+            &admin,
+            json!({"name": "soon", "scopes": ["keys:read"], "expires_at": in_(Duration::hours(3))}),
+        )
+        .await;
+    stack.events().await;
+    let notifier = stack.function_app("KeyExpiryNotifierFunction");
+    // An events queue that does not exist (of no stack): every send fails.
+    let url = &notifier.config.events_queue_url;
+    let missing = format!("{}/nostack-EventsQueue", &url[..url.rfind('/').unwrap()]);
+    let sqs = aws_sdk_sqs::Client::new(&gatehouse_devtools::pump::function_sdk(
+        &stack.sdk,
+        "KeyExpiryNotifierFunction",
+    ));
+    let unreachable = gatehouse::App {
+        events: gatehouse::events::EventPublisher::new(sqs, missing),
+        ..notifier.clone()
+    };
+    let failed = gatehouse_functions::keys::expiry_notifier::handle(&unreachable).await;
+    assert!(failed.is_err(), "{failed:?}");
+    assert!(notices(&stack).await.is_empty());
+
+    let next = gatehouse_functions::keys::expiry_notifier::handle(&notifier)
+        .await
+        .unwrap();
+    assert_eq!(next.notified, 1, "{next:?}");
+    let sent = notices(&stack).await;
+    assert_eq!(sent[0]["data"]["key"]["key_id"], soon.as_str());
 }

@@ -397,3 +397,36 @@ async fn compromise_revokes_records_alerts_and_replaces() {
     );
     assert!(published.iter().any(|e| e["type"] == "api_key.created"));
 }
+
+#[tokio::test]
+async fn a_compromised_key_with_a_custom_scope_is_replaced_with_it() {
+    let stack = TestStack::new().await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    stack
+        .send(
+            "POST",
+            "/v2/scopes",
+            admin,
+            Some(json!({"name": "orders:read", "description": "Read orders"})),
+        )
+        .await
+        .assert_status(201);
+    let (_, id) = stack
+        .create_key(admin, json!({"name": "orders", "scopes": ["orders:read"]}))
+        .await;
+    let response = stack
+        .send(
+            "POST",
+            &format!("{}/compromise", key_uri(&id)),
+            admin,
+            Some(json!({"description": "pasted in a ticket", "replace": true})),
+        )
+        .await;
+    response.assert_status(200);
+    assert_eq!(
+        response.json()["replacement"]["scopes"],
+        json!(["orders:read"]),
+        "the custom scope is still defined, so the replacement keeps it"
+    );
+}

@@ -15,7 +15,7 @@ use time::{Duration, OffsetDateTime};
 fn app_at(stack: &TestStack, now: OffsetDateTime) -> App {
     App {
         clock: Arc::new(FixedClock(now)),
-        ..stack.app.clone()
+        ..stack.function_app("AuthorizerFunction")
     }
 }
 
@@ -52,9 +52,10 @@ fn allowed(decisions: &[Decision]) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_quota_is_exact_under_concurrent_load() {
     let stack = TestStack::new().await;
+    let authorizer = stack.function_app("AuthorizerFunction");
     let (_, key, _) = limited_key(&stack, json!({ "all_routes": { "per_day": 100 } })).await;
     let clients = (0..20).map(|_| {
-        let (app, key) = (stack.app.clone(), key.clone());
+        let (app, key) = (authorizer.clone(), key.clone());
         tokio::spawn(async move {
             let mut decisions = Vec::new();
             for _ in 0..8 {
@@ -84,13 +85,14 @@ async fn a_quota_is_exact_under_concurrent_load() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sharded_counters_still_allow_exactly_the_limit() {
     let stack = TestStack::new().await;
+    let authorizer = stack.function_app("AuthorizerFunction");
     let (_, key, _) = limited_key(
         &stack,
         json!({ "all_routes": { "per_day": 10 }, "counter_shards": 4 }),
     )
     .await;
     let clients = (0..6).map(|_| {
-        let (app, key) = (stack.app.clone(), key.clone());
+        let (app, key) = (authorizer.clone(), key.clone());
         tokio::spawn(async move {
             let mut decisions = Vec::new();
             for _ in 0..5 {
@@ -262,6 +264,7 @@ async fn keys_inherit_the_plan_window_by_window() {
 #[tokio::test]
 async fn a_rest_deny_carries_the_reason_and_when_to_retry() {
     let stack = TestStack::new().await;
+    let authorizer = stack.function_app("AuthorizerFunction");
     let (_, key, key_id) = limited_key(&stack, json!({ "all_routes": { "per_month": 1 } })).await;
     let event = json!({
         "type": "REQUEST",
@@ -271,14 +274,14 @@ async fn a_rest_deny_carries_the_reason_and_when_to_retry() {
         "headers": { "Authorization": format!("Bearer {key}") },
         "requestContext": { "requestId": "r1", "identity": { "sourceIp": "203.0.113.7" } }
     });
-    let first = gatehouse_functions::authorizer::handle_event(&stack.app, event.clone()).await;
+    let first = gatehouse_functions::authorizer::handle_event(&authorizer, event.clone()).await;
     let gatehouse_functions::authorizer::Outcome::Response(first) = first else {
         panic!("a response")
     };
     assert_eq!(first["policyDocument"]["Statement"][0]["Effect"], "Allow");
     assert_eq!(first["usageIdentifierKey"], key_id.as_str());
     let gatehouse_functions::authorizer::Outcome::Response(second) =
-        gatehouse_functions::authorizer::handle_event(&stack.app, event).await
+        gatehouse_functions::authorizer::handle_event(&authorizer, event).await
     else {
         panic!("a response")
     };
@@ -296,6 +299,7 @@ async fn a_rest_deny_carries_the_reason_and_when_to_retry() {
 #[tokio::test]
 async fn resetting_counters_restores_the_quota_and_is_audited() {
     let stack = TestStack::new().await;
+    let authorizer = stack.function_app("AuthorizerFunction");
     let (admin, key, key_id) = limited_key(
         &stack,
         json!({ "all_routes": { "per_day": 2 }, "routes": { "POST /orders": { "per_day": 1 } } }),
@@ -303,12 +307,12 @@ async fn resetting_counters_restores_the_quota_and_is_audited() {
     .await;
     for _ in 0..2 {
         assert!(matches!(
-            decide(&stack.app, &key, "GET /orders").await,
+            decide(&authorizer, &key, "GET /orders").await,
             Decision::Allow(_)
         ));
     }
     assert_eq!(
-        decide(&stack.app, &key, "GET /orders").await.reason_code(),
+        decide(&authorizer, &key, "GET /orders").await.reason_code(),
         Some("quota_exhausted")
     );
     let usage = stack
@@ -342,7 +346,7 @@ async fn resetting_counters_restores_the_quota_and_is_audited() {
         "all routes and POST /orders"
     );
     assert!(matches!(
-        decide(&stack.app, &key, "GET /orders").await,
+        decide(&authorizer, &key, "GET /orders").await,
         Decision::Allow(_)
     ));
     let audited = stack.audit(&admin, "action=api_key.usage_reset").await;

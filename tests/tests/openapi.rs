@@ -94,6 +94,11 @@ async fn real_responses_match_the_document() {
         ("WebhookAllowHosts", "127.0.0.1:9"),
     ])
     .await;
+    // Every POST of this run is also sent with an Idempotency-Key and, when it
+    // succeeds, replayed: each POST route honours the header.
+    stack
+        .replay_posts
+        .store(true, std::sync::atomic::Ordering::Relaxed);
     let acme = stack.tenant("Acme").await;
     let admin = acme.admin_key.expose().to_owned();
     let mut c = Checker {
@@ -454,6 +459,12 @@ async fn webhook_routes(
 ) {
     // Webhook endpoints (the stack allow-lists a local receiver address).
     let hooks = "/v2/webhooks";
+    // Refused POSTs release their Idempotency-Key, so a retry runs again.
+    for action in ["disable", "enable", "rotate-secret", "test"] {
+        let unknown = format!("{hooks}/not-a-webhook/{action}");
+        let response = stack.send("POST", &unknown, admin, None).await;
+        assert!((400..500).contains(&response.status), "{unknown}");
+    }
     let hook = "/v2/webhooks/{webhook_id}";
     let created = stack
         .send(
@@ -619,6 +630,7 @@ async fn webhook_routes(
     }
     for body in [
         json!({"description": "billing", "rate_limit_per_second": null}),
+        json!({"url": "http://127.0.0.1:9/moved"}),
         json!({"url": "https://169.254.169.254/latest"}),
     ] {
         c.check(

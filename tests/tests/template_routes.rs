@@ -124,15 +124,21 @@ async fn the_framework_checks_the_declared_scope_before_the_handler() {
         let path = route.path.replace(['{', '}'], "");
         let served = gatehouse_functions::function(route.function).unwrap();
         let request = stack.lambda_request(&route.key(), &path, &tenant, "none:held", "{not json");
-        let response = gatehouse_functions::serve_http(&stack.app, served, request).await;
+        let response = gatehouse_functions::serve_http(
+            &stack.function_app(&function_id(&stack, route.function)),
+            served,
+            request,
+        )
+        .await;
         assert_eq!(response.status(), 403, "{}", route.key());
         assert!(refused_for_scope(&response), "{}", route.key());
         checked += 1;
     }
     assert!(checked > 20);
-    let create = gatehouse_functions::function("create-api-key").unwrap();
-    let misrouted = stack.lambda_request("GET /v2/scopes", "/v2/scopes", &tenant, "admin", "");
-    let response = gatehouse_functions::serve_http(&stack.app, create, misrouted).await;
+    let list_scopes = gatehouse_functions::function("list-scopes").unwrap();
+    let misrouted = stack.lambda_request("GET /v2/api-keys", "/v2/api-keys", &tenant, "admin", "");
+    let app = stack.function_app("ListScopesFunction");
+    let response = gatehouse_functions::serve_http(&app, list_scopes, misrouted).await;
     assert_eq!(
         response.status(),
         403,
@@ -144,4 +150,15 @@ async fn the_framework_checks_the_declared_scope_before_the_handler() {
 fn refused_for_scope(response: &lambda_http::Response<lambda_http::Body>) -> bool {
     let body: &[u8] = response.body().as_ref();
     String::from_utf8_lossy(body).contains("insufficient-scope")
+}
+
+/// The logical id of the template function whose Handler is `handler`.
+fn function_id(stack: &TestStack, handler: &str) -> String {
+    stack
+        .template
+        .functions
+        .values()
+        .find(|f| f.handler == handler)
+        .map(|f| f.logical_id.clone())
+        .unwrap()
 }

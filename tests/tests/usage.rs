@@ -121,7 +121,7 @@ async fn synthetic_traffic_raises_each_anomaly_once() {
         .replace_nanosecond(0)
         .unwrap();
     let ingest_lines = |lines: Vec<String>| {
-        let app = stack.app.clone();
+        let app = stack.function_app("UsageIngestFunction");
         async move {
             ingest(&app, lines.iter().map(String::as_str))
                 .await

@@ -496,3 +496,43 @@ async fn update_recover_and_report() {
         .await
         .assert_problem(409, "conflict");
 }
+
+/// An endpoint's rate limit holds attempts back without using them: every delivery
+/// still arrives, none is counted as a failure.
+#[tokio::test]
+async fn a_rate_limited_endpoint_still_gets_every_delivery() {
+    let rx = receiver(vec![Reply::Status(204)]).await;
+    let stack = stack_for(&rx, "1").await;
+    let tenant = stack.tenant("Acme").await;
+    let admin = tenant.admin_key.expose().to_owned();
+    let (hook, _) = register(&stack, &admin, &rx, json!(["api_key.created"])).await;
+    stack
+        .send(
+            "PUT",
+            &format!("/v2/webhooks/{hook}"),
+            &admin,
+            Some(json!({"rate_limit_per_second": 1})),
+        )
+        .await
+        .assert_status(200);
+    for n in 0..3 {
+        stack
+            .create_key(
+                &admin,
+                json!({"name": format!("k{n}"), "scopes": ["keys:read"]}),
+            )
+            .await;
+    }
+    pump_until_settled(&stack, &tenant.tenant.tenant_id, &hook, 3).await;
+    let id = WebhookId::parse(&hook).unwrap();
+    let rows = stack.deliveries(&tenant.tenant.tenant_id, &id).await;
+    assert!(
+        rows.iter().all(|r| r.status == DeliveryStatus::Delivered),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().all(|r| r.attempts == 1),
+        "held back, not retried: {rows:?}"
+    );
+    assert_eq!(rx.received.lock().unwrap().len(), 3);
+}

@@ -17,8 +17,21 @@ use std::sync::Arc;
 
 pub const RETRY_VISIBILITY_SECONDS: i32 = 2;
 
+/// The AWS settings a function of the template gets locally: the local stack's endpoint
+/// and region, with credentials of its own whose access key id is its logical id, so
+/// the local stack can tell which function made each call (and the tests can hold
+/// every call against that function's template policy).
+pub fn function_sdk(sdk: &aws_config::SdkConfig, function: &str) -> aws_config::SdkConfig {
+    use aws_sdk_dynamodb::config::{Credentials, SharedCredentialsProvider};
+    let credentials = Credentials::new(function, "local", None, None, "gatehouse-local-stack");
+    sdk.to_builder()
+        .credentials_provider(SharedCredentialsProvider::new(credentials))
+        .build()
+}
+
 /// The `App` a function of the template gets locally: its environment, the local
-/// stack's AWS endpoint, the system clock.
+/// stack's AWS endpoint with the function's own credentials ([`function_sdk`]), the
+/// system clock.
 pub fn function_app(
     template: &Template,
     local: &LocalStack,
@@ -29,7 +42,7 @@ pub fn function_app(
         .function_env(template, function)
         .map_err(|e| e.to_string())?;
     let config = Config::from_lookup(|k| env.get(k).cloned()).map_err(|e| e.to_string())?;
-    App::new(config, sdk, Arc::new(SystemClock)).map_err(|e| e.to_string())
+    App::new(config, &function_sdk(sdk, function), Arc::new(SystemClock)).map_err(|e| e.to_string())
 }
 
 pub struct QueuePump {

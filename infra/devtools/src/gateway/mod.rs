@@ -19,8 +19,6 @@ use crate::bootstrap::{BootstrapError, LocalStack};
 use crate::template::{self, Template};
 use bytes::Bytes;
 use gatehouse::App;
-use gatehouse::clock::SystemClock;
-use gatehouse::config::Config;
 use gatehouse_functions::Function;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -68,14 +66,12 @@ impl Gateway {
         sdk: &aws_config::SdkConfig,
     ) -> Result<Self, GatewayError> {
         let app_for = |function: &str| -> Result<App, GatewayError> {
-            let env = stack.function_env(template, function)?;
-            let fail = |message: String| GatewayError::Function {
-                function: function.to_owned(),
-                message,
-            };
-            let config = Config::from_lookup(|name| env.get(name).cloned())
-                .map_err(|e| fail(e.to_string()))?;
-            App::new(config, sdk, Arc::new(SystemClock)).map_err(|e| fail(e.to_string()))
+            crate::pump::function_app(template, stack, sdk, function).map_err(|message| {
+                GatewayError::Function {
+                    function: function.to_owned(),
+                    message,
+                }
+            })
         };
         let mut backends = HashMap::new();
         let mut authorizer = None;
