@@ -213,7 +213,7 @@ async fn audit_scope_refusal(
         origin,
         app.clock.now(),
     )
-    .target("route", route)
+    .target(gatehouse::audit::TargetKind::Route, route)
     .refused(
         403,
         format!("insufficient-scope: the route needs `{required}`"),

@@ -3,6 +3,7 @@
 //! parallel without seeing each other's data. Nothing in memory stands in for AWS.
 #![forbid(unsafe_code)]
 
+pub mod contract;
 pub mod webhook_receiver;
 
 use bytes::Bytes;
@@ -127,10 +128,26 @@ impl TestStack {
     }
 
     /// Sends a request through the gateway without a socket.
+    /// Every response is held against the OpenAPI document ([`contract`]).
     pub async fn call(&self, request: TestRequest) -> TestResponse {
         let peer: SocketAddr = "127.0.0.1:50000".parse().expect("addr");
-        let response = self.gateway.handle(request.build(), peer).await;
-        TestResponse::from(response)
+        let built = request.build();
+        let route = self
+            .gateway
+            .routes()
+            .find(built.method().as_str(), built.uri().path())
+            .map(|m| (m.route.method.clone(), m.route.path.clone()));
+        let response = TestResponse::from(self.gateway.handle(built, peer).await);
+        if let Some((method, path)) = route {
+            contract::check(
+                &method,
+                &path,
+                response.status,
+                response.content_type(),
+                &response.body,
+            );
+        }
+        response
     }
 
     /// A JSON request with a bearer key, through the gateway.

@@ -657,3 +657,41 @@ fn the_checker_refuses_a_body_that_breaks_the_schema() {
     let wrong = json!({"key_id": "x", "status": "lost", "verifier": "$argon2id$..."});
     assert!(validator.iter_errors(&wrong).count() >= 3);
 }
+
+/// Every `event_types` enum of the document, and the audit target kinds, are the
+/// code's own catalogues: the class of drift where a new event type or target kind
+/// reached the code but not the document cannot recur unnoticed.
+#[test]
+fn the_documents_enums_are_the_codes_catalogues() {
+    let doc = document();
+    let mut event_types: Vec<String> = gatehouse::webhooks::endpoint::EVENT_TYPES
+        .iter()
+        .map(|(name, _)| (*name).to_owned())
+        .chain(["*".to_owned()])
+        .collect();
+    event_types.sort();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let mut checked = 0;
+    for (name, schema) in schemas {
+        let Some(items) = schema["properties"]["event_types"]["items"].as_object() else {
+            continue;
+        };
+        let mut listed: Vec<String> = items["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}.event_types lists no enum"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, event_types, "{name}.event_types");
+        checked += 1;
+    }
+    assert!(checked >= 5);
+    let kinds = &doc["components"]["schemas"]["AuditEvent"]["properties"]["target"]["oneOf"][0]["properties"]
+        ["kind"]["enum"];
+    let code: Vec<&str> = gatehouse::audit::TargetKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(kinds, &json!(code), "AuditEvent.target.kind");
+}

@@ -75,7 +75,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let view = record.view();
     let audit = call
         .audit_event(ACTION)
-        .target("api_key", record.key_id.as_str())
+        .target(gatehouse::audit::TargetKind::ApiKey, record.key_id.as_str())
         .status(201)
         .changes(
             [

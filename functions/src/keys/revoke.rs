@@ -30,7 +30,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let revoked = lifecycle::revoke(call, &key, &reason);
     let audit = call
         .audit_event(ACTION)
-        .target("api_key", key.key_id.as_str())
+        .target(gatehouse::audit::TargetKind::ApiKey, key.key_id.as_str())
         .changes(
             Change::of("status", &key.status, &revoked.status)
                 .into_iter()

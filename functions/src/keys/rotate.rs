@@ -77,7 +77,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
 
     let audit = call
         .audit_event(ACTION)
-        .target("api_key", old.key_id.as_str())
+        .target(gatehouse::audit::TargetKind::ApiKey, old.key_id.as_str())
         .status(201)
         .detail(format!(
             "rotated to {}; old key valid for {} s",

@@ -114,7 +114,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     }
     let audit = call
         .audit_event(ACTION)
-        .target("api_key", next.key_id.as_str())
+        .target(gatehouse::audit::TargetKind::ApiKey, next.key_id.as_str())
         .changes(changes.clone());
     let mut batch = WriteBatch::new();
     call.app.keys.put_changed_key(&mut batch, &next)?;

@@ -42,7 +42,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     }
     let audit = call
         .audit_event(ACTION)
-        .target("access_policy", tenant.as_str())
+        .target(gatehouse::audit::TargetKind::AccessPolicy, tenant.as_str())
         .changes(changes);
     let mut batch = WriteBatch::new();
     call.app

@@ -44,7 +44,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     };
     let audit = call
         .audit_event(ACTION)
-        .target("scope", scope.name.as_str())
+        .target(gatehouse::audit::TargetKind::Scope, scope.name.as_str())
         .status(201)
         .changes(
             Change::of("description", &None, &Some(scope.description.clone()))

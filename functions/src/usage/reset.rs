@@ -62,7 +62,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let names: Vec<&str> = windows.iter().map(|w| w.as_str()).collect();
     let audit = call
         .audit_event(ACTION)
-        .target("api_key", key.key_id.as_str())
+        .target(gatehouse::audit::TargetKind::ApiKey, key.key_id.as_str())
         .detail(format!("windows: {}", names.join(", ")));
     call.app.audit.put(&audit).await?;
     let now = call.app.clock.precise_now();

@@ -72,7 +72,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     };
     let audit = call
         .audit_event(ACTION)
-        .target("webhook", endpoint.webhook_id.as_str())
+        .target(
+            gatehouse::audit::TargetKind::Webhook,
+            endpoint.webhook_id.as_str(),
+        )
         .detail(format!(
             "{} -> {}",
             endpoint.event_types.join(","),

@@ -14,7 +14,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let endpoint = load_endpoint(call).await?;
     let audit = call
         .audit_event(ACTION)
-        .target("webhook", endpoint.webhook_id.as_str())
+        .target(
+            gatehouse::audit::TargetKind::Webhook,
+            endpoint.webhook_id.as_str(),
+        )
         .detail(endpoint.url.clone());
     let mut batch = WriteBatch::new();
     call.app.keys.delete_endpoint(&mut batch, &endpoint)?;

@@ -35,7 +35,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     endpoint.updated_at = Some(call.now);
     let audit = call
         .audit_event(ACTION)
-        .target("webhook", endpoint.webhook_id.as_str())
+        .target(
+            gatehouse::audit::TargetKind::Webhook,
+            endpoint.webhook_id.as_str(),
+        )
         .detail(reason);
     let mut batch = WriteBatch::new();
     call.app.keys.put_changed_endpoint(&mut batch, &endpoint)?;

@@ -22,9 +22,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     endpoint.breaker = Breaker::default();
     endpoint.version += 1;
     endpoint.updated_at = Some(call.now);
-    let audit = call
-        .audit_event(ACTION)
-        .target("webhook", endpoint.webhook_id.as_str());
+    let audit = call.audit_event(ACTION).target(
+        gatehouse::audit::TargetKind::Webhook,
+        endpoint.webhook_id.as_str(),
+    );
     let mut batch = WriteBatch::new();
     call.app.keys.put_changed_endpoint(&mut batch, &endpoint)?;
     lifecycle::commit(call, batch, &audit).await?;

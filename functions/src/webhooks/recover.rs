@@ -78,7 +78,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
 
     let audit = call
         .audit_event(ACTION)
-        .target("webhook", endpoint.webhook_id.as_str())
+        .target(
+            gatehouse::audit::TargetKind::Webhook,
+            endpoint.webhook_id.as_str(),
+        )
         .detail(format!(
             "{} deliveries from {} until {}",
             found.len(),

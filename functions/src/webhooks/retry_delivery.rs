@@ -36,9 +36,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             "the endpoint is deleted or disabled",
         ));
     }
-    let audit = call
-        .audit_event(ACTION)
-        .target("webhook_delivery", delivery.delivery_id.as_str());
+    let audit = call.audit_event(ACTION).target(
+        gatehouse::audit::TargetKind::WebhookDelivery,
+        delivery.delivery_id.as_str(),
+    );
     call.app.audit.put(&audit).await?;
     resend(call.app, &mut delivery, call.now).await?;
     Ok(json_response(202, &delivery.view()))

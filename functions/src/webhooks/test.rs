@@ -50,7 +50,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let outcome = client.post(&endpoint.url, &headers, body.into()).await;
     let audit = call
         .audit_event(ACTION)
-        .target("webhook", endpoint.webhook_id.as_str())
+        .target(
+            gatehouse::audit::TargetKind::Webhook,
+            endpoint.webhook_id.as_str(),
+        )
         .detail(match outcome.status {
             Some(status) => format!("answered {status}"),
             None => "no answer".to_owned(),

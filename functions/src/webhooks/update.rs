@@ -101,7 +101,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     next.updated_at = Some(call.now);
     let audit = call
         .audit_event(ACTION)
-        .target("webhook", next.webhook_id.as_str())
+        .target(
+            gatehouse::audit::TargetKind::Webhook,
+            next.webhook_id.as_str(),
+        )
         .changes(changes);
     let mut batch = WriteBatch::new();
     call.app.keys.put_changed_endpoint(&mut batch, &next)?;

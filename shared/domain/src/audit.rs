@@ -23,9 +23,43 @@ pub struct Actor {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
-    /// `api_key`, `scope` or `route`.
+    /// One of [`TargetKind`] (kept as text: it is read back from stored events).
     pub kind: String,
     pub id: String,
+}
+
+/// The kinds of object an audit event names: the OpenAPI document's `AuditEvent`
+/// target enum must list exactly these (tests/tests/openapi.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    ApiKey,
+    Scope,
+    Route,
+    AccessPolicy,
+    Webhook,
+    WebhookDelivery,
+}
+
+impl TargetKind {
+    pub const ALL: [TargetKind; 6] = [
+        Self::ApiKey,
+        Self::Scope,
+        Self::Route,
+        Self::AccessPolicy,
+        Self::Webhook,
+        Self::WebhookDelivery,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ApiKey => "api_key",
+            Self::Scope => "scope",
+            Self::Route => "route",
+            Self::AccessPolicy => "access_policy",
+            Self::Webhook => "webhook",
+            Self::WebhookDelivery => "webhook_delivery",
+        }
+    }
 }
 
 /// One field that a mutation changed.
@@ -101,9 +135,9 @@ impl AuditEvent {
         }
     }
 
-    pub fn target(mut self, kind: &str, id: impl Into<String>) -> Self {
+    pub fn target(mut self, kind: TargetKind, id: impl Into<String>) -> Self {
         self.target = Some(Target {
-            kind: kind.to_owned(),
+            kind: kind.as_str().to_owned(),
             id: id.into(),
         });
         self

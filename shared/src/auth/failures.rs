@@ -80,7 +80,7 @@ async fn raise(
         origin.clone(),
         app.clock.precise_now(),
     )
-    .target("api_key", key.key_id.as_str())
+    .target(crate::audit::TargetKind::ApiKey, key.key_id.as_str())
     .refused(403, detail.clone());
     if let Err(e) = app.audit.put(&audit).await {
         tracing::error!(error = %e, "failed-verification alert not audited");

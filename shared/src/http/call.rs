@@ -167,9 +167,9 @@ impl<'r> Call<'r> {
         );
         // The object the refused call named, by its path parameter.
         let named = [
-            ("key_id", "api_key"),
-            ("webhook_id", "webhook"),
-            ("delivery_id", "webhook_delivery"),
+            ("key_id", crate::audit::TargetKind::ApiKey),
+            ("webhook_id", crate::audit::TargetKind::Webhook),
+            ("delivery_id", crate::audit::TargetKind::WebhookDelivery),
         ]
         .into_iter()
         .find_map(|(param, kind)| Some((kind, self.path_parameter(param)?)));

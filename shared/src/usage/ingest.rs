@@ -167,7 +167,7 @@ async fn announce(app: &App, key: &KeyRef, finding: &Finding) {
         Origin::default(),
         app.clock.now(),
     )
-    .target("api_key", key_id.as_str())
+    .target(crate::audit::TargetKind::ApiKey, key_id.as_str())
     .detail(format!("{}: {}", finding.kind.as_str(), finding.detail));
     if let Err(e) = app.audit.put(&audit).await {
         tracing::error!(error = %e, "anomaly not audited");
