@@ -1,24 +1,43 @@
 #!/usr/bin/env bash
-# Installs what the local stack, the tests and the builds need into the project's .venv
-# (moto server, cfn-lint, cargo-lambda, SAM CLI), from the pinned infra/requirements.txt.
+# Installs what the local stack, the tests and the builds need, from pinned lists:
+#   .venv        moto server, cfn-lint, cargo-lambda, SAM CLI (infra/requirements.txt)
+#   .venv-fuzz   schemathesis, the schema fuzzer (infra/requirements-fuzz.txt)
+#   .local/redocly  the Redocly CLI, the OpenAPI linter (npm, pinned below)
 # Re-running is cheap: nothing is installed unless the pins changed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-venv="$root/.venv"
-req="$root/infra/requirements.txt"
-stamp="$venv/.requirements.sha256"
+redocly_version="2.77.0"
 
 if ! command -v python3 >/dev/null; then
   echo "ensure-tools: python3 is required" >&2
   exit 1
 fi
-if [ ! -x "$venv/bin/python" ]; then
-  echo "ensure-tools: creating $venv"
-  python3 -m venv "$venv"
-fi
-want="$(sha256sum "$req" | cut -d' ' -f1)"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "ensure-tools: installing pinned tools from infra/requirements.txt"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
-  echo "$want" > "$stamp"
+
+# venv_from <venv dir> <requirements file>
+venv_from() {
+  local venv="$1" req="$2" stamp="$1/.requirements.sha256" want
+  if [ ! -x "$venv/bin/python" ]; then
+    echo "ensure-tools: creating $venv"
+    python3 -m venv "$venv"
+  fi
+  want="$(sha256sum "$req" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "ensure-tools: installing pinned tools from ${req#"$root/"}"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+    echo "$want" > "$stamp"
+  fi
+}
+venv_from "$root/.venv" "$root/infra/requirements.txt"
+venv_from "$root/.venv-fuzz" "$root/infra/requirements-fuzz.txt"
+
+redocly="$root/.local/redocly"
+if [ "$(cat "$redocly/.version" 2>/dev/null)" != "$redocly_version" ]; then
+  if ! command -v npm >/dev/null; then
+    echo "ensure-tools: npm is required (for the Redocly CLI)" >&2
+    exit 1
+  fi
+  echo "ensure-tools: installing @redocly/cli@$redocly_version"
+  mkdir -p "$redocly"
+  npm install --silent --no-audit --no-fund --prefix "$redocly" "@redocly/cli@$redocly_version"
+  echo "$redocly_version" > "$redocly/.version"
 fi

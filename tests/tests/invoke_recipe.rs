@@ -26,6 +26,10 @@ fn the_readme_recipe_invokes_one_function_with_its_template_environment() {
         .arg("-c")
         .arg(recipe())
         .current_dir(workspace_root())
+        // As typed in a terminal, not as a sub-make of `make test`.
+        .env_remove("MAKELEVEL")
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
         .env("MOTO_PORT", &port)
         .env("STACK", &stack)
         // Nothing of the test's own Gatehouse settings may leak into the function.

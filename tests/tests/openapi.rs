@@ -33,6 +33,22 @@ fn documents_exactly_the_template_routes_and_their_scopes() {
     assert_eq!(operations(&doc), routes);
     for route in gatehouse_functions::ROUTES.iter() {
         let op = &doc["paths"][route.path][route.method.to_lowercase()];
+        // Client generators name methods after operationId: the function's name.
+        let mut words = route.function.split('-');
+        let first = words.next().unwrap_or_default().to_owned();
+        let operation_id = words.fold(first, |mut id, word| {
+            let mut chars = word.chars();
+            id.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+            id.push_str(chars.as_str());
+            id
+        });
+        assert_eq!(op["operationId"], operation_id.as_str(), "{}", route.key());
+        assert!(
+            op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+            "{}",
+            route.key()
+        );
+        assert!(op["tags"][0].is_string(), "{}: tags", route.key());
         assert_eq!(
             op["x-gatehouse-scope"].as_str(),
             route.scope(),

@@ -44,7 +44,49 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(Problem::invalid_body("the body must be a JSON object"));
     }
-    serde_json::from_slice(bytes).map_err(|e| Problem::invalid_body(describe_json_error(&e)))
+    match serde_json::from_slice(bytes) {
+        Ok(body) => Ok(body),
+        Err(e) => match integral_retry(bytes) {
+            Some(body) => Ok(body),
+            None => Err(Problem::invalid_body(describe_json_error(&e))),
+        },
+    }
+}
+
+/// JSON Schema counts a number with a zero fraction (`944.0`) as an integer, so the
+/// documented `integer` fields accept it: the body again, with such numbers read as
+/// integers. `None` if it has none, or still does not fit.
+fn integral_retry<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    let mut value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    if !integralise(&mut value) {
+        return None;
+    }
+    serde_json::from_value(value).ok()
+}
+
+/// Rewrites integral floats as integers; whether any was rewritten.
+fn integralise(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) else {
+                return false;
+            };
+            // Within ±2^53 a float is an exact integer.
+            if f.abs() > 9_007_199_254_740_992.0 {
+                return false;
+            }
+            #[allow(clippy::cast_possible_truncation)]
+            let int = f as i64;
+            *value = Value::from(int);
+            true
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |any, v| integralise(v) | any),
+        Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |any, v| integralise(v) | any),
+        _ => false,
+    }
 }
 
 fn is_json_media_type(value: &str) -> bool {

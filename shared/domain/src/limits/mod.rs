@@ -183,7 +183,7 @@ const METHODS: &[&str] = &[
 /// A route key as API Gateway names routes: `METHOD /path`, the path as declared
 /// (`/orders/{id}`), e.g. `GET /orders/{id}`.
 pub fn validate_route_key(route: &str) -> Result<(), String> {
-    let valid = route.len() <= MAX_ROUTE_KEY_CHARS
+    let valid = route.chars().count() <= MAX_ROUTE_KEY_CHARS
         && route.split_once(' ').is_some_and(|(method, path)| {
             METHODS.contains(&method)
                 && path.starts_with('/')

@@ -71,3 +71,27 @@ fn unknown_field_errors_name_the_field() {
         json_body::<Sample>(&request(Some("application/json"), r#"{"nmae":"a"}"#)).unwrap_err();
     assert!(err.detail.contains("nmae"), "{}", err.detail);
 }
+
+#[derive(Debug, Deserialize)]
+struct Grace {
+    grace_period_seconds: i64,
+    limits: Vec<u64>,
+}
+
+#[test]
+fn an_integral_float_is_an_integer_as_json_schema_says() {
+    let req = request(
+        Some("application/json"),
+        r#"{"grace_period_seconds": 944.0, "limits": [1, 2.0]}"#,
+    );
+    let body = json_body::<Grace>(&req).unwrap();
+    assert_eq!((body.grace_period_seconds, body.limits), (944, vec![1, 2]));
+    let fractional = request(
+        Some("application/json"),
+        r#"{"grace_period_seconds": 944.5, "limits": []}"#,
+    );
+    assert_eq!(
+        json_body::<Grace>(&fractional).unwrap_err().kind,
+        ProblemType::InvalidBody
+    );
+}
