@@ -7,18 +7,23 @@
 #![forbid(unsafe_code)]
 
 pub use gatehouse_domain::{clock, ids, routes};
+/// The storage layer (`gatehouse-store`).
+pub use gatehouse_store as store;
 
 pub mod app;
+pub mod events {
+    //! Domain events (the model) and their publisher.
+    pub use gatehouse_domain::events::*;
+    pub use gatehouse_store::events::EventPublisher;
+}
 pub mod audit;
 pub mod auth;
 pub mod config;
-pub mod events;
 pub mod http;
 pub mod keys;
 pub mod limits;
 pub mod notices;
 pub mod openapi;
-pub mod store;
 pub mod telemetry;
 pub mod usage;
 pub mod webhooks;

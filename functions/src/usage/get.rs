@@ -11,7 +11,6 @@ use gatehouse::http::call::Call;
 use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, Problem, json_response};
 use gatehouse::keys::lifecycle::load_key;
-use gatehouse::limits::counters::key_counters;
 use gatehouse::usage::stats::{ALL_ROUTES, StatsView};
 use gatehouse::usage::{Granularity, KeyRef, Stats};
 use serde::Serialize;
@@ -147,7 +146,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
 
     let plan = call.app.keys.get_policy(&key.tenant_id).await?.policy.plan;
     let now = call.app.clock.precise_now();
-    let limits: Vec<LimitUse> = key_counters(call.app, &key, &plan, now)
+    let limits: Vec<LimitUse> = call
+        .app
+        .counters
+        .key_counters(&key, &plan, now)
         .await?
         .into_iter()
         .map(|(spec, used)| LimitUse {

@@ -8,7 +8,7 @@ use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response}
 use gatehouse::ids::WebhookId;
 use gatehouse::keys::lifecycle;
 use gatehouse::store::WriteBatch;
-use gatehouse::store::webhooks::MAX_ENDPOINTS;
+use gatehouse::store::webhooks_table::MAX_ENDPOINTS;
 use gatehouse::webhooks::circuit::{Breaker, Counts, Policy};
 use gatehouse::webhooks::endpoint::{
     Endpoint, EndpointStatus, EndpointView, check_description, check_event_types, check_rate_limit,

@@ -2,6 +2,4 @@
 
 pub use gatehouse_domain::audit::*;
 
-mod store;
-
-pub use store::{AuditPage, AuditQuery, AuditStore};
+pub use gatehouse_store::audit::{AuditPage, AuditQuery, AuditStore};

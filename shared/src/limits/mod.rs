@@ -3,4 +3,4 @@
 
 pub use gatehouse_domain::limits::*;
 
-pub mod counters;
+pub use gatehouse_store::counters;

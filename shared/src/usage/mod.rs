@@ -7,6 +7,6 @@ pub use gatehouse_domain::usage::*;
 
 pub mod ingest;
 pub mod quota;
-pub mod store;
+pub use gatehouse_store::usage_table as store;
 
 pub use store::UsageStore;

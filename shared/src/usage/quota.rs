@@ -12,7 +12,6 @@ use crate::App;
 use crate::events::{Category, DomainEvent};
 use crate::ids::{KeyId, TenantId};
 use crate::limits::LimitSet;
-use crate::limits::counters::key_counters;
 use crate::notices::publish_once;
 use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
@@ -71,7 +70,9 @@ async fn check_key(
     else {
         return Ok(0);
     };
-    let counters = key_counters(app, &key, plan, now)
+    let counters = app
+        .counters
+        .key_counters(&key, plan, now)
         .await
         .map_err(|e| e.to_string())?;
     let mut notices = 0;

@@ -7,5 +7,5 @@ pub use gatehouse_domain::webhooks::{circuit, delivery, endpoint, report, retry,
 pub mod client;
 pub mod dispatch;
 pub mod manage;
-pub mod queue;
-pub mod sealed;
+pub use gatehouse_store::queue;
+pub use gatehouse_store::sealer as sealed;

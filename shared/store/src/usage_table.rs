@@ -11,10 +11,12 @@
 //! Counters are written with `ADD`, so concurrent ingest batches never lose counts.
 //! Every read takes the tenant id, and every item lives under it.
 
-use super::anomaly::{AnomalyKind, Finding, MAX_KNOWN_SOURCES};
-use super::stats::{ALL_ROUTES, BucketKey, Granularity, KeyRef, LATENCY_BUCKETS, Sources, Stats};
-use crate::store::item::{self, Item, Reader};
-use crate::store::{StoreError, applied};
+use crate::item::{self, Item, Reader};
+use crate::usage::anomaly::{AnomalyKind, Finding, MAX_KNOWN_SOURCES};
+use crate::usage::stats::{
+    ALL_ROUTES, BucketKey, Granularity, KeyRef, LATENCY_BUCKETS, Sources, Stats,
+};
+use crate::{StoreError, applied};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use futures_util::future::join_all;

@@ -1,7 +1,7 @@
 //! The delivery queue and its dead-letter queue.
 
-use super::delivery::DeliveryMessage;
-use super::retry::next_hop;
+use crate::webhooks::delivery::DeliveryMessage;
+use crate::webhooks::retry::next_hop;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone)]

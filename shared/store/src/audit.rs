@@ -4,11 +4,11 @@
 //! |--------------------|-----------------------------------|---------------------------------------------|
 //! | tenant id          | `<unix ms, 13 digits>#<event id>` | action, actor, actor_key, target, event (JSON), expires_at (TTL) |
 
-use super::AuditEvent;
 use crate::ids::TenantId;
-use crate::store::item::{self, Item, Reader};
-use crate::store::{StoreError, WriteBatch};
+use crate::item::{self, Item, Reader};
+use crate::{StoreError, WriteBatch};
 use aws_sdk_dynamodb::Client;
+use gatehouse_domain::audit::AuditEvent;
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Clone)]

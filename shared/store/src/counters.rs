@@ -10,43 +10,20 @@
 //! taken and be refused too, which errs on the side of the limit, never past it.
 //!
 //! Sharding: with `counter_shards` = N, each counter is N items each holding a share
-//! of the limit ([`super::shard_share`]); a request starts at a random shard and moves
+//! of the limit ([`crate::limits::shard_share`]); a request starts at a random shard and moves
 //! to the next while one refuses. The shares sum to the limit, so the total allowed
 //! is still exact; N spreads the writes of a hot key over N items.
 
-use super::{CounterScope, CounterSpec, Refusal, Window, shard_share};
 use crate::ids::{KeyId, TenantId};
-use crate::store::item;
-use crate::store::{StoreError, applied};
+use crate::item;
+use crate::limits::{CounterScope, CounterSpec, Refusal, Window, shard_share};
+use crate::{StoreError, applied};
 use aws_sdk_dynamodb::Client;
 use futures_util::future::join_all;
 use time::{Duration, OffsetDateTime};
 
 /// Counters outlive their window by this much (TTL is lazy; reads ignore old windows).
 const COUNTER_GRACE: Duration = Duration::HOUR;
-
-/// Each of a key's counters (its own limits, else its tenant's `plan`) with what it
-/// has used in the window holding `now`, summed over shards.
-pub async fn key_counters(
-    app: &crate::App,
-    key: &crate::keys::KeyRecord,
-    plan: &super::LimitSet,
-    now: OffsetDateTime,
-) -> Result<Vec<(CounterSpec, u64)>, StoreError> {
-    let shards = super::shard_count(key.limits.as_ref(), Some(plan));
-    let mut counters = Vec::new();
-    for spec in super::all_counters(key.limits.as_ref(), Some(plan)) {
-        let counter = CounterRef {
-            tenant_id: &key.tenant_id,
-            key_id: &key.key_id,
-            scope: &spec.scope,
-            window: spec.window,
-        };
-        let used = app.counters.used(counter, shards, now).await?;
-        counters.push((spec, used));
-    }
-    Ok(counters)
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Admission {
@@ -83,6 +60,29 @@ impl CounterRef<'_> {
 }
 
 impl CounterStore {
+    /// Each of a key's counters (its own limits, else its tenant's `plan`) with what it
+    /// has used in the window holding `now`, summed over shards.
+    pub async fn key_counters(
+        &self,
+        key: &crate::keys::KeyRecord,
+        plan: &crate::limits::LimitSet,
+        now: OffsetDateTime,
+    ) -> Result<Vec<(CounterSpec, u64)>, StoreError> {
+        let shards = crate::limits::shard_count(key.limits.as_ref(), Some(plan));
+        let mut counters = Vec::new();
+        for spec in crate::limits::all_counters(key.limits.as_ref(), Some(plan)) {
+            let counter = CounterRef {
+                tenant_id: &key.tenant_id,
+                key_id: &key.key_id,
+                scope: &spec.scope,
+                window: spec.window,
+            };
+            let used = self.used(counter, shards, now).await?;
+            counters.push((spec, used));
+        }
+        Ok(counters)
+    }
+
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,

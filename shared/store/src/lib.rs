@@ -1,14 +1,28 @@
-//! DynamoDB repositories.
+//! Gatehouse's storage and AWS adapters: the DynamoDB tables (keys, scopes, policies
+//! and endpoints in the keys table; deliveries and circuit counts; audit; usage;
+//! counters), transactions, the events publisher and delivery queue (SQS), and the
+//! KMS sealer of webhook secrets. Depends on the domain only; nothing here knows of
+//! Lambda, HTTP or the operations that use it.
+#![forbid(unsafe_code)]
 
+// The domain's modules under the names the repositories were written against.
+pub(crate) use gatehouse_domain::{ids, keys, limits, usage, webhooks};
+
+pub mod audit;
 pub mod batch;
 pub mod circuit_counts;
+pub mod counters;
 pub mod deliveries;
+pub mod events;
 pub mod item;
-pub mod keys;
-pub mod webhooks;
+pub mod keys_table;
+pub mod queue;
+pub mod sealer;
+pub mod usage_table;
+pub mod webhooks_table;
 
 pub use batch::WriteBatch;
-pub use keys::{KeyPage, KeyStore, ListKeys, StoredPolicy};
+pub use keys_table::{KeyPage, KeyStore, ListKeys, StoredPolicy};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -28,7 +42,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub(crate) fn from_sdk<E, R>(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self
+    pub fn from_sdk<E, R>(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self
     where
         E: std::error::Error + 'static,
         R: std::fmt::Debug,
@@ -40,7 +54,7 @@ impl StoreError {
 
 /// The outcome of a conditional write: `Ok(true)` if it was applied, `Ok(false)` if its
 /// condition did not hold, an error otherwise.
-pub(crate) fn applied<T, E, R>(
+pub fn applied<T, E, R>(
     result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
 ) -> Result<bool, StoreError>
 where
@@ -55,7 +69,7 @@ where
 }
 
 /// Whether a DynamoDB call failed only because its condition did not hold.
-pub(crate) fn is_condition_failure<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
+pub fn is_condition_failure<E, R>(err: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
