@@ -87,7 +87,7 @@ async fn main() -> BenchResult {
     let (s, e) = measure(300, || async {
         let found = uncached_app
             .keys
-            .get_key(&tenant.tenant_id, &record.key_id)
+            .get(&tenant.tenant_id, &record.key_id)
             .await;
         assert!(matches!(found, Ok(Some(_))));
     })

@@ -121,8 +121,8 @@ async fn main() -> BenchResult {
         version: 1,
     };
     let mut batch = gatehouse::store::WriteBatch::new();
-    app.keys.put_new_endpoint(&mut batch, &endpoint)?;
-    batch.commit(app.keys.client()).await?;
+    app.endpoints.put_new(&mut batch, &endpoint)?;
+    app.dynamo.commit(batch).await?;
 
     let mut enqueued = HashMap::new();
     for i in 0..EVENTS {

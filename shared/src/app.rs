@@ -9,14 +9,26 @@ use crate::http::cursor::CursorSigner;
 use crate::http::idempotency::IdempotencyStore;
 use crate::keys::KeyVerifier;
 use crate::limits::counters::CounterStore;
-use crate::store::KeyStore;
+use crate::store::{Dynamo, Endpoints, FailureCounts, Keys, Markers, Policies, Scopes, Tenants};
 use crate::usage::UsageStore;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct App {
     pub config: Config,
-    pub keys: KeyStore,
+    /// The DynamoDB handle every repository shares; `commit` applies a batch of their
+    /// writes together.
+    pub dynamo: Dynamo,
+    pub tenants: Tenants,
+    pub keys: Keys,
+    pub scopes: Scopes,
+    pub policies: Policies,
+    /// Webhook endpoints.
+    pub endpoints: Endpoints,
+    /// Publish-once markers (notices).
+    pub markers: Markers,
+    /// Failed verifications per key and window (the authorizer).
+    pub failure_counts: FailureCounts,
     pub audit: AuditStore,
     pub events: EventPublisher,
     pub idempotency: IdempotencyStore,
@@ -60,9 +72,18 @@ impl App {
         clock: SharedClock,
     ) -> Result<Self, StartupError> {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        let dynamo = Dynamo::new(dynamodb.clone());
+        let keys_table = dynamo.table(config.keys_table.clone());
         let sqs = aws_sdk_sqs::Client::new(sdk);
         Ok(Self {
-            keys: KeyStore::new(dynamodb.clone(), config.keys_table.clone()),
+            tenants: Tenants::new(keys_table.clone()),
+            keys: Keys::new(keys_table.clone()),
+            scopes: Scopes::new(keys_table.clone()),
+            policies: Policies::new(keys_table.clone()),
+            endpoints: Endpoints::new(keys_table),
+            markers: Markers::new(dynamo.table(config.ephemeral_table.clone())),
+            failure_counts: FailureCounts::new(dynamo.table(config.ephemeral_table.clone())),
+            dynamo,
             audit: AuditStore::new(
                 dynamodb.clone(),
                 config.audit_table.clone(),

@@ -5,7 +5,6 @@
 
 use crate::App;
 use crate::events::DomainEvent;
-use crate::store::{StoreError, applied, item};
 use time::OffsetDateTime;
 
 /// Publishes `event` unless the occasion `marker` was published before; `Ok(false)`
@@ -17,34 +16,20 @@ pub async fn publish_once(
     keep_until: OffsetDateTime,
     event: &DomainEvent,
 ) -> Result<bool, String> {
-    let claimed = app
-        .keys
-        .client()
-        .put_item()
-        .table_name(&app.config.ephemeral_table)
-        .item("pk", item::s(marker))
-        .item("expires_at", item::time(keep_until))
-        .condition_expression("attribute_not_exists(pk)")
-        .send()
-        .await;
-    if !applied(claimed).map_err(|e| e.to_string())? {
+    if !app
+        .markers
+        .claim(marker, keep_until)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         return Ok(false);
     }
     if let Err(e) = app.events.try_publish(event).await {
-        release(app, marker).await.map_err(|e| e.to_string())?;
+        app.markers
+            .release(marker)
+            .await
+            .map_err(|e| e.to_string())?;
         return Err(format!("{} not published: {e}", event.event_type));
     }
     Ok(true)
-}
-
-async fn release(app: &App, marker: &str) -> Result<(), StoreError> {
-    app.keys
-        .client()
-        .delete_item()
-        .table_name(&app.config.ephemeral_table)
-        .key("pk", item::s(marker))
-        .send()
-        .await
-        .map_err(StoreError::from_sdk)?;
-    Ok(())
 }

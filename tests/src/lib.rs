@@ -312,7 +312,7 @@ impl TestStack {
     pub async fn snapshot(&self, tenant: &Tenant) -> std::collections::BTreeMap<String, String> {
         let out = aws_sdk_dynamodb::Client::new(&self.sdk)
             .query()
-            .table_name(self.app.keys.table())
+            .table_name(self.app.keys.table_name())
             .key_condition_expression("tenant_id = :t")
             .expression_attribute_values(
                 ":t",

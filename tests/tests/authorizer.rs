@@ -84,7 +84,7 @@ async fn weak_verifiers_are_upgraded_on_successful_use() {
     let stored = stack
         .app
         .keys
-        .get_key(&record.tenant_id, &record.key_id)
+        .get(&record.tenant_id, &record.key_id)
         .await
         .unwrap()
         .unwrap();
@@ -159,9 +159,9 @@ async fn storage_failure_fails_closed() {
     let stack = TestStack::new().await;
     let acme = stack.tenant("Acme").await;
     let broken = App {
-        keys: gatehouse::store::KeyStore::new(
-            aws_sdk_dynamodb::Client::new(&stack.sdk),
-            "no-such-table",
+        keys: gatehouse::store::Keys::new(
+            gatehouse::store::Dynamo::new(aws_sdk_dynamodb::Client::new(&stack.sdk))
+                .table("no-such-table"),
         ),
         ..stack.app.clone()
     };

@@ -142,7 +142,7 @@ async fn seed_event_fixtures(stack: &TestStack) {
         key_prefix: KeyPrefix::parse("gh").unwrap(),
         created_at: stack.app.clock.now(),
     };
-    stack.app.keys.create_tenant(&tenant).await.unwrap();
+    stack.app.tenants.create(&tenant).await.unwrap();
     let record = KeyRecord {
         tenant_id: tenant.tenant_id.clone(),
         key_id: KeyId::parse("evtAdmKey1").unwrap(),
@@ -166,7 +166,7 @@ async fn seed_event_fixtures(stack: &TestStack) {
         anomalies: None,
         version: 1,
     };
-    stack.app.keys.create_key(&record).await.unwrap();
+    stack.app.keys.create(&record).await.unwrap();
     // Keys the lifecycle events act on, one per event so they do not interfere.
     for id in ["evtTargetA", "evtTargetB", "evtTargetC", "evtTargetD"] {
         let target = KeyRecord {
@@ -175,7 +175,7 @@ async fn seed_event_fixtures(stack: &TestStack) {
             scopes: ScopeSet::new(vec![Scope::parse("keys:read").unwrap()]).unwrap(),
             ..record.clone()
         };
-        stack.app.keys.create_key(&target).await.unwrap();
+        stack.app.keys.create(&target).await.unwrap();
     }
 }
 

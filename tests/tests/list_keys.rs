@@ -133,7 +133,7 @@ async fn set_status(stack: &TestStack, owner: &TestTenant, key_id: &str, status:
     use aws_sdk_dynamodb::types::AttributeValue;
     aws_sdk_dynamodb::Client::new(&stack.sdk)
         .update_item()
-        .table_name(stack.app.keys.table())
+        .table_name(stack.app.keys.table_name())
         .key(
             "tenant_id",
             AttributeValue::S(owner.tenant.tenant_id.to_string()),

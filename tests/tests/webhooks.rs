@@ -69,8 +69,8 @@ async fn an_endpoint_is_registered_with_a_sealed_secret_shown_once() {
     // The sealed secret opens, for this tenant and webhook, to the one returned.
     let endpoint = stack
         .app
-        .keys
-        .get_endpoint(&tenant.tenant.tenant_id, &WebhookId::parse(&id).unwrap())
+        .endpoints
+        .get(&tenant.tenant.tenant_id, &WebhookId::parse(&id).unwrap())
         .await
         .unwrap()
         .unwrap();

@@ -55,12 +55,12 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         let spec = NewKey::replacing(&key, &call.caller.key_id, call.now);
         let (new_key, record) = prepare_key(call.app, &key.tenant_id, &key.prefix, spec)?;
         revoked.rotated_to = Some(record.key_id.clone());
-        call.app.keys.put_new_key(&mut batch, &record)?;
+        call.app.keys.put_new(&mut batch, &record)?;
         Some((new_key, record))
     } else {
         None
     };
-    call.app.keys.put_changed_key(&mut batch, &revoked)?;
+    call.app.keys.put_changed(&mut batch, &revoked)?;
     let audit = call
         .audit_event(ACTION)
         .target(gatehouse::audit::TargetKind::ApiKey, key.key_id.as_str())

@@ -58,8 +58,8 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
 
     let tenant = call
         .app
-        .keys
-        .get_tenant(&call.caller.tenant_id)
+        .tenants
+        .get(&call.caller.tenant_id)
         .await?
         .ok_or_else(|| Problem::internal(&"the verified caller's tenant is missing"))?;
     let spec = NewKey {
@@ -93,7 +93,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             .collect(),
         );
     let mut batch = WriteBatch::new();
-    call.app.keys.put_new_key(&mut batch, &record)?;
+    call.app.keys.put_new(&mut batch, &record)?;
     lifecycle::commit(call, batch, &audit).await?;
     lifecycle::publish(
         call,

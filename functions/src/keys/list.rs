@@ -58,7 +58,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         now: call.now,
         expiring_within,
     };
-    let page = call.app.keys.list_keys(tenant, &request).await?;
+    let page = call.app.keys.list(tenant, &request).await?;
     let next_cursor = match &page.next {
         Some(last) => Some(
             call.app

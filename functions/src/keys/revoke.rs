@@ -38,7 +38,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         )
         .detail(reason);
     let mut batch = WriteBatch::new();
-    call.app.keys.put_changed_key(&mut batch, &revoked)?;
+    call.app.keys.put_changed(&mut batch, &revoked)?;
     lifecycle::commit(call, batch, &audit).await?;
     let view = revoked.view();
     lifecycle::publish(

@@ -85,8 +85,8 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             grace.whole_seconds()
         ));
     let mut batch = WriteBatch::new();
-    call.app.keys.put_changed_key(&mut batch, &retired)?;
-    call.app.keys.put_new_key(&mut batch, &new)?;
+    call.app.keys.put_changed(&mut batch, &retired)?;
+    call.app.keys.put_new(&mut batch, &new)?;
     lifecycle::commit(call, batch, &audit).await?;
     let (new_view, old_view) = (new.view(), retired.view());
     lifecycle::publish(

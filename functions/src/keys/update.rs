@@ -117,7 +117,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .target(gatehouse::audit::TargetKind::ApiKey, next.key_id.as_str())
         .changes(changes.clone());
     let mut batch = WriteBatch::new();
-    call.app.keys.put_changed_key(&mut batch, &next)?;
+    call.app.keys.put_changed(&mut batch, &next)?;
     lifecycle::commit(call, batch, &audit).await?;
     lifecycle::publish(
         call,

@@ -8,6 +8,6 @@ pub const ACTION: &str = "access_policy.read";
 
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
-    let stored = call.app.keys.get_policy(&call.caller.tenant_id).await?;
+    let stored = call.app.policies.get(&call.caller.tenant_id).await?;
     Ok(json_response(200, &PolicyView::from(stored)))
 }

@@ -20,7 +20,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .validate(crate::ROUTES)
         .map_err(Problem::invalid_body)?;
     let tenant = &call.caller.tenant_id;
-    let stored = call.app.keys.get_policy(tenant).await?;
+    let stored = call.app.policies.get(tenant).await?;
     let changes: Vec<Change> = [
         Change::of(
             "route_scopes",
@@ -46,8 +46,8 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .changes(changes);
     let mut batch = WriteBatch::new();
     call.app
-        .keys
-        .put_policy(&mut batch, tenant, &stored, &policy, call.now)?;
+        .policies
+        .put(&mut batch, tenant, &stored, &policy, call.now)?;
     lifecycle::commit(call, batch, &audit).await?;
     let written = StoredPolicy {
         policy,

@@ -23,7 +23,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let name = custom::check_new_name(&body.name).map_err(Problem::invalid_body)?;
     let description =
         custom::check_description(&body.description).map_err(Problem::invalid_body)?;
-    let existing = call.app.keys.list_scopes(&call.caller.tenant_id).await?;
+    let existing = call.app.scopes.list(&call.caller.tenant_id).await?;
     if existing.iter().any(|s| s.name == name) {
         return Err(Problem::new(
             ProblemType::Conflict,
@@ -53,8 +53,8 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         );
     let mut batch = WriteBatch::new();
     call.app
-        .keys
-        .put_new_scope(&mut batch, &call.caller.tenant_id, &scope)?;
+        .scopes
+        .put_new(&mut batch, &call.caller.tenant_id, &scope)?;
     call.commit(
         batch,
         &audit,

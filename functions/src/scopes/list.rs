@@ -41,7 +41,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             grantable: grantable(b.name),
         })
         .collect();
-    for custom in call.app.keys.list_scopes(&call.caller.tenant_id).await? {
+    for custom in call.app.scopes.list(&call.caller.tenant_id).await? {
         items.push(ScopeDoc {
             grantable: grantable(custom.name.as_str()),
             name: custom.name.to_string(),

@@ -144,7 +144,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         })
         .collect();
 
-    let plan = call.app.keys.get_policy(&key.tenant_id).await?.policy.plan;
+    let plan = call.app.policies.get(&key.tenant_id).await?.policy.plan;
     let now = call.app.clock.precise_now();
     let limits: Vec<LimitUse> = call
         .app

@@ -55,7 +55,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     };
     let key = load_key(call).await?;
     check_manageable(call, &key)?;
-    let plan = call.app.keys.get_policy(&key.tenant_id).await?.policy.plan;
+    let plan = call.app.policies.get(&key.tenant_id).await?.policy.plan;
     let scopes = counting_scopes(key.limits.as_ref(), Some(&plan));
     let shards = shard_count(key.limits.as_ref(), Some(&plan));
     // Audited first: a reset that fails halfway is retried, never left unrecorded.

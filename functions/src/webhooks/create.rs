@@ -45,7 +45,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let rate_limit = check_rate_limit(body.rate_limit_per_second).map_err(Problem::invalid_body)?;
     let url = check_destination(&body.url, &call.app.config.webhook_allow_hosts).await?;
     let tenant = &call.caller.tenant_id;
-    if call.app.keys.list_endpoints(tenant).await?.len() >= MAX_ENDPOINTS {
+    if call.app.endpoints.list(tenant).await?.len() >= MAX_ENDPOINTS {
         return Err(Problem::new(
             ProblemType::Conflict,
             format!("a tenant has at most {MAX_ENDPOINTS} webhook endpoints"),
@@ -82,7 +82,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             endpoint.url
         ));
     let mut batch = WriteBatch::new();
-    call.app.keys.put_new_endpoint(&mut batch, &endpoint)?;
+    call.app.endpoints.put_new(&mut batch, &endpoint)?;
     lifecycle::commit(call, batch, &audit).await?;
     Ok(json_response(
         201,

@@ -20,7 +20,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         )
         .detail(endpoint.url.clone());
     let mut batch = WriteBatch::new();
-    call.app.keys.delete_endpoint(&mut batch, &endpoint)?;
+    call.app.endpoints.delete(&mut batch, &endpoint)?;
     lifecycle::commit(call, batch, &audit).await?;
     let shown = view(call, &endpoint).await?;
     // The counts would expire on their own; a webhook id is never reused either way.

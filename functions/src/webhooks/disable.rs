@@ -41,7 +41,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         )
         .detail(reason);
     let mut batch = WriteBatch::new();
-    call.app.keys.put_changed_endpoint(&mut batch, &endpoint)?;
+    call.app.endpoints.put_changed(&mut batch, &endpoint)?;
     lifecycle::commit(call, batch, &audit).await?;
     Ok(json_response(200, &view(call, &endpoint).await?))
 }

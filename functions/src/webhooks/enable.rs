@@ -27,7 +27,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         endpoint.webhook_id.as_str(),
     );
     let mut batch = WriteBatch::new();
-    call.app.keys.put_changed_endpoint(&mut batch, &endpoint)?;
+    call.app.endpoints.put_changed(&mut batch, &endpoint)?;
     lifecycle::commit(call, batch, &audit).await?;
     call.app
         .deliveries

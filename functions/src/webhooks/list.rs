@@ -9,7 +9,7 @@ pub const ACTION: &str = "webhook.list";
 
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
-    let endpoints = call.app.keys.list_endpoints(&call.caller.tenant_id).await?;
+    let endpoints = call.app.endpoints.list(&call.caller.tenant_id).await?;
     let items = try_join_all(endpoints.iter().map(|e| view(call, e))).await?;
     Ok(json_response(200, &serde_json::json!({ "items": items })))
 }

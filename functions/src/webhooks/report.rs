@@ -32,7 +32,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             "the range is at most 30 days: older deliveries are not kept",
         ));
     }
-    let endpoints = call.app.keys.list_endpoints(&call.caller.tenant_id).await?;
+    let endpoints = call.app.endpoints.list(&call.caller.tenant_id).await?;
     let items = try_join_all(endpoints.iter().map(|e| endpoint_report(call, e, from, to))).await?;
     Ok(json_response(
         200,

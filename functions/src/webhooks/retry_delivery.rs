@@ -26,8 +26,8 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     }
     let active = call
         .app
-        .keys
-        .get_endpoint(&delivery.tenant_id, &delivery.webhook_id)
+        .endpoints
+        .get(&delivery.tenant_id, &delivery.webhook_id)
         .await?
         .is_some_and(|e| e.status == EndpointStatus::Active);
     if !active {

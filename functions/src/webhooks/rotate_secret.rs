@@ -59,7 +59,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         )
         .detail(format!("grace period {grace} s"));
     let mut batch = WriteBatch::new();
-    call.app.keys.put_changed_endpoint(&mut batch, &endpoint)?;
+    call.app.endpoints.put_changed(&mut batch, &endpoint)?;
     lifecycle::commit(call, batch, &audit).await?;
     Ok(json_response(
         200,

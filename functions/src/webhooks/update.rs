@@ -107,7 +107,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         )
         .changes(changes);
     let mut batch = WriteBatch::new();
-    call.app.keys.put_changed_endpoint(&mut batch, &next)?;
+    call.app.endpoints.put_changed(&mut batch, &next)?;
     lifecycle::commit(call, batch, &audit).await?;
     if moved {
         call.app

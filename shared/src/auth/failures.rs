@@ -8,7 +8,6 @@ use crate::audit::{Actor, AuditEvent, Origin};
 use crate::events::{Category, DomainEvent};
 use crate::keys::KeyRecord;
 use crate::store::StoreError;
-use crate::store::item::{self, Reader};
 use time::{Duration, OffsetDateTime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,26 +27,10 @@ pub async fn record_failure(
     let window_secs = policy.window.whole_seconds().max(1);
     let window_start = now.unix_timestamp().div_euclid(window_secs) * window_secs;
     let pk = format!("FAILURES#{}#{}#{window_start}", key.tenant_id, key.key_id);
-    let out = app
-        .keys
-        .client()
-        .update_item()
-        .table_name(&app.config.ephemeral_table)
-        .key("pk", item::s(pk))
-        .update_expression("ADD attempts :one SET expires_at = :ttl")
-        .expression_attribute_values(":one", item::n(1))
-        .expression_attribute_values(":ttl", item::n(window_start + 2 * window_secs))
-        .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
-        .send()
-        .await
-        .map_err(StoreError::from_sdk)?;
-    let count = out
-        .attributes
-        .as_ref()
-        .map(|a| Reader::new(a).number("attempts"))
-        .transpose()?
-        .flatten()
-        .unwrap_or(0);
+    let count = app
+        .failure_counts
+        .add(&pk, window_start + 2 * window_secs)
+        .await?;
     if count == policy.threshold {
         raise(app, key, origin, count, window_start, window_secs).await;
     }

@@ -183,7 +183,7 @@ async fn access_policy(app: &App, tenant: &TenantId) -> Result<Arc<AccessPolicy>
     if let Some(policy) = app.policy_cache.get(tenant, now) {
         return Ok(policy);
     }
-    match app.keys.get_policy(tenant).await {
+    match app.policies.get(tenant).await {
         Ok(stored) => {
             let policy = Arc::new(stored.policy);
             app.policy_cache
@@ -295,7 +295,7 @@ async fn verify_against_store(
     origin: &Origin,
     verified: Option<&str>,
 ) -> Result<crate::keys::KeyRecord, DenyReason> {
-    let record = match app.keys.get_key(key.tenant_id(), key.key_id()).await {
+    let record = match app.keys.get(key.tenant_id(), key.key_id()).await {
         Ok(Some(record)) => record,
         Ok(None) => return Err(DenyReason::Unknown),
         Err(e) => {

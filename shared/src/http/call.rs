@@ -85,15 +85,12 @@ impl<'r> Call<'r> {
         on_conflict: &str,
     ) -> Result<(), Problem> {
         self.app.audit.add_to(&mut batch, audit)?;
-        batch
-            .commit(self.app.keys.client())
-            .await
-            .map_err(|e| match e {
-                crate::store::StoreError::Conflict => {
-                    Problem::new(super::ProblemType::Conflict, on_conflict)
-                }
-                other => other.into(),
-            })
+        self.app.dynamo.commit(batch).await.map_err(|e| match e {
+            crate::store::StoreError::Conflict => {
+                Problem::new(super::ProblemType::Conflict, on_conflict)
+            }
+            other => other.into(),
+        })
     }
 
     /// Runs the route's logic. A POST carrying `Idempotency-Key` is answered from the

@@ -102,7 +102,7 @@ pub async fn issue_key(
     loop {
         attempts += 1;
         let (key, record) = prepare_key(app, &tenant.tenant_id, &tenant.key_prefix, spec.clone())?;
-        match app.keys.create_key(&record).await {
+        match app.keys.create(&record).await {
             Ok(()) => return Ok((key, record)),
             Err(StoreError::AlreadyExists) if attempts < 3 => continue,
             Err(e) => return Err(e.into()),
@@ -125,7 +125,7 @@ pub async fn create_tenant(
         key_prefix: key_prefix.unwrap_or_else(|| app.config.default_key_prefix.clone()),
         created_at: app.clock.now(),
     };
-    app.keys.create_tenant(&tenant).await?;
+    app.tenants.create(&tenant).await?;
     let admin = NewKey {
         name: DisplayName::parse("Bootstrap admin key").map_err(|e| IssueError::Invalid(e.0))?,
         scopes: ScopeSet::new(vec![super::Scope::admin()])

@@ -106,7 +106,7 @@ pub async fn check_grantable(call: &Call<'_>, requested: &ScopeSet) -> Result<()
             continue;
         }
         if custom.is_none() {
-            custom = Some(call.app.keys.list_scopes(&call.caller.tenant_id).await?);
+            custom = Some(call.app.scopes.list(&call.caller.tenant_id).await?);
         }
         let defined = custom.iter().flatten().any(|c| c.name == *scope);
         if !defined {
@@ -160,7 +160,7 @@ pub async fn load_key(call: &Call<'_>) -> Result<KeyRecord, Problem> {
     let id = KeyId::parse(&id).map_err(|_| not_found())?;
     call.app
         .keys
-        .get_key(&call.caller.tenant_id, &id)
+        .get(&call.caller.tenant_id, &id)
         .await?
         .ok_or_else(not_found)
 }

@@ -38,7 +38,7 @@ pub async fn check_keys(app: &App, keys: &[(TenantId, KeyId)], now: OffsetDateTi
     for (tenant_id, key_id) in keys {
         let plan = match plans.get(tenant_id) {
             Some(plan) => plan,
-            None => match app.keys.get_policy(tenant_id).await {
+            None => match app.policies.get(tenant_id).await {
                 Ok(stored) => plans.entry(tenant_id).or_insert(stored.policy.plan),
                 Err(e) => {
                     tracing::error!(tenant_id = %tenant_id, error = %e, "quota notices");
@@ -64,7 +64,7 @@ async fn check_key(
 ) -> Result<usize, String> {
     let Some(key) = app
         .keys
-        .get_key(tenant_id, key_id)
+        .get(tenant_id, key_id)
         .await
         .map_err(|e| e.to_string())?
     else {

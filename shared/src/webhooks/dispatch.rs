@@ -40,7 +40,7 @@ pub async fn fan_out(
     event: &DomainEvent,
     now: OffsetDateTime,
 ) -> Result<usize, DispatchError> {
-    let endpoints = app.keys.list_endpoints(&event.tenant_id).await?;
+    let endpoints = app.endpoints.list(&event.tenant_id).await?;
     let mut queued = 0;
     for endpoint in endpoints
         .iter()
@@ -155,8 +155,8 @@ async fn admit(
         return Ok(Admission::Not(Dispatched::Duplicate));
     }
     let endpoint = app
-        .keys
-        .get_endpoint(&delivery.tenant_id, &delivery.webhook_id)
+        .endpoints
+        .get(&delivery.tenant_id, &delivery.webhook_id)
         .await?;
     let skip_because = match &endpoint {
         None => Some("the endpoint was deleted"),
@@ -403,8 +403,8 @@ async fn save_endpoint(
     endpoint.version += 1;
     endpoint.updated_at = Some(now);
     let mut batch = WriteBatch::new();
-    app.keys.put_changed_endpoint(&mut batch, endpoint)?;
-    match batch.commit(app.keys.client()).await {
+    app.endpoints.put_changed(&mut batch, endpoint)?;
+    match app.dynamo.commit(batch).await {
         Ok(()) => Ok(true),
         Err(StoreError::Conflict) => Ok(false),
         Err(e) => Err(e),
@@ -431,8 +431,8 @@ async fn move_breaker(
             return Ok(());
         }
         match app
-            .keys
-            .get_endpoint(&endpoint.tenant_id, &endpoint.webhook_id)
+            .endpoints
+            .get(&endpoint.tenant_id, &endpoint.webhook_id)
             .await?
         {
             Some(stored) => current = stored,
@@ -450,8 +450,8 @@ async fn disable(
     now: OffsetDateTime,
 ) -> Result<(), StoreError> {
     let Some(mut current) = app
-        .keys
-        .get_endpoint(&endpoint.tenant_id, &endpoint.webhook_id)
+        .endpoints
+        .get(&endpoint.tenant_id, &endpoint.webhook_id)
         .await?
     else {
         return Ok(());

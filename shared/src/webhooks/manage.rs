@@ -17,8 +17,8 @@ pub async fn load_endpoint(call: &Call<'_>) -> Result<Endpoint, Problem> {
     let id = call.path_parameter("webhook_id").ok_or_else(not_found)?;
     let id = WebhookId::parse(&id).map_err(|_| not_found())?;
     call.app
-        .keys
-        .get_endpoint(&call.caller.tenant_id, &id)
+        .endpoints
+        .get(&call.caller.tenant_id, &id)
         .await?
         .ok_or_else(not_found)
 }

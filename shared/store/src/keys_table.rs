@@ -13,13 +13,12 @@
 //! item lives under it, so a lookup can't cross tenants.
 
 use super::item::{self, Item, Reader};
-use super::{StoreError, WriteBatch, applied, is_condition_failure};
+use super::{StoreError, WriteBatch, applied};
 use crate::ids::{KeyId, TenantId};
 use crate::keys::custom::CustomScope;
 use crate::keys::model::{DisplayName, Principal, Revocation};
 use crate::keys::{KeyPrefix, KeyRecord, KeyStatus, Scope, ScopeSet, Tenant};
 use crate::limits::policy::AccessPolicy;
-use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
 
@@ -29,12 +28,6 @@ const SCOPE_SK_PREFIX: &str = "SCOPE#";
 const POLICY_SK: &str = "POLICY";
 
 pub use gatehouse_domain::limits::policy::StoredPolicy;
-
-#[derive(Debug, Clone)]
-pub struct KeyStore {
-    client: Client,
-    table: String,
-}
 
 /// One page of a tenant's keys, oldest key id first.
 #[derive(Debug)]
@@ -59,19 +52,13 @@ fn key_sk(key_id: &KeyId) -> String {
     format!("{KEY_SK_PREFIX}{key_id}")
 }
 
-impl KeyStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
+crate::dynamo::repository!(
+    /// Tenants (`sk = TENANT`).
+    Tenants
+);
 
-    pub fn table(&self) -> &str {
-        &self.table
-    }
-
-    pub async fn create_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
+impl Tenants {
+    pub async fn create(&self, tenant: &Tenant) -> Result<(), StoreError> {
         let item = item::from_pairs([
             ("tenant_id", item::s(tenant.tenant_id.as_str())),
             ("sk", item::s(TENANT_SK)),
@@ -79,11 +66,11 @@ impl KeyStore {
             ("key_prefix", item::s(tenant.key_prefix.as_str())),
             ("created_at", item::time(tenant.created_at)),
         ]);
-        self.put_new(item).await
+        self.table.put_new_item(item).await
     }
 
-    pub async fn get_tenant(&self, tenant_id: &TenantId) -> Result<Option<Tenant>, StoreError> {
-        let Some(item) = self.get(tenant_id, TENANT_SK.to_owned()).await? else {
+    pub async fn get(&self, tenant_id: &TenantId) -> Result<Option<Tenant>, StoreError> {
+        let Some(item) = self.table.get_item(tenant_id, TENANT_SK.to_owned()).await? else {
             return Ok(None);
         };
         let r = Reader::new(&item);
@@ -94,112 +81,28 @@ impl KeyStore {
             created_at: r.time("created_at")?,
         }))
     }
+}
 
+crate::dynamo::repository!(
+    /// API keys (`sk = KEY#<key id>`).
+    Keys
+);
+
+impl Keys {
     /// Stores a new key; fails with `AlreadyExists` rather than overwrite one.
-    pub async fn create_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
-        self.put_new(key_item(key)).await
+    pub async fn create(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        self.table.put_new_item(key_item(key)).await
     }
 
     /// Adds "store this new key" to a batch.
-    pub fn put_new_key(&self, batch: &mut WriteBatch, key: &KeyRecord) -> Result<(), StoreError> {
-        batch.put_new(&self.table, key_item(key), "tenant_id")
+    pub fn put_new(&self, batch: &mut WriteBatch, key: &KeyRecord) -> Result<(), StoreError> {
+        batch.put_new(self.table(), key_item(key), "tenant_id")
     }
 
     /// Adds "replace this key, unless someone else changed it first" to a batch.
     /// `key.version` must already be the new version (one more than the stored one).
-    pub fn put_changed_key(
-        &self,
-        batch: &mut WriteBatch,
-        key: &KeyRecord,
-    ) -> Result<(), StoreError> {
-        batch.put_if_version(&self.table, key_item(key), key.version.saturating_sub(1))
-    }
-
-    /// Adds "define this custom scope" to a batch; an existing definition is a conflict.
-    pub fn put_new_scope(
-        &self,
-        batch: &mut WriteBatch,
-        tenant_id: &TenantId,
-        scope: &CustomScope,
-    ) -> Result<(), StoreError> {
-        let item = item::from_pairs([
-            ("tenant_id", item::s(tenant_id.as_str())),
-            ("sk", item::s(format!("{SCOPE_SK_PREFIX}{}", scope.name))),
-            ("name", item::s(scope.name.as_str())),
-            ("description", item::s(&scope.description)),
-            ("created_at", item::time(scope.created_at)),
-            ("created_by", item::s(&scope.created_by)),
-        ]);
-        batch.put_new(&self.table, item, "tenant_id")
-    }
-
-    /// The tenant's custom scopes (bounded by `MAX_CUSTOM_SCOPES`), sorted by name.
-    pub async fn list_scopes(&self, tenant_id: &TenantId) -> Result<Vec<CustomScope>, StoreError> {
-        let mut scopes = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("tenant_id = :t AND begins_with(sk, :s)")
-                .expression_attribute_values(":t", item::s(tenant_id.as_str()))
-                .expression_attribute_values(":s", item::s(SCOPE_SK_PREFIX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            for item in out.items() {
-                let r = Reader::new(item);
-                scopes.push(CustomScope {
-                    name: r.parsed("name", Scope::parse)?,
-                    description: r.str("description")?.to_owned(),
-                    created_at: r.time("created_at")?,
-                    created_by: r.str("created_by")?.to_owned(),
-                });
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(scopes);
-            }
-        }
-    }
-
-    /// The tenant's access policy; the empty policy if it never wrote one.
-    pub async fn get_policy(&self, tenant_id: &TenantId) -> Result<StoredPolicy, StoreError> {
-        let Some(item) = self.get(tenant_id, POLICY_SK.to_owned()).await? else {
-            return Ok(StoredPolicy::default());
-        };
-        let r = Reader::new(&item);
-        Ok(StoredPolicy {
-            policy: r.json("policy")?,
-            version: r.number("version")?.unwrap_or(1),
-            updated_at: r.opt_time("updated_at")?,
-        })
-    }
-
-    /// Adds "replace the access policy, unless it changed since `stored` was read".
-    pub fn put_policy(
-        &self,
-        batch: &mut WriteBatch,
-        tenant_id: &TenantId,
-        stored: &StoredPolicy,
-        policy: &AccessPolicy,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let item = item::from_pairs([
-            ("tenant_id", item::s(tenant_id.as_str())),
-            ("sk", item::s(POLICY_SK)),
-            ("policy", item::json(policy)?),
-            ("version", item::n(stored.version as i64 + 1)),
-            ("updated_at", item::time(now)),
-        ]);
-        if stored.version == 0 {
-            batch.put_new(&self.table, item, "tenant_id")
-        } else {
-            batch.put_if_version(&self.table, item, stored.version)
-        }
+    pub fn put_changed(&self, batch: &mut WriteBatch, key: &KeyRecord) -> Result<(), StoreError> {
+        batch.put_if_version(self.table(), key_item(key), key.version.saturating_sub(1))
     }
 
     /// Moves a key's `last_used_at` forward to `at` (never back); a key that no
@@ -211,9 +114,9 @@ impl KeyStore {
         at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         let result = self
-            .client
+            .client()
             .update_item()
-            .table_name(&self.table)
+            .table_name(self.table())
             .key("tenant_id", item::s(tenant_id.as_str()))
             .key("sk", item::s(key_sk(key_id)))
             .update_expression("SET last_used_at = :at")
@@ -235,9 +138,9 @@ impl KeyStore {
         finding: &crate::usage::anomaly::Finding,
     ) -> Result<(), StoreError> {
         let result = self
-            .client
+            .client()
             .update_item()
-            .table_name(&self.table)
+            .table_name(self.table())
             .key("tenant_id", item::s(tenant_id.as_str()))
             .key("sk", item::s(key_sk(key_id)))
             .update_expression("SET last_anomaly = :f ADD anomaly_count :one")
@@ -250,22 +153,19 @@ impl KeyStore {
         applied(result).map(drop)
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    pub async fn get_key(
+    pub async fn get(
         &self,
         tenant_id: &TenantId,
         key_id: &KeyId,
     ) -> Result<Option<KeyRecord>, StoreError> {
-        self.get(tenant_id, key_sk(key_id))
+        self.table
+            .get_item(tenant_id, key_sk(key_id))
             .await?
             .map(|item| decode_key(&item))
             .transpose()
     }
 
-    pub async fn list_keys(
+    pub async fn list(
         &self,
         tenant_id: &TenantId,
         request: &ListKeys,
@@ -281,9 +181,9 @@ impl KeyStore {
         // full or the partition is exhausted; the cursor is the last item examined.
         loop {
             let mut query = self
-                .client
+                .client()
                 .query()
-                .table_name(&self.table)
+                .table_name(self.table())
                 .key_condition_expression("tenant_id = :t AND begins_with(sk, :k)")
                 .expression_attribute_values(":t", item::s(tenant_id.as_str()))
                 .expression_attribute_values(":k", item::s(KEY_SK_PREFIX))
@@ -338,9 +238,9 @@ impl KeyStore {
         let mut start = None;
         loop {
             let out = self
-                .client
+                .client()
                 .scan()
-                .table_name(&self.table)
+                .table_name(self.table())
                 .filter_expression(
                     "begins_with(sk, :k) AND #status = :active AND expires_at > :now \
                      AND expires_at <= :until AND attribute_not_exists(rotated_to)",
@@ -374,9 +274,9 @@ impl KeyStore {
         new: &str,
     ) -> Result<bool, StoreError> {
         let result = self
-            .client
+            .client()
             .update_item()
-            .table_name(&self.table)
+            .table_name(self.table())
             .key("tenant_id", item::s(tenant_id.as_str()))
             .key("sk", item::s(key_sk(key_id)))
             .update_expression("SET verifier = :new")
@@ -387,34 +287,105 @@ impl KeyStore {
             .await;
         applied(result)
     }
+}
 
-    async fn get(&self, tenant_id: &TenantId, sk: String) -> Result<Option<Item>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("tenant_id", item::s(tenant_id.as_str()))
-            .key("sk", item::s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        Ok(out.item)
+crate::dynamo::repository!(
+    /// A tenant's custom scopes (`sk = SCOPE#<name>`).
+    Scopes
+);
+
+impl Scopes {
+    /// Adds "define this custom scope" to a batch; an existing definition is a conflict.
+    pub fn put_new(
+        &self,
+        batch: &mut WriteBatch,
+        tenant_id: &TenantId,
+        scope: &CustomScope,
+    ) -> Result<(), StoreError> {
+        let item = item::from_pairs([
+            ("tenant_id", item::s(tenant_id.as_str())),
+            ("sk", item::s(format!("{SCOPE_SK_PREFIX}{}", scope.name))),
+            ("name", item::s(scope.name.as_str())),
+            ("description", item::s(&scope.description)),
+            ("created_at", item::time(scope.created_at)),
+            ("created_by", item::s(&scope.created_by)),
+        ]);
+        batch.put_new(self.table(), item, "tenant_id")
     }
 
-    async fn put_new(&self, item: Item) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(tenant_id)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
-            Err(e) => Err(StoreError::from_sdk(e)),
+    /// The tenant's custom scopes (bounded by `MAX_CUSTOM_SCOPES`), sorted by name.
+    pub async fn list(&self, tenant_id: &TenantId) -> Result<Vec<CustomScope>, StoreError> {
+        let mut scopes = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .key_condition_expression("tenant_id = :t AND begins_with(sk, :s)")
+                .expression_attribute_values(":t", item::s(tenant_id.as_str()))
+                .expression_attribute_values(":s", item::s(SCOPE_SK_PREFIX))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            for item in out.items() {
+                let r = Reader::new(item);
+                scopes.push(CustomScope {
+                    name: r.parsed("name", Scope::parse)?,
+                    description: r.str("description")?.to_owned(),
+                    created_at: r.time("created_at")?,
+                    created_by: r.str("created_by")?.to_owned(),
+                });
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(scopes);
+            }
+        }
+    }
+}
+
+crate::dynamo::repository!(
+    /// Tenants' access policies (`sk = POLICY`).
+    Policies
+);
+
+impl Policies {
+    /// The tenant's access policy; the empty policy if it never wrote one.
+    pub async fn get(&self, tenant_id: &TenantId) -> Result<StoredPolicy, StoreError> {
+        let Some(item) = self.table.get_item(tenant_id, POLICY_SK.to_owned()).await? else {
+            return Ok(StoredPolicy::default());
+        };
+        let r = Reader::new(&item);
+        Ok(StoredPolicy {
+            policy: r.json("policy")?,
+            version: r.number("version")?.unwrap_or(1),
+            updated_at: r.opt_time("updated_at")?,
+        })
+    }
+
+    /// Adds "replace the access policy, unless it changed since `stored` was read".
+    pub fn put(
+        &self,
+        batch: &mut WriteBatch,
+        tenant_id: &TenantId,
+        stored: &StoredPolicy,
+        policy: &AccessPolicy,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let item = item::from_pairs([
+            ("tenant_id", item::s(tenant_id.as_str())),
+            ("sk", item::s(POLICY_SK)),
+            ("policy", item::json(policy)?),
+            ("version", item::n(stored.version as i64 + 1)),
+            ("updated_at", item::time(now)),
+        ]);
+        if stored.version == 0 {
+            batch.put_new(self.table(), item, "tenant_id")
+        } else {
+            batch.put_if_version(self.table(), item, stored.version)
         }
     }
 }

@@ -13,6 +13,8 @@ pub mod batch;
 pub mod circuit_counts;
 pub mod counters;
 pub mod deliveries;
+pub mod dynamo;
+pub mod ephemeral;
 pub mod events;
 pub mod item;
 pub mod keys_table;
@@ -22,7 +24,10 @@ pub mod usage_table;
 pub mod webhooks_table;
 
 pub use batch::WriteBatch;
-pub use keys_table::{KeyPage, KeyStore, ListKeys, StoredPolicy};
+pub use dynamo::{Dynamo, Table};
+pub use ephemeral::{FailureCounts, Markers};
+pub use keys_table::{KeyPage, Keys, ListKeys, Policies, Scopes, StoredPolicy, Tenants};
+pub use webhooks_table::Endpoints;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -2,7 +2,7 @@
 //! Nested values (sealed secrets, breaker, disable note) are JSON strings.
 
 use super::item::{self, Item, Reader};
-use super::{KeyStore, StoreError, WriteBatch};
+use super::{StoreError, WriteBatch};
 use crate::ids::{TenantId, WebhookId};
 use crate::webhooks::endpoint::{Endpoint, EndpointStatus};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -87,21 +87,22 @@ fn decode(item: &Item) -> Result<Endpoint, StoreError> {
     })
 }
 
-impl KeyStore {
-    pub fn put_new_endpoint(&self, batch: &mut WriteBatch, e: &Endpoint) -> Result<(), StoreError> {
+crate::dynamo::repository!(
+    /// Webhook endpoints, in the keys table under their tenant (`sk = WEBHOOK#<id>`).
+    Endpoints
+);
+
+impl Endpoints {
+    pub fn put_new(&self, batch: &mut WriteBatch, e: &Endpoint) -> Result<(), StoreError> {
         batch.put_new(self.table(), endpoint_item(e)?, "tenant_id")
     }
 
     /// `e.version` must already be one more than the stored version.
-    pub fn put_changed_endpoint(
-        &self,
-        batch: &mut WriteBatch,
-        e: &Endpoint,
-    ) -> Result<(), StoreError> {
+    pub fn put_changed(&self, batch: &mut WriteBatch, e: &Endpoint) -> Result<(), StoreError> {
         batch.put_if_version(self.table(), endpoint_item(e)?, e.version.saturating_sub(1))
     }
 
-    pub fn delete_endpoint(&self, batch: &mut WriteBatch, e: &Endpoint) -> Result<(), StoreError> {
+    pub fn delete(&self, batch: &mut WriteBatch, e: &Endpoint) -> Result<(), StoreError> {
         let key = item::from_pairs([
             ("tenant_id", item::s(e.tenant_id.as_str())),
             ("sk", item::s(sk(&e.webhook_id))),
@@ -109,7 +110,7 @@ impl KeyStore {
         batch.delete_if_version(self.table(), key, e.version)
     }
 
-    pub async fn get_endpoint(
+    pub async fn get(
         &self,
         tenant_id: &TenantId,
         id: &WebhookId,
@@ -128,7 +129,7 @@ impl KeyStore {
     }
 
     /// All of a tenant's endpoints (at most [`MAX_ENDPOINTS`]), oldest id first.
-    pub async fn list_endpoints(&self, tenant_id: &TenantId) -> Result<Vec<Endpoint>, StoreError> {
+    pub async fn list(&self, tenant_id: &TenantId) -> Result<Vec<Endpoint>, StoreError> {
         let mut endpoints = Vec::new();
         let mut start = None;
         loop {

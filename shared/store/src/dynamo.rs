@@ -1,0 +1,117 @@
+//! One DynamoDB handle for every repository: the client they share, and the
+//! transactions (`commit`) their writes join, so a change and its audit event are
+//! stored together whichever repositories wrote them.
+
+use crate::{StoreError, WriteBatch};
+use aws_sdk_dynamodb::Client;
+
+#[derive(Debug, Clone)]
+pub struct Dynamo {
+    client: Client,
+}
+
+impl Dynamo {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// A table of this handle, for a repository.
+    pub fn table(&self, name: impl Into<String>) -> Table {
+        Table {
+            db: self.clone(),
+            name: name.into(),
+        }
+    }
+
+    /// Applies every write of `batch` together, or none.
+    pub async fn commit(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        batch.commit(&self.client).await
+    }
+}
+
+/// One table, as a repository holds it.
+#[derive(Debug, Clone)]
+pub struct Table {
+    db: Dynamo,
+    name: String,
+}
+
+impl Table {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.db.client
+    }
+
+    /// One item of a tenant's partition, read strongly consistently.
+    pub(crate) async fn get_item(
+        &self,
+        tenant_id: &crate::ids::TenantId,
+        sk: String,
+    ) -> Result<Option<crate::item::Item>, StoreError> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.name())
+            .key("tenant_id", crate::item::s(tenant_id.as_str()))
+            .key("sk", crate::item::s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(out.item)
+    }
+
+    /// Stores an item that must not exist yet.
+    pub(crate) async fn put_new_item(&self, item: crate::item::Item) -> Result<(), StoreError> {
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.name())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(tenant_id)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if crate::is_condition_failure(&e) => Err(StoreError::AlreadyExists),
+            Err(e) => Err(StoreError::from_sdk(e)),
+        }
+    }
+}
+
+/// A repository of one record kind over a [`Table`]: `new`, and the `client()` and
+/// `table()` its methods use.
+macro_rules! repository {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name {
+            table: $crate::dynamo::Table,
+        }
+
+        impl $name {
+            pub fn new(table: $crate::dynamo::Table) -> Self {
+                Self { table }
+            }
+
+            /// The table's name.
+            pub fn table_name(&self) -> &str {
+                self.table.name()
+            }
+
+            #[allow(dead_code)]
+            fn table(&self) -> &str {
+                self.table.name()
+            }
+
+            #[allow(dead_code)]
+            fn client(&self) -> &aws_sdk_dynamodb::Client {
+                self.table.client()
+            }
+        }
+    };
+}
+pub(crate) use repository;
