@@ -40,17 +40,14 @@ where
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> BenchResult {
     let stack = BenchStack::new(&[]).await?;
-    let env = stack.env("AuthorizerFunction")?;
-    let config = Config::from_lookup(|k| env.get(k).cloned())?;
-    let sdk = &stack.sdk;
-    let cached_app = App::new(config.clone(), sdk, Arc::new(SystemClock))?;
+    let cached_app = stack.app("AuthorizerFunction")?;
     let uncached_app = App::new(
         Config {
             auth_cache_ttl: time::Duration::ZERO,
             auth_memory_ttl: time::Duration::ZERO,
-            ..config
+            ..cached_app.config.clone()
         },
-        sdk,
+        &stack.sdk,
         Arc::new(SystemClock),
     )?;
     let (tenant, key, record) = create_tenant(

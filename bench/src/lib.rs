@@ -2,12 +2,9 @@
 //! bench` starts, and how figures are printed.
 
 use gatehouse::App;
-use gatehouse::clock::SystemClock;
-use gatehouse::config::Config;
 use gatehouse_devtools::bootstrap::{LocalStack, bootstrap};
 use gatehouse_devtools::template::Template;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 pub type BenchResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
@@ -44,11 +41,14 @@ impl BenchStack {
         Ok(self.local.function_env(&self.template, function)?)
     }
 
-    /// An App configured as `function` is.
+    /// An App configured as `function` is (its needs, its environment).
     pub fn app(&self, function: &str) -> BenchResult<App> {
-        let env = self.env(function)?;
-        let config = Config::from_lookup(|k| env.get(k).cloned())?;
-        Ok(App::new(config, &self.sdk, Arc::new(SystemClock))?)
+        Ok(gatehouse_devtools::pump::function_app(
+            &self.template,
+            &self.local,
+            &self.sdk,
+            function,
+        )?)
     }
 }
 

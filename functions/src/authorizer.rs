@@ -21,7 +21,16 @@ use aws_lambda_events::apigw::{
 use gatehouse::App;
 use gatehouse::audit::{Actor, AuditEvent, Origin};
 use gatehouse::auth::{self, Decision, DenyReason, Grant};
+use gatehouse::config::Needs;
 use serde_json::{Value, json};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::EVENTS)
+    .with(Needs::AUTHORIZER);
 
 pub type AuthorizerResponse = ApiGatewayV2CustomAuthorizerSimpleResponse<Value>;
 

@@ -25,6 +25,7 @@ pub mod webhooks;
 pub use run::{run, serve_http};
 
 use gatehouse::App;
+use gatehouse::config::Needs;
 use gatehouse::http::call::Logic;
 use gatehouse::routes::{Access, Route, Routes};
 use lambda_http::{Body, Request, Response};
@@ -40,9 +41,16 @@ pub type PublicHandler = for<'a> fn(&'a App, Request) -> HttpFuture<'a>;
 pub enum Serve {
     /// A tenant route: the framework verifies the caller and the route's access, then
     /// runs the logic; refusals are audited under `action`.
-    Tenant { action: &'static str, logic: Logic },
+    Tenant {
+        action: &'static str,
+        logic: Logic,
+        needs: Needs,
+    },
     /// A public route (the API description).
-    Public(PublicHandler),
+    Public {
+        handler: PublicHandler,
+        needs: Needs,
+    },
 }
 
 /// A function of the bundle, by what invokes it.
@@ -62,6 +70,24 @@ pub enum Function {
     KeyExpiryNotifier,
 }
 
+impl Function {
+    /// What the function reads and requires at start: it builds its configuration
+    /// from exactly these variables, and template.yaml gives it exactly these.
+    pub fn needs(&self) -> Needs {
+        match self {
+            Function::Http {
+                serve: Serve::Tenant { needs, .. } | Serve::Public { needs, .. },
+                ..
+            } => *needs,
+            Function::Authorizer => authorizer::NEEDS,
+            Function::UsageIngest => usage::ingest::NEEDS,
+            Function::WebhookFanout => webhooks::fanout::NEEDS,
+            Function::WebhookDispatcher => webhooks::dispatcher::NEEDS,
+            Function::KeyExpiryNotifier => keys::expiry_notifier::NEEDS,
+        }
+    }
+}
+
 /// The functions no route invokes, by name.
 const EVENT_FUNCTIONS: &[(&str, Function)] = &[
     ("authorizer", Function::Authorizer),
@@ -77,6 +103,7 @@ macro_rules! tenant {
         Serve::Tenant {
             action: handler::ACTION,
             logic: |call| Box::pin(handler::handle(call)),
+            needs: handler::NEEDS,
         }
     }};
 }
@@ -84,7 +111,10 @@ macro_rules! tenant {
 macro_rules! public {
     ($module:path) => {{
         use $module as handler;
-        Serve::Public(|app, req| Box::pin(handler::handle(app, req)))
+        Serve::Public {
+            handler: |app, req| Box::pin(handler::handle(app, req)),
+            needs: handler::NEEDS,
+        }
     }};
 }
 

@@ -2,7 +2,12 @@
 //! the API, not any tenant's data.
 
 use gatehouse::App;
+use gatehouse::config::Needs;
 use lambda_http::{Body, Request, Response};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::NONE;
 
 pub async fn handle(_app: &App, _req: Request) -> Response<Body> {
     Response::builder()

@@ -16,12 +16,12 @@ pub async fn serve_http(app: &App, function: Function, req: Request) -> Response
     match function {
         Function::Http {
             route,
-            serve: Serve::Tenant { action, logic },
+            serve: Serve::Tenant { action, logic, .. },
             // Boxed: the call's future is large, and debug builds would otherwise need deep
             // stacks wherever requests are served inline (the local gateway, the tests).
         } => Box::pin(serve_route(app, &req, route, action, logic)).await,
         Function::Http {
-            serve: Serve::Public(handler),
+            serve: Serve::Public { handler, .. },
             ..
         } => handler(app, req).await,
         _ => gatehouse::http::Problem::internal(&"this function serves no HTTP route")
@@ -36,7 +36,7 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
     let function = crate::function(name)
         .ok_or_else(|| format!("`{name}` is not a Gatehouse function (template Handler)"))?;
     gatehouse::telemetry::init();
-    let app = App::from_env().await?;
+    let app = App::from_env(function.needs()).await?;
     let app = &app;
     // Each runtime loop boxed: one future per function kind in one match would nest
     // deeper than the compiler's layout query limit.

@@ -60,8 +60,8 @@ impl App {
     /// Reads and validates configuration and builds the AWS clients from the SDK's
     /// standard settings. Called once at cold start; a failure stops the function
     /// with a message that names the variable to fix. No network call is made here.
-    pub async fn from_env() -> Result<Self, StartupError> {
-        let config = Config::from_env()?;
+    pub async fn from_env(needs: crate::config::Needs) -> Result<Self, StartupError> {
+        let config = Config::from_env(needs)?;
         let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         Self::new(config, &sdk, Arc::new(SystemClock))
     }

@@ -61,6 +61,82 @@ pub struct Config {
     pub webhook_circuit_min_volume: u32,
 }
 
+/// What a function uses: it reads, and requires, only the variables of these groups,
+/// and template.yaml gives it exactly [`Needs::variables`] (tests/tests/template_env.rs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Needs(u16);
+
+impl Needs {
+    /// The keys table: tenants, keys, scopes, policies, endpoints.
+    pub const KEYS: Self = Self(1);
+    pub const AUDIT: Self = Self(1 << 1);
+    /// The ephemeral table: idempotency keys, limit counters, markers, failure counts.
+    pub const EPHEMERAL: Self = Self(1 << 2);
+    pub const USAGE: Self = Self(1 << 3);
+    /// The deliveries table: deliveries, attempts, circuit counts.
+    pub const DELIVERIES: Self = Self(1 << 4);
+    pub const EVENTS: Self = Self(1 << 5);
+    /// The delivery queue and its dead-letter queue.
+    pub const DELIVERY_QUEUE: Self = Self(1 << 6);
+    /// The KMS key that seals webhook secrets.
+    pub const SEALING: Self = Self(1 << 7);
+    /// The service secret that signs pagination cursors.
+    pub const CURSORS: Self = Self(1 << 8);
+    /// Outbound HTTP to webhook destinations: allow list and timeout.
+    pub const OUTBOUND: Self = Self(1 << 9);
+    /// The retry schedule and the circuit breaker's volume.
+    pub const DISPATCH: Self = Self(1 << 10);
+    /// The authorizer's caches and failure counting.
+    pub const AUTHORIZER: Self = Self(1 << 11);
+    pub const ALL: Self = Self((1 << 12) - 1);
+    pub const NONE: Self = Self(0);
+
+    pub const fn with(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    pub const fn without(self, other: Self) -> Self {
+        Self(self.0 & !other.0)
+    }
+
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The variables the template gives a function with these needs (optional ones
+    /// with defaults that the template does not set are left out).
+    pub fn variables(self) -> Vec<&'static str> {
+        const GROUPS: &[(Needs, &[&str])] = &[
+            (Needs::KEYS, &["KEYS_TABLE", "KEY_ENVIRONMENT"]),
+            (Needs::AUDIT, &["AUDIT_TABLE", "AUDIT_RETENTION_DAYS"]),
+            (Needs::EPHEMERAL, &["EPHEMERAL_TABLE"]),
+            (Needs::USAGE, &["USAGE_TABLE"]),
+            (Needs::DELIVERIES, &["DELIVERIES_TABLE"]),
+            (Needs::EVENTS, &["EVENTS_QUEUE_URL"]),
+            (
+                Needs::DELIVERY_QUEUE,
+                &["DELIVERY_QUEUE_URL", "DELIVERY_DLQ_URL"],
+            ),
+            (Needs::SEALING, &["WEBHOOK_KEY_ID"]),
+            (Needs::CURSORS, &["SERVICE_SECRET_ARN"]),
+            (
+                Needs::OUTBOUND,
+                &["WEBHOOK_ALLOW_HOSTS", "WEBHOOK_TIMEOUT_SECONDS"],
+            ),
+            (
+                Needs::DISPATCH,
+                &["WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_CIRCUIT_MIN_VOLUME"],
+            ),
+            (Needs::AUTHORIZER, &["AUTH_CACHE_TTL_SECONDS"]),
+        ];
+        GROUPS
+            .iter()
+            .filter(|(group, _)| self.contains(*group))
+            .flat_map(|(_, vars)| vars.iter().copied())
+            .collect()
+    }
+}
+
 /// A missing or invalid variable, named so the operator knows what to fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("configuration variable {variable}: {problem}")]
@@ -70,14 +146,36 @@ pub struct ConfigError {
 }
 
 impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+    /// The configuration a function with `needs` reads from the process environment.
+    pub fn from_env(needs: Needs) -> Result<Self, ConfigError> {
+        Self::for_needs(needs, |name| std::env::var(name).ok())
     }
 
-    /// Reads configuration through `lookup`, so tests need not touch the process
-    /// environment.
+    /// Every group's variables: for tools and harnesses that do everything.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let vars = Vars(&lookup);
+        Self::for_needs(Needs::ALL, lookup)
+    }
+
+    /// Reads, and requires, only the variables of `needs`, through `lookup` (so tests
+    /// need not touch the process environment). A group not needed is not read: its
+    /// tables and queues are empty names no call may use, its settings the defaults.
+    pub fn for_needs(
+        needs: Needs,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let read = |name: &str| {
+            GROUP_OF
+                .iter()
+                .find(|(var, _)| *var == name)
+                .is_none_or(|(_, group)| needs.contains(*group))
+                .then(|| lookup(name))
+                .flatten()
+        };
+        let vars = Vars(&read);
+        let need = |group: Needs| needs.contains(group);
+        let unless = |group: Needs, read: Result<String, ConfigError>| {
+            if need(group) { read } else { Ok(String::new()) }
+        };
         let argon2 = Argon2Params {
             memory_kib: vars.parsed("ARGON2_MEMORY_KIB", Argon2Params::DEFAULT.memory_kib)?,
             iterations: vars.parsed("ARGON2_ITERATIONS", Argon2Params::DEFAULT.iterations)?,
@@ -89,15 +187,15 @@ impl Config {
             problem,
         })?;
         Ok(Self {
-            keys_table: vars.table_name("KEYS_TABLE")?,
-            audit_table: vars.table_name("AUDIT_TABLE")?,
-            ephemeral_table: vars.table_name("EPHEMERAL_TABLE")?,
-            usage_table: vars.table_name("USAGE_TABLE")?,
-            deliveries_table: vars.table_name("DELIVERIES_TABLE")?,
-            delivery_queue_url: vars.url("DELIVERY_QUEUE_URL")?,
-            delivery_dlq_url: vars.url("DELIVERY_DLQ_URL")?,
-            events_queue_url: vars.url("EVENTS_QUEUE_URL")?,
-            service_secret_arn: vars.arn("SERVICE_SECRET_ARN")?,
+            keys_table: unless(Needs::KEYS, vars.table_name("KEYS_TABLE"))?,
+            audit_table: unless(Needs::AUDIT, vars.table_name("AUDIT_TABLE"))?,
+            ephemeral_table: unless(Needs::EPHEMERAL, vars.table_name("EPHEMERAL_TABLE"))?,
+            usage_table: unless(Needs::USAGE, vars.table_name("USAGE_TABLE"))?,
+            deliveries_table: unless(Needs::DELIVERIES, vars.table_name("DELIVERIES_TABLE"))?,
+            delivery_queue_url: unless(Needs::DELIVERY_QUEUE, vars.url("DELIVERY_QUEUE_URL"))?,
+            delivery_dlq_url: unless(Needs::DELIVERY_QUEUE, vars.url("DELIVERY_DLQ_URL"))?,
+            events_queue_url: unless(Needs::EVENTS, vars.url("EVENTS_QUEUE_URL"))?,
+            service_secret_arn: unless(Needs::CURSORS, vars.arn("SERVICE_SECRET_ARN"))?,
             audit_retention_days: vars.parsed_in("AUDIT_RETENTION_DAYS", 365, 1..=3650)?,
             auth_cache_ttl: seconds(vars.parsed_in("AUTH_CACHE_TTL_SECONDS", 1, 0..=300)?),
             auth_memory_ttl: seconds(vars.parsed_in("AUTH_MEMORY_TTL_SECONDS", 300, 0..=3600)?),
@@ -121,7 +219,11 @@ impl Config {
             )
             .map_err(|e| vars.invalid("DEFAULT_KEY_PREFIX", e))?,
             argon2,
-            webhook_key_id: vars.get("WEBHOOK_KEY_ID"),
+            webhook_key_id: if need(Needs::SEALING) {
+                Some(vars.required("WEBHOOK_KEY_ID")?)
+            } else {
+                None
+            },
             webhook_allow_hosts: crate::webhooks::ssrf::AllowList::parse(
                 &vars.get("WEBHOOK_ALLOW_HOSTS").unwrap_or_default(),
             ),
@@ -154,6 +256,32 @@ impl Config {
         })
     }
 }
+
+/// The group each variable belongs to; a variable of a group the function does not
+/// need is never read. Variables listed nowhere (the argon2 costs) are read by all.
+const GROUP_OF: &[(&str, Needs)] = &[
+    ("KEYS_TABLE", Needs::KEYS),
+    ("KEY_ENVIRONMENT", Needs::KEYS),
+    ("AUDIT_TABLE", Needs::AUDIT),
+    ("AUDIT_RETENTION_DAYS", Needs::AUDIT),
+    ("EPHEMERAL_TABLE", Needs::EPHEMERAL),
+    ("USAGE_TABLE", Needs::USAGE),
+    ("DELIVERIES_TABLE", Needs::DELIVERIES),
+    ("EVENTS_QUEUE_URL", Needs::EVENTS),
+    ("DELIVERY_QUEUE_URL", Needs::DELIVERY_QUEUE),
+    ("DELIVERY_DLQ_URL", Needs::DELIVERY_QUEUE),
+    ("WEBHOOK_KEY_ID", Needs::SEALING),
+    ("SERVICE_SECRET_ARN", Needs::CURSORS),
+    ("WEBHOOK_ALLOW_HOSTS", Needs::OUTBOUND),
+    ("WEBHOOK_TIMEOUT_SECONDS", Needs::OUTBOUND),
+    ("WEBHOOK_RETRY_SCHEDULE", Needs::DISPATCH),
+    ("WEBHOOK_CIRCUIT_MIN_VOLUME", Needs::DISPATCH),
+    ("AUTH_CACHE_TTL_SECONDS", Needs::AUTHORIZER),
+    ("AUTH_MEMORY_TTL_SECONDS", Needs::AUTHORIZER),
+    ("AUTH_CACHE_CAPACITY", Needs::AUTHORIZER),
+    ("FAILED_VERIFICATION_THRESHOLD", Needs::AUTHORIZER),
+    ("FAILED_VERIFICATION_WINDOW_SECONDS", Needs::AUTHORIZER),
+];
 
 fn seconds(value: u32) -> time::Duration {
     time::Duration::seconds(i64::from(value))

@@ -87,9 +87,15 @@ impl TestStack {
             .await
             .expect("bootstrap the template on moto");
         let gateway = Arc::new(Gateway::new(&template, &local, &sdk).expect("gateway builds"));
-        let env = local
-            .function_env(&template, "CreateApiKeyFunction")
-            .expect("function env");
+        // The harness does everything: every function's variables together.
+        let mut env = std::collections::BTreeMap::new();
+        for function in template.functions.keys() {
+            env.extend(
+                local
+                    .function_env(&template, function)
+                    .expect("function env"),
+            );
+        }
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
         let app = App::new(config, &sdk, Arc::new(SystemClock)).expect("app");
         Self {

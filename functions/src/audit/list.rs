@@ -2,10 +2,15 @@
 //! action and time range.
 
 use gatehouse::audit::{AuditEvent, AuditQuery};
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, Problem, json_response};
 use serde::Serialize;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::AUDIT.with(Needs::CURSORS);
 
 pub const ACTION: &str = "audit.read";
 const LISTING: &str = "audit";

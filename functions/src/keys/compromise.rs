@@ -4,6 +4,7 @@
 
 use crate::keys::create::CreatedKey;
 use gatehouse::audit::Change;
+use gatehouse::config::Needs;
 use gatehouse::events::Category;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, json_body, json_response};
@@ -13,6 +14,13 @@ use gatehouse::keys::lifecycle::{self, check_grantable, load_key, reason_text};
 use gatehouse::keys::model::KeyView;
 use gatehouse::store::WriteBatch;
 use serde::{Deserialize, Serialize};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::EVENTS);
 
 pub const ACTION: &str = "api_key.compromise";
 

@@ -3,6 +3,7 @@
 //! (`create_service_key`).
 
 use gatehouse::audit::Change;
+use gatehouse::config::Needs;
 use gatehouse::events::Category;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, Problem, json_body, json_response};
@@ -15,6 +16,13 @@ use gatehouse::limits::LimitSet;
 use gatehouse::store::WriteBatch;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::EVENTS);
 
 pub const ACTION: &str = "api_key.create";
 

@@ -1,5 +1,6 @@
 //! `GET /v2/api-keys`: the caller's tenant's keys, masked, a page at a time.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, Problem, json_response};
@@ -8,6 +9,10 @@ use gatehouse::keys::model::KeyView;
 use gatehouse::store::ListKeys;
 use serde::Serialize;
 use time::Duration;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::CURSORS);
 
 pub const ACTION: &str = "api_key.list";
 pub const DEFAULT_LIMIT: usize = 20;

@@ -3,6 +3,7 @@
 //! as it is.
 
 use gatehouse::audit::Change;
+use gatehouse::config::Needs;
 use gatehouse::events::Category;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, json_body, json_response};
@@ -10,6 +11,10 @@ use gatehouse::keys::KeyStatus;
 use gatehouse::keys::lifecycle::{self, load_key, reason_text};
 use gatehouse::store::WriteBatch;
 use serde::Deserialize;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EVENTS);
 
 pub const ACTION: &str = "api_key.revoke";
 

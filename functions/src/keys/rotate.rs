@@ -4,6 +4,7 @@
 //! both keys record the link.
 
 use crate::keys::create::CreatedKey;
+use gatehouse::config::Needs;
 use gatehouse::events::Category;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
@@ -15,6 +16,13 @@ use gatehouse::store::WriteBatch;
 use lambda_http::Body;
 use serde::{Deserialize, Serialize};
 use time::Duration;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::EVENTS);
 
 pub const ACTION: &str = "api_key.rotate";
 

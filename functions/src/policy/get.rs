@@ -1,8 +1,13 @@
 //! `GET /v2/access-policy`: the tenant's route scopes and plan limits.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, json_response};
 use gatehouse::limits::view::PolicyView;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT);
 
 pub const ACTION: &str = "access_policy.read";
 

@@ -4,12 +4,17 @@
 //! the authorizer applies it within its cache TTL.
 
 use gatehouse::audit::Change;
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::lifecycle;
 use gatehouse::limits::policy::AccessPolicy;
 use gatehouse::limits::view::PolicyView;
 use gatehouse::store::{StoredPolicy, WriteBatch};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT);
 
 pub const ACTION: &str = "access_policy.update";
 

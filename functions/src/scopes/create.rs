@@ -2,11 +2,16 @@
 //! documentation, so keys can be given it.
 
 use gatehouse::audit::Change;
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
 use gatehouse::keys::custom::{self, CustomScope, MAX_CUSTOM_SCOPES};
 use gatehouse::store::WriteBatch;
 use serde::Deserialize;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
 
 pub const ACTION: &str = "scope.create";
 

@@ -1,12 +1,17 @@
 //! `GET /v2/scopes`: every scope of the tenant, built-in and custom, with its
 //! documentation, and whether the caller could grant it to a new key.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, json_response};
 use gatehouse::keys::Scope;
 use gatehouse::keys::catalogue::BUILTIN_SCOPES;
 use serde::Serialize;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT);
 
 pub const ACTION: &str = "scope.list";
 

@@ -7,6 +7,7 @@
 //! (`<n>m`, `<n>h` or `<n>d` back from now; default 60m, 24h or 30d by granularity)
 //! or `from` and `to` (RFC 3339). At most [`MAX_BUCKETS`] buckets.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, Problem, json_response};
@@ -16,6 +17,13 @@ use gatehouse::usage::{Granularity, KeyRef, Stats};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::USAGE);
 
 pub const ACTION: &str = "api_key.usage_read";
 pub const MAX_BUCKETS: i64 = 1500;

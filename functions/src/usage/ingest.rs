@@ -8,7 +8,16 @@
 use crate::event_sources::log_subscription;
 use aws_lambda_events::cloudwatch_logs::LogsEvent;
 use gatehouse::App;
+use gatehouse::config::Needs;
 use gatehouse::usage::ingest::{IngestSummary, ingest};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::USAGE)
+    .with(Needs::EVENTS);
 
 pub async fn handle(
     app: &App,

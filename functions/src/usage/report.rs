@@ -2,6 +2,7 @@
 //! (`generate_usage_report`). `period` is a month (`2026-11`, the default: the current
 //! month) or a day (`2026-11-25`), UTC.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, Problem, json_response};
@@ -9,6 +10,10 @@ use gatehouse::limits::Window;
 use gatehouse::usage::Stats;
 use std::collections::BTreeMap;
 use time::{Date, Duration, OffsetDateTime};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::AUDIT.with(Needs::USAGE);
 
 pub const ACTION: &str = "usage.report";
 

@@ -3,6 +3,7 @@
 //! named in `windows` (default: all), for all routes together and every route with
 //! its own limit. Audited.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::lifecycle::{check_manageable, load_key};
@@ -10,6 +11,10 @@ use gatehouse::limits::counters::CounterRef;
 use gatehouse::limits::{Window, counting_scopes, shard_count};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
 
 pub const ACTION: &str = "api_key.usage_reset";
 

@@ -3,6 +3,7 @@
 //! `description`, `rate_limit_per_second`. The signing secret (`whsec_...`) is in this
 //! response only; it is stored sealed with KMS.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
 use gatehouse::ids::WebhookId;
@@ -15,6 +16,14 @@ use gatehouse::webhooks::endpoint::{
 };
 use gatehouse::webhooks::manage::{check_destination, new_sealed_secret};
 use serde::{Deserialize, Serialize};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::SEALING)
+    .with(Needs::OUTBOUND);
 
 pub const ACTION: &str = "webhook.create";
 

@@ -1,11 +1,19 @@
 //! `DELETE /v2/webhooks/{webhook_id}`: removes an endpoint and its sealed secrets;
 //! nothing more is delivered to it. Audited.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, json_response};
 use gatehouse::keys::lifecycle;
 use gatehouse::store::WriteBatch;
 use gatehouse::webhooks::manage::{load_endpoint, view};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::DELIVERIES)
+    .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.delete";
 

@@ -2,12 +2,20 @@
 //! first. Query: `from`, `to` (RFC 3339; default the last 7 days), `status`
 //! (`pending`, `delivered`, `failed`, `skipped`), `limit` (1-200, default 50).
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, Problem, json_response};
 use gatehouse::webhooks::delivery::DeliveryStatus;
 use gatehouse::webhooks::manage::load_endpoint;
 use time::Duration;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::DELIVERIES)
+    .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.deliveries_read";
 

@@ -1,9 +1,14 @@
 //! `GET /v2/webhooks/deliveries/{delivery_id}`: one delivery with every attempt
 //! (time, status, latency, the start of the response, error class).
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, json_response};
 use gatehouse::webhooks::manage::load_delivery;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::AUDIT.with(Needs::DELIVERIES).with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.delivery_read";
 

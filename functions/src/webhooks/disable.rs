@@ -1,6 +1,7 @@
 //! `POST /v2/webhooks/{webhook_id}/disable`: stops deliveries to an endpoint, with a
 //! `reason`. Pending deliveries end as `skipped`; `recover` re-sends them later.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, json_body, json_response};
 use gatehouse::keys::lifecycle::{self, reason_text};
@@ -8,6 +9,14 @@ use gatehouse::store::WriteBatch;
 use gatehouse::webhooks::endpoint::{Disabled, EndpointStatus};
 use gatehouse::webhooks::manage::{load_endpoint, view};
 use serde::Deserialize;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::DELIVERIES)
+    .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.disable";
 

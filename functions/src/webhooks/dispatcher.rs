@@ -6,9 +6,21 @@
 use crate::event_sources::sqs_batch;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use gatehouse::App;
+use gatehouse::config::Needs;
 use gatehouse::webhooks::client::OutboundClient;
 use gatehouse::webhooks::delivery::DeliveryMessage;
 use gatehouse::webhooks::dispatch::dispatch;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::EPHEMERAL)
+    .with(Needs::DELIVERIES)
+    .with(Needs::EVENTS)
+    .with(Needs::DELIVERY_QUEUE)
+    .with(Needs::SEALING)
+    .with(Needs::OUTBOUND)
+    .with(Needs::DISPATCH);
 
 /// Attempts in flight at once: the whole batch (the event source sends at most 10), so
 /// one slow endpoint never delays the others.

@@ -1,6 +1,7 @@
 //! `POST /v2/webhooks/{webhook_id}/enable`: resumes deliveries to a disabled
 //! endpoint, with a fresh circuit breaker.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, json_response};
 use gatehouse::keys::lifecycle;
@@ -8,6 +9,14 @@ use gatehouse::store::WriteBatch;
 use gatehouse::webhooks::circuit::Breaker;
 use gatehouse::webhooks::endpoint::EndpointStatus;
 use gatehouse::webhooks::manage::{load_endpoint, view};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::DELIVERIES)
+    .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.enable";
 

@@ -6,8 +6,17 @@
 use crate::event_sources::sqs_batch;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use gatehouse::App;
+use gatehouse::config::Needs;
 use gatehouse::events::DomainEvent;
 use gatehouse::webhooks::dispatch::fan_out;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::DELIVERIES)
+    .with(Needs::EVENTS)
+    .with(Needs::DELIVERY_QUEUE)
+    .with(Needs::DISPATCH);
 
 /// Events fanned out at once: each lists its tenant's endpoints and writes a
 /// delivery per subscriber, so a few in parallel hide the round trips.

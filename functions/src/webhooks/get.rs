@@ -1,8 +1,16 @@
 //! `GET /v2/webhooks/{webhook_id}`: one endpoint, with its state and health.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, json_response};
 use gatehouse::webhooks::manage::{load_endpoint, view};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::DELIVERIES)
+    .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.read";
 

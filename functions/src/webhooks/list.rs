@@ -1,9 +1,17 @@
 //! `GET /v2/webhooks`: the tenant's webhook endpoints (at most 50), without secrets.
 
 use futures_util::future::try_join_all;
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, json_response};
 use gatehouse::webhooks::manage::view;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::DELIVERIES)
+    .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.list";
 

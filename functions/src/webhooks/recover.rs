@@ -6,6 +6,7 @@
 //! not queued twice).
 
 use futures_util::future::try_join_all;
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
 use gatehouse::store::deliveries::{DeliverySummary, RETENTION};
@@ -15,6 +16,15 @@ use gatehouse::webhooks::manage::{load_endpoint, resend};
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::DELIVERIES)
+    .with(Needs::DELIVERY_QUEUE)
+    .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.recover";
 pub const MAX_PER_CALL: usize = 200;

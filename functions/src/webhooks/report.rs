@@ -6,6 +6,7 @@
 //! [`MAX_DELIVERIES`] deliveries, newest first (`truncated` says it stopped there).
 
 use futures_util::future::try_join_all;
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, Problem, json_response};
@@ -15,6 +16,13 @@ use gatehouse::webhooks::manage::view;
 use gatehouse::webhooks::report::DeliveryStats;
 use time::Duration;
 use time::format_description::well_known::Rfc3339;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::DELIVERIES)
+    .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.report";
 pub const MAX_DELIVERIES: usize = 10_000;

@@ -1,11 +1,21 @@
 //! `POST /v2/webhooks/deliveries/{delivery_id}/retry`: queues one more attempt of a
 //! delivery that failed or was skipped (its endpoint must be active). 202: queued.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_response};
 use gatehouse::webhooks::delivery::DeliveryStatus;
 use gatehouse::webhooks::endpoint::EndpointStatus;
 use gatehouse::webhooks::manage::{load_delivery, resend};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::DELIVERIES)
+    .with(Needs::DELIVERY_QUEUE)
+    .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.delivery_retry";
 

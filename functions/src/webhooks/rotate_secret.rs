@@ -2,6 +2,7 @@
 //! For `grace_period_seconds` (default 86400, at most 604800) deliveries carry two
 //! signatures, by the new and the old secret, so receivers can switch at leisure.
 
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::lifecycle;
@@ -10,6 +11,15 @@ use gatehouse::webhooks::endpoint::{EndpointView, RetiringSecret};
 use gatehouse::webhooks::manage::{load_endpoint, new_sealed_secret, view};
 use serde::{Deserialize, Serialize};
 use time::Duration;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::DELIVERIES)
+    .with(Needs::SEALING)
+    .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.rotate_secret";
 const DEFAULT_GRACE: i64 = 86_400;

@@ -2,6 +2,7 @@
 //! outside the queue, and returns the endpoint's status code, the latency and the
 //! start of its response.
 
+use gatehouse::config::Needs;
 use gatehouse::events::{Category, DomainEvent};
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, Problem, json_response};
@@ -12,6 +13,14 @@ use gatehouse::webhooks::sealed::Owner;
 use gatehouse::webhooks::signature::{
     HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signature_header,
 };
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::SEALING)
+    .with(Needs::OUTBOUND);
 
 pub const ACTION: &str = "webhook.test";
 

@@ -6,6 +6,7 @@
 //! and after values.
 
 use gatehouse::audit::Change;
+use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::lifecycle;
@@ -14,6 +15,14 @@ use gatehouse::webhooks::circuit::Breaker;
 use gatehouse::webhooks::endpoint::{check_description, check_event_types, check_rate_limit};
 use gatehouse::webhooks::manage::{check_destination, load_endpoint, view};
 use serde::Deserialize;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::KEYS
+    .with(Needs::AUDIT)
+    .with(Needs::DELIVERIES)
+    .with(Needs::OUTBOUND)
+    .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.update";
 

@@ -41,7 +41,15 @@ pub fn function_app(
     let env = local
         .function_env(template, function)
         .map_err(|e| e.to_string())?;
-    let config = Config::from_lookup(|k| env.get(k).cloned()).map_err(|e| e.to_string())?;
+    let handler = &template
+        .functions
+        .get(function)
+        .ok_or_else(|| format!("template.yaml has no function {function}"))?
+        .handler;
+    let needs = gatehouse_functions::function(handler)
+        .ok_or_else(|| format!("{function}: no function is declared with handler `{handler}`"))?
+        .needs();
+    let config = Config::for_needs(needs, |k| env.get(k).cloned()).map_err(|e| e.to_string())?;
     App::new(config, &function_sdk(sdk, function), Arc::new(SystemClock)).map_err(|e| e.to_string())
 }
 

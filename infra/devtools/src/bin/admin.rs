@@ -128,7 +128,9 @@ async fn create_tenant_command(args: &Args) -> Result<(), String> {
         .map_err(|e| format!("--prefix: {e}"))?;
     let principal = Principal::parse(args.value_or("principal", "user:admin"))
         .map_err(|e| format!("--principal: {e}"))?;
-    let app = App::from_env().await.map_err(|e| e.to_string())?;
+    let app = App::from_env(gatehouse::config::Needs::KEYS)
+        .await
+        .map_err(|e| e.to_string())?;
     let (tenant, key, record) = create_tenant(&app, name, prefix, principal)
         .await
         .map_err(|e| e.to_string())?;
