@@ -64,6 +64,37 @@ impl Table {
         Ok(out.item)
     }
 
+    /// Every item of a tenant's partition whose sort key starts with `prefix`, read
+    /// strongly consistently, page after page (for bounded collections: a tenant's
+    /// scopes, its endpoints).
+    pub(crate) async fn query_prefix(
+        &self,
+        tenant_id: &crate::ids::TenantId,
+        prefix: &str,
+    ) -> Result<Vec<crate::item::Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.name())
+                .key_condition_expression("tenant_id = :t AND begins_with(sk, :p)")
+                .expression_attribute_values(":t", crate::item::s(tenant_id.as_str()))
+                .expression_attribute_values(":p", crate::item::s(prefix))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
     /// Stores an item that must not exist yet.
     pub(crate) async fn put_new_item(&self, item: crate::item::Item) -> Result<(), StoreError> {
         let result = self

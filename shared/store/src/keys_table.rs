@@ -315,35 +315,19 @@ impl Scopes {
 
     /// The tenant's custom scopes (bounded by `MAX_CUSTOM_SCOPES`), sorted by name.
     pub async fn list(&self, tenant_id: &TenantId) -> Result<Vec<CustomScope>, StoreError> {
-        let mut scopes = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("tenant_id = :t AND begins_with(sk, :s)")
-                .expression_attribute_values(":t", item::s(tenant_id.as_str()))
-                .expression_attribute_values(":s", item::s(SCOPE_SK_PREFIX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            for item in out.items() {
+        let items = self.table.query_prefix(tenant_id, SCOPE_SK_PREFIX).await?;
+        items
+            .iter()
+            .map(|item| {
                 let r = Reader::new(item);
-                scopes.push(CustomScope {
+                Ok(CustomScope {
                     name: r.parsed("name", Scope::parse)?,
                     description: r.str("description")?.to_owned(),
                     created_at: r.time("created_at")?,
                     created_by: r.str("created_by")?.to_owned(),
-                });
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(scopes);
-            }
-        }
+                })
+            })
+            .collect()
     }
 }
 

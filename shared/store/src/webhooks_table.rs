@@ -130,28 +130,10 @@ impl Endpoints {
 
     /// All of a tenant's endpoints (at most [`MAX_ENDPOINTS`]), oldest id first.
     pub async fn list(&self, tenant_id: &TenantId) -> Result<Vec<Endpoint>, StoreError> {
-        let mut endpoints = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("tenant_id = :t AND begins_with(sk, :w)")
-                .expression_attribute_values(":t", item::s(tenant_id.as_str()))
-                .expression_attribute_values(":w", item::s(WEBHOOK_SK_PREFIX))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            for item in out.items() {
-                endpoints.push(decode(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(endpoints);
-            }
-        }
+        let items = self
+            .table
+            .query_prefix(tenant_id, WEBHOOK_SK_PREFIX)
+            .await?;
+        items.iter().map(decode).collect()
     }
 }
