@@ -38,6 +38,7 @@ fuzz() {
     --phases examples,coverage,fuzzing \
     --max-examples "${FUZZ_EXAMPLES:-25}" \
     --seed 1 \
+    --generation-database none \
     --no-color \
     "$@"
 }
