@@ -74,7 +74,10 @@ impl App {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
         let dynamo = Dynamo::new(dynamodb.clone());
         let keys_table = dynamo.table(config.keys_table.clone());
-        let sqs = aws_sdk_sqs::Client::new(sdk);
+        // Only the clients this function's configuration asks for (a function that
+        // needs no queue, key or secret builds no client for it).
+        let sqs = (!config.events_queue_url.is_empty() || !config.delivery_queue_url.is_empty())
+            .then(|| aws_sdk_sqs::Client::new(sdk));
         Ok(Self {
             tenants: Tenants::new(keys_table.clone()),
             keys: Keys::new(keys_table.clone()),
@@ -89,7 +92,12 @@ impl App {
                 config.audit_table.clone(),
                 config.audit_retention_days,
             ),
-            events: EventPublisher::new(sqs.clone(), config.events_queue_url.clone()),
+            events: match &sqs {
+                Some(sqs) if !config.events_queue_url.is_empty() => {
+                    EventPublisher::new(sqs.clone(), config.events_queue_url.clone())
+                }
+                _ => EventPublisher::unconfigured(),
+            },
             idempotency: IdempotencyStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
             counters: CounterStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
             usage: UsageStore::new(dynamodb.clone(), config.usage_table.clone()),
@@ -97,19 +105,31 @@ impl App {
                 dynamodb,
                 config.deliveries_table.clone(),
             ),
-            delivery_queue: crate::webhooks::queue::DeliveryQueue::new(
-                sqs,
-                config.delivery_queue_url.clone(),
-                config.delivery_dlq_url.clone(),
-            ),
-            sealer: crate::webhooks::sealed::SecretSealer::new(
-                aws_sdk_kms::Client::new(sdk),
-                config.webhook_key_id.clone().unwrap_or_default(),
-            ),
-            cursors: CursorSigner::new(
-                aws_sdk_secretsmanager::Client::new(sdk),
-                config.service_secret_arn.clone(),
-            ),
+            delivery_queue: match sqs {
+                Some(sqs) if !config.delivery_queue_url.is_empty() => {
+                    crate::webhooks::queue::DeliveryQueue::new(
+                        sqs,
+                        config.delivery_queue_url.clone(),
+                        config.delivery_dlq_url.clone(),
+                    )
+                }
+                _ => crate::webhooks::queue::DeliveryQueue::unconfigured(),
+            },
+            sealer: match &config.webhook_key_id {
+                Some(key_id) => crate::webhooks::sealed::SecretSealer::new(
+                    aws_sdk_kms::Client::new(sdk),
+                    key_id.clone(),
+                ),
+                None => crate::webhooks::sealed::SecretSealer::unconfigured(),
+            },
+            cursors: if config.service_secret_arn.is_empty() {
+                CursorSigner::unconfigured()
+            } else {
+                CursorSigner::new(
+                    aws_sdk_secretsmanager::Client::new(sdk),
+                    config.service_secret_arn.clone(),
+                )
+            },
             verifier: KeyVerifier::new(config.argon2)?,
             key_cache: Arc::new(crate::auth::cache::KeyCache::new(
                 config.auth_cache_ttl,

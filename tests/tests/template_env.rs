@@ -71,3 +71,35 @@ fn a_function_starts_without_the_variables_it_does_not_need_and_names_one_it_nee
     assert_eq!(config.audit_table, "t-AuditTable");
     assert_eq!(config.deliveries_table, "", "not needed, never read");
 }
+
+/// A function builds no client for a queue, key or secret it does not need; using one
+/// fails, naming the variable it would need.
+#[tokio::test]
+async fn a_function_builds_no_client_for_what_it_does_not_need() {
+    let needs = gatehouse_functions::function("list-audit").unwrap().needs();
+    let env = |name: &str| match name {
+        "AUDIT_TABLE" => Some("t-AuditTable".to_owned()),
+        "SERVICE_SECRET_ARN" => Some("arn:aws:secretsmanager:us-east-1:1:secret:s".to_owned()),
+        _ => None,
+    };
+    let config = Config::for_needs(needs, env).unwrap();
+    let sdk = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .build();
+    let app = gatehouse::App::new(
+        config,
+        &sdk,
+        std::sync::Arc::new(gatehouse::clock::SystemClock),
+    )
+    .unwrap();
+    let event = gatehouse::events::DomainEvent::new(
+        "api_key.created",
+        gatehouse::events::Category::Lifecycle,
+        &gatehouse::ids::TenantId::parse("evtTenant1").unwrap(),
+        time::OffsetDateTime::now_utc(),
+        serde_json::json!({}),
+    );
+    let refused = app.events.try_publish(&event).await.unwrap_err();
+    assert!(refused.contains("EVENTS_QUEUE_URL"), "{refused}");
+}

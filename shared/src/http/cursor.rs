@@ -17,7 +17,8 @@ type HmacSha256 = Hmac<Sha256>;
 /// functions that never paginate pay nothing at cold start.
 #[derive(Debug, Clone)]
 pub struct CursorSigner {
-    secrets: aws_sdk_secretsmanager::Client,
+    /// `None` for a function that pages nothing: no Secrets Manager client is built.
+    secrets: Option<aws_sdk_secretsmanager::Client>,
     secret_arn: String,
     key: std::sync::Arc<OnceCell<Vec<u8>>>,
 }
@@ -25,8 +26,17 @@ pub struct CursorSigner {
 impl CursorSigner {
     pub fn new(secrets: aws_sdk_secretsmanager::Client, secret_arn: impl Into<String>) -> Self {
         Self {
-            secrets,
+            secrets: Some(secrets),
             secret_arn: secret_arn.into(),
+            key: std::sync::Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// A signer for a function without the service secret: signing fails, naming it.
+    pub fn unconfigured() -> Self {
+        Self {
+            secrets: None,
+            secret_arn: String::new(),
             key: std::sync::Arc::new(OnceCell::new()),
         }
     }
@@ -34,8 +44,10 @@ impl CursorSigner {
     async fn key(&self) -> Result<&[u8], Problem> {
         self.key
             .get_or_try_init(|| async {
-                let out = self
-                    .secrets
+                let secrets = self.secrets.as_ref().ok_or_else(|| {
+                    Problem::internal(&"this function has no service secret (SERVICE_SECRET_ARN)")
+                })?;
+                let out = secrets
                     .get_secret_value()
                     .secret_id(&self.secret_arn)
                     .send()

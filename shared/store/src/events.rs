@@ -5,15 +5,24 @@ pub use gatehouse_domain::events::*;
 
 #[derive(Debug, Clone)]
 pub struct EventPublisher {
-    client: aws_sdk_sqs::Client,
+    /// `None` for a function that publishes nothing: no SQS client is built.
+    client: Option<aws_sdk_sqs::Client>,
     queue_url: String,
 }
 
 impl EventPublisher {
     pub fn new(client: aws_sdk_sqs::Client, queue_url: impl Into<String>) -> Self {
         Self {
-            client,
+            client: Some(client),
             queue_url: queue_url.into(),
+        }
+    }
+
+    /// A publisher for a function without an events queue: publishing fails, naming it.
+    pub fn unconfigured() -> Self {
+        Self {
+            client: None,
+            queue_url: String::new(),
         }
     }
 
@@ -34,7 +43,11 @@ impl EventPublisher {
     pub async fn try_publish(&self, event: &DomainEvent) -> Result<(), String> {
         let body =
             serde_json::to_string(event).map_err(|e| format!("event did not serialise: {e}"))?;
-        self.client
+        let client = self
+            .client
+            .as_ref()
+            .ok_or("this function has no events queue (EVENTS_QUEUE_URL)")?;
+        client
             .send_message()
             .queue_url(&self.queue_url)
             .message_body(body)

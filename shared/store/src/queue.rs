@@ -6,7 +6,8 @@ use time::OffsetDateTime;
 
 #[derive(Debug, Clone)]
 pub struct DeliveryQueue {
-    client: aws_sdk_sqs::Client,
+    /// `None` for a function that queues no deliveries: no SQS client is built.
+    client: Option<aws_sdk_sqs::Client>,
     url: String,
     dead_letter_url: String,
 }
@@ -18,10 +19,25 @@ pub struct QueueError(pub String);
 impl DeliveryQueue {
     pub fn new(client: aws_sdk_sqs::Client, url: String, dead_letter_url: String) -> Self {
         Self {
-            client,
+            client: Some(client),
             url,
             dead_letter_url,
         }
+    }
+
+    /// A queue for a function without the delivery queues: sending fails, naming them.
+    pub fn unconfigured() -> Self {
+        Self {
+            client: None,
+            url: String::new(),
+            dead_letter_url: String::new(),
+        }
+    }
+
+    fn client(&self) -> Result<&aws_sdk_sqs::Client, QueueError> {
+        self.client.as_ref().ok_or_else(|| {
+            QueueError("this function has no delivery queue (DELIVERY_QUEUE_URL)".into())
+        })
     }
 
     /// Enqueues `message`, delayed until it is due or by SQS's maximum, whichever is
@@ -33,7 +49,7 @@ impl DeliveryQueue {
     ) -> Result<(), QueueError> {
         let delay = next_hop(message.due_at - now);
         let body = serde_json::to_string(message).map_err(|e| QueueError(e.to_string()))?;
-        self.client
+        self.client()?
             .send_message()
             .queue_url(&self.url)
             .message_body(body)
@@ -51,7 +67,7 @@ impl DeliveryQueue {
         reason: &str,
     ) -> Result<(), QueueError> {
         let body = serde_json::json!({ "message": message, "reason": reason }).to_string();
-        self.client
+        self.client()?
             .send_message()
             .queue_url(&self.dead_letter_url)
             .message_body(body)

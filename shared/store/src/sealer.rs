@@ -61,7 +61,8 @@ impl Owner<'_> {
 
 #[derive(Debug, Clone)]
 pub struct SecretSealer {
-    kms: Client,
+    /// `None` for a function that seals nothing (no `WEBHOOK_KEY_ID`): no KMS client is built.
+    kms: Option<Client>,
     key_id: String,
     opened: OpenedSecrets,
 }
@@ -108,10 +109,25 @@ impl OpenedSecrets {
 impl SecretSealer {
     pub fn new(kms: Client, key_id: impl Into<String>) -> Self {
         Self {
-            kms,
+            kms: Some(kms),
             key_id: key_id.into(),
             opened: OpenedSecrets::default(),
         }
+    }
+
+    /// A sealer for a function that has no sealing key: every call fails, naming it.
+    pub fn unconfigured() -> Self {
+        Self {
+            kms: None,
+            key_id: String::new(),
+            opened: OpenedSecrets::default(),
+        }
+    }
+
+    fn kms(&self) -> Result<&Client, SealError> {
+        self.kms.as_ref().ok_or_else(|| {
+            SealError::Kms("this function has no sealing key (WEBHOOK_KEY_ID)".into())
+        })
     }
 
     pub async fn seal(
@@ -120,7 +136,7 @@ impl SecretSealer {
         owner: Owner<'_>,
     ) -> Result<SealedSecret, SealError> {
         let out = self
-            .kms
+            .kms()?
             .generate_data_key()
             .key_id(&self.key_id)
             .key_spec(DataKeySpec::Aes256)
@@ -186,7 +202,7 @@ impl SecretSealer {
             return Err(SealError::Corrupt);
         }
         let out = self
-            .kms
+            .kms()?
             .decrypt()
             .key_id(&self.key_id)
             .ciphertext_blob(Blob::new(wrapped))
