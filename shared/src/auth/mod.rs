@@ -5,9 +5,17 @@ pub mod cache;
 pub mod failures;
 pub mod policy_cache;
 
+/// Names of the authorizer context entries, shared by the authorizer that writes them
+/// and the handlers that read them.
+pub mod context_keys {
+    pub const TENANT_ID: &str = "tenantId";
+    pub const KEY_ID: &str = "keyId";
+    pub const PRINCIPAL: &str = "principal";
+    pub const SCOPES: &str = "scopes";
+}
+
 use crate::App;
 use crate::audit::Origin;
-use crate::http::caller::context_keys;
 use crate::ids::{KeyId, TenantId};
 use crate::keys::{ApiKey, KeyFormatError, KeyStatus, Scope, ScopeSet, VerifyOutcome};
 use crate::limits::counters::Admission;

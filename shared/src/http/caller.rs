@@ -3,21 +3,13 @@
 
 use super::problem::{Problem, ProblemType};
 use crate::audit::Origin;
+use crate::auth::context_keys;
 use crate::ids::{KeyId, TenantId};
 use crate::keys::{Scope, ScopeSet};
 use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde_json::Value;
 use std::collections::HashMap;
-
-/// Names of the authorizer context entries, shared by the authorizer that writes them
-/// and the handlers that read them.
-pub mod context_keys {
-    pub const TENANT_ID: &str = "tenantId";
-    pub const KEY_ID: &str = "keyId";
-    pub const PRINCIPAL: &str = "principal";
-    pub const SCOPES: &str = "scopes";
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
