@@ -5,10 +5,9 @@ use crate::audit::AuditStore;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::Config;
 use crate::events::EventPublisher;
-use crate::http::cursor::CursorSigner;
-use crate::http::idempotency::IdempotencyStore;
 use crate::keys::KeyVerifier;
 use crate::limits::counters::CounterStore;
+use crate::store::cursors::CursorSigner;
 use crate::store::{Dynamo, Endpoints, FailureCounts, Keys, Markers, Policies, Scopes, Tenants};
 use crate::usage::UsageStore;
 use std::sync::Arc;
@@ -31,7 +30,7 @@ pub struct App {
     pub failure_counts: FailureCounts,
     pub audit: AuditStore,
     pub events: EventPublisher,
-    pub idempotency: IdempotencyStore,
+    pub idempotency: crate::store::IdempotencyRecords,
     pub cursors: CursorSigner,
     pub verifier: KeyVerifier,
     /// The authorizer's warm-container cache of verified and failed keys.
@@ -74,6 +73,7 @@ impl App {
         let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
         let dynamo = Dynamo::new(dynamodb.clone());
         let keys_table = dynamo.table(config.keys_table.clone());
+        let ephemeral = dynamo.table(config.ephemeral_table.clone());
         // Only the clients this function's configuration asks for (a function that
         // needs no queue, key or secret builds no client for it).
         let sqs = (!config.events_queue_url.is_empty() || !config.delivery_queue_url.is_empty())
@@ -84,8 +84,8 @@ impl App {
             scopes: Scopes::new(keys_table.clone()),
             policies: Policies::new(keys_table.clone()),
             endpoints: Endpoints::new(keys_table),
-            markers: Markers::new(dynamo.table(config.ephemeral_table.clone())),
-            failure_counts: FailureCounts::new(dynamo.table(config.ephemeral_table.clone())),
+            markers: Markers::new(ephemeral.clone()),
+            failure_counts: FailureCounts::new(ephemeral.clone()),
             dynamo,
             audit: AuditStore::new(
                 dynamodb.clone(),
@@ -98,7 +98,7 @@ impl App {
                 }
                 _ => EventPublisher::unconfigured(),
             },
-            idempotency: IdempotencyStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
+            idempotency: crate::store::IdempotencyRecords::new(ephemeral),
             counters: CounterStore::new(dynamodb.clone(), config.ephemeral_table.clone()),
             usage: UsageStore::new(dynamodb.clone(), config.usage_table.clone()),
             deliveries: crate::store::deliveries::DeliveryStore::new(

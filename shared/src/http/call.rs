@@ -117,7 +117,7 @@ impl<'r> Call<'r> {
             Err(problem) => self.refuse(action, problem).await,
         };
         if let Some(claimed) = claimed {
-            self.app.idempotency.complete(claimed, &response).await;
+            idempotency::complete(&self.app.idempotency, claimed, &response).await;
         }
         response
     }
@@ -145,16 +145,15 @@ impl<'r> Call<'r> {
         };
         let fingerprint =
             idempotency::fingerprint(self.req.method().as_str(), self.req.uri().path(), body);
-        self.app
-            .idempotency
-            .claim(
-                &self.caller.tenant_id,
-                &self.caller.key_id,
-                key,
-                &fingerprint,
-                self.now,
-            )
-            .await
+        idempotency::claim(
+            &self.app.idempotency,
+            &self.caller.tenant_id,
+            &self.caller.key_id,
+            key,
+            &fingerprint,
+            self.now,
+        )
+        .await
     }
 
     async fn audit_refusal(&self, action: &str, problem: &Problem) {
