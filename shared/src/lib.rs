@@ -1,32 +1,13 @@
-//! Gatehouse's operations and adapters: the DynamoDB repositories and AWS clients, the
-//! operations every function shares (issue, change, audit, commit and publish), the
-//! authorizer's decision, and the HTTP framework (problem+json, verified caller, one
-//! call's bookkeeping). The pure domain is `gatehouse-domain`, re-exported here under
-//! the same module names; the functions and their route declaration are
-//! `gatehouse-functions`.
+//! Gatehouse's HTTP framework: problem+json errors, the verified caller, one call's
+//! bookkeeping (route access checked before the handler, idempotent replays, audited
+//! refusals), bodies, queries, and the helpers the key and webhook routes share. It
+//! re-exports the service layer (`gatehouse-service`), and through it the domain and
+//! storage, under the same module names, so handlers name one crate.
 #![forbid(unsafe_code)]
 
-pub use gatehouse_domain::{clock, ids, routes};
-/// The storage layer (`gatehouse-store`).
-pub use gatehouse_store as store;
+pub use gatehouse_service::*;
 
-pub mod app;
-pub mod events {
-    //! Domain events (the model) and their publisher.
-    pub use gatehouse_domain::events::*;
-    pub use gatehouse_store::events::EventPublisher;
-}
-pub mod audit;
-pub mod auth;
-pub mod config;
 pub mod http;
 pub mod keys;
-pub mod limits;
-pub mod notices;
 pub mod openapi;
-pub mod telemetry;
-pub mod usage;
 pub mod webhooks;
-
-pub use app::App;
-pub use config::Config;

@@ -1,6 +1,7 @@
 //! The layers the compiler keeps: the domain crate depends on no AWS SDK, Lambda,
-//! HTTP or async runtime crate, and the storage crate on nothing of Lambda, the HTTP
-//! framework or the outbound client. A wrong import does not compile; this checks
+//! HTTP or async runtime crate; the storage crate on nothing of Lambda, the HTTP
+//! framework, the outbound client or the operations; the service crate on nothing of
+//! Lambda or the HTTP framework. A wrong import does not compile; this checks
 //! that nobody adds the dependency that would let it.
 
 use gatehouse_integration_tests::workspace_root;
@@ -78,5 +79,24 @@ fn storage_knows_nothing_of_lambda_or_the_operations() {
             .iter()
             .any(|d| d == "gatehouse"),
         "storage must not depend on the operations crate"
+    );
+}
+
+#[test]
+fn the_services_know_nothing_of_lambda_or_the_http_framework() {
+    assert_none(
+        "gatehouse-service",
+        &[
+            "lambda",
+            "aws_lambda",
+            "gatehouse-functions",
+            "gatehouse-devtools",
+        ],
+    );
+    assert!(
+        !dependencies("gatehouse-service")
+            .iter()
+            .any(|d| d == "gatehouse"),
+        "the services must not depend on the HTTP framework crate"
     );
 }

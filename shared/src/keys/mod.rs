@@ -1,8 +1,6 @@
-//! API keys: the domain (format, verifier, scopes, record) and the operations that
-//! issue, change and scan them.
+//! API keys: the service layer's keys, and the helpers the key routes share
+//! (`lifecycle`: loading, checking and committing a key change for one call).
 
-pub use gatehouse_domain::keys::*;
+pub use gatehouse_service::keys::*;
 
-pub mod expiry;
-pub mod issue;
 pub mod lifecycle;

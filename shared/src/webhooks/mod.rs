@@ -1,11 +1,6 @@
-//! Webhooks: the domain (signatures, endpoints, deliveries, retry, breaker, SSRF rules)
-//! and the operations: management, fan-out and dispatch, the delivery queue, the
-//! SSRF-safe outbound client and the KMS sealer.
+//! Webhooks: the service layer's webhooks, and the helpers the webhook routes share
+//! (`manage`: loading endpoints and deliveries for one call, views, resends).
 
-pub use gatehouse_domain::webhooks::{circuit, delivery, endpoint, report, retry, signature, ssrf};
+pub use gatehouse_service::webhooks::*;
 
-pub mod client;
-pub mod dispatch;
 pub mod manage;
-pub use gatehouse_store::queue;
-pub use gatehouse_store::sealer as sealed;

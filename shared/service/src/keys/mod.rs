@@ -1,0 +1,7 @@
+//! API keys: the domain (format, verifier, scopes, record) and the operations that
+//! issue keys and scan them for expiry.
+
+pub use gatehouse_domain::keys::*;
+
+pub mod expiry;
+pub mod issue;

@@ -1,0 +1,29 @@
+//! Gatehouse's operations: issuing and scanning keys, the authorizer's decision, limits
+//! and counters, usage ingest and quota notices, publish-once notices, webhook fan-out
+//! and dispatch with the SSRF-safe outbound client, configuration and the dependencies
+//! a function builds (`App`). Depends on the domain and storage; knows nothing of
+//! Lambda or the HTTP framework (tests/tests/layers.rs).
+#![forbid(unsafe_code)]
+
+pub use gatehouse_domain::{clock, ids, routes};
+/// The storage layer (`gatehouse-store`).
+pub use gatehouse_store as store;
+
+pub mod app;
+pub mod events {
+    //! Domain events (the model) and their publisher.
+    pub use gatehouse_domain::events::*;
+    pub use gatehouse_store::events::EventPublisher;
+}
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod keys;
+pub mod limits;
+pub mod notices;
+pub mod telemetry;
+pub mod usage;
+pub mod webhooks;
+
+pub use app::App;
+pub use config::Config;
