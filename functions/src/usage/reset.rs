@@ -16,6 +16,13 @@ use std::collections::BTreeSet;
 /// these variables).
 pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
 
+/// The response body (`ResetUsageResponse`).
+#[derive(Serialize)]
+struct ResetUsageResponse {
+    key_id: gatehouse::ids::KeyId,
+    reset: Vec<ResetCounter>,
+}
+
 pub const ACTION: &str = "api_key.usage_reset";
 
 #[derive(Debug, Default, Deserialize)]
@@ -89,6 +96,9 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     }
     Ok(json_response(
         200,
-        &serde_json::json!({ "key_id": key.key_id, "reset": reset }),
+        &ResetUsageResponse {
+            key_id: key.key_id,
+            reset,
+        },
     ))
 }

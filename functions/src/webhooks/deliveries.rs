@@ -3,6 +3,7 @@
 //! (`pending`, `delivered`, `failed`, `skipped`), `limit` (1-200, default 50).
 
 use gatehouse::config::Needs;
+use gatehouse::http::body::Items;
 use gatehouse::http::call::Call;
 use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, Problem, json_response};
@@ -47,5 +48,5 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             limit,
         )
         .await?;
-    Ok(json_response(200, &serde_json::json!({ "items": items })))
+    Ok(json_response(200, &Items { items }))
 }

@@ -10,6 +10,13 @@ use gatehouse::webhooks::manage::load_delivery;
 /// these variables).
 pub const NEEDS: Needs = Needs::AUDIT.with(Needs::DELIVERIES).with(Needs::DISPATCH);
 
+/// The response body (`DeliveryDetail`).
+#[derive(serde::Serialize)]
+struct DeliveryDetail {
+    delivery: serde_json::Value,
+    attempts: Vec<gatehouse::webhooks::delivery::AttemptLog>,
+}
+
 pub const ACTION: &str = "webhook.delivery_read";
 
 /// The route's logic; the framework has verified the caller and the route's scope.
@@ -17,6 +24,9 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let (delivery, attempts) = load_delivery(call).await?;
     Ok(json_response(
         200,
-        &serde_json::json!({ "delivery": delivery.view(), "attempts": attempts }),
+        &DeliveryDetail {
+            delivery: delivery.view(),
+            attempts,
+        },
     ))
 }

@@ -2,6 +2,7 @@
 
 use futures_util::future::try_join_all;
 use gatehouse::config::Needs;
+use gatehouse::http::body::Items;
 use gatehouse::http::call::Call;
 use gatehouse::http::{ApiResult, json_response};
 use gatehouse::webhooks::manage::view;
@@ -19,5 +20,5 @@ pub const ACTION: &str = "webhook.list";
 pub async fn handle(call: &Call<'_>) -> ApiResult {
     let endpoints = call.app.endpoints.list(&call.caller.tenant_id).await?;
     let items = try_join_all(endpoints.iter().map(|e| view(call, e))).await?;
-    Ok(json_response(200, &serde_json::json!({ "items": items })))
+    Ok(json_response(200, &Items { items }))
 }

@@ -26,6 +26,15 @@ pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::DELIVERY_QUEUE)
     .with(Needs::DISPATCH);
 
+/// The response body (`RecoverResult`).
+#[derive(serde::Serialize)]
+struct RecoverResult {
+    /// Deliveries queued again by this call.
+    queued: usize,
+    /// More failed or skipped deliveries remain in the range: call again.
+    more: bool,
+}
+
 pub const ACTION: &str = "webhook.recover";
 pub const MAX_PER_CALL: usize = 200;
 /// Deliveries re-queued at once (each is a read, two writes and a queue message).
@@ -104,7 +113,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     }
     Ok(json_response(
         202,
-        &serde_json::json!({ "queued": found.len(), "more": more }),
+        &RecoverResult {
+            queued: found.len(),
+            more,
+        },
     ))
 }
 

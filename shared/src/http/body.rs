@@ -116,6 +116,12 @@ fn describe_json_error(err: &serde_json::Error) -> String {
     }
 }
 
+/// A listing's body: `{"items": [...]}`.
+#[derive(Debug, Serialize)]
+pub struct Items<T: Serialize> {
+    pub items: Vec<T>,
+}
+
 pub fn json_response<T: Serialize>(status: u16, value: &T) -> Response<Body> {
     match serde_json::to_string(value) {
         Ok(body) => Response::builder()
