@@ -29,6 +29,20 @@ pub const ACTION: &str = "api_key.usage_read";
 pub const MAX_BUCKETS: i64 = 1500;
 const ANOMALY_WINDOW: Duration = Duration::days(30);
 
+/// The response body (`KeyUsage`).
+#[derive(Serialize)]
+struct KeyUsage {
+    key_id: gatehouse::ids::KeyId,
+    granularity: Granularity,
+    from: String,
+    to: String,
+    totals: StatsView,
+    buckets: Vec<Bucket>,
+    last_used_at: Option<String>,
+    limits: Vec<LimitUse>,
+    anomalies: Vec<gatehouse::usage::anomaly::Finding>,
+}
+
 #[derive(Debug, Serialize)]
 struct Bucket {
     #[serde(with = "time::serde::rfc3339")]
@@ -176,17 +190,17 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .await?;
     Ok(json_response(
         200,
-        &serde_json::json!({
-            "key_id": key.key_id,
-            "granularity": granularity,
-            "from": rfc3339(from),
-            "to": rfc3339(to),
-            "totals": totals.view(),
-            "buckets": buckets,
-            "last_used_at": key.last_used_at.map(rfc3339),
-            "limits": limits,
-            "anomalies": anomalies,
-        }),
+        &KeyUsage {
+            key_id: key.key_id,
+            granularity,
+            from: rfc3339(from),
+            to: rfc3339(to),
+            totals: totals.view(),
+            buckets,
+            last_used_at: key.last_used_at.map(rfc3339),
+            limits,
+            anomalies,
+        },
     ))
 }
 

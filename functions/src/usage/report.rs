@@ -8,12 +8,35 @@ use gatehouse::http::query::Query;
 use gatehouse::http::{ApiResult, Problem, json_response};
 use gatehouse::limits::Window;
 use gatehouse::usage::Stats;
+use gatehouse::usage::stats::StatsView;
 use std::collections::BTreeMap;
 use time::{Date, Duration, OffsetDateTime};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
 pub const NEEDS: Needs = Needs::AUDIT.with(Needs::USAGE);
+
+/// The response body (`UsageReport`).
+#[derive(serde::Serialize)]
+struct UsageReport {
+    tenant_id: gatehouse::ids::TenantId,
+    period: String,
+    totals: StatsView,
+    keys: Vec<KeyLine>,
+    days: Vec<DayLine>,
+}
+
+#[derive(serde::Serialize)]
+struct KeyLine {
+    key_id: String,
+    usage: StatsView,
+}
+
+#[derive(serde::Serialize)]
+struct DayLine {
+    day: String,
+    usage: StatsView,
+}
 
 pub const ACTION: &str = "usage.report";
 
@@ -78,23 +101,29 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     }
     let keys: Vec<_> = keys
         .into_iter()
-        .map(|(key_id, stats)| serde_json::json!({ "key_id": key_id, "usage": stats.view() }))
+        .map(|(key_id, stats)| KeyLine {
+            key_id,
+            usage: stats.view(),
+        })
         .collect();
     let days: Vec<_> = days
         .into_iter()
         .map(|(day, stats)| {
             let at = OffsetDateTime::from_unix_timestamp(day).unwrap_or(start);
-            serde_json::json!({ "day": label(at, true), "usage": stats.view() })
+            DayLine {
+                day: label(at, true),
+                usage: stats.view(),
+            }
         })
         .collect();
     Ok(json_response(
         200,
-        &serde_json::json!({
-            "tenant_id": call.caller.tenant_id,
-            "period": name,
-            "totals": totals.view(),
-            "keys": keys,
-            "days": days,
-        }),
+        &UsageReport {
+            tenant_id: call.caller.tenant_id.clone(),
+            period: name,
+            totals: totals.view(),
+            keys,
+            days,
+        },
     ))
 }

@@ -24,6 +24,27 @@ pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::DELIVERIES)
     .with(Needs::DISPATCH);
 
+/// The response body (`WebhookReport`).
+#[derive(serde::Serialize)]
+struct WebhookReport {
+    from: String,
+    to: String,
+    items: Vec<EndpointReport>,
+}
+
+/// One endpoint's line of the report.
+#[derive(serde::Serialize)]
+struct EndpointReport {
+    webhook_id: gatehouse::ids::WebhookId,
+    url: String,
+    status: gatehouse::webhooks::endpoint::EndpointStatus,
+    circuit: &'static str,
+    health: u8,
+    stats: DeliveryStats,
+    /// More deliveries than the report reads: the figures cover the newest.
+    truncated: bool,
+}
+
 pub const ACTION: &str = "webhook.report";
 pub const MAX_DELIVERIES: usize = 10_000;
 
@@ -44,11 +65,11 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let items = try_join_all(endpoints.iter().map(|e| endpoint_report(call, e, from, to))).await?;
     Ok(json_response(
         200,
-        &serde_json::json!({
-            "from": from.format(&Rfc3339).unwrap_or_default(),
-            "to": to.format(&Rfc3339).unwrap_or_default(),
-            "items": items,
-        }),
+        &WebhookReport {
+            from: from.format(&Rfc3339).unwrap_or_default(),
+            to: to.format(&Rfc3339).unwrap_or_default(),
+            items,
+        },
     ))
 }
 
@@ -57,7 +78,7 @@ async fn endpoint_report(
     endpoint: &Endpoint,
     from: time::OffsetDateTime,
     to: time::OffsetDateTime,
-) -> Result<serde_json::Value, Problem> {
+) -> Result<EndpointReport, Problem> {
     let rows = call
         .app
         .deliveries
@@ -71,13 +92,13 @@ async fn endpoint_report(
         )
         .await?;
     let shown = view(call, endpoint).await?;
-    Ok(serde_json::json!({
-        "webhook_id": endpoint.webhook_id,
-        "url": endpoint.url,
-        "status": shown.status,
-        "circuit": shown.circuit,
-        "health": shown.health,
-        "stats": DeliveryStats::of(&rows),
-        "truncated": rows.len() >= MAX_DELIVERIES,
-    }))
+    Ok(EndpointReport {
+        webhook_id: endpoint.webhook_id.clone(),
+        url: endpoint.url.clone(),
+        status: shown.status,
+        circuit: shown.circuit,
+        health: shown.health,
+        stats: DeliveryStats::of(&rows),
+        truncated: rows.len() >= MAX_DELIVERIES,
+    })
 }

@@ -22,6 +22,20 @@ pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::SEALING)
     .with(Needs::OUTBOUND);
 
+/// The response body (`WebhookTestResult`).
+#[derive(serde::Serialize)]
+struct WebhookTestResult {
+    webhook_id: gatehouse::ids::WebhookId,
+    message_id: String,
+    status_code: Option<u16>,
+    success: bool,
+    latency_ms: u64,
+    /// The start of the endpoint's answer.
+    response: String,
+    error: Option<gatehouse::webhooks::delivery::ErrorClass>,
+    error_detail: Option<String>,
+}
+
 pub const ACTION: &str = "webhook.test";
 
 /// The route's logic; the framework has verified the caller and the route's scope.
@@ -70,15 +84,15 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     call.app.audit.put(&audit).await?;
     Ok(json_response(
         200,
-        &serde_json::json!({
-            "webhook_id": endpoint.webhook_id,
-            "message_id": event.id,
-            "status_code": outcome.status,
-            "success": outcome.status.is_some_and(|s| (200..300).contains(&s)),
-            "latency_ms": u64::try_from(outcome.latency.as_millis()).unwrap_or(u64::MAX),
-            "response": outcome.response_excerpt,
-            "error": outcome.error,
-            "error_detail": outcome.error_detail,
-        }),
+        &WebhookTestResult {
+            success: outcome.status.is_some_and(|s| (200..300).contains(&s)),
+            latency_ms: u64::try_from(outcome.latency.as_millis()).unwrap_or(u64::MAX),
+            webhook_id: endpoint.webhook_id,
+            message_id: event.id,
+            status_code: outcome.status,
+            response: outcome.response_excerpt,
+            error: outcome.error,
+            error_detail: outcome.error_detail,
+        },
     ))
 }
