@@ -30,7 +30,7 @@ done
 # tenant's admin key every later request is a 403 that tests nothing.
 ends_key='^(revokeApiKey|compromiseApiKey|rotateApiKey|updateApiKey)$'
 fuzz() {
-  "$root/.venv-fuzz/bin/st" --config-file "$root/schemathesis.toml" run shared/openapi.json \
+  "$root/.venv-fuzz/bin/st" --config-file "$root/infra/schemathesis.toml" run shared/openapi.json \
     --url "http://127.0.0.1:$port" \
     --header "Authorization:Bearer $key" \
     --mode positive \
