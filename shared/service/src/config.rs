@@ -173,8 +173,13 @@ impl Config {
         };
         let vars = Vars(&read);
         let need = |group: Needs| needs.contains(group);
-        let unless = |group: Needs, read: Result<String, ConfigError>| {
-            if need(group) { read } else { Ok(String::new()) }
+        // A required variable of a needed group; an empty name for a group not needed.
+        let if_needed = |group: Needs, read: &dyn Fn() -> Result<String, ConfigError>| {
+            if need(group) {
+                read()
+            } else {
+                Ok(String::new())
+            }
         };
         let argon2 = Argon2Params {
             memory_kib: vars.parsed("ARGON2_MEMORY_KIB", Argon2Params::DEFAULT.memory_kib)?,
@@ -187,15 +192,19 @@ impl Config {
             problem,
         })?;
         Ok(Self {
-            keys_table: unless(Needs::KEYS, vars.table_name("KEYS_TABLE"))?,
-            audit_table: unless(Needs::AUDIT, vars.table_name("AUDIT_TABLE"))?,
-            ephemeral_table: unless(Needs::EPHEMERAL, vars.table_name("EPHEMERAL_TABLE"))?,
-            usage_table: unless(Needs::USAGE, vars.table_name("USAGE_TABLE"))?,
-            deliveries_table: unless(Needs::DELIVERIES, vars.table_name("DELIVERIES_TABLE"))?,
-            delivery_queue_url: unless(Needs::DELIVERY_QUEUE, vars.url("DELIVERY_QUEUE_URL"))?,
-            delivery_dlq_url: unless(Needs::DELIVERY_QUEUE, vars.url("DELIVERY_DLQ_URL"))?,
-            events_queue_url: unless(Needs::EVENTS, vars.url("EVENTS_QUEUE_URL"))?,
-            service_secret_arn: unless(Needs::CURSORS, vars.arn("SERVICE_SECRET_ARN"))?,
+            keys_table: if_needed(Needs::KEYS, &|| vars.table_name("KEYS_TABLE"))?,
+            audit_table: if_needed(Needs::AUDIT, &|| vars.table_name("AUDIT_TABLE"))?,
+            ephemeral_table: if_needed(Needs::EPHEMERAL, &|| vars.table_name("EPHEMERAL_TABLE"))?,
+            usage_table: if_needed(Needs::USAGE, &|| vars.table_name("USAGE_TABLE"))?,
+            deliveries_table: if_needed(Needs::DELIVERIES, &|| {
+                vars.table_name("DELIVERIES_TABLE")
+            })?,
+            delivery_queue_url: if_needed(Needs::DELIVERY_QUEUE, &|| {
+                vars.url("DELIVERY_QUEUE_URL")
+            })?,
+            delivery_dlq_url: if_needed(Needs::DELIVERY_QUEUE, &|| vars.url("DELIVERY_DLQ_URL"))?,
+            events_queue_url: if_needed(Needs::EVENTS, &|| vars.url("EVENTS_QUEUE_URL"))?,
+            service_secret_arn: if_needed(Needs::CURSORS, &|| vars.arn("SERVICE_SECRET_ARN"))?,
             audit_retention_days: vars.parsed_in("AUDIT_RETENTION_DAYS", 365, 1..=3650)?,
             auth_cache_ttl: seconds(vars.parsed_in("AUTH_CACHE_TTL_SECONDS", 1, 0..=300)?),
             auth_memory_ttl: seconds(vars.parsed_in("AUTH_MEMORY_TTL_SECONDS", 300, 0..=3600)?),
