@@ -7,7 +7,8 @@
 //! template.yaml and the OpenAPI document. [`function`] finds any function's handler
 //! by name; `main.rs` runs the one the Lambda runtime names.
 //!
-//! A new route is a handler module, one line below, its template stanza and a sample
+//! A new route is a handler module (its logic, `NEEDS`, `ACTION` and the `DOC` the
+//! OpenAPI document is built from), one line below, its template stanza and a sample
 //! event.
 #![forbid(unsafe_code)]
 
@@ -45,11 +46,13 @@ pub enum Serve {
         action: &'static str,
         logic: Logic,
         needs: Needs,
+        doc: openapi::Operation,
     },
     /// A public route (the API description).
     Public {
         handler: PublicHandler,
         needs: Needs,
+        doc: openapi::Operation,
     },
 }
 
@@ -104,6 +107,7 @@ macro_rules! tenant {
             action: handler::ACTION,
             logic: |call| Box::pin(handler::handle(call)),
             needs: handler::NEEDS,
+            doc: handler::DOC,
         }
     }};
 }
@@ -114,6 +118,7 @@ macro_rules! public {
         Serve::Public {
             handler: |app, req| Box::pin(handler::handle(app, req)),
             needs: handler::NEEDS,
+            doc: handler::DOC,
         }
     }};
 }

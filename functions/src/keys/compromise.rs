@@ -3,16 +3,20 @@
 //! event is published, and on request a replacement with the same scopes is issued.
 
 use crate::keys::create::CreatedKey;
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::audit::Change;
 use gatehouse::config::Needs;
 use gatehouse::events::Category;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, json_body, json_response};
 use gatehouse::keys::KeyStatus;
 use gatehouse::keys::issue::{NewKey, prepare_key};
 use gatehouse::keys::lifecycle::{self, check_grantable, load_key, reason_text};
 use gatehouse::keys::model::KeyView;
+use gatehouse::schema::PlainText;
 use gatehouse::store::WriteBatch;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
@@ -24,17 +28,33 @@ pub const NEEDS: Needs = Needs::KEYS
 
 pub const ACTION: &str = "api_key.compromise";
 
-#[derive(Debug, Deserialize)]
+pub const DOC: Operation = Operation {
+    description: "Revokes the key at once, records the incident in the audit trail, publishes an `api_key.compromised` security event and, with `replace`, issues a replacement (needs `keys:write` too).",
+    body: RequestBody::Required(of::<CompromiseRequest>()),
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::ApiKeys,
+        "Report a compromised API key",
+        &[Reply::new(
+            200,
+            "The revoked key, the incident id and any replacement",
+            of::<CompromiseResponse>(),
+        )],
+    )
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CompromiseRequest {
     /// What happened: where the key leaked, how it was found.
+    #[schemars(with = "PlainText<1, 500>")]
     description: String,
     /// Issue a replacement key with the same name, scopes, principal and expiry.
     #[serde(default)]
     replace: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct CompromiseResponse {
     /// The audit event that records the incident.
     incident_id: String,

@@ -2,18 +2,23 @@
 //! With `service`, the key acts as that service rather than as the caller
 //! (`create_service_key`).
 
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::audit::Change;
 use gatehouse::config::Needs;
 use gatehouse::events::Category;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, json_body, json_response};
+use gatehouse::keys::ScopeSet;
 use gatehouse::keys::issue::{NewKey, prepare_key};
 use gatehouse::keys::lifecycle::{
     self, check_expiry, check_grantable, checked_limits, parse_scopes,
 };
 use gatehouse::keys::model::{DisplayName, KeyView, Principal};
 use gatehouse::limits::LimitSet;
+use gatehouse::schema::Rfc3339;
 use gatehouse::store::WriteBatch;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -26,24 +31,45 @@ pub const NEEDS: Needs = Needs::KEYS
 
 pub const ACTION: &str = "api_key.create";
 
-#[derive(Debug, Deserialize)]
+pub const DOC: Operation = Operation {
+    description: "Creates a key for the caller's tenant. With `service`, the key acts as `service:<name>`. A key can only be given scopes its creator holds.",
+    body: RequestBody::Required(of::<CreateKeyRequest>()),
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::ApiKeys,
+        "Create an API key",
+        &[Reply::new(
+            201,
+            "The key, shown once, and its metadata",
+            of::<CreatedKey>(),
+        )],
+    )
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateKeyRequest {
+    #[schemars(with = "DisplayName")]
     name: String,
+    #[schemars(with = "ScopeSet", length(min = 1))]
     scopes: Vec<String>,
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<Rfc3339>")]
     expires_at: Option<OffsetDateTime>,
     /// Makes a service key: its principal is `service:<name>`.
     #[serde(default)]
+    #[schemars(regex(pattern = "^[a-z][a-z0-9-]{0,62}$"))]
     service: Option<String>,
-    /// The key's own rate limits and quotas (see README "Limits and quotas").
+    /// The key's own rate limits and quotas; windows left out follow the plan.
     #[serde(default)]
     limits: Option<LimitSet>,
 }
 
-#[derive(Debug, Serialize)]
+/// A new key, shown once, and its metadata.
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct CreatedKey {
-    /// The full key: shown here once, never stored, never retrievable again.
+    /// The full key, shown once. `null` in an idempotent replay: it is never stored.
+    #[schemars(with = "Option<String>")]
     pub key: String,
     #[serde(flatten)]
     pub metadata: KeyView,

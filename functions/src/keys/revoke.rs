@@ -2,14 +2,19 @@
 //! the revoking principal. Repeating it is harmless: an already revoked key is returned
 //! as it is.
 
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::audit::Change;
 use gatehouse::config::Needs;
 use gatehouse::events::Category;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, json_body, json_response};
 use gatehouse::keys::KeyStatus;
 use gatehouse::keys::lifecycle::{self, load_key, reason_text};
+use gatehouse::keys::model::KeyView;
+use gatehouse::schema::PlainText;
 use gatehouse::store::WriteBatch;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
@@ -18,9 +23,24 @@ pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EVENTS);
 
 pub const ACTION: &str = "api_key.revoke";
 
-#[derive(Debug, Deserialize)]
+pub const DOC: Operation = Operation {
+    body: RequestBody::Required(of::<RevokeRequest>()),
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::ApiKeys,
+        "Revoke an API key",
+        &[Reply::new(
+            200,
+            "The revoked key (repeating is harmless)",
+            of::<KeyView>(),
+        )],
+    )
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RevokeRequest {
+    #[schemars(with = "PlainText<1, 500>")]
     reason: String,
 }
 

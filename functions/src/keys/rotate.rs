@@ -4,9 +4,11 @@
 //! both keys record the link.
 
 use crate::keys::create::CreatedKey;
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::config::Needs;
 use gatehouse::events::Category;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
 use gatehouse::keys::KeyStatus;
 use gatehouse::keys::issue::{NewKey, prepare_key};
@@ -14,6 +16,7 @@ use gatehouse::keys::lifecycle::{self, DEFAULT_GRACE, MAX_GRACE, check_manageabl
 use gatehouse::keys::model::KeyView;
 use gatehouse::store::WriteBatch;
 use lambda_http::Body;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
@@ -26,14 +29,32 @@ pub const NEEDS: Needs = Needs::KEYS
 
 pub const ACTION: &str = "api_key.rotate";
 
-#[derive(Debug, Default, Deserialize)]
+pub const DOC: Operation = Operation {
+    description: "Issues a replacement that inherits name, scopes, principal and expiry. The old key keeps working for `grace_period_seconds` (0 revokes it now; at most 604800).",
+    body: RequestBody::Required(of::<RotateRequest>()),
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::ApiKeys,
+        "Rotate an API key",
+        &[Reply::new(
+            201,
+            "The new key, shown once, and the previous key",
+            of::<Rotated>(),
+        )],
+    )
+};
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RotateRequest {
     /// How long the old key keeps working: 0 to 604800 seconds, default 86400.
+    #[schemars(range(min = 0, max = MAX_GRACE.whole_seconds()), extend("default" = DEFAULT_GRACE.whole_seconds()))]
     grace_period_seconds: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+/// The replacement key, shown once, and the key it replaces.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "RotatedKey")]
 struct Rotated {
     #[serde(flatten)]
     new_key: CreatedKey,

@@ -2,18 +2,24 @@
 //! or expiry. Fields left out keep their value; `"expires_at": null` removes the
 //! expiry. Every change is audited with its before and after values.
 
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::audit::Change;
 use gatehouse::config::Needs;
 use gatehouse::events::Category;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
 use gatehouse::keys::KeyStatus;
+use gatehouse::keys::ScopeSet;
 use gatehouse::keys::lifecycle::{
     self, check_expiry, check_grantable, check_manageable, checked_limits, load_key, parse_scopes,
 };
 use gatehouse::keys::model::DisplayName;
+use gatehouse::keys::model::KeyView;
 use gatehouse::limits::LimitSet;
+use gatehouse::schema::Rfc3339;
 use gatehouse::store::WriteBatch;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -23,18 +29,48 @@ pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EVENTS);
 
 pub const ACTION: &str = "api_key.update";
 
-#[derive(Debug, Deserialize)]
+pub const DOC: Operation = Operation {
+    description: "Changes name, scopes, status (`active`/`disabled`) or expiry (`null` removes it). Fields left out keep their value.",
+    body: RequestBody::Required(of::<UpdateKeyRequest>()),
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::ApiKeys,
+        "Update an API key",
+        &[Reply::new(200, "The updated key", of::<KeyView>())],
+    )
+};
+
+/// The statuses a caller may set (`revoked` is `DELETE`'s).
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum SettableStatus {
+    Active,
+    Disabled,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("minProperties" = 1))]
 struct UpdateKeyRequest {
+    // Option fields are absent when not given; `default` says so to the schema.
+    #[serde(default)]
+    #[schemars(with = "DisplayName")]
     name: Option<String>,
+    #[serde(default)]
+    #[schemars(with = "ScopeSet", length(min = 1))]
     scopes: Option<Vec<String>>,
+    #[serde(default)]
+    #[schemars(with = "SettableStatus")]
     status: Option<String>,
     /// Absent: unchanged. `null`: no expiry. A timestamp: the new expiry.
     #[serde(default, deserialize_with = "gatehouse::http::body::present")]
+    #[schemars(with = "Option<Rfc3339>")]
     expires_at: Option<Option<String>>,
     /// Absent: unchanged. `null`: the plan's limits only. An object: the key's own
     /// limits, replacing the ones it had (`update_usage_quotas`).
     #[serde(default, deserialize_with = "gatehouse::http::body::present")]
+    #[schemars(with = "Option<LimitSet>")]
     limits: Option<Option<LimitSet>>,
 }
 

@@ -3,9 +3,11 @@
 //! and the plan limits its keys inherit. Audited with the before and after values;
 //! the authorizer applies it within its cache TTL.
 
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::audit::Change;
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::lifecycle;
 use gatehouse::limits::policy::AccessPolicy;
@@ -17,6 +19,17 @@ use gatehouse::store::{StoredPolicy, WriteBatch};
 pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT);
 
 pub const ACTION: &str = "access_policy.update";
+
+pub const DOC: Operation = Operation {
+    description: "Replaces the whole policy. The authorizer applies it within its cache TTL (`AuthCacheTtlSeconds`). Gatehouse's own routes cannot be listed.",
+    body: RequestBody::Required(of::<AccessPolicy>()),
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::AccessPolicy,
+        "Replace the access policy",
+        &[Reply::new(200, "The policy as stored", of::<PolicyView>())],
+    )
+};
 
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {

@@ -1,12 +1,17 @@
 //! `POST /v2/scopes`: defines a tenant scope (`resource:action`) with its
 //! documentation, so keys can be given it.
 
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::audit::Change;
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
+use gatehouse::keys::custom::NewScopeName;
 use gatehouse::keys::custom::{self, CustomScope, MAX_CUSTOM_SCOPES};
+use gatehouse::schema::PlainText;
 use gatehouse::store::WriteBatch;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
@@ -15,10 +20,22 @@ pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
 
 pub const ACTION: &str = "scope.create";
 
-#[derive(Debug, Deserialize)]
+pub const DOC: Operation = Operation {
+    body: RequestBody::Required(of::<CreateScopeRequest>()),
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::Scopes,
+        "Define a custom scope",
+        &[Reply::new(201, "The new scope", of::<CustomScope>())],
+    )
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateScopeRequest {
+    #[schemars(with = "NewScopeName")]
     name: String,
+    #[schemars(with = "PlainText<1, 500>")]
     description: String,
 }
 

@@ -1,12 +1,15 @@
 //! `GET /v2/scopes`: every scope of the tenant, built-in and custom, with its
 //! documentation, and whether the caller could grant it to a new key.
 
+use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
 use gatehouse::http::query::Query;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, json_response};
 use gatehouse::keys::Scope;
 use gatehouse::keys::catalogue::BUILTIN_SCOPES;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
@@ -15,7 +18,17 @@ pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT);
 
 pub const ACTION: &str = "scope.list";
 
-#[derive(Debug, Serialize)]
+pub const DOC: Operation = Operation::new(
+    Tag::Scopes,
+    "List scopes",
+    &[Reply::new(
+        200,
+        "Built-in and custom scopes with their documentation",
+        of::<ScopeList>(),
+    )],
+);
+
+#[derive(Debug, Serialize, JsonSchema)]
 struct ScopeDoc {
     name: String,
     description: String,
@@ -26,7 +39,7 @@ struct ScopeDoc {
     grantable: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct ScopeList {
     items: Vec<ScopeDoc>,
 }

@@ -7,13 +7,18 @@
 //! (`<n>m`, `<n>h` or `<n>d` back from now; default 60m, 24h or 30d by granularity)
 //! or `from` and `to` (RFC 3339). At most [`MAX_BUCKETS`] buckets.
 
+use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::query::Param;
 use gatehouse::http::query::Query;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, json_response};
 use gatehouse::keys::lifecycle::load_key;
+use gatehouse::schema::Rfc3339;
 use gatehouse::usage::stats::{ALL_ROUTES, StatsView};
 use gatehouse::usage::{Granularity, KeyRef, Stats};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
@@ -26,40 +31,80 @@ pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::USAGE);
 
 pub const ACTION: &str = "api_key.usage_read";
+
+const GRANULARITY: Param = Param::text(
+    "granularity",
+    "`minute`, `hour` (default) or `day`.",
+    of::<Granularity>(),
+);
+const TIME_RANGE: Param = Param::text(
+    "time_range",
+    "How far back from now: `90m`, `24h`, `7d`. Not with `from`/`to`.",
+    of::<TimeRange>(),
+);
+const FROM: Param = Param::time("from", "Start (RFC 3339).");
+const TO: Param = Param::time("to", "End, exclusive (RFC 3339; default now).");
+const QUERY: &[Param] = &[GRANULARITY, TIME_RANGE, FROM, TO];
+
+/// `time_range`: a whole number and a unit ([`span`]).
+struct TimeRange;
+
+gatehouse::inline_string_schema!(TimeRange, "TimeRange", {
+    "type": "string",
+    "pattern": "^[1-9][0-9]{0,4}[mhd]$",
+});
+
+pub const DOC: Operation = Operation {
+    description: "Requests per bucket (minute, hour or day) with status classes, latency and a per-route breakdown; the current use of every rate limit and quota; `last_used_at`; anomaly findings of the last 30 days.",
+    query: QUERY,
+    ..Operation::new(
+        Tag::Usage,
+        "Usage statistics of a key",
+        &[Reply::new(200, "The key's usage", of::<KeyUsage>())],
+    )
+};
 pub const MAX_BUCKETS: i64 = 1500;
 const ANOMALY_WINDOW: Duration = Duration::days(30);
 
-/// The response body (`KeyUsage`).
-#[derive(Serialize)]
+/// A key's usage over `[from, to)`, its limits' current use and recent anomalies.
+#[derive(Serialize, JsonSchema)]
 struct KeyUsage {
     key_id: gatehouse::ids::KeyId,
     granularity: Granularity,
+    #[schemars(with = "Rfc3339")]
     from: String,
+    #[schemars(with = "Rfc3339")]
     to: String,
     totals: StatsView,
     buckets: Vec<Bucket>,
+    #[schemars(with = "Option<Rfc3339>")]
     last_used_at: Option<String>,
     limits: Vec<LimitUse>,
     anomalies: Vec<gatehouse::usage::anomaly::Finding>,
 }
 
-#[derive(Debug, Serialize)]
+/// One bucket: its totals and the same figures per route.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "UsageBucket")]
 struct Bucket {
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Rfc3339")]
     start: OffsetDateTime,
     #[serde(flatten)]
     totals: StatsView,
     routes: BTreeMap<String, StatsView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct LimitUse {
     scope: String,
+    #[schemars(with = "gatehouse::limits::Window")]
     window: &'static str,
     limit: u64,
     used: u64,
     remaining: u64,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "Rfc3339")]
     resets_at: OffsetDateTime,
 }
 
@@ -68,16 +113,16 @@ pub fn range(
     query: &Query,
     now: OffsetDateTime,
 ) -> Result<(Granularity, OffsetDateTime, OffsetDateTime), Problem> {
-    let granularity = match query.text("granularity") {
+    let granularity = match query.text(&GRANULARITY) {
         None => Granularity::Hour,
         Some(text) => Granularity::parse(text).ok_or_else(|| {
             Problem::invalid_parameter("`granularity` must be `minute`, `hour` or `day`")
         })?,
     };
     let (from, to) = match (
-        query.text("time_range"),
-        query.time("from")?,
-        query.time("to")?,
+        query.text(&TIME_RANGE),
+        query.time(&FROM)?,
+        query.time(&TO)?,
     ) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
             return Err(Problem::invalid_parameter(
@@ -129,7 +174,7 @@ fn span(text: &str) -> Result<Duration, Problem> {
 
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
-    let query = Query::from_request(call.req, &["granularity", "time_range", "from", "to"])?;
+    let query = Query::from_request(call.req, QUERY)?;
     let (granularity, from, to) = range(&query, call.now)?;
     let key = load_key(call).await?;
     let key_ref = KeyRef {

@@ -2,13 +2,18 @@
 //! (`generate_usage_report`). `period` is a month (`2026-11`, the default: the current
 //! month) or a day (`2026-11-25`), UTC.
 
+use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::query::Param;
 use gatehouse::http::query::Query;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, json_response};
 use gatehouse::limits::Window;
+use gatehouse::schema::CalendarDate;
 use gatehouse::usage::Stats;
 use gatehouse::usage::stats::StatsView;
+use schemars::JsonSchema;
 use std::collections::BTreeMap;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -16,8 +21,8 @@ use time::{Date, Duration, OffsetDateTime};
 /// these variables).
 pub const NEEDS: Needs = Needs::AUDIT.with(Needs::USAGE);
 
-/// The response body (`UsageReport`).
-#[derive(serde::Serialize)]
+/// Requests per key and per day over the period (UTC).
+#[derive(serde::Serialize, JsonSchema)]
 struct UsageReport {
     tenant_id: gatehouse::ids::TenantId,
     period: String,
@@ -26,19 +31,44 @@ struct UsageReport {
     days: Vec<DayLine>,
 }
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, JsonSchema)]
 struct KeyLine {
     key_id: String,
     usage: StatsView,
 }
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, JsonSchema)]
 struct DayLine {
+    #[schemars(with = "CalendarDate")]
     day: String,
     usage: StatsView,
 }
 
 pub const ACTION: &str = "usage.report";
+
+const PERIOD: Param = Param::text(
+    "period",
+    "A month (`2026-11`, default: the current one) or a day (`2026-11-25`).",
+    of::<Period>(),
+);
+
+/// `period`: a month or a day ([`period`] checks that it exists).
+struct Period;
+
+gatehouse::inline_string_schema!(Period, "Period", {
+    "type": "string",
+    "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?$",
+});
+
+pub const DOC: Operation = Operation {
+    description: "Requests per key and per day over a month or a day (UTC).",
+    query: &[PERIOD],
+    ..Operation::new(
+        Tag::Usage,
+        "Tenant usage report",
+        &[Reply::new(200, "The report", of::<UsageReport>())],
+    )
+};
 
 /// The period's label and `[start, end)`.
 fn period(
@@ -80,8 +110,8 @@ fn label(start: OffsetDateTime, day: bool) -> String {
 
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
-    let query = Query::from_request(call.req, &["period"])?;
-    let (name, start, end) = period(query.text("period"), call.now)?;
+    let query = Query::from_request(call.req, &[PERIOD])?;
+    let (name, start, end) = period(query.text(&PERIOD), call.now)?;
     let rows = call
         .app
         .usage

@@ -3,12 +3,15 @@
 //! named in `windows` (default: all), for all routes together and every route with
 //! its own limit. Audited.
 
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::lifecycle::{check_manageable, load_key};
 use gatehouse::limits::counters::CounterRef;
 use gatehouse::limits::{Window, counting_scopes, shard_count};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -16,8 +19,8 @@ use std::collections::BTreeSet;
 /// these variables).
 pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
 
-/// The response body (`ResetUsageResponse`).
-#[derive(Serialize)]
+/// The counters whose current window was started afresh.
+#[derive(Serialize, JsonSchema)]
 struct ResetUsageResponse {
     key_id: gatehouse::ids::KeyId,
     reset: Vec<ResetCounter>,
@@ -25,14 +28,30 @@ struct ResetUsageResponse {
 
 pub const ACTION: &str = "api_key.usage_reset";
 
-#[derive(Debug, Default, Deserialize)]
+pub const DOC: Operation = Operation {
+    description: "Starts the current window of the key's rate-limit and quota counters afresh (`reset_usage_counters`), for all routes together and every route with its own limit. Audited.",
+    body: RequestBody::Optional(of::<ResetRequest>()),
+    ..Operation::new(
+        Tag::Usage,
+        "Reset a key's limit counters",
+        &[Reply::new(
+            200,
+            "What was reset",
+            of::<ResetUsageResponse>(),
+        )],
+    )
+};
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ResetUsageRequest")]
 struct ResetRequest {
     #[serde(default)]
+    #[schemars(with = "Option<Vec<Window>>", length(min = 1))]
     windows: Option<Vec<String>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct ResetCounter {
     scope: String,
     window: Window,

@@ -3,18 +3,25 @@
 //! `description`, `rate_limit_per_second`. The signing secret (`whsec_...`) is in this
 //! response only; it is stored sealed with KMS.
 
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
 use gatehouse::ids::WebhookId;
 use gatehouse::keys::lifecycle;
+use gatehouse::schema::PlainText;
 use gatehouse::store::WriteBatch;
 use gatehouse::store::webhooks_table::MAX_ENDPOINTS;
 use gatehouse::webhooks::circuit::{Breaker, Counts, Policy};
 use gatehouse::webhooks::endpoint::{
+    DestinationUrl, EventTypeName, MAX_EVENT_TYPES, MAX_RATE_LIMIT, SigningSecretText,
+};
+use gatehouse::webhooks::endpoint::{
     Endpoint, EndpointStatus, EndpointView, check_description, check_event_types, check_rate_limit,
 };
 use gatehouse::webhooks::manage::{check_destination, new_sealed_secret};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
@@ -27,20 +34,41 @@ pub const NEEDS: Needs = Needs::KEYS
 
 pub const ACTION: &str = "webhook.create";
 
-#[derive(Debug, Deserialize)]
+pub const DOC: Operation = Operation {
+    description: "Registers an endpoint for the tenant's events. The URL must be HTTPS and must not be, or resolve to, an internal address (checked again at every delivery). The signing secret is returned once and stored sealed with KMS.",
+    body: RequestBody::Required(of::<CreateWebhookRequest>()),
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::Webhooks,
+        "Register a webhook endpoint",
+        &[Reply::new(
+            201,
+            "The endpoint and its signing secret",
+            of::<CreatedWebhook>(),
+        )],
+    )
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateWebhookRequest {
+    #[schemars(with = "DestinationUrl")]
     url: String,
+    #[schemars(with = "Vec<EventTypeName>", length(min = 1, max = MAX_EVENT_TYPES))]
     event_types: Vec<String>,
     #[serde(default)]
+    #[schemars(with = "PlainText<0, 500>")]
     description: String,
     #[serde(default)]
+    #[schemars(range(min = 1, max = MAX_RATE_LIMIT))]
     rate_limit_per_second: Option<u32>,
 }
 
-#[derive(Debug, Serialize)]
+/// A new endpoint and its signing secret.
+#[derive(Debug, Serialize, JsonSchema)]
 struct CreatedWebhook {
-    /// Shown here once; verify deliveries with it (Standard Webhooks).
+    /// The signing secret, shown once; verify deliveries with it (Standard Webhooks).
+    #[schemars(with = "SigningSecretText")]
     secret: String,
     #[serde(flatten)]
     endpoint: EndpointView,

@@ -1,11 +1,14 @@
 //! `DELETE /v2/webhooks/{webhook_id}`: removes an endpoint and its sealed secrets;
 //! nothing more is delivered to it. Audited.
 
+use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, json_response};
 use gatehouse::keys::lifecycle;
 use gatehouse::store::WriteBatch;
+use gatehouse::webhooks::endpoint::EndpointView;
 use gatehouse::webhooks::manage::{load_endpoint, view};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
@@ -16,6 +19,20 @@ pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.delete";
+
+pub const DOC: Operation = Operation {
+    description: "Removes the endpoint and its sealed secrets; nothing more is delivered to it.",
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::Webhooks,
+        "Delete a webhook endpoint",
+        &[Reply::new(
+            200,
+            "The endpoint as it was",
+            of::<EndpointView>(),
+        )],
+    )
+};
 
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {

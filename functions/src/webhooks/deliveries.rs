@@ -2,12 +2,16 @@
 //! first. Query: `from`, `to` (RFC 3339; default the last 7 days), `status`
 //! (`pending`, `delivered`, `failed`, `skipped`), `limit` (1-200, default 50).
 
+use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::config::Needs;
 use gatehouse::http::body::Items;
 use gatehouse::http::call::Call;
+use gatehouse::http::query::Param;
 use gatehouse::http::query::Query;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, json_response};
 use gatehouse::webhooks::delivery::DeliveryStatus;
+use gatehouse::webhooks::delivery::DeliverySummary;
 use gatehouse::webhooks::manage::load_endpoint;
 use time::Duration;
 
@@ -20,21 +24,41 @@ pub const NEEDS: Needs = Needs::KEYS
 
 pub const ACTION: &str = "webhook.deliveries_read";
 
+const FROM: Param = Param::time("from", "Start (RFC 3339; default 7 days before `to`).");
+const TO: Param = Param::time("to", "End, exclusive (RFC 3339; default now).");
+const STATUS: Param = Param::text("status", "Only this status.", of::<DeliveryStatus>());
+const LIMIT: Param = Param::number("limit", "Page size", 1, 200, Some(50));
+const QUERY: &[Param] = &[FROM, TO, STATUS, LIMIT];
+
+pub const DOC: Operation = Operation {
+    description: "Newest first.",
+    query: QUERY,
+    ..Operation::new(
+        Tag::Webhooks,
+        "List an endpoint's deliveries",
+        &[Reply::new(
+            200,
+            "Deliveries",
+            of::<Items<DeliverySummary>>(),
+        )],
+    )
+};
+
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
-    let query = Query::from_request(call.req, &["from", "to", "status", "limit"])?;
-    let to = query.time("to")?.unwrap_or(call.now + Duration::SECOND);
-    let from = query.time("from")?.unwrap_or(to - Duration::days(7));
+    let query = Query::from_request(call.req, QUERY)?;
+    let to = query.time(&TO)?.unwrap_or(call.now + Duration::SECOND);
+    let from = query.time(&FROM)?.unwrap_or(to - Duration::days(7));
     if from >= to {
         return Err(Problem::invalid_parameter("`from` must be before `to`"));
     }
-    let status = match query.text("status") {
+    let status = match query.text(&STATUS) {
         None => None,
         Some(text) => Some(DeliveryStatus::parse(text).ok_or_else(|| {
             Problem::invalid_parameter("`status` must be pending, delivered, failed or skipped")
         })?),
     };
-    let limit = query.number_in("limit", 50, 1..=200)?;
+    let limit = query.number(&LIMIT)?.unwrap_or(50);
     let endpoint = load_endpoint(call).await?;
     let items = call
         .app

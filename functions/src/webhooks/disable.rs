@@ -1,13 +1,18 @@
 //! `POST /v2/webhooks/{webhook_id}/disable`: stops deliveries to an endpoint, with a
 //! `reason`. Pending deliveries end as `skipped`; `recover` re-sends them later.
 
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, json_body, json_response};
 use gatehouse::keys::lifecycle::{self, reason_text};
+use gatehouse::schema::PlainText;
 use gatehouse::store::WriteBatch;
+use gatehouse::webhooks::endpoint::EndpointView;
 use gatehouse::webhooks::endpoint::{Disabled, EndpointStatus};
 use gatehouse::webhooks::manage::{load_endpoint, view};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
@@ -20,9 +25,22 @@ pub const NEEDS: Needs = Needs::KEYS
 
 pub const ACTION: &str = "webhook.disable";
 
-#[derive(Debug, Deserialize)]
+pub const DOC: Operation = Operation {
+    description: "Stops deliveries, with a reason. Pending deliveries end as skipped.",
+    body: RequestBody::Required(of::<DisableRequest>()),
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::Webhooks,
+        "Disable a webhook endpoint",
+        &[Reply::new(200, "The endpoint", of::<EndpointView>())],
+    )
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DisableWebhookRequest")]
 struct DisableRequest {
+    #[schemars(with = "PlainText<1, 500>")]
     reason: String,
 }
 

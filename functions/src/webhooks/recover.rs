@@ -5,14 +5,18 @@
 //! says there are others (call again: the ones queued are pending now, so they are
 //! not queued twice).
 
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use futures_util::future::try_join_all;
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
+use gatehouse::schema::Rfc3339 as Rfc3339Schema;
 use gatehouse::store::deliveries::{DeliverySummary, RETENTION};
 use gatehouse::webhooks::delivery::DeliveryStatus;
 use gatehouse::webhooks::endpoint::EndpointStatus;
 use gatehouse::webhooks::manage::{load_endpoint, resend};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -26,24 +30,41 @@ pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::DELIVERY_QUEUE)
     .with(Needs::DISPATCH);
 
-/// The response body (`RecoverResult`).
-#[derive(serde::Serialize)]
+/// What one recover call queued.
+#[derive(serde::Serialize, JsonSchema)]
 struct RecoverResult {
-    /// Deliveries queued again by this call.
+    /// Failed or skipped deliveries queued for one more attempt by this call.
+    #[schemars(range(max = MAX_PER_CALL))]
     queued: usize,
     /// More failed or skipped deliveries remain in the range: call again.
     more: bool,
 }
 
 pub const ACTION: &str = "webhook.recover";
+
+pub const DOC: Operation = Operation {
+    description: "Queues one more attempt of every delivery to the endpoint that failed or was skipped, created from `since` until `until`: at most 200 per call, newest first (`more` says to call again). The endpoint must be active.",
+    body: RequestBody::Required(of::<RecoverRequest>()),
+    conflict: Some("The endpoint is disabled"),
+    ..Operation::new(
+        Tag::Webhooks,
+        "Recover failed deliveries",
+        &[Reply::new(202, "Queued", of::<RecoverResult>())],
+    )
+};
 pub const MAX_PER_CALL: usize = 200;
 /// Deliveries re-queued at once (each is a read, two writes and a queue message).
 const CONCURRENCY: usize = 10;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "RecoverWebhookRequest")]
 struct RecoverRequest {
+    /// Deliveries created from this time (within the last 30 days).
+    #[schemars(with = "Rfc3339Schema")]
     since: String,
+    /// Until this time, exclusive (default now).
+    #[schemars(with = "Option<Rfc3339Schema>")]
     until: Option<String>,
 }
 

@@ -5,15 +5,20 @@
 //! endpoint's circuit state and health now. Each endpoint counts at most
 //! [`MAX_DELIVERIES`] deliveries, newest first (`truncated` says it stopped there).
 
+use crate::openapi::{Operation, Reply, Tag};
 use futures_util::future::try_join_all;
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::query::Param;
 use gatehouse::http::query::Query;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, json_response};
+use gatehouse::schema::Rfc3339 as Rfc3339Schema;
 use gatehouse::store::deliveries::RETENTION;
 use gatehouse::webhooks::endpoint::Endpoint;
 use gatehouse::webhooks::manage::view;
 use gatehouse::webhooks::report::DeliveryStats;
+use schemars::JsonSchema;
 use time::Duration;
 use time::format_description::well_known::Rfc3339;
 
@@ -24,21 +29,25 @@ pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::DELIVERIES)
     .with(Needs::DISPATCH);
 
-/// The response body (`WebhookReport`).
-#[derive(serde::Serialize)]
+/// Delivery statistics per endpoint over `[from, to)`.
+#[derive(serde::Serialize, JsonSchema)]
 struct WebhookReport {
+    #[schemars(with = "Rfc3339Schema")]
     from: String,
+    #[schemars(with = "Rfc3339Schema")]
     to: String,
     items: Vec<EndpointReport>,
 }
 
 /// One endpoint's line of the report.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, JsonSchema)]
 struct EndpointReport {
     webhook_id: gatehouse::ids::WebhookId,
     url: String,
     status: gatehouse::webhooks::endpoint::EndpointStatus,
+    #[schemars(with = "gatehouse::webhooks::circuit::StateName")]
     circuit: &'static str,
+    #[schemars(range(max = 100))]
     health: u8,
     stats: DeliveryStats,
     /// More deliveries than the report reads: the figures cover the newest.
@@ -46,13 +55,30 @@ struct EndpointReport {
 }
 
 pub const ACTION: &str = "webhook.report";
+
+const FROM: Param = Param::time("from", "Start (RFC 3339; default 24 hours before `to`).");
+const TO: Param = Param::time(
+    "to",
+    "End, exclusive (RFC 3339; default now). At most 30 days after `from`.",
+);
+const QUERY: &[Param] = &[FROM, TO];
+
+pub const DOC: Operation = Operation {
+    description: "For each endpoint, the deliveries created in the range by outcome, the success rate, attempts and retries, the last attempt's latency, and the circuit state and health now.",
+    query: QUERY,
+    ..Operation::new(
+        Tag::Webhooks,
+        "Webhook delivery report",
+        &[Reply::new(200, "The report", of::<WebhookReport>())],
+    )
+};
 pub const MAX_DELIVERIES: usize = 10_000;
 
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
-    let query = Query::from_request(call.req, &["from", "to"])?;
-    let to = query.time("to")?.unwrap_or(call.now + Duration::SECOND);
-    let from = query.time("from")?.unwrap_or(to - Duration::days(1));
+    let query = Query::from_request(call.req, QUERY)?;
+    let to = query.time(&TO)?.unwrap_or(call.now + Duration::SECOND);
+    let from = query.time(&FROM)?.unwrap_or(to - Duration::days(1));
     if from >= to {
         return Err(Problem::invalid_parameter("`from` must be before `to`"));
     }

@@ -1,10 +1,13 @@
 //! `POST /v2/webhooks/deliveries/{delivery_id}/retry`: queues one more attempt of a
 //! delivery that failed or was skipped (its endpoint must be active). 202: queued.
 
+use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_response};
 use gatehouse::webhooks::delivery::DeliveryStatus;
+use gatehouse::webhooks::delivery::DeliveryView;
 use gatehouse::webhooks::endpoint::EndpointStatus;
 use gatehouse::webhooks::manage::{load_delivery, resend};
 
@@ -18,6 +21,16 @@ pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.delivery_retry";
+
+pub const DOC: Operation = Operation {
+    description: "Queues one more attempt of a failed or skipped delivery; its endpoint must be active.",
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::Webhooks,
+        "Retry a delivery",
+        &[Reply::new(202, "Queued", of::<DeliveryView>())],
+    )
+};
 
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {

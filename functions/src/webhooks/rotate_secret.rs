@@ -2,13 +2,17 @@
 //! For `grace_period_seconds` (default 86400, at most 604800) deliveries carry two
 //! signatures, by the new and the old secret, so receivers can switch at leisure.
 
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::lifecycle;
 use gatehouse::store::WriteBatch;
+use gatehouse::webhooks::endpoint::SigningSecretText;
 use gatehouse::webhooks::endpoint::{EndpointView, RetiringSecret};
 use gatehouse::webhooks::manage::{load_endpoint, new_sealed_secret, view};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
@@ -22,17 +26,40 @@ pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::DISPATCH);
 
 pub const ACTION: &str = "webhook.rotate_secret";
+
+pub const DOC: Operation = Operation {
+    description: "A new secret, shown once. During the grace period (default 86400 s, at most 604800) deliveries carry signatures by both secrets.",
+    body: RequestBody::Optional(of::<RotateRequest>()),
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::Webhooks,
+        "Rotate a webhook signing secret",
+        &[Reply::new(
+            200,
+            "The endpoint and its new secret",
+            of::<Rotated>(),
+        )],
+    )
+};
 const DEFAULT_GRACE: i64 = 86_400;
 const MAX_GRACE: i64 = 604_800;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "RotateWebhookSecretRequest")]
 struct RotateRequest {
+    /// How long deliveries carry signatures by both secrets: 0 to 604800 seconds,
+    /// default 86400.
+    #[schemars(range(min = 0, max = 604_800))]
     grace_period_seconds: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+/// The endpoint and its new signing secret.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "RotatedWebhookSecret")]
 struct Rotated {
+    /// The new signing secret, shown once.
+    #[schemars(with = "SigningSecretText")]
     secret: String,
     #[serde(flatten)]
     endpoint: EndpointView,

@@ -2,9 +2,11 @@
 //! outside the queue, and returns the endpoint's status code, the latency and the
 //! start of its response.
 
+use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::config::Needs;
 use gatehouse::events::{Category, DomainEvent};
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, json_response};
 use gatehouse::webhooks::client::OutboundClient;
 use gatehouse::webhooks::delivery::payload;
@@ -13,6 +15,7 @@ use gatehouse::webhooks::sealed::Owner;
 use gatehouse::webhooks::signature::{
     HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, signature_header,
 };
+use schemars::JsonSchema;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
@@ -22,8 +25,8 @@ pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::SEALING)
     .with(Needs::OUTBOUND);
 
-/// The response body (`WebhookTestResult`).
-#[derive(serde::Serialize)]
+/// What the endpoint answered to the test ping.
+#[derive(serde::Serialize, JsonSchema)]
 struct WebhookTestResult {
     webhook_id: gatehouse::ids::WebhookId,
     message_id: String,
@@ -31,12 +34,27 @@ struct WebhookTestResult {
     success: bool,
     latency_ms: u64,
     /// The start of the endpoint's answer.
+    #[schemars(length(max = 1024))]
     response: String,
     error: Option<gatehouse::webhooks::delivery::ErrorClass>,
     error_detail: Option<String>,
 }
 
 pub const ACTION: &str = "webhook.test";
+
+pub const DOC: Operation = Operation {
+    description: "Sends a signed `webhook.test` event now, outside the queue, and returns the endpoint's answer.",
+    conflict: Some("Conflicts with the object's state"),
+    ..Operation::new(
+        Tag::Webhooks,
+        "Send a test ping",
+        &[Reply::new(
+            200,
+            "What the endpoint answered",
+            of::<WebhookTestResult>(),
+        )],
+    )
+};
 
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {

@@ -5,15 +5,22 @@
 //! failures say nothing about the new one. Every change is audited with its before
 //! and after values.
 
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::audit::Change;
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::lifecycle;
+use gatehouse::schema::PlainText;
 use gatehouse::store::WriteBatch;
 use gatehouse::webhooks::circuit::Breaker;
+use gatehouse::webhooks::endpoint::{
+    DestinationUrl, EndpointView, EventTypeName, MAX_EVENT_TYPES, MAX_RATE_LIMIT,
+};
 use gatehouse::webhooks::endpoint::{check_description, check_event_types, check_rate_limit};
 use gatehouse::webhooks::manage::{check_destination, load_endpoint, view};
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
@@ -26,14 +33,39 @@ pub const NEEDS: Needs = Needs::KEYS
 
 pub const ACTION: &str = "webhook.update";
 
-#[derive(Debug, Deserialize)]
+pub const DOC: Operation = Operation {
+    description: "Changes the URL, subscribed event types, description or rate limit; fields left out keep their value. A new URL passes the registration checks again and starts with a fresh circuit breaker. Every change is audited.",
+    body: RequestBody::Required(of::<UpdateWebhookRequest>()),
+    conflict: Some("Changed concurrently; read it again and retry"),
+    ..Operation::new(
+        Tag::Webhooks,
+        "Update a webhook endpoint",
+        &[Reply::new(
+            200,
+            "The endpoint as it now is",
+            of::<EndpointView>(),
+        )],
+    )
+};
+
+/// At least one field; fields left out keep their value.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("minProperties" = 1))]
 struct UpdateWebhookRequest {
+    // Option fields are absent when not given; `default` says so to the schema.
+    #[serde(default)]
+    #[schemars(with = "DestinationUrl")]
     url: Option<String>,
+    #[serde(default)]
+    #[schemars(with = "Vec<EventTypeName>", length(min = 1, max = MAX_EVENT_TYPES))]
     event_types: Option<Vec<String>>,
+    #[serde(default)]
+    #[schemars(with = "PlainText<0, 500>")]
     description: Option<String>,
     /// Absent: unchanged. `null`: no limit. A number: the new limit.
     #[serde(default, deserialize_with = "gatehouse::http::body::present")]
+    #[schemars(with = "Option<u32>", range(min = 1, max = MAX_RATE_LIMIT))]
     rate_limit_per_second: Option<Option<u32>>,
 }
 

@@ -7,23 +7,25 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// `success`, or `refused`: the call was refused (bad input, missing scope, unknown
+/// object, conflict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Success,
-    /// The call was refused (bad input, missing scope, unknown object, conflict).
     Refused,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Actor {
     pub principal: String,
     pub key_id: Option<KeyId>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Target {
-    /// One of [`TargetKind`] (kept as text: it is read back from stored events).
+    // One of [`TargetKind`], kept as text: it is read back from stored events.
+    #[schemars(with = "TargetKind")]
     pub kind: String,
     pub id: String,
 }
@@ -38,6 +40,19 @@ pub enum TargetKind {
     AccessPolicy,
     Webhook,
     WebhookDelivery,
+}
+
+impl schemars::JsonSchema for TargetKind {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TargetKind".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = Self::ALL.iter().map(|kind| kind.as_str()).collect();
+        schemars::json_schema!({"type": "string", "enum": names})
+    }
 }
 
 impl TargetKind {
@@ -63,7 +78,7 @@ impl TargetKind {
 }
 
 /// One field that a mutation changed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Change {
     pub field: String,
     pub from: Value,
@@ -82,7 +97,7 @@ impl Change {
 }
 
 /// Where a call came from, as API Gateway saw it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Origin {
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
@@ -90,12 +105,13 @@ pub struct Origin {
     pub route: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditEvent {
     pub event_id: String,
     #[serde(skip)]
     pub tenant_id: Option<TenantId>,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub occurred_at: OffsetDateTime,
     /// e.g. `api_key.create`, `api_key.revoke`, `scope.create`, `audit.read`.
     pub action: String,

@@ -9,6 +9,8 @@ use std::fmt;
 
 /// Width of tenant ids and key ids, in base62 characters (about 59.5 random bits).
 pub const ID_LEN: usize = 10;
+/// [`ID_LEN`] base62 characters, as a JSON Schema pattern.
+pub const ID_PATTERN: &str = "^[0-9A-Za-z]{10}$";
 
 macro_rules! base62_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
@@ -46,6 +48,18 @@ macro_rules! base62_id {
         impl From<$name> for String {
             fn from(id: $name) -> String {
                 id.0
+            }
+        }
+
+        impl schemars::JsonSchema for $name {
+            fn inline_schema() -> bool {
+                true
+            }
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({"type": "string", "pattern": ID_PATTERN})
             }
         }
 

@@ -13,5 +13,6 @@ pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod routes;
+pub mod schema;
 pub mod usage;
 pub mod webhooks;

@@ -117,7 +117,8 @@ fn describe_json_error(err: &serde_json::Error) -> String {
 }
 
 /// A listing's body: `{"items": [...]}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "{T}List")]
 pub struct Items<T: Serialize> {
     pub items: Vec<T>,
 }

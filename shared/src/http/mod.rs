@@ -8,6 +8,7 @@ pub mod cursor;
 pub mod idempotency;
 pub mod problem;
 pub mod query;
+pub mod schema;
 
 pub use body::{json_body, json_response};
 pub use caller::Caller;

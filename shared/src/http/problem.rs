@@ -72,9 +72,10 @@ impl ProblemType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
+    #[schemars(url)]
     pub type_uri: String,
     pub title: &'static str,
     pub status: u16,

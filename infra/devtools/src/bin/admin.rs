@@ -25,7 +25,10 @@ usage:
       Runs one function (its Handler, e.g. authorizer, or its logical id) for one event,
       through the real bootstrap and a local Lambda Runtime API, with only the
       environment the template gives that function (plus the AWS SDK settings), and
-      prints its answer. `make invoke` builds the bootstrap first.";
+      prints its answer. `make invoke` builds the bootstrap first.
+  gatehouse-admin openapi [--out shared/openapi.json]
+      Writes the OpenAPI document, generated from the route declaration and the
+      handlers' request and response types (`make openapi`).";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -44,12 +47,20 @@ async fn run() -> Result<(), String> {
         Some("bootstrap") => bootstrap_command(&args).await,
         Some("create-tenant") => create_tenant_command(&args).await,
         Some("invoke") => invoke_command(&args).await,
+        Some("openapi") => openapi_command(&args),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             Ok(())
         }
         Some(other) => Err(format!("unknown command `{other}`")),
     }
+}
+
+fn openapi_command(args: &Args) -> Result<(), String> {
+    args.reject_unknown(&["out"])?;
+    let out = args.value("out").unwrap_or("shared/openapi.json");
+    std::fs::write(out, gatehouse_functions::openapi::document::render())
+        .map_err(|e| format!("{out}: {e}"))
 }
 
 async fn bootstrap_command(args: &Args) -> Result<(), String> {

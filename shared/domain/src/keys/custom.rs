@@ -8,11 +8,12 @@ use time::OffsetDateTime;
 /// A tenant may define at most this many scopes.
 pub const MAX_CUSTOM_SCOPES: usize = 200;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CustomScope {
     pub name: Scope,
     pub description: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub created_at: OffsetDateTime,
     pub created_by: String,
 }
@@ -47,4 +48,29 @@ pub fn check_description(text: &str) -> Result<String, String> {
         return Err("`description` must not contain control characters".into());
     }
     Ok(text.to_owned())
+}
+
+/// A new custom scope's name as [`check_new_name`] accepts it, for the document:
+/// `resource:action` without wildcards, on a resource Gatehouse does not reserve.
+pub struct NewScopeName;
+
+impl schemars::JsonSchema for NewScopeName {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NewScopeName".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut reserved: Vec<&str> = catalogue::BUILTIN_SCOPES
+            .iter()
+            .filter_map(|s| s.name.split_once(':').map(|(resource, _)| resource))
+            .collect();
+        reserved.dedup();
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[a-z][a-z0-9_-]{0,31}:[a-z][a-z0-9_-]{0,31}$",
+            "not": {"pattern": format!("^({}):", reserved.join("|"))},
+        })
+    }
 }

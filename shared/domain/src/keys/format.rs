@@ -93,7 +93,7 @@ impl fmt::Display for KeyPrefix {
 }
 
 /// Which deployment a key belongs to: a `test` key is refused by a `live` deployment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyEnvironment {
     Live,

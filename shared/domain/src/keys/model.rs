@@ -7,7 +7,7 @@ use crate::limits::LimitSet;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyStatus {
     Active,
@@ -78,13 +78,14 @@ pub struct KeyRecord {
 }
 
 /// Who revoked a key, when and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Revocation {
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub at: OffsetDateTime,
     /// The revoking principal, e.g. `user:alice@example.com`.
     pub by: String,
-    /// The key the revoking call was made with; `None` for operator tooling.
+    /// The key the revoking call was made with; `null` for operator tooling.
     pub by_key: Option<KeyId>,
     pub reason: String,
 }
@@ -120,7 +121,7 @@ impl KeyRecord {
 }
 
 /// A key's metadata as APIs return it: masked, no verifier.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KeyView {
     pub key_id: KeyId,
     pub name: String,
@@ -130,11 +131,14 @@ pub struct KeyView {
     pub status: KeyStatus,
     pub principal: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub created_at: OffsetDateTime,
     pub created_by: Option<KeyId>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<crate::schema::Rfc3339>")]
     pub expires_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<crate::schema::Rfc3339>")]
     pub updated_at: Option<OffsetDateTime>,
     pub rotated_from: Option<KeyId>,
     pub rotated_to: Option<KeyId>,
@@ -142,15 +146,18 @@ pub struct KeyView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitSet>,
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<crate::schema::Rfc3339>")]
     pub last_used_at: Option<OffsetDateTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anomalies: Option<AnomalyNote>,
 }
 
 /// How many usage anomalies a key has had, and the latest (see `GET .../usage`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AnomalyNote {
+    #[schemars(range(min = 1))]
     pub count: u64,
+    #[schemars(with = "crate::usage::anomaly::Finding")]
     pub last: serde_json::Value,
 }
 
@@ -191,6 +198,18 @@ impl From<DisplayName> for String {
         n.0
     }
 }
+
+crate::inline_string_schema!(DisplayName, "DisplayName", {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_NAME_CHARS,
+    "pattern": crate::schema::PLAIN_TEXT_PATTERN,
+});
+
+crate::inline_string_schema!(Principal, "Principal", {
+    "type": "string",
+    "description": "Who the key acts as: `user:<id>` or `service:<name>`.",
+});
 
 /// Who a key acts as: `<kind>:<name>`, e.g. `user:alice@example.com`, `service:billing`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -107,6 +107,28 @@ impl fmt::Display for Scope {
     }
 }
 
+/// `admin` or `resource:action`, each segment `*` or 1-32 of `[a-z0-9_-]` starting with
+/// a letter: [`Scope::parse`]'s rule.
+pub const SCOPE_PATTERN: &str = "^(admin|([a-z][a-z0-9_-]{0,31}|\\*):([a-z][a-z0-9_-]{0,31}|\\*))$";
+
+crate::inline_string_schema!(Scope, "Scope", {"type": "string", "pattern": SCOPE_PATTERN});
+
+impl schemars::JsonSchema for ScopeSet {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ScopeSet".into()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "array",
+            "items": generator.subschema_for::<Scope>(),
+            "maxItems": MAX_SCOPES,
+        })
+    }
+}
+
 /// A sorted, de-duplicated set of scopes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<Scope>", into = "Vec<Scope>")]

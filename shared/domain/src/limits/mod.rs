@@ -15,7 +15,19 @@ use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
 
 /// The counting windows, aligned to UTC calendar boundaries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Window {
     Second,
@@ -84,16 +96,20 @@ impl Window {
 
 /// Limits for one counting scope (all of a key's requests, or one route's). Absent
 /// windows are unlimited here (or inherited from the plan).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_LIMIT))]
     pub per_second: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_LIMIT))]
     pub per_minute: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_LIMIT))]
     pub per_day: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_LIMIT))]
     pub per_month: Option<u64>,
 }
 
@@ -117,9 +133,12 @@ pub const MAX_LIMIT: u64 = 1_000_000_000_000;
 pub const MAX_ROUTES: usize = 100;
 pub const MAX_SHARDS: u32 = 32;
 pub const MAX_ROUTE_KEY_CHARS: usize = 300;
+/// A route key as [`validate_route_key`] accepts it, for the document.
+pub const ROUTE_KEY_PATTERN: &str =
+    "^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /[^\\s\\u0000-\\u001f\\u007f-\\u009f]{0,290}$";
 
 /// The limits of a key, or of a tenant's plan.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSet {
     /// Counted over all of the key's requests together.
@@ -127,11 +146,13 @@ pub struct LimitSet {
     pub all_routes: Limits,
     /// Counted per route key (`GET /orders/{id}`), in addition to `all_routes`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(extend("maxProperties" = MAX_ROUTES, "propertyNames" = {"pattern": ROUTE_KEY_PATTERN}))]
     pub routes: BTreeMap<String, Limits>,
-    /// Splits each counter over this many DynamoDB items, for keys hotter than one
-    /// item accepts (about 1,000 writes a second). Each shard enforces its share of
-    /// the limit, so the total allowed never exceeds it.
+    /// Spreads each counter over this many shards, for keys hotter than about 1,000
+    /// requests a second. Each shard enforces its share of the limit, so the total
+    /// allowed never exceeds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_SHARDS))]
     pub counter_shards: Option<u32>,
 }
 

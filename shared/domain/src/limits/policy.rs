@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessPolicy {
     /// Route key (`GET /orders/{id}`) -> the scope a key needs to call it.
     #[serde(default)]
+    #[schemars(extend("maxProperties" = MAX_ROUTES, "propertyNames" = {"pattern": super::ROUTE_KEY_PATTERN}))]
     pub route_scopes: BTreeMap<String, Scope>,
     /// Refuse routes `route_scopes` does not list (`insufficient_scope`) instead of
     /// leaving them to the backend.

@@ -5,13 +5,14 @@ use super::policy::StoredPolicy;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PolicyView {
     #[serde(flatten)]
     pub policy: AccessPolicy,
     /// 0 until the tenant first writes a policy.
     pub version: u64,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<crate::schema::Rfc3339>")]
     pub updated_at: Option<OffsetDateTime>,
 }
 

@@ -22,7 +22,7 @@ pub const STORM_MIN_RATIO: f64 = 0.5;
 pub const LEARNING_PERIOD: Duration = Duration::HOUR;
 pub const MAX_KNOWN_SOURCES: usize = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AnomalyKind {
     Burst,
@@ -43,10 +43,11 @@ impl AnomalyKind {
 }
 
 /// One finding about one key.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     pub kind: AnomalyKind,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub at: OffsetDateTime,
     pub detail: String,
     /// Findings with the same key, kind and `dedupe` are reported once.

@@ -6,7 +6,9 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use time::{Duration, OffsetDateTime};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Granularity {
     Minute,
@@ -147,8 +149,8 @@ impl Stats {
     }
 }
 
-/// Stats as the API returns them.
-#[derive(Debug, Clone, Serialize)]
+/// Requests, status classes and latency over a period.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StatsView {
     pub requests: u64,
     pub status: BTreeMap<String, u64>,

@@ -71,6 +71,25 @@ pub enum State {
     },
 }
 
+impl State {
+    /// The state as the API names it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            State::Closed => "closed",
+            State::Open { .. } => "open",
+            State::HalfOpen { .. } => "half_open",
+        }
+    }
+}
+
+/// A [`State::name`], for the document.
+pub struct StateName;
+
+crate::inline_string_schema!(StateName, "CircuitState", {
+    "type": "string",
+    "enum": ["closed", "open", "half_open"],
+});
+
 /// How long a half-open probe may be outstanding before another is sent (longer than
 /// the delivery timeout).
 pub const PROBE_TIMEOUT: Duration = Duration::seconds(60);

@@ -10,7 +10,7 @@ use crate::ids::{TenantId, WebhookId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     Pending,
@@ -62,32 +62,69 @@ pub struct Delivery {
 
 impl Delivery {
     /// As the API shows it: the payload as JSON, the tenant implied.
-    pub fn view(&self) -> serde_json::Value {
-        serde_json::json!({
-            "delivery_id": self.delivery_id,
-            "webhook_id": self.webhook_id,
-            "message_id": self.message_id,
-            "event_type": self.event_type,
-            "payload": serde_json::from_str::<serde_json::Value>(&self.payload).unwrap_or_default(),
-            "created_at": self.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-            "status": self.status,
-            "attempts": self.attempts,
-            "last_status": self.last_status,
-            "last_latency_ms": self.last_latency_ms,
-            "finished_at": self.finished_at.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()),
-            "reason": self.reason,
-        })
+    /// The delivery as the API returns it: the payload as the JSON object it sends.
+    pub fn view(&self) -> DeliveryView {
+        DeliveryView {
+            delivery_id: self.delivery_id.clone(),
+            webhook_id: self.webhook_id.clone(),
+            message_id: self.message_id.clone(),
+            event_type: self.event_type.clone(),
+            payload: serde_json::from_str(&self.payload).unwrap_or_default(),
+            created_at: self.created_at,
+            status: self.status,
+            attempts: self.attempts,
+            last_status: self.last_status,
+            last_latency_ms: self.last_latency_ms,
+            finished_at: self.finished_at,
+            reason: self.reason.clone(),
+        }
     }
 }
 
+/// A delivery id (`dlv_<webhook id>_<event id>`), for the document's path parameter.
+pub struct DeliveryIdText;
+
+crate::inline_string_schema!(DeliveryIdText, "DeliveryId", {
+    "type": "string",
+    "pattern": "^dlv_[0-9A-Za-z]{10}_[0-9A-Za-z]{1,64}$",
+});
+
+/// A delivery as the API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Delivery")]
+pub struct DeliveryView {
+    pub delivery_id: String,
+    pub webhook_id: WebhookId,
+    /// The webhook-id header, the same on every attempt.
+    pub message_id: String,
+    pub event_type: String,
+    /// The body every attempt sends.
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
+    pub payload: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
+    pub created_at: OffsetDateTime,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    pub last_status: Option<u16>,
+    /// How long the last attempt took, in milliseconds.
+    pub last_latency_ms: Option<u64>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<crate::schema::Rfc3339>")]
+    pub finished_at: Option<OffsetDateTime>,
+    pub reason: Option<String>,
+}
+
 /// One attempt, as the delivery log keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AttemptLog {
     pub attempt: u32,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub at: OffsetDateTime,
     pub status: Option<u16>,
     pub latency_ms: u64,
+    #[schemars(length(max = 1024))]
     pub response_excerpt: String,
     pub error: Option<ErrorClass>,
     pub error_detail: Option<String>,
@@ -115,26 +152,32 @@ pub fn payload(event: &DomainEvent) -> String {
     .to_string()
 }
 
-/// Why an attempt got no HTTP status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// Why an attempt got no HTTP status: `refused` (the destination is, or resolved to,
+/// an internal address, or the URL is refused), `timeout`, `connect` (DNS failure,
+/// connection refused or reset, TLS failure), `body` (the response started but broke
+/// off) or `other`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorClass {
-    /// The destination is (or resolved to) an internal address, or the URL is refused.
+    // The destination is (or resolved to) an internal address, or the URL is refused.
     Refused,
     Timeout,
-    /// DNS failure, connection refused or reset, TLS failure.
+    // DNS failure, connection refused or reset, TLS failure.
     Connect,
-    /// The response started but broke off.
+    // The response started but broke off.
     Body,
     Other,
 }
 
 /// One row of a webhook's delivery list.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct DeliverySummary {
     pub delivery_id: String,
     pub event_type: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub created_at: OffsetDateTime,
     pub status: DeliveryStatus,
     pub attempts: u32,

@@ -46,6 +46,46 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
 ];
 
 pub const MAX_EVENT_TYPES: usize = 20;
+
+/// A destination URL as registration reads it, for the document; the SSRF rules
+/// (`webhooks::ssrf`) are checked at request time and at every delivery.
+pub struct DestinationUrl;
+
+crate::inline_string_schema!(DestinationUrl, "DestinationUrl", {
+    "type": "string",
+    "minLength": 8,
+    "maxLength": 2048,
+    "pattern": "^https?://[^\\s/?#]+([/?#]\\S*)?$",
+    "description": "HTTPS; not an internal address, and not a name resolving to one.",
+});
+
+/// A signing secret as shown once (`whsec_` and base64, Standard Webhooks).
+pub struct SigningSecretText;
+
+crate::inline_string_schema!(SigningSecretText, "SigningSecret", {
+    "type": "string",
+    "pattern": "^whsec_[A-Za-z0-9+/=]+$",
+});
+
+/// One entry of a subscription list: an [`EVENT_TYPES`] name or `*`.
+pub struct EventTypeName;
+
+impl schemars::JsonSchema for EventTypeName {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "EventTypeName".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let names: Vec<&str> = EVENT_TYPES
+            .iter()
+            .map(|(name, _)| *name)
+            .chain(["*"])
+            .collect();
+        schemars::json_schema!({"type": "string", "enum": names})
+    }
+}
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 pub const MAX_RATE_LIMIT: u32 = 10_000;
 
@@ -96,7 +136,7 @@ pub fn check_event_types(types: &[String]) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum EndpointStatus {
     Active,
@@ -104,9 +144,10 @@ pub enum EndpointStatus {
 }
 
 /// Why and when an endpoint was disabled (by a caller, a 410, or sustained failure).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Disabled {
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub at: OffsetDateTime,
     pub by: String,
     pub reason: String,
@@ -162,11 +203,7 @@ impl Endpoint {
             rate_limit_per_second: self.rate_limit_per_second,
             secret_rotating_until: self.retiring_secret.as_ref().map(|r| r.until),
             health: counts.health_score(policy, now),
-            circuit: match self.breaker.state {
-                super::circuit::State::Closed => "closed",
-                super::circuit::State::Open { .. } => "open",
-                super::circuit::State::HalfOpen { .. } => "half_open",
-            },
+            circuit: self.breaker.state.name(),
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -174,22 +211,30 @@ impl Endpoint {
 }
 
 /// An endpoint as the API returns it: never a secret, sealed or not.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "WebhookView")]
 pub struct EndpointView {
     pub webhook_id: WebhookId,
+    #[schemars(url)]
     pub url: String,
+    #[schemars(with = "Vec<EventTypeName>")]
     pub event_types: Vec<String>,
     pub description: String,
     pub status: EndpointStatus,
     pub disabled: Option<Disabled>,
     pub rate_limit_per_second: Option<u32>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<crate::schema::Rfc3339>")]
     pub secret_rotating_until: Option<OffsetDateTime>,
-    /// 0-100: the share of recent attempts that succeeded.
+    /// Share of recent delivery attempts that succeeded, in percent.
+    #[schemars(range(max = 100))]
     pub health: u8,
+    #[schemars(with = "super::circuit::StateName")]
     pub circuit: &'static str,
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<crate::schema::Rfc3339>")]
     pub updated_at: Option<OffsetDateTime>,
 }

@@ -6,7 +6,7 @@ use super::delivery::DeliverySummary;
 use crate::webhooks::delivery::DeliveryStatus;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DeliveryStats {
     pub deliveries: u64,
     pub delivered: u64,
@@ -14,7 +14,7 @@ pub struct DeliveryStats {
     pub pending: u64,
     pub skipped: u64,
     /// Delivered out of the deliveries that ended delivered or failed, in percent;
-    /// `None` when none have ended.
+    /// `null` when none have ended.
     pub success_rate: Option<f64>,
     /// Attempts made, in all.
     pub attempts: u64,
@@ -26,7 +26,7 @@ pub struct DeliveryStats {
 }
 
 /// The last attempt's duration across deliveries with an attempt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LatencyStats {
     pub p50: u64,
     pub p95: u64,

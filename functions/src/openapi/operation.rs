@@ -1,0 +1,112 @@
+//! What each route says about itself in the OpenAPI document. Every handler module
+//! declares one [`Operation`] as `DOC`, beside its logic; `ROUTES` gives the method,
+//! path and access, and [`super::document`] assembles the rest (operation id,
+//! security, the errors every route shares) from the declaration.
+
+use gatehouse::http::query::Param;
+use gatehouse::http::schema::SchemaFn;
+
+/// Groups of operations, in the order the document lists them.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Tag {
+    ApiKeys,
+    Scopes,
+    Audit,
+    AccessPolicy,
+    Usage,
+    Webhooks,
+    ApiDescription,
+}
+
+impl Tag {
+    pub const ALL: [Tag; 7] = [
+        Tag::ApiKeys,
+        Tag::Scopes,
+        Tag::Audit,
+        Tag::AccessPolicy,
+        Tag::Usage,
+        Tag::Webhooks,
+        Tag::ApiDescription,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tag::ApiKeys => "API keys",
+            Tag::Scopes => "Scopes",
+            Tag::Audit => "Audit",
+            Tag::AccessPolicy => "Access policy",
+            Tag::Usage => "Usage",
+            Tag::Webhooks => "Webhooks",
+            Tag::ApiDescription => "API description",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Tag::ApiKeys => "Issue, read, change, rotate, revoke and report compromised keys.",
+            Tag::Scopes => "The scopes keys can hold, built in and the tenant's own.",
+            Tag::Audit => "The tenant's append-only audit trail.",
+            Tag::AccessPolicy => "Route scopes and plan limits for the tenant's own APIs.",
+            Tag::Usage => "Usage statistics, counter resets and the tenant report.",
+            Tag::Webhooks => "Endpoints, signed deliveries, retries, recovery and reports.",
+            Tag::ApiDescription => "This document.",
+        }
+    }
+}
+
+/// The request body a route reads.
+#[derive(Clone, Copy)]
+pub enum RequestBody {
+    None,
+    Required(SchemaFn),
+    /// The route also answers a request without a body.
+    Optional(SchemaFn),
+}
+
+/// A success response.
+#[derive(Clone, Copy)]
+pub struct Reply {
+    pub status: u16,
+    pub description: &'static str,
+    pub schema: SchemaFn,
+}
+
+impl Reply {
+    pub const fn new(status: u16, description: &'static str, schema: SchemaFn) -> Self {
+        Self {
+            status,
+            description,
+            schema,
+        }
+    }
+}
+
+/// One route's own part of the document.
+#[derive(Clone, Copy)]
+pub struct Operation {
+    pub tag: Tag,
+    pub summary: &'static str,
+    /// Longer than the summary, or empty.
+    pub description: &'static str,
+    pub body: RequestBody,
+    pub query: &'static [Param],
+    pub replies: &'static [Reply],
+    /// When the route answers 409, why.
+    pub conflict: Option<&'static str>,
+}
+
+impl Operation {
+    /// An operation with no body, query or conflict; fill in the rest with struct
+    /// update syntax.
+    pub const fn new(tag: Tag, summary: &'static str, replies: &'static [Reply]) -> Self {
+        Self {
+            tag,
+            summary,
+            description: "",
+            body: RequestBody::None,
+            query: &[],
+            replies,
+            conflict: None,
+        }
+    }
+}
