@@ -46,13 +46,11 @@ pub enum Serve {
         action: &'static str,
         logic: Logic,
         needs: Needs,
-        doc: openapi::Operation,
     },
     /// A public route (the API description).
     Public {
         handler: PublicHandler,
         needs: Needs,
-        doc: openapi::Operation,
     },
 }
 
@@ -100,38 +98,43 @@ const EVENT_FUNCTIONS: &[(&str, Function)] = &[
     ("key-expiry-notifier", Function::KeyExpiryNotifier),
 ];
 
-macro_rules! tenant {
-    ($module:path) => {{
+macro_rules! serve {
+    (tenant $module:path) => {{
         use $module as handler;
         Serve::Tenant {
             action: handler::ACTION,
             logic: |call| Box::pin(handler::handle(call)),
             needs: handler::NEEDS,
-            doc: handler::DOC,
         }
     }};
-}
-
-macro_rules! public {
-    ($module:path) => {{
+    (public $module:path) => {{
         use $module as handler;
         Serve::Public {
             handler: |app, req| Box::pin(handler::handle(app, req)),
             needs: handler::NEEDS,
-            doc: handler::DOC,
         }
     }};
 }
 
 macro_rules! routes {
-    ($($method:ident $path:literal $access:expr => $function:literal $serve:expr;)*) => {
+    ($($method:ident $path:literal $access:expr => $function:literal $kind:ident $module:path;)*) => {
         const ROUTE_LIST: &[Route] = &[
             $(Route { method: stringify!($method), path: $path, access: $access, function: $function },)*
         ];
 
         fn http_serve(function: &str) -> Option<Serve> {
             match function {
-                $($function => Some($serve),)*
+                $($function => Some(serve!($kind $module)),)*
+                _ => None,
+            }
+        }
+
+        /// The route's part of the OpenAPI document (its handler's `DOC`). Only the
+        /// document generator calls it, so the Lambda binary keeps none of the schema
+        /// code.
+        pub fn operation(function: &str) -> Option<openapi::Operation> {
+            match function {
+                $($function => Some({ use $module as handler; handler::DOC }),)*
                 _ => None,
             }
         }
@@ -141,36 +144,36 @@ macro_rules! routes {
 use Access::{AnyKey, Public, Scope};
 
 routes! {
-    POST "/v2/api-keys" Scope("keys:write") => "create-api-key" tenant!(keys::create);
-    GET "/v2/api-keys" Scope("keys:read") => "list-api-keys" tenant!(keys::list);
-    GET "/v2/api-keys/{key_id}" Scope("keys:read") => "get-api-key" tenant!(keys::get);
-    PUT "/v2/api-keys/{key_id}" Scope("keys:write") => "update-api-key" tenant!(keys::update);
-    DELETE "/v2/api-keys/{key_id}" Scope("keys:revoke") => "revoke-api-key" tenant!(keys::revoke);
-    POST "/v2/api-keys/{key_id}/rotate" Scope("keys:rotate") => "rotate-api-key" tenant!(keys::rotate);
-    POST "/v2/api-keys/{key_id}/compromise" Scope("keys:revoke") => "compromise-api-key" tenant!(keys::compromise);
-    GET "/v2/audit" Scope("audit:read") => "list-audit" tenant!(audit::list);
-    POST "/v2/scopes" Scope("scopes:write") => "create-scope" tenant!(scopes::create);
-    GET "/v2/scopes" AnyKey => "list-scopes" tenant!(scopes::list);
-    GET "/v2/openapi.json" Public => "openapi" public!(openapi);
-    GET "/v2/access-policy" Scope("policy:read") => "get-access-policy" tenant!(policy::get);
-    PUT "/v2/access-policy" Scope("policy:write") => "put-access-policy" tenant!(policy::put);
-    POST "/v2/api-keys/{key_id}/usage/reset" Scope("usage:write") => "reset-key-usage" tenant!(usage::reset);
-    GET "/v2/api-keys/{key_id}/usage" Scope("usage:read") => "get-key-usage" tenant!(usage::get);
-    GET "/v2/usage/report" Scope("usage:read") => "usage-report" tenant!(usage::report);
-    POST "/v2/webhooks" Scope("webhooks:write") => "create-webhook" tenant!(webhooks::create);
-    GET "/v2/webhooks" Scope("webhooks:read") => "list-webhooks" tenant!(webhooks::list);
-    GET "/v2/webhooks/{webhook_id}" Scope("webhooks:read") => "get-webhook" tenant!(webhooks::get);
-    PUT "/v2/webhooks/{webhook_id}" Scope("webhooks:write") => "update-webhook" tenant!(webhooks::update);
-    DELETE "/v2/webhooks/{webhook_id}" Scope("webhooks:write") => "delete-webhook" tenant!(webhooks::delete);
-    POST "/v2/webhooks/{webhook_id}/disable" Scope("webhooks:write") => "disable-webhook" tenant!(webhooks::disable);
-    POST "/v2/webhooks/{webhook_id}/enable" Scope("webhooks:write") => "enable-webhook" tenant!(webhooks::enable);
-    POST "/v2/webhooks/{webhook_id}/rotate-secret" Scope("webhooks:write") => "rotate-webhook-secret" tenant!(webhooks::rotate_secret);
-    POST "/v2/webhooks/{webhook_id}/test" Scope("webhooks:write") => "test-webhook" tenant!(webhooks::test);
-    POST "/v2/webhooks/{webhook_id}/recover" Scope("webhooks:write") => "recover-webhook" tenant!(webhooks::recover);
-    GET "/v2/webhooks/report" Scope("webhooks:read") => "webhook-report" tenant!(webhooks::report);
-    GET "/v2/webhooks/{webhook_id}/deliveries" Scope("webhooks:read") => "list-webhook-deliveries" tenant!(webhooks::deliveries);
-    GET "/v2/webhooks/deliveries/{delivery_id}" Scope("webhooks:read") => "get-webhook-delivery" tenant!(webhooks::delivery);
-    POST "/v2/webhooks/deliveries/{delivery_id}/retry" Scope("webhooks:write") => "retry-webhook-delivery" tenant!(webhooks::retry_delivery);
+    POST "/v2/api-keys" Scope("keys:write") => "create-api-key" tenant keys::create;
+    GET "/v2/api-keys" Scope("keys:read") => "list-api-keys" tenant keys::list;
+    GET "/v2/api-keys/{key_id}" Scope("keys:read") => "get-api-key" tenant keys::get;
+    PUT "/v2/api-keys/{key_id}" Scope("keys:write") => "update-api-key" tenant keys::update;
+    DELETE "/v2/api-keys/{key_id}" Scope("keys:revoke") => "revoke-api-key" tenant keys::revoke;
+    POST "/v2/api-keys/{key_id}/rotate" Scope("keys:rotate") => "rotate-api-key" tenant keys::rotate;
+    POST "/v2/api-keys/{key_id}/compromise" Scope("keys:revoke") => "compromise-api-key" tenant keys::compromise;
+    GET "/v2/audit" Scope("audit:read") => "list-audit" tenant audit::list;
+    POST "/v2/scopes" Scope("scopes:write") => "create-scope" tenant scopes::create;
+    GET "/v2/scopes" AnyKey => "list-scopes" tenant scopes::list;
+    GET "/v2/openapi.json" Public => "openapi" public openapi;
+    GET "/v2/access-policy" Scope("policy:read") => "get-access-policy" tenant policy::get;
+    PUT "/v2/access-policy" Scope("policy:write") => "put-access-policy" tenant policy::put;
+    POST "/v2/api-keys/{key_id}/usage/reset" Scope("usage:write") => "reset-key-usage" tenant usage::reset;
+    GET "/v2/api-keys/{key_id}/usage" Scope("usage:read") => "get-key-usage" tenant usage::get;
+    GET "/v2/usage/report" Scope("usage:read") => "usage-report" tenant usage::report;
+    POST "/v2/webhooks" Scope("webhooks:write") => "create-webhook" tenant webhooks::create;
+    GET "/v2/webhooks" Scope("webhooks:read") => "list-webhooks" tenant webhooks::list;
+    GET "/v2/webhooks/{webhook_id}" Scope("webhooks:read") => "get-webhook" tenant webhooks::get;
+    PUT "/v2/webhooks/{webhook_id}" Scope("webhooks:write") => "update-webhook" tenant webhooks::update;
+    DELETE "/v2/webhooks/{webhook_id}" Scope("webhooks:write") => "delete-webhook" tenant webhooks::delete;
+    POST "/v2/webhooks/{webhook_id}/disable" Scope("webhooks:write") => "disable-webhook" tenant webhooks::disable;
+    POST "/v2/webhooks/{webhook_id}/enable" Scope("webhooks:write") => "enable-webhook" tenant webhooks::enable;
+    POST "/v2/webhooks/{webhook_id}/rotate-secret" Scope("webhooks:write") => "rotate-webhook-secret" tenant webhooks::rotate_secret;
+    POST "/v2/webhooks/{webhook_id}/test" Scope("webhooks:write") => "test-webhook" tenant webhooks::test;
+    POST "/v2/webhooks/{webhook_id}/recover" Scope("webhooks:write") => "recover-webhook" tenant webhooks::recover;
+    GET "/v2/webhooks/report" Scope("webhooks:read") => "webhook-report" tenant webhooks::report;
+    GET "/v2/webhooks/{webhook_id}/deliveries" Scope("webhooks:read") => "list-webhook-deliveries" tenant webhooks::deliveries;
+    GET "/v2/webhooks/deliveries/{delivery_id}" Scope("webhooks:read") => "get-webhook-delivery" tenant webhooks::delivery;
+    POST "/v2/webhooks/deliveries/{delivery_id}/retry" Scope("webhooks:write") => "retry-webhook-delivery" tenant webhooks::retry_delivery;
 }
 
 /// Gatehouse's own HTTP routes.

@@ -4,7 +4,7 @@
 //! serves; `tests/tests/openapi.rs` fails when the committed file is stale.
 
 use super::operation::{Operation, RequestBody, Tag};
-use crate::{Function, ROUTES, Serve, function};
+use crate::{ROUTES, operation};
 use gatehouse::http::problem::Problem;
 use gatehouse::http::schema::{SchemaFn, of};
 use gatehouse::ids::{KeyId, WebhookId};
@@ -105,13 +105,7 @@ fn generator(contract: Contract) -> SchemaGenerator {
 
 /// The route's handler declaration.
 fn operation_of(route: &Route) -> Operation {
-    match function(route.function) {
-        Some(Function::Http {
-            serve: Serve::Tenant { doc, .. } | Serve::Public { doc, .. },
-            ..
-        }) => doc,
-        _ => unreachable!("every route has an HTTP function"),
-    }
+    operation(route.function).unwrap_or_else(|| unreachable!("every route has a handler"))
 }
 
 /// One operation object.
