@@ -32,32 +32,12 @@ pub const PLAIN_TEXT_PATTERN: &str = "^[^\\u0000-\\u0009\\u000b-\\u001f\\u007f-\
 /// A time on the wire: RFC 3339 (`time::serde::rfc3339`).
 pub struct Rfc3339;
 
-impl JsonSchema for Rfc3339 {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> Cow<'static, str> {
-        "Rfc3339".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "string", "format": "date-time"})
-    }
-}
+crate::inline_string_schema!(Rfc3339, "Rfc3339", {"type": "string", "format": "date-time"});
 
 /// A calendar day on the wire (`2026-11-25`).
 pub struct CalendarDate;
 
-impl JsonSchema for CalendarDate {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> Cow<'static, str> {
-        "CalendarDate".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "string", "format": "date"})
-    }
-}
+crate::inline_string_schema!(CalendarDate, "CalendarDate", {"type": "string", "format": "date"});
 
 /// Text of at most `MAX` characters under [`PLAIN_TEXT_PATTERN`], at least one
 /// character unless `MIN` is 0.
