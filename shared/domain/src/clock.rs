@@ -52,6 +52,12 @@ pub fn ceil_to_second(at: OffsetDateTime) -> OffsetDateTime {
     floor + time::Duration::SECOND
 }
 
+/// A time as the API writes it (RFC 3339).
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// A clock that tests move by hand.
 #[derive(Debug)]
 pub struct ManualClock(std::sync::Mutex<OffsetDateTime>);

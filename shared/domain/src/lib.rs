@@ -14,5 +14,7 @@ pub mod keys;
 pub mod limits;
 pub mod routes;
 pub mod schema;
+pub mod sealed;
+pub mod secrets;
 pub mod usage;
 pub mod webhooks;

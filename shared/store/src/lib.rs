@@ -15,6 +15,7 @@ pub mod counters;
 pub mod cursors;
 pub mod deliveries;
 pub mod dynamo;
+pub mod envelope;
 pub mod ephemeral;
 pub mod events;
 pub mod idempotency;

@@ -1,30 +1,24 @@
-//! Webhook signing secrets at rest: envelope encryption with KMS.
-//!
-//! Sealing asks KMS for a fresh AES-256 data key (`GenerateDataKey`) under the
-//! deployment's key, with the encryption context `{tenant_id, webhook_id}`, and
-//! encrypts the secret with AES-256-GCM under it (the same context as associated
-//! data). Only the KMS-encrypted data key, the nonce and the ciphertext are stored.
-//! Opening needs `kms:Decrypt` with the same context, so a sealed secret copied to
-//! another tenant's or webhook's item does not open. Plaintext data keys and
-//! secrets live only in memory, and their `Debug` never shows them.
+//! Webhook signing secrets at rest, sealed by the envelope helper
+//! ([`crate::envelope`]) with the context `{purpose: webhook-signing-secret, tenant,
+//! integration: <webhook id>}`. Secrets sealed before the helper existed (context
+//! `{tenant_id, webhook_id}`, no `v` field) still open.
 //!
 //! Opened secrets are kept in memory for [`OPENED_TTL`], so a busy dispatcher makes
 //! one KMS call per endpoint and few minutes, not one per attempt. The cache is keyed
 //! by the whole sealed value and its owner: a rotated secret is a new entry, and a
 //! sealed value presented under another owner is opened (and refused) by KMS again.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+pub use crate::envelope::SealError;
+use crate::envelope::{Envelope, SealContext};
 use aws_sdk_kms::Client;
-use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::DataKeySpec;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-pub use gatehouse_domain::webhooks::sealed::SealedSecret;
+pub use gatehouse_domain::sealed::SealedSecret;
 use gatehouse_domain::webhooks::signature::SigningSecret;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The envelope purpose of webhook signing secrets.
+pub const PURPOSE: &str = "webhook-signing-secret";
 
 /// How long an opened secret is reused without asking KMS again. Revoking
 /// Gatehouse's access to the key takes effect within this time.
@@ -32,17 +26,7 @@ pub const OPENED_TTL: Duration = Duration::from_secs(300);
 /// Opened secrets kept at most (each is a few dozen bytes).
 const OPENED_MAX: usize = 1024;
 
-#[derive(Debug, thiserror::Error)]
-pub enum SealError {
-    #[error("KMS: {0}")]
-    Kms(String),
-    #[error("the sealed secret does not open (wrong context or tampered)")]
-    Corrupt,
-    #[error("random generation failed")]
-    Random,
-}
-
-/// Who a secret belongs to: the KMS encryption context and the AEAD associated data.
+/// Who a secret belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct Owner<'a> {
     pub tenant_id: &'a str,
@@ -50,20 +34,20 @@ pub struct Owner<'a> {
 }
 
 impl Owner<'_> {
-    fn aad(&self) -> Vec<u8> {
-        format!(
-            "gatehouse-webhook-secret\0{}\0{}",
-            self.tenant_id, self.webhook_id
-        )
-        .into_bytes()
+    fn context(&self, sealed_version: u8) -> SealContext {
+        if sealed_version == 0 {
+            SealContext::legacy_webhook(self.tenant_id, self.webhook_id)
+        } else {
+            SealContext::new(PURPOSE)
+                .with("tenant", self.tenant_id)
+                .with("integration", self.webhook_id)
+        }
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct SecretSealer {
-    /// `None` for a function that seals nothing (no `WEBHOOK_KEY_ID`): no KMS client is built.
-    kms: Option<Client>,
-    key_id: String,
+    envelope: Envelope,
     opened: OpenedSecrets,
 }
 
@@ -109,8 +93,7 @@ impl OpenedSecrets {
 impl SecretSealer {
     pub fn new(kms: Client, key_id: impl Into<String>) -> Self {
         Self {
-            kms: Some(kms),
-            key_id: key_id.into(),
+            envelope: Envelope::new(kms, key_id),
             opened: OpenedSecrets::default(),
         }
     }
@@ -118,16 +101,9 @@ impl SecretSealer {
     /// A sealer for a function that has no sealing key: every call fails, naming it.
     pub fn unconfigured() -> Self {
         Self {
-            kms: None,
-            key_id: String::new(),
+            envelope: Envelope::unconfigured("WEBHOOK_KEY_ID"),
             opened: OpenedSecrets::default(),
         }
-    }
-
-    fn kms(&self) -> Result<&Client, SealError> {
-        self.kms.as_ref().ok_or_else(|| {
-            SealError::Kms("this function has no sealing key (WEBHOOK_KEY_ID)".into())
-        })
     }
 
     pub async fn seal(
@@ -135,37 +111,8 @@ impl SecretSealer {
         secret: &SigningSecret,
         owner: Owner<'_>,
     ) -> Result<SealedSecret, SealError> {
-        let out = self
-            .kms()?
-            .generate_data_key()
-            .key_id(&self.key_id)
-            .key_spec(DataKeySpec::Aes256)
-            .encryption_context("tenant_id", owner.tenant_id)
-            .encryption_context("webhook_id", owner.webhook_id)
-            .send()
-            .await
-            .map_err(|e| SealError::Kms(aws_sdk_kms::error::DisplayErrorContext(e).to_string()))?;
-        let (Some(plain), Some(wrapped)) = (out.plaintext, out.ciphertext_blob) else {
-            return Err(SealError::Kms("GenerateDataKey returned no key".into()));
-        };
-        let cipher = Aes256Gcm::new_from_slice(plain.as_ref()).map_err(|_| SealError::Corrupt)?;
-        let mut nonce = [0u8; 12];
-        getrandom::fill(&mut nonce).map_err(|_| SealError::Random)?;
-        let aad = owner.aad();
-        let ciphertext = cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: secret.bytes(),
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| SealError::Corrupt)?;
-        Ok(SealedSecret {
-            data_key: STANDARD.encode(wrapped.as_ref()),
-            nonce: STANDARD.encode(nonce),
-            ciphertext: STANDARD.encode(ciphertext),
-        })
+        let context = owner.context(crate::envelope::ENVELOPE_V2);
+        self.envelope.seal(secret.bytes(), &context).await
     }
 
     /// The secret, from memory if it was opened less than [`OPENED_TTL`] ago.
@@ -182,50 +129,13 @@ impl SecretSealer {
         if let Some(secret) = self.opened.get(&key) {
             return Ok(secret);
         }
-        let secret = self.open_with_kms(sealed, owner).await?;
+        let opened = self
+            .envelope
+            .open(sealed, &owner.context(sealed.version))
+            .await?;
+        let secret =
+            SigningSecret::from_bytes(opened.bytes().to_vec()).map_err(|_| SealError::Corrupt)?;
         self.opened.put(key, secret.clone());
         Ok(secret)
-    }
-
-    async fn open_with_kms(
-        &self,
-        sealed: &SealedSecret,
-        owner: Owner<'_>,
-    ) -> Result<SigningSecret, SealError> {
-        let decode = |text: &str| STANDARD.decode(text).map_err(|_| SealError::Corrupt);
-        let (wrapped, nonce, ciphertext) = (
-            decode(&sealed.data_key)?,
-            decode(&sealed.nonce)?,
-            decode(&sealed.ciphertext)?,
-        );
-        if nonce.len() != 12 {
-            return Err(SealError::Corrupt);
-        }
-        let out = self
-            .kms()?
-            .decrypt()
-            .key_id(&self.key_id)
-            .ciphertext_blob(Blob::new(wrapped))
-            .encryption_context("tenant_id", owner.tenant_id)
-            .encryption_context("webhook_id", owner.webhook_id)
-            .send()
-            .await
-            .map_err(|e| match e.as_service_error() {
-                Some(service) if service.is_invalid_ciphertext_exception() => SealError::Corrupt,
-                _ => SealError::Kms(aws_sdk_kms::error::DisplayErrorContext(e).to_string()),
-            })?;
-        let plain = out.plaintext.ok_or(SealError::Corrupt)?;
-        let cipher = Aes256Gcm::new_from_slice(plain.as_ref()).map_err(|_| SealError::Corrupt)?;
-        let aad = owner.aad();
-        let secret = cipher
-            .decrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: &ciphertext,
-                    aad: &aad,
-                },
-            )
-            .map_err(|_| SealError::Corrupt)?;
-        SigningSecret::from_bytes(secret).map_err(|_| SealError::Corrupt)
     }
 }

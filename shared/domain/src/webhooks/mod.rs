@@ -6,6 +6,6 @@ pub mod delivery;
 pub mod endpoint;
 pub mod report;
 pub mod retry;
-pub mod sealed;
+pub use crate::sealed;
 pub mod signature;
 pub mod ssrf;
