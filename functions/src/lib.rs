@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod policy;
 mod run;
 pub mod scopes;
+pub mod secrets;
 pub mod usage;
 pub mod webhooks;
 
@@ -174,6 +175,16 @@ routes! {
     GET "/v2/webhooks/{webhook_id}/deliveries" Scope("webhooks:read") => "list-webhook-deliveries" tenant webhooks::deliveries;
     GET "/v2/webhooks/deliveries/{delivery_id}" Scope("webhooks:read") => "get-webhook-delivery" tenant webhooks::delivery;
     POST "/v2/webhooks/deliveries/{delivery_id}/retry" Scope("webhooks:write") => "retry-webhook-delivery" tenant webhooks::retry_delivery;
+    GET "/v2/secrets" Scope("secrets:read") => "list-secrets" tenant secrets::list;
+    POST "/v2/secrets/data/{path+}" Scope("secrets:write") => "write-secret" tenant secrets::write;
+    GET "/v2/secrets/data/{path+}" Scope("secrets:read") => "read-secret" tenant secrets::read;
+    GET "/v2/secrets/metadata/{path+}" Scope("secrets:read") => "get-secret-metadata" tenant secrets::metadata;
+    PUT "/v2/secrets/metadata/{path+}" Scope("secrets:write") => "configure-secret" tenant secrets::configure;
+    DELETE "/v2/secrets/metadata/{path+}" Scope("secrets:write") => "delete-secret" tenant secrets::delete_all;
+    POST "/v2/secrets/delete/{path+}" Scope("secrets:write") => "delete-secret-versions" tenant secrets::delete_versions;
+    POST "/v2/secrets/undelete/{path+}" Scope("secrets:write") => "undelete-secret-versions" tenant secrets::undelete;
+    POST "/v2/secrets/destroy/{path+}" Scope("secrets:write") => "destroy-secret-versions" tenant secrets::destroy;
+    POST "/v2/secrets/restore/{path+}" Scope("secrets:write") => "restore-secret" tenant secrets::restore;
 }
 
 /// Gatehouse's own HTTP routes.

@@ -10,4 +10,5 @@ pub use gatehouse_service::*;
 pub mod http;
 pub mod keys;
 pub mod openapi;
+pub mod secrets;
 pub mod webhooks;

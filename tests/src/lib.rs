@@ -207,6 +207,25 @@ impl TestStack {
         body: &str,
     ) -> lambda_http::Request {
         let method = route_key.split(' ').next().unwrap_or_default();
+        // The route's `{name}` and `{name+}` parameters, read off `path`.
+        let template = route_key.split_once(' ').map_or("", |(_, t)| t);
+        let mut parameters = serde_json::Map::new();
+        let mut parts = path.trim_start_matches('/').split('/');
+        for segment in template.trim_start_matches('/').split('/') {
+            let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) else {
+                parts.next();
+                continue;
+            };
+            match name.strip_suffix('+') {
+                Some(greedy) => {
+                    let rest: Vec<&str> = parts.by_ref().collect();
+                    parameters.insert(greedy.to_owned(), rest.join("/").into());
+                }
+                None => {
+                    parameters.insert(name.to_owned(), parts.next().unwrap_or_default().into());
+                }
+            }
+        }
         let event = serde_json::json!({
             "version": "2.0",
             "routeKey": route_key,
@@ -229,6 +248,7 @@ impl TestStack {
                 } }
             },
             "isBase64Encoded": false,
+            "pathParameters": parameters,
             "body": body
         });
         lambda_http::request::from_str(&event.to_string()).expect("a payload 2.0 request")

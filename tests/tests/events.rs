@@ -122,6 +122,34 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("get-webhook/unknown-webhook.json", Expect::Status(404)),
         ("delete-webhook/unknown-webhook.json", Expect::Status(404)),
         ("usage-ingest/control-message.json", Expect::Recorded(0)),
+        ("list-secrets/list-secrets.json", Expect::Status(200)),
+        ("write-secret/write-secret.json", Expect::Status(201)),
+        ("write-secret/cas-mismatch.json", Expect::Status(409)),
+        ("read-secret/dot-dot-path.json", Expect::Status(400)),
+        ("read-secret/unknown-secret.json", Expect::Status(404)),
+        (
+            "get-secret-metadata/unknown-secret.json",
+            Expect::Status(404),
+        ),
+        ("configure-secret/configure.json", Expect::Status(200)),
+        (
+            "configure-secret/too-many-versions.json",
+            Expect::Status(400),
+        ),
+        ("delete-secret/unknown-secret.json", Expect::Status(404)),
+        (
+            "delete-secret-versions/unknown-secret.json",
+            Expect::Status(404),
+        ),
+        (
+            "undelete-secret-versions/unknown-secret.json",
+            Expect::Status(404),
+        ),
+        (
+            "destroy-secret-versions/no-versions.json",
+            Expect::Status(400),
+        ),
+        ("restore-secret/unknown-secret.json", Expect::Status(404)),
     ])
 }
 

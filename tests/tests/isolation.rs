@@ -7,6 +7,9 @@ use serde_json::{Value, json};
 
 fn body_for(method: &str, path: &str) -> Option<Value> {
     match (method, path) {
+        (_, p) if p.starts_with("/v2/secrets/data") => Some(json!({"data": {"stolen": "no"}})),
+        ("PUT", p) if p.starts_with("/v2/secrets") => Some(json!({"max_versions": 1})),
+        (_, p) if p.starts_with("/v2/secrets/") => Some(json!({"versions": [1]})),
         ("PUT", p) if p.starts_with("/v2/webhooks") => Some(json!({"description": "hijacked"})),
         ("PUT", _) => Some(json!({"name": "hijacked", "status": "disabled"})),
         ("DELETE", _) => Some(json!({"reason": "cross-tenant"})),
@@ -81,7 +84,20 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         .as_str()
         .unwrap()
         .to_owned();
+    stack
+        .send(
+            "POST",
+            "/v2/secrets/data/acme/db",
+            acme_admin,
+            Some(json!({"data": {"password": "acme-only"}})),
+        )
+        .await
+        .assert_status(201);
     let before = stack.snapshot(&acme.tenant).await;
+    let acme_secret_before = stack
+        .send("GET", "/v2/secrets/metadata/acme/db", acme_admin, None)
+        .await
+        .json();
     let globex_admin = globex.admin_key.expose();
 
     // Every route naming one of A's objects, with every placeholder filled by A's ids.
@@ -118,6 +134,70 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         }
         routes_per_placeholder.push(routes);
     }
+    // Secrets are named by path within the caller's tenant: B's reads and changes of
+    // `acme/db` find nothing, and its writes make a secret of B's own.
+    let creates = |r: &&gatehouse_devtools::template::Route| {
+        matches!(
+            (r.method.as_str(), r.path.as_str()),
+            ("POST", "/v2/secrets/data/{path+}") | ("PUT", "/v2/secrets/metadata/{path+}")
+        )
+    };
+    let (writes, others): (Vec<_>, Vec<_>) = stack
+        .template
+        .routes
+        .iter()
+        .filter(|r| r.path.contains("{path+}"))
+        .partition(creates);
+    let mut secret_routes = 0;
+    // The routes that find nothing first; then the two that create B's own secret.
+    for route in others.into_iter().chain(writes) {
+        secret_routes += 1;
+        let path = route.path.replace("{path+}", "acme/db");
+        let response = stack
+            .send(
+                &route.method,
+                &path,
+                globex_admin,
+                body_for(&route.method, &route.path),
+            )
+            .await;
+        match (route.method.as_str(), route.path.as_str()) {
+            ("POST", "/v2/secrets/data/{path+}") => response.assert_status(201),
+            ("PUT", "/v2/secrets/metadata/{path+}") => response.assert_status(200),
+            _ => {
+                response.assert_problem(404, "not-found");
+            }
+        }
+    }
+    assert_eq!(secret_routes, 9);
+    let own = stack
+        .send("GET", "/v2/secrets/data/acme/db", globex_admin, None)
+        .await
+        .json();
+    assert_eq!(
+        own["data"],
+        json!({"stolen": "no"}),
+        "B reads its own secret"
+    );
+    let acme_value = stack
+        .send("GET", "/v2/secrets/data/acme/db", acme_admin, None)
+        .await
+        .json();
+    assert_eq!(acme_value["data"], json!({"password": "acme-only"}));
+    let acme_secret_after = stack
+        .send("GET", "/v2/secrets/metadata/acme/db", acme_admin, None)
+        .await
+        .json();
+    assert_eq!(
+        acme_secret_after, acme_secret_before,
+        "A's secret untouched"
+    );
+    let listed = stack
+        .send("GET", "/v2/secrets", globex_admin, None)
+        .await
+        .json();
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+
     assert_eq!(
         routes_per_placeholder,
         [7, 9, 2],
@@ -208,5 +288,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         "tenant A's items changed"
     );
     // Every route of the template was exercised by one of the checks above.
-    assert_eq!(stack.template.routes.len(), 30);
+    assert_eq!(stack.template.routes.len(), 40);
 }

@@ -136,6 +136,10 @@ fn logical_resource(action: &str, resource: &str, keys: &BTreeMap<String, String
         return keys.get(id).cloned().unwrap_or_else(|| resource.to_owned());
     }
     if action.starts_with("secretsmanager:") {
+        // Tenant secrets' ciphertext: `<stack>/tenant-secrets/<tenant>/<digest>`.
+        if let Some(at) = resource.find(TENANT_SECRETS) {
+            return resource[at + 1..].to_owned();
+        }
         // A name, or an ARN ending in `secret:<name>-<6 random characters>`.
         let name = match resource.split_once(":secret:") {
             Some((_, rest)) => rest.rsplit_once('-').map_or(rest, |(name, _)| name),
@@ -184,7 +188,12 @@ fn granted(doc: &Value) -> BTreeSet<Grant> {
     grants
 }
 
-/// `!GetAtt X.Arn` and `!Ref X` name X; `!Sub '${X.Arn}/index/*'` names `X/index/*`.
+/// Where tenant secrets' ciphertext lives in Secrets Manager, under the stack's name.
+const TENANT_SECRETS: &str = "/tenant-secrets/";
+
+/// `!GetAtt X.Arn` and `!Ref X` name X; `!Sub '${X.Arn}/index/*'` names `X/index/*`;
+/// the tenant secrets' ARN pattern (`...:secret:${AWS::StackName}/tenant-secrets/*`)
+/// names `tenant-secrets/*`.
 fn reference(value: &Value) -> String {
     let Value::Tagged(tagged) = value else {
         panic!("a policy resource should reference a template resource: {value:?}");
@@ -193,6 +202,10 @@ fn reference(value: &Value) -> String {
     match tagged.tag.to_string().as_str() {
         "!GetAtt" => text.split('.').next().unwrap_or(text).to_owned(),
         "!Ref" => text.to_owned(),
+        "!Sub" if text.contains(TENANT_SECRETS) => {
+            let at = text.find(TENANT_SECRETS).unwrap_or_default();
+            text[at + 1..].to_owned()
+        }
         "!Sub" => text.replace("${", "").replace(".Arn}", "").replace('}', ""),
         other => panic!("unexpected {other} in a policy resource"),
     }

@@ -39,10 +39,15 @@ fn documents_exactly_the_template_routes_and_their_scopes() {
     let doc = document();
     assert_eq!(doc["openapi"], "3.1.0");
     let template = gatehouse_integration_tests::template();
-    let routes: BTreeSet<String> = template.routes.iter().map(|r| r.key()).collect();
+    let routes: BTreeSet<String> = template
+        .routes
+        .iter()
+        .map(|r| gatehouse::routes::openapi_path(&r.key()))
+        .collect();
     assert_eq!(operations(&doc), routes);
     for route in gatehouse_functions::ROUTES.iter() {
-        let op = &doc["paths"][route.path][route.method.to_lowercase()];
+        let op = &doc["paths"][gatehouse::routes::openapi_path(route.path).as_str()]
+            [route.method.to_lowercase()];
         // Client generators name methods after operationId: the function's name.
         let mut words = route.function.split('-');
         let first = words.next().unwrap_or_default().to_owned();
@@ -84,7 +89,8 @@ impl Checker {
     fn check(&mut self, method: &str, path_template: &str, response: &TestResponse) {
         let status = response.status.to_string();
         let content_type = response.content_type().to_owned();
-        let op = &self.doc["paths"][path_template][method.to_lowercase()];
+        let op = &self.doc["paths"][gatehouse::routes::openapi_path(path_template).as_str()]
+            [method.to_lowercase()];
         let schema = &op["responses"][&status]["content"][&content_type]["schema"];
         assert!(
             !schema.is_null(),
@@ -108,8 +114,10 @@ impl Checker {
             errors.is_empty(),
             "{method} {path_template} {status}: {errors:?}\n{body}"
         );
-        self.checked
-            .insert(format!("{method} {path_template} {status}"));
+        self.checked.insert(format!(
+            "{method} {} {status}",
+            gatehouse::routes::openapi_path(path_template)
+        ));
     }
 }
 
@@ -456,6 +464,8 @@ async fn real_responses_match_the_document() {
     ))
     .await;
 
+    Box::pin(secret_routes(&stack, &mut c, &admin)).await;
+
     let served = stack.call(TestRequest::get("/v2/openapi.json")).await;
     assert_eq!(served.status, 200);
     assert_eq!(served.json(), document());
@@ -473,6 +483,154 @@ async fn real_responses_match_the_document() {
             c.checked
         );
     }
+}
+
+/// The secret routes, each answered for real and checked against the document.
+async fn secret_routes(stack: &TestStack, c: &mut Checker, admin: &str) {
+    let data = "/v2/secrets/data/{path+}";
+    let meta = "/v2/secrets/metadata/{path+}";
+    let write = |body: Value| stack.send("POST", "/v2/secrets/data/doc/db", admin, Some(body));
+    c.check(
+        "POST",
+        data,
+        &write(json!({"data": {"user": "app", "password": "pw1"}})).await,
+    );
+    c.check(
+        "POST",
+        data,
+        &write(json!({"data": {"password": "pw2"}, "cas": 1})).await,
+    );
+    c.check(
+        "POST",
+        data,
+        &write(json!({"data": {"password": "pw3"}, "cas": 1})).await,
+    );
+    c.check("POST", data, &write(json!({"data": {}})).await);
+    c.check(
+        "GET",
+        data,
+        &stack
+            .send("GET", "/v2/secrets/data/doc/db", admin, None)
+            .await,
+    );
+    c.check(
+        "GET",
+        data,
+        &stack
+            .send("GET", "/v2/secrets/data/doc/db?version=9", admin, None)
+            .await,
+    );
+    c.check(
+        "GET",
+        data,
+        &stack
+            .send("GET", "/v2/secrets/data/doc/..%2Fx", admin, None)
+            .await,
+    );
+    c.check(
+        "GET",
+        meta,
+        &stack
+            .send("GET", "/v2/secrets/metadata/doc/db", admin, None)
+            .await,
+    );
+    c.check(
+        "PUT",
+        meta,
+        &stack
+            .send(
+                "PUT",
+                "/v2/secrets/metadata/doc/db",
+                admin,
+                Some(json!({"max_versions": 5, "custom_metadata": {"team": "docs"}})),
+            )
+            .await,
+    );
+    c.check(
+        "PUT",
+        meta,
+        &stack
+            .send(
+                "PUT",
+                "/v2/secrets/metadata/doc/db",
+                admin,
+                Some(json!({"max_versions": 0})),
+            )
+            .await,
+    );
+    // Each also refused once (no versions), which releases its Idempotency-Key claim.
+    for (op, versions) in [
+        ("delete", json!([1])),
+        ("undelete", json!([1])),
+        ("destroy", json!([1])),
+        ("delete", json!([])),
+        ("undelete", json!([])),
+        ("destroy", json!([])),
+    ] {
+        let path = format!("/v2/secrets/{op}/{{path+}}");
+        c.check(
+            "POST",
+            &path,
+            &stack
+                .send(
+                    "POST",
+                    &format!("/v2/secrets/{op}/doc/db"),
+                    admin,
+                    Some(json!({ "versions": versions })),
+                )
+                .await,
+        );
+    }
+    c.check(
+        "GET",
+        data,
+        &stack
+            .send("GET", "/v2/secrets/data/doc/db?version=1", admin, None)
+            .await,
+    );
+    c.check(
+        "GET",
+        "/v2/secrets",
+        &stack
+            .send("GET", "/v2/secrets?prefix=doc/&limit=1", admin, None)
+            .await,
+    );
+    c.check(
+        "GET",
+        "/v2/secrets",
+        &stack.send("GET", "/v2/secrets?limit=0", admin, None).await,
+    );
+    c.check(
+        "DELETE",
+        meta,
+        &stack
+            .send(
+                "DELETE",
+                "/v2/secrets/metadata/doc/db?recovery_window_days=7",
+                admin,
+                None,
+            )
+            .await,
+    );
+    c.check(
+        "POST",
+        data,
+        &write(json!({"data": {"password": "pw4"}})).await,
+    );
+    c.check(
+        "POST",
+        "/v2/secrets/restore/{path+}",
+        &stack
+            .send("POST", "/v2/secrets/restore/doc/db", admin, None)
+            .await,
+    );
+    c.check(
+        "POST",
+        "/v2/secrets/restore/{path+}",
+        &stack
+            .send("POST", "/v2/secrets/restore/doc/db", admin, None)
+            .await,
+    );
 }
 
 /// The webhook routes, each answered for real and checked against the document.

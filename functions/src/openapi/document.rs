@@ -9,6 +9,7 @@ use gatehouse::http::problem::Problem;
 use gatehouse::http::schema::{SchemaFn, of};
 use gatehouse::ids::{KeyId, WebhookId};
 use gatehouse::routes::{Access, Route};
+use gatehouse::secrets::SecretPath;
 use gatehouse::webhooks::delivery::DeliveryIdText;
 use schemars::SchemaGenerator;
 use schemars::generate::{Contract, SchemaSettings};
@@ -19,6 +20,7 @@ const PATH_PARAMETERS: &[(&str, &str, SchemaFn)] = &[
     ("key_id", "KeyId", of::<KeyId>()),
     ("webhook_id", "WebhookId", of::<WebhookId>()),
     ("delivery_id", "DeliveryId", of::<DeliveryIdText>()),
+    ("path", "SecretPath", of::<SecretPath>()),
 ];
 
 const IDEMPOTENCY_KEY_DESCRIPTION: &str = "Repeating a request with the same key and body returns the first response (with `Idempotent-Replayed: true`) for 24 hours. Full API keys are never stored, so a replayed creation has `\"key\": null`.";
@@ -39,7 +41,7 @@ pub fn document() -> Value {
     for route in ROUTES.iter() {
         let operation = operation_of(route);
         let item = paths
-            .entry(route.path)
+            .entry(gatehouse::routes::openapi_path(route.path))
             .or_insert_with(|| json!({}))
             .as_object_mut()
             .unwrap_or_else(|| unreachable!("path items are objects"));
@@ -153,7 +155,10 @@ fn describe(
 
     let mut parameters: Vec<Value> = PATH_PARAMETERS
         .iter()
-        .filter(|(name, ..)| route.path.contains(&format!("{{{name}}}")))
+        .filter(|(name, ..)| {
+            route.path.contains(&format!("{{{name}}}"))
+                || route.path.contains(&format!("{{{name}+}}"))
+        })
         .map(|(_, component, _)| json!({"$ref": format!("#/components/parameters/{component}")}))
         .collect();
     let posted = route.method == "POST";
@@ -223,6 +228,9 @@ fn describe(
     }
     if let Some(conflict) = operation.conflict {
         replies.insert("409".into(), problem(conflict));
+    }
+    if let Some(gone) = operation.gone {
+        replies.insert("410".into(), problem(gone));
     }
     if posted {
         replies.insert(

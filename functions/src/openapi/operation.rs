@@ -15,17 +15,19 @@ pub enum Tag {
     AccessPolicy,
     Usage,
     Webhooks,
+    Secrets,
     ApiDescription,
 }
 
 impl Tag {
-    pub const ALL: [Tag; 7] = [
+    pub const ALL: [Tag; 8] = [
         Tag::ApiKeys,
         Tag::Scopes,
         Tag::Audit,
         Tag::AccessPolicy,
         Tag::Usage,
         Tag::Webhooks,
+        Tag::Secrets,
         Tag::ApiDescription,
     ];
 
@@ -37,6 +39,7 @@ impl Tag {
             Tag::AccessPolicy => "Access policy",
             Tag::Usage => "Usage",
             Tag::Webhooks => "Webhooks",
+            Tag::Secrets => "Secrets",
             Tag::ApiDescription => "API description",
         }
     }
@@ -49,6 +52,9 @@ impl Tag {
             Tag::AccessPolicy => "Route scopes and plan limits for the tenant's own APIs.",
             Tag::Usage => "Usage statistics, counter resets and the tenant report.",
             Tag::Webhooks => "Endpoints, signed deliveries, retries, recovery and reports.",
+            Tag::Secrets => {
+                "The tenant's secrets: versions, check-and-set, delete, destroy and restore (Vault KV v2 semantics)."
+            }
             Tag::ApiDescription => "This document.",
         }
     }
@@ -93,6 +99,8 @@ pub struct Operation {
     pub replies: &'static [Reply],
     /// When the route answers 409, why.
     pub conflict: Option<&'static str>,
+    /// When the route answers 410, why.
+    pub gone: Option<&'static str>,
 }
 
 impl Operation {
@@ -107,6 +115,7 @@ impl Operation {
             query: &[],
             replies,
             conflict: None,
+            gone: None,
         }
     }
 }

@@ -41,6 +41,7 @@ where
 #[derive(Debug, Clone, Default)]
 pub struct LocalStack {
     pub stack: String,
+    pub region: String,
     pub parameters: BTreeMap<String, String>,
     refs: BTreeMap<String, String>,
     arns: BTreeMap<String, String>,
@@ -70,7 +71,41 @@ impl LocalStack {
             } => Err(BootstrapError::Unresolved(format!(
                 "!GetAtt {resource}.{attribute}"
             ))),
+            TemplateValue::Sub(text) => self.substitute(text),
         }
+    }
+
+    /// `!Sub`'s `${...}` references: pseudo parameters, `Name` (as `!Ref`) and
+    /// `Name.Arn` (as `!GetAtt`).
+    fn substitute(&self, text: &str) -> Result<String, BootstrapError> {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after
+                .find('}')
+                .ok_or_else(|| BootstrapError::Unresolved(format!("!Sub {text}")))?;
+            let name = &after[..end];
+            let value = match name {
+                "AWS::StackName" => self.stack.clone(),
+                "AWS::Region" => self.region.clone(),
+                "AWS::AccountId" => "000000000000".to_owned(),
+                "AWS::Partition" => "aws".to_owned(),
+                "AWS::URLSuffix" => "amazonaws.com".to_owned(),
+                _ => match name.split_once('.') {
+                    Some((resource, attribute)) => self.resolve(&TemplateValue::GetAtt {
+                        resource: resource.to_owned(),
+                        attribute: attribute.to_owned(),
+                    })?,
+                    None => self.resolve(&TemplateValue::Ref(name.to_owned()))?,
+                },
+            };
+            out.push_str(&value);
+            rest = &after[end + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
     }
 
     /// A function's environment as Lambda would see it.
@@ -106,15 +141,16 @@ pub async fn bootstrap(
 ) -> Result<LocalStack, BootstrapError> {
     let mut parameters = template.parameters.clone();
     parameters.extend(parameter_overrides.clone());
-    let mut local = LocalStack {
-        stack: stack.to_owned(),
-        parameters,
-        ..LocalStack::default()
-    };
     let region = sdk
         .region()
         .map(|r| r.to_string())
         .unwrap_or_else(|| "us-east-1".into());
+    let mut local = LocalStack {
+        stack: stack.to_owned(),
+        region: region.clone(),
+        parameters,
+        ..LocalStack::default()
+    };
     for function in template.functions.keys() {
         local.arns.insert(
             function.clone(),

@@ -30,7 +30,12 @@ fn shape(message: impl Into<String>) -> TemplateError {
 pub enum TemplateValue {
     Literal(String),
     Ref(String),
-    GetAtt { resource: String, attribute: String },
+    GetAtt {
+        resource: String,
+        attribute: String,
+    },
+    /// `!Sub "text ${Name} ${Resource.Arn} ${AWS::StackName}"`.
+    Sub(String),
 }
 
 impl TemplateValue {
@@ -63,6 +68,8 @@ impl TemplateValue {
         };
         if tagged.tag == "Ref" {
             Ok(Self::Ref(text()?))
+        } else if tagged.tag == "Sub" {
+            Ok(Self::Sub(text()?))
         } else if tagged.tag == "GetAtt" {
             let joined = match &tagged.value {
                 Value::Sequence(parts) => parts

@@ -40,6 +40,7 @@ pub enum TargetKind {
     AccessPolicy,
     Webhook,
     WebhookDelivery,
+    Secret,
 }
 
 impl schemars::JsonSchema for TargetKind {
@@ -56,13 +57,14 @@ impl schemars::JsonSchema for TargetKind {
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 6] = [
+    pub const ALL: [TargetKind; 7] = [
         Self::ApiKey,
         Self::Scope,
         Self::Route,
         Self::AccessPolicy,
         Self::Webhook,
         Self::WebhookDelivery,
+        Self::Secret,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +75,7 @@ impl TargetKind {
             Self::AccessPolicy => "access_policy",
             Self::Webhook => "webhook",
             Self::WebhookDelivery => "webhook_delivery",
+            Self::Secret => "secret",
         }
     }
 }

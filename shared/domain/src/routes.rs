@@ -20,7 +20,8 @@ pub enum Access {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     pub method: &'static str,
-    /// The API Gateway path template, `{name}` for one segment.
+    /// The API Gateway path template, `{name}` for one segment, `{name+}` (last) for
+    /// the rest of the path.
     pub path: &'static str,
     pub access: Access,
     /// The function (template `Handler`) that serves the route.
@@ -48,6 +49,12 @@ impl Route {
             Access::Public | Access::AnyKey => None,
         }
     }
+}
+
+/// A path template as OpenAPI writes it: API Gateway's greedy `{name+}` is `{name}`
+/// (whose value may then hold `/`).
+pub fn openapi_path(template: &str) -> String {
+    template.replace("+}", "}")
 }
 
 /// Gatehouse's own routes, as declared by the functions crate.

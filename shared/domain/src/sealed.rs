@@ -24,3 +24,27 @@ fn is_legacy(version: &u8) -> bool {
 
 /// The webhook modules' name for it.
 pub type SealedSecret = Sealed;
+
+impl Sealed {
+    /// Nonce and ciphertext as one byte string (kept apart from the data key when the
+    /// key must be destroyable on its own).
+    pub fn body(&self) -> Option<Vec<u8>> {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut bytes = engine.decode(&self.nonce).ok()?;
+        bytes.extend(engine.decode(&self.ciphertext).ok()?);
+        Some(bytes)
+    }
+
+    /// A v2 value from its data key and [`Sealed::body`].
+    pub fn from_body(data_key: String, body: &[u8]) -> Option<Self> {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::STANDARD;
+        (body.len() > 12).then(|| Self {
+            version: ENVELOPE_V2,
+            data_key,
+            nonce: engine.encode(&body[..12]),
+            ciphertext: engine.encode(&body[12..]),
+        })
+    }
+}

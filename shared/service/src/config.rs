@@ -23,6 +23,9 @@
 //! | `ARGON2_ITERATIONS`    | no       | `1`     | argon2id time cost                        |
 //! | `ARGON2_PARALLELISM`   | no       | `1`     | argon2id lanes                            |
 //! | `WEBHOOK_KEY_ID`       | for webhooks |     | KMS key that seals webhook signing secrets |
+//! | `SECRETS_TABLE`        | for secrets |      | DynamoDB table of tenant secrets' version records (AWS backend) |
+//! | `SECRETS_NAME_PREFIX`  | for secrets |      | Secrets Manager name prefix of tenant secrets' ciphertext (`<stack>/tenant-secrets/`) |
+//! | `SECRETS_KEY_ID`       | for secrets |      | KMS key that seals tenant secret versions |
 //! | `WEBHOOK_ALLOW_HOSTS`  | no       | none    | `host:port,...` webhooks may reach although internal (development and tests only) |
 //! | `WEBHOOK_TIMEOUT_SECONDS` | no    | `15`    | how long a delivery waits for the endpoint's answer |
 //! | `WEBHOOK_RETRY_SCHEDULE` | no     | see README | seconds before each retry, comma-separated (`5,60,300,...`) |
@@ -55,6 +58,9 @@ pub struct Config {
     pub default_key_prefix: KeyPrefix,
     pub argon2: Argon2Params,
     pub webhook_key_id: Option<String>,
+    pub secrets_table: String,
+    pub secrets_name_prefix: String,
+    pub secrets_key_id: String,
     pub webhook_allow_hosts: crate::webhooks::ssrf::AllowList,
     pub webhook_timeout: time::Duration,
     pub webhook_retry_schedule: Vec<time::Duration>,
@@ -88,7 +94,9 @@ impl Needs {
     pub const DISPATCH: Self = Self(1 << 10);
     /// The authorizer's caches and failure counting.
     pub const AUTHORIZER: Self = Self(1 << 11);
-    pub const ALL: Self = Self((1 << 12) - 1);
+    /// Tenant secrets on the AWS backend: their table, Secrets Manager prefix and KMS key.
+    pub const SECRETS: Self = Self(1 << 12);
+    pub const ALL: Self = Self((1 << 13) - 1);
     pub const NONE: Self = Self(0);
 
     pub const fn with(self, other: Self) -> Self {
@@ -128,6 +136,10 @@ impl Needs {
                 &["WEBHOOK_RETRY_SCHEDULE", "WEBHOOK_CIRCUIT_MIN_VOLUME"],
             ),
             (Needs::AUTHORIZER, &["AUTH_CACHE_TTL_SECONDS"]),
+            (
+                Needs::SECRETS,
+                &["SECRETS_TABLE", "SECRETS_NAME_PREFIX", "SECRETS_KEY_ID"],
+            ),
         ];
         GROUPS
             .iter()
@@ -233,6 +245,11 @@ impl Config {
             } else {
                 None
             },
+            secrets_table: if_needed(Needs::SECRETS, &|| vars.table_name("SECRETS_TABLE"))?,
+            secrets_name_prefix: if_needed(Needs::SECRETS, &|| {
+                vars.secret_name_prefix("SECRETS_NAME_PREFIX")
+            })?,
+            secrets_key_id: if_needed(Needs::SECRETS, &|| vars.required("SECRETS_KEY_ID"))?,
             webhook_allow_hosts: crate::webhooks::ssrf::AllowList::parse(
                 &vars.get("WEBHOOK_ALLOW_HOSTS").unwrap_or_default(),
             ),
@@ -281,6 +298,9 @@ const GROUP_OF: &[(&str, Needs)] = &[
     ("DELIVERY_DLQ_URL", Needs::DELIVERY_QUEUE),
     ("WEBHOOK_KEY_ID", Needs::SEALING),
     ("SERVICE_SECRET_ARN", Needs::CURSORS),
+    ("SECRETS_TABLE", Needs::SECRETS),
+    ("SECRETS_NAME_PREFIX", Needs::SECRETS),
+    ("SECRETS_KEY_ID", Needs::SECRETS),
     ("WEBHOOK_ALLOW_HOSTS", Needs::OUTBOUND),
     ("WEBHOOK_TIMEOUT_SECONDS", Needs::OUTBOUND),
     ("WEBHOOK_RETRY_SCHEDULE", Needs::DISPATCH),
@@ -362,6 +382,24 @@ impl<F: Fn(&str) -> Option<String>> Vars<'_, F> {
             Ok(value)
         } else {
             Err(self.invalid(variable, format!("`{value}` is not an ARN")))
+        }
+    }
+
+    /// A Secrets Manager name prefix: 1-200 of `[A-Za-z0-9/_+=.@-]`, ending in `/`.
+    fn secret_name_prefix(&self, variable: &'static str) -> Result<String, ConfigError> {
+        let value = self.required(variable)?;
+        let valid = (1..=200).contains(&value.len())
+            && value.ends_with('/')
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/_+=.@-".contains(&b));
+        if valid {
+            Ok(value)
+        } else {
+            Err(self.invalid(
+                variable,
+                format!("`{value}` is not a Secrets Manager name prefix ending in `/`"),
+            ))
         }
     }
 

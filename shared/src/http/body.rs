@@ -11,19 +11,21 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Decodes a JSON body into `T` (whose serde attributes should deny unknown fields).
 /// Every failure is a 4xx problem that says what is wrong, never the body itself.
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
+    json_body_up_to(req, MAX_BODY_BYTES)
+}
+
+/// [`json_body`] for a route that takes larger bodies (a secret's value).
+pub fn json_body_up_to<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, Problem> {
     let bytes: &[u8] = match req.body() {
         Body::Empty => &[],
         Body::Text(text) => text.as_bytes(),
         Body::Binary(bytes) => bytes,
         _ => &[],
     };
-    if bytes.len() > MAX_BODY_BYTES {
+    if bytes.len() > limit {
         return Err(Problem::new(
             ProblemType::PayloadTooLarge,
-            format!(
-                "the body is {} bytes; the limit is {MAX_BODY_BYTES}",
-                bytes.len()
-            ),
+            format!("the body is {} bytes; the limit is {limit}", bytes.len()),
         ));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {

@@ -1,7 +1,8 @@
 //! Gatehouse's storage and AWS adapters: the DynamoDB tables (keys, scopes, policies
 //! and endpoints in the keys table; deliveries and circuit counts; audit; usage;
 //! counters), transactions, the events publisher and delivery queue (SQS), and the
-//! KMS sealer of webhook secrets. Depends on the domain only; nothing here knows of
+//! envelope encryption (KMS), and the AWS backend of tenant secrets (its records and
+//! Secrets Manager versions). Depends on the domain only; nothing here knows of
 //! Lambda, HTTP or the operations that use it.
 #![forbid(unsafe_code)]
 
@@ -23,6 +24,8 @@ pub mod item;
 pub mod keys_table;
 pub mod queue;
 pub mod sealer;
+pub mod secret_versions;
+pub mod secrets_table;
 pub mod usage_table;
 pub mod webhooks_table;
 
@@ -31,6 +34,7 @@ pub use dynamo::{Dynamo, Table};
 pub use ephemeral::{FailureCounts, Markers};
 pub use idempotency::IdempotencyRecords;
 pub use keys_table::{KeyPage, Keys, ListKeys, Policies, Scopes, StoredPolicy, Tenants};
+pub use secrets_table::SecretRecords;
 pub use webhooks_table::Endpoints;
 
 #[derive(Debug, thiserror::Error)]

@@ -74,6 +74,16 @@ pub const BUILTIN_SCOPES: &[BuiltinScope] = &[
         implies: &["webhooks:read"],
     },
     BuiltinScope {
+        name: "secrets:read",
+        description: "Read the tenant's secrets: values, metadata and listings. Every read is audited.",
+        implies: &[],
+    },
+    BuiltinScope {
+        name: "secrets:write",
+        description: "Write, configure, delete, destroy and restore the tenant's secrets, without reading them (a writer that may read holds secrets:read too).",
+        implies: &[],
+    },
+    BuiltinScope {
         name: "policy:read",
         description: "Read the tenant's access policy: route scopes and plan limits.",
         implies: &[],

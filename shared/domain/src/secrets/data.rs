@@ -87,7 +87,7 @@ impl schemars::JsonSchema for SecretData {
             "description": "The value: named fields, at most 65,508 bytes as compact JSON.",
             "minProperties": 1,
             "maxProperties": MAX_FIELDS,
-            "propertyNames": {"minLength": 1, "maxLength": 256},
+            "propertyNames": {"minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"},
         })
     }
 }

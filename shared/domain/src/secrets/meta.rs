@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::{Duration, OffsetDateTime};
 
+/// The largest version number a request may name: JSON's largest exact integer.
+pub const MAX_VERSION_NUMBER: u64 = (1 << 53) - 1;
+
 /// Versions kept when a secret sets no `max_versions` (Vault's default).
 pub const DEFAULT_MAX_VERSIONS: u32 = 10;
 /// The most versions a secret may keep: Secrets Manager keeps at most 100 versions of

@@ -22,6 +22,9 @@ const REQUIRED: &[(&str, &str)] = &[
         "SERVICE_SECRET_ARN",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:svc",
     ),
+    ("SECRETS_TABLE", "gatehouse-secrets"),
+    ("SECRETS_NAME_PREFIX", "gatehouse/tenant-secrets/"),
+    ("SECRETS_KEY_ID", "alias/gatehouse-secrets"),
 ];
 
 fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {

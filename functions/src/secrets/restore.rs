@@ -1,0 +1,48 @@
+//! `POST /v2/secrets/restore/{path+}`: restores a deleted secret, every version as it
+//! was, within its recovery window.
+
+use crate::openapi::{Operation, Reply, Tag};
+use gatehouse::config::Needs;
+use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
+use gatehouse::http::{ApiResult, json_response};
+use gatehouse::secrets::{self, MetadataView};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::SECRETS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
+
+pub const ACTION: &str = "secret.restore";
+
+pub const DOC: Operation = Operation {
+    description: "Undoes a delete of the whole secret before its `purge_at`.",
+    conflict: Some("The secret is not deleted, or changed concurrently"),
+    ..Operation::new(
+        Tag::Secrets,
+        "Restore a deleted secret",
+        &[Reply::new(
+            200,
+            "The metadata as it now is",
+            of::<MetadataView>(),
+        )],
+    )
+};
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let path = secrets::path_of(call)?;
+    let mut record = secrets::load(call, &path).await?;
+    record.meta.restore(call.now)?;
+    // The ciphertext's deletion is cancelled first: once the record says restored,
+    // every version must read.
+    call.app.secrets.cancel_deletion(&record).await?;
+    let batch = call.app.secrets.prepare_change(&mut record)?;
+    let audit = secrets::audit(call, ACTION, &path).status(200);
+    call.commit(
+        batch,
+        &audit,
+        "the secret changed while this request was processed; read it again and retry",
+    )
+    .await?;
+    Ok(json_response(200, &MetadataView::of(&record)))
+}

@@ -1,0 +1,211 @@
+//! What the secret routes share: the secret a route names, how the store's refusals
+//! read as problems, and how secrets are shown (never a value, except by the read
+//! route).
+
+use crate::audit::{AuditEvent, TargetKind};
+use crate::http::call::Call;
+use crate::http::{Problem, ProblemType};
+use crate::store::secrets_table::SecretRecord;
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+pub use gatehouse_service::secrets::*;
+
+/// The largest body of a write: the value's 65,508 bytes of compact JSON, with room
+/// for the request's own JSON and whitespace.
+pub const MAX_WRITE_BODY_BYTES: usize = 128 * 1024;
+
+/// The secret named by the `{path+}` path parameter.
+pub fn path_of(call: &Call<'_>) -> Result<SecretPath, Problem> {
+    let path = call
+        .path_parameter("path")
+        .ok_or_else(|| Problem::new(ProblemType::NotFound, "no such secret"))?;
+    SecretPath::parse(&path).map_err(|e| Problem::invalid_parameter(e.to_string()))
+}
+
+/// The secret's record in the caller's tenant; anything else is the same 404.
+pub async fn load(call: &Call<'_>, path: &SecretPath) -> Result<SecretRecord, Problem> {
+    Ok(call
+        .app
+        .secrets
+        .load(&call.caller.tenant_id, path, call.now)
+        .await?)
+}
+
+/// An audit event about the secret at `path` (never its value).
+pub fn audit(call: &Call<'_>, action: &str, path: &SecretPath) -> AuditEvent {
+    call.audit_event(action)
+        .target(TargetKind::Secret, path.as_str())
+}
+
+impl From<SecretStoreError> for Problem {
+    fn from(err: SecretStoreError) -> Self {
+        match err {
+            SecretStoreError::Secret(e) => e.into(),
+            SecretStoreError::Store(e) => e.into(),
+            SecretStoreError::Versions(e) => Problem::unavailable(&e),
+            SecretStoreError::Seal(e @ crate::store::envelope::SealError::Kms(_)) => {
+                Problem::unavailable(&e)
+            }
+            other => Problem::internal(&other),
+        }
+    }
+}
+
+impl From<SecretError> for Problem {
+    fn from(err: SecretError) -> Self {
+        let kind = match &err {
+            SecretError::InvalidPath(_) => ProblemType::InvalidParameter,
+            SecretError::InvalidData(_) | SecretError::InvalidSettings(_) => {
+                ProblemType::InvalidBody
+            }
+            SecretError::NotFound
+            | SecretError::NoSuchVersion(_)
+            | SecretError::VersionDeleted(_) => ProblemType::NotFound,
+            SecretError::VersionDestroyed(_) => ProblemType::Gone,
+            SecretError::CasRequired
+            | SecretError::CasMismatch { .. }
+            | SecretError::ScheduledForDeletion { .. }
+            | SecretError::NotDeleted => ProblemType::Conflict,
+        };
+        Problem::new(kind, err.to_string())
+    }
+}
+
+/// One version, as the API shows it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "SecretVersion")]
+pub struct VersionView {
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// When it is (or was, or will be: `delete_version_after`) deleted.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<crate::schema::Rfc3339>")]
+    pub deleted_at: Option<OffsetDateTime>,
+    pub destroyed: bool,
+}
+
+impl VersionView {
+    pub fn of(version: u64, state: &VersionState) -> Self {
+        Self {
+            version,
+            created_at: state.created_at,
+            deleted_at: state.deleted_at,
+            destroyed: state.destroyed,
+        }
+    }
+}
+
+/// A deleted secret's restore deadline.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DeletionView {
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
+    pub deleted_at: OffsetDateTime,
+    /// Restorable until then; gone for good after.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
+    pub purge_at: OffsetDateTime,
+}
+
+/// A secret's metadata: settings and versions, no value.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "SecretMetadata")]
+pub struct MetadataView {
+    pub path: SecretPath,
+    /// 0 until the first write.
+    pub current_version: u64,
+    pub oldest_version: u64,
+    pub max_versions: u32,
+    pub cas_required: bool,
+    /// 0: versions are not deleted by age.
+    pub delete_version_after_seconds: u64,
+    pub custom_metadata: BTreeMap<String, String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Kept versions, oldest first.
+    pub versions: Vec<VersionView>,
+    /// Set while the whole secret is deleted and restorable.
+    pub deletion: Option<DeletionView>,
+}
+
+impl MetadataView {
+    pub fn of(record: &SecretRecord) -> Self {
+        let meta = &record.meta;
+        Self {
+            path: record.path.clone(),
+            current_version: meta.current_version,
+            oldest_version: meta.oldest_version(),
+            max_versions: meta.settings.max_versions,
+            cas_required: meta.settings.cas_required,
+            delete_version_after_seconds: meta.settings.delete_version_after_seconds,
+            custom_metadata: meta.settings.custom_metadata.clone(),
+            created_at: meta.created_at,
+            updated_at: meta.updated_at,
+            versions: meta
+                .versions
+                .iter()
+                .map(|(v, state)| VersionView::of(*v, state))
+                .collect(),
+            deletion: meta.deletion.as_ref().map(|d| DeletionView {
+                deleted_at: d.at,
+                purge_at: d.purge_at,
+            }),
+        }
+    }
+}
+
+/// The versions a delete, undelete or destroy names.
+#[derive(Debug, serde::Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "SecretVersionsRequest")]
+pub struct VersionsRequest {
+    /// Versions to change; versions the secret does not keep are ignored.
+    #[schemars(length(min = 1, max = 100), inner(range(max = crate::secrets::meta::MAX_VERSION_NUMBER)))]
+    pub versions: Vec<u64>,
+}
+
+/// One of [`crate::secrets::SecretMeta`]'s version changes (`delete`, `undelete`,
+/// `destroy`): the versions it changed.
+pub type VersionChange =
+    fn(&mut crate::secrets::SecretMeta, &[u64], OffsetDateTime) -> Result<Vec<u64>, SecretError>;
+
+/// A state change of some versions (delete, undelete, destroy), as one route does it:
+/// the change, its audit event with the versions it changed, and the metadata after.
+pub async fn change_versions(
+    call: &Call<'_>,
+    action: &str,
+    change: VersionChange,
+) -> crate::http::ApiResult {
+    let path = path_of(call)?;
+    let body: VersionsRequest = crate::http::json_body(call.req)?;
+    if body.versions.is_empty() || body.versions.len() > 100 {
+        return Err(Problem::invalid_body("`versions` lists 1-100 versions"));
+    }
+    let mut record = load(call, &path).await?;
+    let changed = change(&mut record.meta, &body.versions, call.now)?;
+    let audit = audit(call, action, &path)
+        .status(200)
+        .detail(format!("versions {changed:?}"));
+    if changed.is_empty() {
+        // Nothing to store; the call is still on the record.
+        call.app.audit.put(&audit).await?;
+    } else {
+        let batch = call.app.secrets.prepare_change(&mut record)?;
+        call.commit(
+            batch,
+            &audit,
+            "the secret changed while this request was processed; read it again and retry",
+        )
+        .await?;
+    }
+    Ok(crate::http::json_response(200, &MetadataView::of(&record)))
+}

@@ -1,0 +1,498 @@
+//! Tenant secrets through the routes (the AWS backend: Secrets Manager, DynamoDB and
+//! KMS in moto, through the real SDK): Vault KV v2 semantics, values only to
+//! `secrets:read` and never in the audit trail, crypto-shredding on destroy, delete-all
+//! with restore, and the limits.
+
+use gatehouse::clock::ManualClock;
+use gatehouse_integration_tests::TestStack;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn data_path(path: &str) -> String {
+    format!("/v2/secrets/data/{path}")
+}
+
+async fn write(
+    stack: &TestStack,
+    key: &str,
+    path: &str,
+    body: Value,
+) -> gatehouse_integration_tests::TestResponse {
+    stack.send("POST", &data_path(path), key, Some(body)).await
+}
+
+async fn read(
+    stack: &TestStack,
+    key: &str,
+    path: &str,
+) -> gatehouse_integration_tests::TestResponse {
+    stack.send("GET", &data_path(path), key, None).await
+}
+
+/// Versions, check-and-set, settings and pruning, delete / undelete / destroy, and
+/// delete-all with restore: the behaviour every backend must show.
+async fn kv2_behaviour(stack: &TestStack, admin: &str) {
+    let path = "payments/db";
+    let first = write(
+        stack,
+        admin,
+        path,
+        json!({"data": {"user": "app", "password": "one"}}),
+    )
+    .await;
+    first.assert_status(201);
+    assert_eq!(first.json()["version"], 1);
+    let second = write(
+        stack,
+        admin,
+        path,
+        json!({"data": {"password": "two"}, "cas": 1}),
+    )
+    .await;
+    second.assert_status(200);
+    assert_eq!(second.json()["version"], 2);
+    // cas: a stale version and create-only both refuse, and nothing is written.
+    let stale = write(
+        stack,
+        admin,
+        path,
+        json!({"data": {"password": "x"}, "cas": 1}),
+    )
+    .await;
+    assert!(
+        stale.assert_problem(409, "conflict")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("current version is 2")
+    );
+    write(
+        stack,
+        admin,
+        path,
+        json!({"data": {"password": "x"}, "cas": 0}),
+    )
+    .await
+    .assert_problem(409, "conflict");
+    let current = read(stack, admin, path).await.json();
+    assert_eq!(current["version"], 2);
+    assert_eq!(current["data"], json!({"password": "two"}));
+    let old = stack
+        .send(
+            "GET",
+            &format!("{}?version=1", data_path(path)),
+            admin,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(old["data"], json!({"user": "app", "password": "one"}));
+    stack
+        .send(
+            "GET",
+            &format!("{}?version=7", data_path(path)),
+            admin,
+            None,
+        )
+        .await
+        .assert_problem(404, "not-found");
+
+    // cas_required, and max_versions pruning at the next write.
+    stack
+        .send(
+            "PUT",
+            &format!("/v2/secrets/metadata/{path}"),
+            admin,
+            Some(json!({"cas_required": true, "max_versions": 2})),
+        )
+        .await
+        .assert_status(200);
+    write(stack, admin, path, json!({"data": {"password": "three"}}))
+        .await
+        .assert_problem(409, "conflict");
+    write(
+        stack,
+        admin,
+        path,
+        json!({"data": {"password": "three"}, "cas": 2}),
+    )
+    .await
+    .assert_status(200);
+    let meta = stack
+        .send("GET", &format!("/v2/secrets/metadata/{path}"), admin, None)
+        .await
+        .json();
+    assert_eq!(meta["current_version"], 3);
+    assert_eq!(meta["oldest_version"], 2);
+    assert_eq!(meta["versions"].as_array().unwrap().len(), 2);
+    stack
+        .send(
+            "GET",
+            &format!("{}?version=1", data_path(path)),
+            admin,
+            None,
+        )
+        .await
+        .assert_problem(404, "not-found");
+
+    // Soft delete, undelete, destroy.
+    let op = |name: &str, versions: Value| {
+        let uri = format!("/v2/secrets/{name}/{path}");
+        async move {
+            stack
+                .send("POST", &uri, admin, Some(json!({ "versions": versions })))
+                .await
+        }
+    };
+    op("delete", json!([3])).await.assert_status(200);
+    read(stack, admin, path)
+        .await
+        .assert_problem(404, "not-found");
+    op("undelete", json!([3])).await.assert_status(200);
+    assert_eq!(
+        read(stack, admin, path).await.json()["data"],
+        json!({"password": "three"})
+    );
+    let destroyed = op("destroy", json!([2])).await;
+    destroyed.assert_status(200);
+    let versions = destroyed.json()["versions"].clone();
+    assert_eq!(versions[0]["version"], 2);
+    assert_eq!(versions[0]["destroyed"], true);
+    stack
+        .send(
+            "GET",
+            &format!("{}?version=2", data_path(path)),
+            admin,
+            None,
+        )
+        .await
+        .assert_problem(410, "gone");
+    // A destroyed version cannot come back.
+    op("undelete", json!([2])).await.assert_status(200);
+    stack
+        .send(
+            "GET",
+            &format!("{}?version=2", data_path(path)),
+            admin,
+            None,
+        )
+        .await
+        .assert_problem(410, "gone");
+
+    // Delete-all: nothing reads or writes until restored, then all is as it was.
+    let deleted = stack
+        .send(
+            "DELETE",
+            &format!("/v2/secrets/metadata/{path}?recovery_window_days=7"),
+            admin,
+            None,
+        )
+        .await;
+    deleted.assert_status(200);
+    assert!(deleted.json()["deletion"]["purge_at"].is_string());
+    read(stack, admin, path)
+        .await
+        .assert_problem(409, "conflict");
+    write(
+        stack,
+        admin,
+        path,
+        json!({"data": {"password": "four"}, "cas": 3}),
+    )
+    .await
+    .assert_problem(409, "conflict");
+    stack
+        .send("POST", &format!("/v2/secrets/restore/{path}"), admin, None)
+        .await
+        .assert_status(200);
+    assert_eq!(
+        read(stack, admin, path).await.json()["data"],
+        json!({"password": "three"})
+    );
+    stack
+        .send("POST", &format!("/v2/secrets/restore/{path}"), admin, None)
+        .await
+        .assert_problem(409, "conflict");
+
+    // Listing, by prefix, page by page.
+    write(
+        stack,
+        admin,
+        "payments/api",
+        json!({"data": {"token": "t"}}),
+    )
+    .await
+    .assert_status(201);
+    write(
+        stack,
+        admin,
+        "paymentsx/other",
+        json!({"data": {"token": "t"}}),
+    )
+    .await
+    .assert_status(201);
+    let mut seen = Vec::new();
+    let mut uri = "/v2/secrets?prefix=payments/&limit=1".to_owned();
+    loop {
+        let page = stack.send("GET", &uri, admin, None).await.json();
+        for item in page["items"].as_array().unwrap() {
+            seen.push(item["path"].as_str().unwrap().to_owned());
+            assert!(item.get("data").is_none(), "a listing shows no value");
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => uri = format!("/v2/secrets?prefix=payments/&limit=1&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["payments/api", "payments/db"]);
+}
+
+#[tokio::test]
+async fn the_aws_backend_has_kv2_semantics() {
+    let stack = TestStack::new().await;
+    let acme = stack.tenant("Acme").await;
+    Box::pin(kv2_behaviour(&stack, acme.admin_key.expose())).await;
+}
+
+#[tokio::test]
+async fn values_go_only_to_secrets_read_and_never_into_the_audit_trail() {
+    let stack = TestStack::new().await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    let (writer, _) = stack
+        .create_key(admin, json!({"name": "ci", "scopes": ["secrets:write"]}))
+        .await;
+    let (reader, _) = stack
+        .create_key(admin, json!({"name": "app", "scopes": ["secrets:read"]}))
+        .await;
+    let value = "s3cr3t-value-that-must-not-leak";
+    write(
+        &stack,
+        &writer,
+        "app/token",
+        json!({"data": {"token": value}}),
+    )
+    .await
+    .assert_status(201);
+    read(&stack, &writer, "app/token").await.assert_status(403);
+    write(
+        &stack,
+        &reader,
+        "app/token",
+        json!({"data": {"token": "x"}}),
+    )
+    .await
+    .assert_status(403);
+    assert_eq!(
+        read(&stack, &reader, "app/token").await.json()["data"]["token"],
+        value
+    );
+    let trail = stack.audit(admin, "limit=200").await;
+    let actions: Vec<&str> = trail.iter().filter_map(|e| e["action"].as_str()).collect();
+    assert!(
+        actions.contains(&"secret.write") && actions.contains(&"secret.read"),
+        "{actions:?}"
+    );
+    let read_event = trail
+        .iter()
+        .find(|e| e["action"] == "secret.read" && e["outcome"] == "success")
+        .unwrap();
+    assert_eq!(
+        read_event["target"],
+        json!({"kind": "secret", "id": "app/token"})
+    );
+    assert!(!serde_json::to_string(&trail).unwrap().contains(value));
+
+    // The stored forms hold no plaintext either: the record, and the ciphertext in
+    // Secrets Manager.
+    let items = aws_sdk_dynamodb::Client::new(&stack.sdk)
+        .scan()
+        .table_name(&stack.app.config.secrets_table)
+        .send()
+        .await
+        .unwrap();
+    assert!(!format!("{:?}", items.items()).contains(value));
+}
+
+#[tokio::test]
+async fn a_destroyed_version_is_crypto_shredded() {
+    let stack = TestStack::new().await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    write(&stack, admin, "db", json!({"data": {"password": "one"}}))
+        .await
+        .assert_status(201);
+    write(&stack, admin, "db", json!({"data": {"password": "two"}}))
+        .await
+        .assert_status(200);
+    let path = gatehouse::secrets::SecretPath::parse("db").unwrap();
+    let before = stack
+        .app
+        .secrets
+        .load(
+            &acme.tenant.tenant_id,
+            &path,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    let shredded = before.keys[&1].clone();
+    stack
+        .send(
+            "POST",
+            "/v2/secrets/destroy/db",
+            admin,
+            Some(json!({"versions": [1]})),
+        )
+        .await
+        .assert_status(200);
+    let after = stack
+        .app
+        .secrets
+        .load(
+            &acme.tenant.tenant_id,
+            &path,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    assert!(!after.keys.contains_key(&1), "the data key is gone");
+    assert!(after.keys.contains_key(&2));
+    assert!(after.meta.versions[&1].destroyed);
+    // The ciphertext is still in Secrets Manager, and useless without its key.
+    let name = gatehouse::store::secret_versions::SecretVersions::new(
+        aws_sdk_secretsmanager::Client::new(&stack.sdk),
+        stack.app.config.secrets_name_prefix.clone(),
+    )
+    .name(acme.tenant.tenant_id.as_str(), "db");
+    let stored = aws_sdk_secretsmanager::Client::new(&stack.sdk)
+        .get_secret_value()
+        .secret_id(&name)
+        .version_id(&shredded.sm_version_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(stored.secret_binary().is_some());
+    assert_eq!(
+        read(&stack, admin, "db").await.json()["data"],
+        json!({"password": "two"})
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_clearly_and_writes_nothing() {
+    let stack = TestStack::new().await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    // (`a//b` is refused too, but the local gateway folds empty segments as it matches
+    // routes; the path rules have unit tests.) A key without the route scope gets
+    // API Gateway's own 403 above.
+    for bad in ["a/..%2Fb", "%2Fa", "a%0Ab", "a/.hidden"] {
+        write(&stack, admin, bad, json!({"data": {"k": "v"}}))
+            .await
+            .assert_problem(400, "invalid-parameter");
+    }
+    let long = "p".repeat(513);
+    write(&stack, admin, &long, json!({"data": {"k": "v"}}))
+        .await
+        .assert_problem(400, "invalid-parameter");
+    let big = "x".repeat(70_000);
+    let too_big = write(&stack, admin, "big", json!({"data": {"blob": big}})).await;
+    assert!(
+        too_big.assert_problem(400, "invalid-body")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("65508")
+    );
+    let huge = "x".repeat(140_000);
+    write(&stack, admin, "big", json!({"data": {"blob": huge}}))
+        .await
+        .assert_problem(413, "payload-too-large");
+    write(
+        &stack,
+        admin,
+        "big",
+        json!({"data": {"k": "v"}, "extra": 1}),
+    )
+    .await
+    .assert_problem(400, "invalid-body");
+    stack
+        .send("GET", "/v2/secrets/metadata/big", admin, None)
+        .await
+        .assert_problem(404, "not-found");
+    // The largest value fits.
+    let fits = "y".repeat(65_508 - r#"{"blob":""}"#.len());
+    write(&stack, admin, "big", json!({"data": {"blob": fits}}))
+        .await
+        .assert_status(201);
+    assert_eq!(
+        read(&stack, admin, "big").await.json()["data"]["blob"]
+            .as_str()
+            .map(str::len),
+        Some(65_508 - 11)
+    );
+}
+
+/// A deleted secret past its recovery window is gone: its path starts afresh, even
+/// before the table's TTL sweeps the record and while Secrets Manager still holds the
+/// deleted secret (it is taken back).
+#[tokio::test]
+async fn a_purged_path_starts_afresh() {
+    let stack = TestStack::new().await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    write(&stack, admin, "old", json!({"data": {"v": "1"}}))
+        .await
+        .assert_status(201);
+    write(&stack, admin, "conf", json!({"data": {"v": "1"}}))
+        .await
+        .assert_status(201);
+    for path in ["old", "conf"] {
+        stack
+            .send(
+                "DELETE",
+                &format!("/v2/secrets/metadata/{path}?recovery_window_days=7"),
+                admin,
+                None,
+            )
+            .await
+            .assert_status(200);
+    }
+    let later = time::OffsetDateTime::now_utc() + time::Duration::days(8);
+    let serve = |logical_id: &str, route: &str, uri: &str, body: &str| {
+        let mut app = stack.function_app(logical_id);
+        app.clock = Arc::new(ManualClock::new(later));
+        let request =
+            stack.lambda_request(route, uri, acme.tenant.tenant_id.as_str(), "admin", body);
+        let function =
+            gatehouse_functions::function(&stack.template.functions[logical_id].handler).unwrap();
+        async move { gatehouse_functions::serve_http(&app, function, request).await }
+    };
+    let written = serve(
+        "WriteSecretFunction",
+        "POST /v2/secrets/data/{path+}",
+        "/v2/secrets/data/old",
+        r#"{"data": {"v": "new"}}"#,
+    )
+    .await;
+    assert_eq!(written.status(), 201);
+    let configured = serve(
+        "ConfigureSecretFunction",
+        "PUT /v2/secrets/metadata/{path+}",
+        "/v2/secrets/metadata/conf",
+        r#"{"max_versions": 3}"#,
+    )
+    .await;
+    assert_eq!(configured.status(), 200);
+    let app = stack.app.clone();
+    let path = gatehouse::secrets::SecretPath::parse("old").unwrap();
+    let record = app
+        .secrets
+        .load(&acme.tenant.tenant_id, &path, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        record.meta.current_version, 1,
+        "a new secret, from version 1"
+    );
+    assert!(record.meta.deletion.is_none());
+}
