@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod contract;
+pub mod openbao;
 pub mod webhook_receiver;
 
 use bytes::Bytes;

@@ -21,6 +21,7 @@ pub mod config;
 pub mod keys;
 pub mod limits;
 pub mod notices;
+pub mod outbound;
 pub mod secrets;
 pub mod telemetry;
 pub mod usage;

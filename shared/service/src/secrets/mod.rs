@@ -3,6 +3,7 @@
 //! encryption per version); the rules live in `gatehouse_domain::secrets`.
 
 pub mod aws;
+pub mod vault;
 
 pub use aws::{AwsSecretStore, SecretStoreError};
 pub use gatehouse_domain::secrets::*;

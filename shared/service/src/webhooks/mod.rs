@@ -4,7 +4,8 @@
 
 pub use gatehouse_domain::webhooks::{circuit, delivery, endpoint, report, retry, signature, ssrf};
 
-pub mod client;
+/// The SSRF-safe outbound client, under the name the webhook code knows it by.
+pub use crate::outbound as client;
 pub mod dispatch;
 pub use gatehouse_store::queue;
 pub use gatehouse_store::sealer as sealed;

@@ -1,11 +1,12 @@
-//! The outbound HTTP client for webhook deliveries: POST only, a timeout, no
-//! redirects, no proxies (environment variables are ignored), a capped response read,
-//! and its own resolver that refuses internal addresses at connect time, so a name
-//! that resolves somewhere internal after registration (DNS rebinding) is still
-//! refused. Literal IP hosts skip resolution, so every URL is checked again with
-//! [`super::ssrf::check_url`] just before it is sent.
+//! The one outbound HTTP client: webhook deliveries, and calls to tenants' own
+//! services (Vault; later identity providers and SIEMs). A timeout, no redirects, no
+//! proxies (environment variables are ignored), a capped response read, and its own
+//! resolver that refuses internal addresses at connect time, so a name that resolves
+//! somewhere internal after registration (DNS rebinding) is still refused. Literal IP
+//! hosts skip resolution, so every URL is checked again with
+//! [`crate::webhooks::ssrf::check_url`] just before it is sent.
 
-use super::ssrf::{AllowList, DestinationError, check_url, is_forbidden};
+use crate::webhooks::ssrf::{AllowList, DestinationError, check_url, is_forbidden};
 use bytes::Bytes;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::SocketAddr;
@@ -69,7 +70,32 @@ pub struct OutboundClient {
 
 impl OutboundClient {
     pub fn new(allow: AllowList, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+        Self::build(allow, timeout, None, "Gatehouse-Webhooks")
+    }
+
+    /// A client for one tenant integration: its own trusted CA (PEM), if it has one,
+    /// added to the public roots.
+    pub fn for_integration(
+        allow: AllowList,
+        timeout: Duration,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Self, reqwest::Error> {
+        Self::build(allow, timeout, ca_pem, "Gatehouse-Integrations")
+    }
+
+    fn build(
+        allow: AllowList,
+        timeout: Duration,
+        ca_pem: Option<&[u8]>,
+        agent: &str,
+    ) -> Result<Self, reqwest::Error> {
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = ca_pem {
+            for certificate in reqwest::Certificate::from_pem_bundle(pem)? {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let client = builder
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
@@ -77,7 +103,7 @@ impl OutboundClient {
             .dns_resolver(Arc::new(GuardedResolver {
                 allow: allow.clone(),
             }))
-            .user_agent(concat!("Gatehouse-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .user_agent(format!("{agent}/{}", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(Duration::from_secs(30))
             .build()?;
         Ok(Self { client, allow })
@@ -150,6 +176,81 @@ impl OutboundClient {
             error: error.as_ref().map(|(class, _)| *class),
             error_detail: error.map(|(_, detail)| detail),
         }
+    }
+}
+
+/// An answer to [`OutboundClient::send_json`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub latency: Duration,
+}
+
+/// Why [`OutboundClient::send_json`] got no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{class:?}: {detail}")]
+pub struct Unanswered {
+    pub class: ErrorClass,
+    /// The error's text (never the request's headers or body).
+    pub detail: String,
+    pub latency: Duration,
+}
+
+impl OutboundClient {
+    /// One JSON request (any method), its answer read up to `max_read` bytes (a longer
+    /// answer is a `Body` failure: a JSON document cut short is no document).
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+        max_read: usize,
+    ) -> Result<Answer, Unanswered> {
+        let started = Instant::now();
+        let fail = |class, detail: String| Unanswered {
+            class,
+            detail,
+            latency: started.elapsed(),
+        };
+        let url =
+            check_url(url, &self.allow).map_err(|e| fail(ErrorClass::Refused, e.to_string()))?;
+        let mut request = self.client.request(method, url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(body).unwrap_or_default());
+        }
+        let mut response = request
+            .send()
+            .await
+            .map_err(|e| fail(classify(&e), error_chain(&e)))?;
+        let status = response.status().as_u16();
+        let mut read = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    read.extend_from_slice(&chunk);
+                    if read.len() > max_read {
+                        return Err(fail(
+                            ErrorClass::Body,
+                            format!("the answer is over {max_read} bytes"),
+                        ));
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return Err(fail(classify(&e), error_chain(&e))),
+            }
+        }
+        Ok(Answer {
+            status,
+            body: read,
+            latency: started.elapsed(),
+        })
     }
 }
 
