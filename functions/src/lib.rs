@@ -15,6 +15,7 @@
 pub mod audit;
 pub mod authorizer;
 pub mod event_sources;
+pub mod integrations;
 pub mod keys;
 pub mod openapi;
 pub mod policy;
@@ -185,6 +186,11 @@ routes! {
     POST "/v2/secrets/undelete/{path+}" Scope("secrets:write") => "undelete-secret-versions" tenant secrets::undelete;
     POST "/v2/secrets/destroy/{path+}" Scope("secrets:write") => "destroy-secret-versions" tenant secrets::destroy;
     POST "/v2/secrets/restore/{path+}" Scope("secrets:write") => "restore-secret" tenant secrets::restore;
+    POST "/v2/integrations/vault" Scope("integrations:write") => "create-vault-integration" tenant integrations::create_vault;
+    GET "/v2/integrations/vault" Scope("integrations:read") => "get-vault-integration" tenant integrations::get_vault;
+    PUT "/v2/integrations/vault" Scope("integrations:write") => "update-vault-integration" tenant integrations::update_vault;
+    DELETE "/v2/integrations/vault" Scope("integrations:write") => "delete-vault-integration" tenant integrations::delete_vault;
+    POST "/v2/integrations/{integration_id}/test" Scope("integrations:read") => "test-integration" tenant integrations::test;
 }
 
 /// Gatehouse's own HTTP routes.

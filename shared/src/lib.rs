@@ -8,6 +8,7 @@
 pub use gatehouse_service::*;
 
 pub mod http;
+pub mod integrations;
 pub mod keys;
 pub mod openapi;
 pub mod secrets;

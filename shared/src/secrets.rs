@@ -5,7 +5,7 @@
 use crate::audit::{AuditEvent, TargetKind};
 use crate::http::call::Call;
 use crate::http::{Problem, ProblemType};
-use crate::store::secrets_table::SecretRecord;
+use crate::secrets::vault::VaultError;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -25,13 +25,24 @@ pub fn path_of(call: &Call<'_>) -> Result<SecretPath, Problem> {
     SecretPath::parse(&path).map_err(|e| Problem::invalid_parameter(e.to_string()))
 }
 
-/// The secret's record in the caller's tenant; anything else is the same 404.
-pub async fn load(call: &Call<'_>, path: &SecretPath) -> Result<SecretRecord, Problem> {
-    Ok(call
-        .app
-        .secrets
-        .load(&call.caller.tenant_id, path, call.now)
-        .await?)
+/// Stores a change's audit event: with the change's own write (AWS), or on its own
+/// once the tenant's Vault has done the change.
+pub async fn finish(
+    call: &Call<'_>,
+    committed: Committed,
+    audit: &AuditEvent,
+) -> Result<(), Problem> {
+    match committed {
+        Committed::Batch(batch) => {
+            call.commit(
+                batch,
+                audit,
+                "the secret changed while this request was processed; read it again and retry",
+            )
+            .await
+        }
+        Committed::Done => Ok(call.app.audit.put(audit).await?),
+    }
 }
 
 /// An audit event about the secret at `path` (never its value).
@@ -46,10 +57,27 @@ impl From<SecretStoreError> for Problem {
             SecretStoreError::Secret(e) => e.into(),
             SecretStoreError::Store(e) => e.into(),
             SecretStoreError::Versions(e) => Problem::unavailable(&e),
+            SecretStoreError::Vault(e) => e.into(),
+            SecretStoreError::Unsupported(why) => Problem::new(ProblemType::Conflict, why),
             SecretStoreError::Seal(e @ crate::store::envelope::SealError::Kms(_)) => {
                 Problem::unavailable(&e)
             }
             other => Problem::internal(&other),
+        }
+    }
+}
+
+impl From<VaultError> for Problem {
+    fn from(err: VaultError) -> Self {
+        match err {
+            VaultError::Unreachable(_) | VaultError::Sealed => Problem::new(
+                ProblemType::ServiceUnavailable,
+                format!("the tenant's Vault: {err}; retry later"),
+            ),
+            _ => Problem::new(
+                ProblemType::IntegrationFailed,
+                format!("the tenant's Vault: {err}"),
+            ),
         }
     }
 }
@@ -138,10 +166,9 @@ pub struct MetadataView {
 }
 
 impl MetadataView {
-    pub fn of(record: &SecretRecord) -> Self {
-        let meta = &record.meta;
+    pub fn of(path: &SecretPath, meta: &SecretMeta) -> Self {
         Self {
-            path: record.path.clone(),
+            path: path.clone(),
             current_version: meta.current_version,
             oldest_version: meta.oldest_version(),
             max_versions: meta.settings.max_versions,
@@ -173,39 +200,29 @@ pub struct VersionsRequest {
     pub versions: Vec<u64>,
 }
 
-/// One of [`crate::secrets::SecretMeta`]'s version changes (`delete`, `undelete`,
-/// `destroy`): the versions it changed.
-pub type VersionChange =
-    fn(&mut crate::secrets::SecretMeta, &[u64], OffsetDateTime) -> Result<Vec<u64>, SecretError>;
-
 /// A state change of some versions (delete, undelete, destroy), as one route does it:
 /// the change, its audit event with the versions it changed, and the metadata after.
 pub async fn change_versions(
     call: &Call<'_>,
     action: &str,
-    change: VersionChange,
+    op: crate::secrets::store::Change,
 ) -> crate::http::ApiResult {
     let path = path_of(call)?;
     let body: VersionsRequest = crate::http::json_body(call.req)?;
     if body.versions.is_empty() || body.versions.len() > 100 {
         return Err(Problem::invalid_body("`versions` lists 1-100 versions"));
     }
-    let mut record = load(call, &path).await?;
-    let changed = change(&mut record.meta, &body.versions, call.now)?;
+    let (meta, changed, committed) = call
+        .app
+        .secrets
+        .change_versions(&call.caller.tenant_id, &path, op, &body.versions, call.now)
+        .await?;
     let audit = audit(call, action, &path)
         .status(200)
         .detail(format!("versions {changed:?}"));
-    if changed.is_empty() {
-        // Nothing to store; the call is still on the record.
-        call.app.audit.put(&audit).await?;
-    } else {
-        let batch = call.app.secrets.prepare_change(&mut record)?;
-        call.commit(
-            batch,
-            &audit,
-            "the secret changed while this request was processed; read it again and retry",
-        )
-        .await?;
-    }
-    Ok(crate::http::json_response(200, &MetadataView::of(&record)))
+    finish(call, committed, &audit).await?;
+    Ok(crate::http::json_response(
+        200,
+        &MetadataView::of(&path, &meta),
+    ))
 }

@@ -150,6 +150,30 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
             Expect::Status(400),
         ),
         ("restore-secret/unknown-secret.json", Expect::Status(404)),
+        (
+            "create-vault-integration/missing-auth.json",
+            Expect::Status(400),
+        ),
+        (
+            "create-vault-integration/address-with-path.json",
+            Expect::Status(400),
+        ),
+        (
+            "get-vault-integration/no-integration.json",
+            Expect::Status(404),
+        ),
+        (
+            "update-vault-integration/no-integration.json",
+            Expect::Status(404),
+        ),
+        (
+            "delete-vault-integration/no-integration.json",
+            Expect::Status(404),
+        ),
+        (
+            "test-integration/unknown-integration.json",
+            Expect::Status(404),
+        ),
     ])
 }
 

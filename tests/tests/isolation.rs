@@ -29,9 +29,11 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
 
 #[tokio::test]
 async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
+    let bao = gatehouse_integration_tests::openbao::OpenBao::start().await;
     let stack = TestStack::with_params(&[
         ("AuthCacheTtlSeconds", "0"),
         ("WebhookAllowHosts", "127.0.0.1:9"),
+        ("IntegrationAllowHosts", bao.host_port()),
     ])
     .await;
     let acme = stack.tenant("Acme").await;
@@ -198,6 +200,58 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         .json();
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
 
+    // A's Vault integration: B has none of its own, and A's id is not B's.
+    let acme_vault = stack
+        .send(
+            "POST",
+            "/v2/integrations/vault",
+            acme_admin,
+            Some(json!({"address": bao.address, "auth": {"method": "token", "token": bao.root_token}})),
+        )
+        .await;
+    acme_vault.assert_status(201);
+    let acme_vault_id = acme_vault.json()["integration_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let acme_vault_before = stack
+        .send("GET", "/v2/integrations/vault", acme_admin, None)
+        .await
+        .json();
+    let mut integration_routes = 0;
+    for route in stack
+        .template
+        .routes
+        .iter()
+        .filter(|r| r.path.starts_with("/v2/integrations/") && r.method != "POST")
+    {
+        integration_routes += 1;
+        let body =
+            (route.method == "PUT").then(|| json!({"address": "https://vault.globex.example"}));
+        stack
+            .send(&route.method, &route.path, globex_admin, body)
+            .await
+            .assert_problem(404, "not-found");
+    }
+    stack
+        .send(
+            "POST",
+            &format!("/v2/integrations/{acme_vault_id}/test"),
+            globex_admin,
+            None,
+        )
+        .await
+        .assert_problem(404, "not-found");
+    assert_eq!(integration_routes, 3, "GET, PUT, DELETE");
+    assert_eq!(
+        stack
+            .send("GET", "/v2/integrations/vault", acme_admin, None)
+            .await
+            .json(),
+        acme_vault_before,
+        "A's integration untouched"
+    );
+
     assert_eq!(
         routes_per_placeholder,
         [7, 9, 2],
@@ -288,5 +342,6 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         "tenant A's items changed"
     );
     // Every route of the template was exercised by one of the checks above.
-    assert_eq!(stack.template.routes.len(), 40);
+    // (POST /v2/integrations/vault makes B's own: tests/tests/integrations.rs.)
+    assert_eq!(stack.template.routes.len(), 45);
 }

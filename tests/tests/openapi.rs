@@ -123,9 +123,11 @@ impl Checker {
 
 #[tokio::test]
 async fn real_responses_match_the_document() {
+    let bao = gatehouse_integration_tests::openbao::OpenBao::start().await;
     let stack = TestStack::with_params(&[
         ("AuthCacheTtlSeconds", "0"),
         ("WebhookAllowHosts", "127.0.0.1:9"),
+        ("IntegrationAllowHosts", bao.host_port()),
     ])
     .await;
     // Every POST of this run is also sent with an Idempotency-Key and, when it
@@ -465,6 +467,7 @@ async fn real_responses_match_the_document() {
     .await;
 
     Box::pin(secret_routes(&stack, &mut c, &admin)).await;
+    Box::pin(integration_routes(&stack, &mut c, &admin, &bao)).await;
 
     let served = stack.call(TestRequest::get("/v2/openapi.json")).await;
     assert_eq!(served.status, 200);
@@ -483,6 +486,99 @@ async fn real_responses_match_the_document() {
             c.checked
         );
     }
+}
+
+/// The integration routes against a real OpenBao, each answered for real and checked
+/// against the document; a Vault-backed secret write and read on the way.
+async fn integration_routes(
+    stack: &TestStack,
+    c: &mut Checker,
+    admin: &str,
+    bao: &gatehouse_integration_tests::openbao::OpenBao,
+) {
+    let vault = "/v2/integrations/vault";
+    let good =
+        json!({"address": bao.address, "auth": {"method": "token", "token": bao.root_token}});
+    let bad = json!({"address": bao.address, "auth": {"method": "token", "token": "wrong"}});
+    c.check("GET", vault, &stack.send("GET", vault, admin, None).await);
+    c.check(
+        "POST",
+        vault,
+        &stack.send("POST", vault, admin, Some(bad.clone())).await,
+    );
+    c.check(
+        "POST",
+        vault,
+        &stack
+            .send("POST", vault, admin, Some(json!({"address": "ftp://x"})))
+            .await,
+    );
+    let created = stack.send("POST", vault, admin, Some(good.clone())).await;
+    c.check("POST", vault, &created);
+    let id = created.json()["integration_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.check(
+        "POST",
+        vault,
+        &stack.send("POST", vault, admin, Some(good.clone())).await,
+    );
+    c.check("GET", vault, &stack.send("GET", vault, admin, None).await);
+    c.check(
+        "PUT",
+        vault,
+        &stack.send("PUT", vault, admin, Some(bad)).await,
+    );
+    c.check(
+        "PUT",
+        vault,
+        &stack.send("PUT", vault, admin, Some(good)).await,
+    );
+    let test = "/v2/integrations/{integration_id}/test";
+    c.check(
+        "POST",
+        test,
+        &stack
+            .send("POST", &format!("/v2/integrations/{id}/test"), admin, None)
+            .await,
+    );
+    c.check(
+        "POST",
+        test,
+        &stack
+            .send("POST", "/v2/integrations/int0000000/test", admin, None)
+            .await,
+    );
+    c.check(
+        "POST",
+        "/v2/secrets/data/{path+}",
+        &stack
+            .send(
+                "POST",
+                "/v2/secrets/data/doc/vault",
+                admin,
+                Some(json!({"data": {"k": "v"}})),
+            )
+            .await,
+    );
+    c.check(
+        "DELETE",
+        "/v2/secrets/metadata/{path+}",
+        &stack
+            .send("DELETE", "/v2/secrets/metadata/doc/vault", admin, None)
+            .await,
+    );
+    c.check(
+        "DELETE",
+        vault,
+        &stack.send("DELETE", vault, admin, None).await,
+    );
+    c.check(
+        "DELETE",
+        vault,
+        &stack.send("DELETE", vault, admin, None).await,
+    );
 }
 
 /// The secret routes, each answered for real and checked against the document.

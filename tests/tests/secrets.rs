@@ -29,9 +29,10 @@ async fn read(
     stack.send("GET", &data_path(path), key, None).await
 }
 
-/// Versions, check-and-set, settings and pruning, delete / undelete / destroy, and
-/// delete-all with restore: the behaviour every backend must show.
-async fn kv2_behaviour(stack: &TestStack, admin: &str) {
+/// Versions, check-and-set, settings and pruning, delete / undelete / destroy,
+/// delete-all with restore (Gatehouse's own store; refused, with the reason, on Vault)
+/// and listing: the behaviour every backend must show, through the routes.
+async fn kv2_behaviour(stack: &TestStack, admin: &str, on_vault: bool) {
     let path = "payments/db";
     let first = write(
         stack,
@@ -179,6 +180,32 @@ async fn kv2_behaviour(stack: &TestStack, admin: &str) {
         .assert_problem(410, "gone");
 
     // Delete-all: nothing reads or writes until restored, then all is as it was.
+    if on_vault {
+        let refused = stack
+            .send(
+                "DELETE",
+                &format!("/v2/secrets/metadata/{path}?recovery_window_days=7"),
+                admin,
+                None,
+            )
+            .await;
+        assert!(
+            refused.assert_problem(409, "conflict")["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Vault")
+        );
+        assert_eq!(
+            read(stack, admin, path).await.json()["data"],
+            json!({"password": "three"})
+        );
+    } else {
+        delete_all_and_restore(stack, admin, path).await;
+    }
+    listing(stack, admin).await;
+}
+
+async fn delete_all_and_restore(stack: &TestStack, admin: &str, path: &str) {
     let deleted = stack
         .send(
             "DELETE",
@@ -212,8 +239,10 @@ async fn kv2_behaviour(stack: &TestStack, admin: &str) {
         .send("POST", &format!("/v2/secrets/restore/{path}"), admin, None)
         .await
         .assert_problem(409, "conflict");
+}
 
-    // Listing, by prefix, page by page.
+/// Listing, by prefix, page by page.
+async fn listing(stack: &TestStack, admin: &str) {
     write(
         stack,
         admin,
@@ -250,7 +279,7 @@ async fn kv2_behaviour(stack: &TestStack, admin: &str) {
 async fn the_aws_backend_has_kv2_semantics() {
     let stack = TestStack::new().await;
     let acme = stack.tenant("Acme").await;
-    Box::pin(kv2_behaviour(&stack, acme.admin_key.expose())).await;
+    Box::pin(kv2_behaviour(&stack, acme.admin_key.expose(), false)).await;
 }
 
 #[tokio::test]
@@ -328,6 +357,7 @@ async fn a_destroyed_version_is_crypto_shredded() {
     let before = stack
         .app
         .secrets
+        .aws
         .load(
             &acme.tenant.tenant_id,
             &path,
@@ -348,6 +378,7 @@ async fn a_destroyed_version_is_crypto_shredded() {
     let after = stack
         .app
         .secrets
+        .aws
         .load(
             &acme.tenant.tenant_id,
             &path,
@@ -487,6 +518,7 @@ async fn a_purged_path_starts_afresh() {
     let path = gatehouse::secrets::SecretPath::parse("old").unwrap();
     let record = app
         .secrets
+        .aws
         .load(&acme.tenant.tenant_id, &path, later)
         .await
         .unwrap();
@@ -495,4 +527,39 @@ async fn a_purged_path_starts_afresh() {
         "a new secret, from version 1"
     );
     assert!(record.meta.deletion.is_none());
+}
+
+/// The same behaviour with the tenant's secrets in its own Vault: a real OpenBao
+/// server (`bao server -dev`), configured through `POST /v2/integrations/vault`.
+#[tokio::test]
+async fn the_vault_backend_has_the_same_semantics() {
+    let bao = gatehouse_integration_tests::openbao::OpenBao::start().await;
+    let stack = TestStack::with_params(&[("IntegrationAllowHosts", bao.host_port())]).await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    stack
+        .send(
+            "POST",
+            "/v2/integrations/vault",
+            admin,
+            Some(json!({
+                "address": bao.address,
+                "auth": {"method": "token", "token": bao.root_token},
+            })),
+        )
+        .await
+        .assert_status(201);
+    Box::pin(kv2_behaviour(&stack, admin, true)).await;
+    // The values are in the Vault, not in Gatehouse's store.
+    let stored = bao
+        .admin("GET", "secret/data/payments/db", json!(null))
+        .await;
+    assert_eq!(stored["data"]["data"], json!({"password": "three"}));
+    let items = aws_sdk_dynamodb::Client::new(&stack.sdk)
+        .scan()
+        .table_name(&stack.app.config.secrets_table)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(items.count(), 0);
 }

@@ -21,6 +21,11 @@ const PATH_PARAMETERS: &[(&str, &str, SchemaFn)] = &[
     ("webhook_id", "WebhookId", of::<WebhookId>()),
     ("delivery_id", "DeliveryId", of::<DeliveryIdText>()),
     ("path", "SecretPath", of::<SecretPath>()),
+    (
+        "integration_id",
+        "IntegrationId",
+        of::<gatehouse::ids::IntegrationId>(),
+    ),
 ];
 
 const IDEMPOTENCY_KEY_DESCRIPTION: &str = "Repeating a request with the same key and body returns the first response (with `Idempotent-Replayed: true`) for 24 hours. Full API keys are never stored, so a replayed creation has `\"key\": null`.";
@@ -231,6 +236,9 @@ fn describe(
     }
     if let Some(gone) = operation.gone {
         replies.insert("410".into(), problem(gone));
+    }
+    if let Some(dependency) = operation.dependency {
+        replies.insert("424".into(), problem(dependency));
     }
     if posted {
         replies.insert(

@@ -16,11 +16,12 @@ pub enum Tag {
     Usage,
     Webhooks,
     Secrets,
+    Integrations,
     ApiDescription,
 }
 
 impl Tag {
-    pub const ALL: [Tag; 8] = [
+    pub const ALL: [Tag; 9] = [
         Tag::ApiKeys,
         Tag::Scopes,
         Tag::Audit,
@@ -28,6 +29,7 @@ impl Tag {
         Tag::Usage,
         Tag::Webhooks,
         Tag::Secrets,
+        Tag::Integrations,
         Tag::ApiDescription,
     ];
 
@@ -40,6 +42,7 @@ impl Tag {
             Tag::Usage => "Usage",
             Tag::Webhooks => "Webhooks",
             Tag::Secrets => "Secrets",
+            Tag::Integrations => "Integrations",
             Tag::ApiDescription => "API description",
         }
     }
@@ -52,6 +55,9 @@ impl Tag {
             Tag::AccessPolicy => "Route scopes and plan limits for the tenant's own APIs.",
             Tag::Usage => "Usage statistics, counter resets and the tenant report.",
             Tag::Webhooks => "Endpoints, signed deliveries, retries, recovery and reports.",
+            Tag::Integrations => {
+                "The tenant's own services Gatehouse works with: its Vault as the secret store."
+            }
             Tag::Secrets => {
                 "The tenant's secrets: versions, check-and-set, delete, destroy and restore (Vault KV v2 semantics)."
             }
@@ -101,6 +107,8 @@ pub struct Operation {
     pub conflict: Option<&'static str>,
     /// When the route answers 410, why.
     pub gone: Option<&'static str>,
+    /// When the route answers 424 (a tenant's own service refused), why.
+    pub dependency: Option<&'static str>,
 }
 
 impl Operation {
@@ -116,6 +124,7 @@ impl Operation {
             replies,
             conflict: None,
             gone: None,
+            dependency: None,
         }
     }
 }

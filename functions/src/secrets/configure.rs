@@ -15,11 +15,14 @@ use std::collections::BTreeMap;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::SECRETS.with(Needs::AUDIT);
+pub const NEEDS: Needs = Needs::SECRETS.with(Needs::INTEGRATIONS).with(Needs::AUDIT);
 
 pub const ACTION: &str = "secret.configure";
 
 pub const DOC: Operation = Operation {
+    dependency: Some(
+        "The tenant's Vault refused: its token, its policy for the path, or its mount",
+    ),
     description: "Sets `max_versions` (1-90, default 10; a lower value removes the oldest versions at the next write), `cas_required`, `delete_version_after_seconds` (0: never) and `custom_metadata` (at most 64 keys of 128 bytes, values of 512 bytes). Creates the secret, without a version, if it does not exist.",
     body: RequestBody::Required(of::<ConfigureRequest>()),
     conflict: Some("The secret is deleted, or changed concurrently"),
@@ -61,27 +64,30 @@ struct ConfigureRequest {
 pub async fn handle(call: &Call<'_>) -> ApiResult {
     let path = secrets::path_of(call)?;
     let body: ConfigureRequest = json_body(call.req)?;
-    let (mut record, created) = call
+    let (meta, before, created, committed) = call
         .app
         .secrets
-        .load_or_new(&call.caller.tenant_id, &path, call.now)
+        .configure(
+            &call.caller.tenant_id,
+            &path,
+            |settings| {
+                if let Some(n) = body.max_versions {
+                    settings.max_versions = n;
+                }
+                if let Some(required) = body.cas_required {
+                    settings.cas_required = required;
+                }
+                if let Some(seconds) = body.delete_version_after_seconds {
+                    settings.delete_version_after_seconds = seconds;
+                }
+                if let Some(custom) = body.custom_metadata {
+                    settings.custom_metadata = custom;
+                }
+            },
+            call.now,
+        )
         .await?;
-    let before = record.meta.settings.clone();
-    let mut settings = before.clone();
-    if let Some(n) = body.max_versions {
-        settings.max_versions = n;
-    }
-    if let Some(required) = body.cas_required {
-        settings.cas_required = required;
-    }
-    if let Some(seconds) = body.delete_version_after_seconds {
-        settings.delete_version_after_seconds = seconds;
-    }
-    if let Some(custom) = body.custom_metadata {
-        settings.custom_metadata = custom;
-    }
-    record.meta.configure(settings.clone(), call.now)?;
-    let batch = call.app.secrets.prepare_change(&mut record)?;
+    let settings = &meta.settings;
     let audit = secrets::audit(call, ACTION, &path).status(200).changes(
         [
             Change::of("max_versions", &before.max_versions, &settings.max_versions),
@@ -106,11 +112,6 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     } else {
         audit
     };
-    call.commit(
-        batch,
-        &audit,
-        "the secret changed while this request was processed; read it again and retry",
-    )
-    .await?;
-    Ok(json_response(200, &MetadataView::of(&record)))
+    secrets::finish(call, committed, &audit).await?;
+    Ok(json_response(200, &MetadataView::of(&path, &meta)))
 }

@@ -11,7 +11,7 @@ use gatehouse::secrets::{self, MetadataView};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::SECRETS.with(Needs::AUDIT);
+pub const NEEDS: Needs = Needs::SECRETS.with(Needs::INTEGRATIONS).with(Needs::AUDIT);
 
 pub const ACTION: &str = "secret.delete_all";
 
@@ -24,6 +24,9 @@ const RECOVERY_WINDOW_DAYS: Param = Param::number(
 );
 
 pub const DOC: Operation = Operation {
+    dependency: Some(
+        "The tenant's Vault refused: its token, its policy for the path, or its mount",
+    ),
     description: "Deletes every version and the metadata. Until `purge_at` the secret can be restored as it was; nothing can be written to it meanwhile. After, it is gone for good and the path is free.",
     query: &[RECOVERY_WINDOW_DAYS],
     conflict: Some("The secret is already deleted, or changed concurrently"),
@@ -43,9 +46,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let path = secrets::path_of(call)?;
     let query = Query::from_request(call.req, &[RECOVERY_WINDOW_DAYS])?;
     let days = query.number(&RECOVERY_WINDOW_DAYS)?.unwrap_or(30) as u32;
-    let mut record = secrets::load(call, &path).await?;
+    let store = call.app.secrets.own_store(&call.caller.tenant_id).await?;
+    let mut record = store.load(&call.caller.tenant_id, &path, call.now).await?;
     let deletion = record.meta.delete_all(days, call.now)?;
-    let batch = call.app.secrets.prepare_change(&mut record)?;
+    let batch = store.prepare_change(&mut record)?;
     let audit = secrets::audit(call, ACTION, &path)
         .status(200)
         .detail(format!(
@@ -60,6 +64,6 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     .await?;
     // The record says deleted first, so no read or write gets through while the
     // ciphertext's own deletion is scheduled.
-    call.app.secrets.schedule_deletion(&record, days).await?;
-    Ok(json_response(200, &MetadataView::of(&record)))
+    store.schedule_deletion(&record, days).await?;
+    Ok(json_response(200, &MetadataView::of(&path, &record.meta)))
 }

@@ -14,7 +14,10 @@ use serde::Serialize;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::SECRETS.with(Needs::AUDIT).with(Needs::CURSORS);
+pub const NEEDS: Needs = Needs::SECRETS
+    .with(Needs::INTEGRATIONS)
+    .with(Needs::AUDIT)
+    .with(Needs::CURSORS);
 
 pub const ACTION: &str = "secret.list";
 /// Cursors are bound to this listing (and the tenant) by their signature.
@@ -29,6 +32,9 @@ const LIMIT: Param = Param::number("limit", "Page size", 1, 200, Some(50));
 const QUERY: &[Param] = &[PREFIX, LIMIT, CURSOR];
 
 pub const DOC: Operation = Operation {
+    dependency: Some(
+        "The tenant's Vault refused: its token, its policy for the path, or its mount",
+    ),
     description: "Metadata of the tenant's secrets in path order; never a value.",
     query: QUERY,
     ..Operation::new(
@@ -66,19 +72,22 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         None => None,
     };
     let limit = query.number(&LIMIT)?.unwrap_or(50);
-    let page = call
+    let (items, next) = call
         .app
         .secrets
         .list(tenant, prefix, after.as_deref(), limit, call.now)
         .await?;
-    let next_cursor = match &page.next {
+    let next_cursor = match &next {
         Some(last) => Some(call.app.cursors.encode(tenant, LISTING, last).await?),
         None => None,
     };
     Ok(json_response(
         200,
         &SecretList {
-            items: page.records.iter().map(MetadataView::of).collect(),
+            items: items
+                .iter()
+                .map(|(path, meta)| MetadataView::of(path, meta))
+                .collect(),
             next_cursor,
         },
     ))

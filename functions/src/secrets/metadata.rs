@@ -9,11 +9,14 @@ use gatehouse::secrets::{self, MetadataView};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::SECRETS.with(Needs::AUDIT);
+pub const NEEDS: Needs = Needs::SECRETS.with(Needs::INTEGRATIONS).with(Needs::AUDIT);
 
 pub const ACTION: &str = "secret.metadata_read";
 
 pub const DOC: Operation = Operation {
+    dependency: Some(
+        "The tenant's Vault refused: its token, its policy for the path, or its mount",
+    ),
     description: "Settings, custom metadata and every kept version (created, deleted, destroyed); never a value.",
     ..Operation::new(
         Tag::Secrets,
@@ -25,8 +28,12 @@ pub const DOC: Operation = Operation {
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
     let path = secrets::path_of(call)?;
-    let record = secrets::load(call, &path).await?;
+    let meta = call
+        .app
+        .secrets
+        .metadata(&call.caller.tenant_id, &path, call.now)
+        .await?;
     let audit = secrets::audit(call, ACTION, &path).status(200);
     call.app.audit.put(&audit).await?;
-    Ok(json_response(200, &MetadataView::of(&record)))
+    Ok(json_response(200, &MetadataView::of(&path, &meta)))
 }

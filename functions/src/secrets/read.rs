@@ -14,7 +14,7 @@ use serde::Serialize;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::SECRETS.with(Needs::AUDIT);
+pub const NEEDS: Needs = Needs::SECRETS.with(Needs::INTEGRATIONS).with(Needs::AUDIT);
 
 pub const ACTION: &str = "secret.read";
 
@@ -27,6 +27,9 @@ const VERSION: Param = Param::number(
 );
 
 pub const DOC: Operation = Operation {
+    dependency: Some(
+        "The tenant's Vault refused: its token, its policy for the path, or its mount",
+    ),
     description: "The value of the current version, or of `version`. A deleted version is 404 until it is undeleted; a destroyed one is 410.",
     query: &[VERSION],
     conflict: Some("The secret is deleted (restorable)"),
@@ -56,8 +59,11 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let path = secrets::path_of(call)?;
     let query = Query::from_request(call.req, &[VERSION])?;
     let wanted = query.number(&VERSION)?.map(|v| v as u64);
-    let record = secrets::load(call, &path).await?;
-    let (version, data) = call.app.secrets.read(&record, wanted, call.now).await?;
+    let (version, data, state) = call
+        .app
+        .secrets
+        .read(&call.caller.tenant_id, &path, wanted, call.now)
+        .await?;
     let audit = secrets::audit(call, ACTION, &path)
         .status(200)
         .detail(format!("version {version}"));
@@ -67,7 +73,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         &SecretValue {
             path,
             data,
-            version: VersionView::of(version, &record.meta.versions[&version]),
+            version: VersionView::of(version, &state),
         },
     ))
 }

@@ -10,11 +10,17 @@ use gatehouse::secrets::{self, MetadataView};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::SECRETS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
+pub const NEEDS: Needs = Needs::SECRETS
+    .with(Needs::INTEGRATIONS)
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL);
 
 pub const ACTION: &str = "secret.restore";
 
 pub const DOC: Operation = Operation {
+    dependency: Some(
+        "The tenant's Vault refused: its token, its policy for the path, or its mount",
+    ),
     description: "Undoes a delete of the whole secret before its `purge_at`.",
     conflict: Some("The secret is not deleted, or changed concurrently"),
     ..Operation::new(
@@ -31,12 +37,13 @@ pub const DOC: Operation = Operation {
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
     let path = secrets::path_of(call)?;
-    let mut record = secrets::load(call, &path).await?;
+    let store = call.app.secrets.own_store(&call.caller.tenant_id).await?;
+    let mut record = store.load(&call.caller.tenant_id, &path, call.now).await?;
     record.meta.restore(call.now)?;
     // The ciphertext's deletion is cancelled first: once the record says restored,
     // every version must read.
-    call.app.secrets.cancel_deletion(&record).await?;
-    let batch = call.app.secrets.prepare_change(&mut record)?;
+    store.cancel_deletion(&record).await?;
+    let batch = store.prepare_change(&mut record)?;
     let audit = secrets::audit(call, ACTION, &path).status(200);
     call.commit(
         batch,
@@ -44,5 +51,5 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         "the secret changed while this request was processed; read it again and retry",
     )
     .await?;
-    Ok(json_response(200, &MetadataView::of(&record)))
+    Ok(json_response(200, &MetadataView::of(&path, &record.meta)))
 }

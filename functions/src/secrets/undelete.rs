@@ -5,15 +5,22 @@ use gatehouse::config::Needs;
 use gatehouse::http::ApiResult;
 use gatehouse::http::call::Call;
 use gatehouse::http::schema::of;
-use gatehouse::secrets::{self, MetadataView, SecretMeta, VersionsRequest};
+use gatehouse::secrets::store::Change;
+use gatehouse::secrets::{self, MetadataView, VersionsRequest};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::SECRETS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
+pub const NEEDS: Needs = Needs::SECRETS
+    .with(Needs::INTEGRATIONS)
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL);
 
 pub const ACTION: &str = "secret.undelete";
 
 pub const DOC: Operation = Operation {
+    dependency: Some(
+        "The tenant's Vault refused: its token, its policy for the path, or its mount",
+    ),
     description: "Makes deleted versions readable again (not destroyed ones).",
     body: RequestBody::Required(of::<VersionsRequest>()),
     conflict: Some("The secret is deleted, or changed concurrently"),
@@ -30,5 +37,5 @@ pub const DOC: Operation = Operation {
 
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
-    secrets::change_versions(call, ACTION, SecretMeta::undelete).await
+    secrets::change_versions(call, ACTION, Change::Undelete).await
 }

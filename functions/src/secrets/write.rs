@@ -14,11 +14,17 @@ use serde::{Deserialize, Serialize};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::SECRETS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
+pub const NEEDS: Needs = Needs::SECRETS
+    .with(Needs::INTEGRATIONS)
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL);
 
 pub const ACTION: &str = "secret.write";
 
 pub const DOC: Operation = Operation {
+    dependency: Some(
+        "The tenant's Vault refused: its token, its policy for the path, or its mount",
+    ),
     description: "Stores `data` as the secret's next version. With `cas`, only if `cas` is the current version (0: only if the secret has none yet); a secret with `cas_required` refuses a write without it. Beyond `max_versions`, the oldest versions are removed for good.",
     body: RequestBody::Required(of::<WriteRequest>()),
     conflict: Some("`cas` does not match, is required, or the secret is deleted"),
@@ -58,30 +64,24 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let path = secrets::path_of(call)?;
     let body: WriteRequest = json_body_up_to(call.req, MAX_WRITE_BODY_BYTES)?;
     let data = SecretData::new(body.data)?;
-    let prepared = call
+    let (written, committed) = call
         .app
         .secrets
-        .prepare_write(&call.caller.tenant_id, &path, &data, body.cas, call.now)
+        .write(&call.caller.tenant_id, &path, &data, body.cas, call.now)
         .await?;
-    let status = if prepared.created { 201 } else { 200 };
-    let previous = prepared.version - 1;
+    let status = if written.created { 201 } else { 200 };
+    let previous = written.version - 1;
     let audit = secrets::audit(call, ACTION, &path).status(status).changes(
-        Change::of("current_version", &previous, &prepared.version)
+        Change::of("current_version", &previous, &written.version)
             .into_iter()
             .collect(),
     );
-    call.commit(
-        prepared.batch,
-        &audit,
-        "the secret changed while this request was processed; read it again and retry",
-    )
-    .await?;
-    let state = &prepared.record.meta.versions[&prepared.version];
+    secrets::finish(call, committed, &audit).await?;
     Ok(json_response(
         status,
         &Written {
             path,
-            version: VersionView::of(prepared.version, state),
+            version: VersionView::of(written.version, &written.state),
         },
     ))
 }

@@ -41,6 +41,7 @@ pub enum TargetKind {
     Webhook,
     WebhookDelivery,
     Secret,
+    Integration,
 }
 
 impl schemars::JsonSchema for TargetKind {
@@ -57,7 +58,7 @@ impl schemars::JsonSchema for TargetKind {
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 7] = [
+    pub const ALL: [TargetKind; 8] = [
         Self::ApiKey,
         Self::Scope,
         Self::Route,
@@ -65,6 +66,7 @@ impl TargetKind {
         Self::Webhook,
         Self::WebhookDelivery,
         Self::Secret,
+        Self::Integration,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +78,7 @@ impl TargetKind {
             Self::Webhook => "webhook",
             Self::WebhookDelivery => "webhook_delivery",
             Self::Secret => "secret",
+            Self::Integration => "integration",
         }
     }
 }

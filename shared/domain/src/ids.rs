@@ -95,6 +95,13 @@ base62_id!(
     "webhook id"
 );
 
+base62_id!(
+    /// A tenant integration's id (a Vault secret store; later SSO connections and SIEM
+    /// destinations), unique within its tenant.
+    IntegrationId,
+    "integration id"
+);
+
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("not a valid {what}: expected {ID_LEN} base62 characters")]
 pub struct InvalidId {

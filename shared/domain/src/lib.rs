@@ -10,6 +10,7 @@ pub mod audit;
 pub mod clock;
 pub mod events;
 pub mod ids;
+pub mod integrations;
 pub mod keys;
 pub mod limits;
 pub mod routes;

@@ -43,8 +43,8 @@ pub struct App {
     /// Seals webhook signing secrets (KMS envelope encryption).
     pub sealer: crate::webhooks::sealed::SecretSealer,
     pub deliveries: crate::store::deliveries::DeliveryStore,
-    /// Tenant secrets (the AWS backend).
-    pub secrets: crate::secrets::AwsSecretStore,
+    /// Tenant secrets, in Gatehouse's store or the tenant's Vault.
+    pub secrets: crate::secrets::TenantSecrets,
     pub delivery_queue: crate::webhooks::queue::DeliveryQueue,
     pub clock: SharedClock,
 }
@@ -77,6 +77,7 @@ impl App {
         let keys_table = dynamo.table(config.keys_table.clone());
         let ephemeral = dynamo.table(config.ephemeral_table.clone());
         let secrets_table = dynamo.table(config.secrets_table.clone());
+        let integrations_table = dynamo.table(config.integrations_table.clone());
         // Only the clients this function's configuration asks for (a function that
         // needs no queue, key or secret builds no client for it).
         let sqs = (!config.events_queue_url.is_empty() || !config.delivery_queue_url.is_empty())
@@ -108,22 +109,35 @@ impl App {
                 dynamodb,
                 config.deliveries_table.clone(),
             ),
-            secrets: if config.secrets_table.is_empty() {
-                crate::secrets::AwsSecretStore::new(
-                    crate::store::SecretRecords::new(secrets_table),
-                    crate::store::secret_versions::SecretVersions::unconfigured(),
-                    crate::store::envelope::Envelope::unconfigured("SECRETS_KEY_ID"),
-                )
-            } else {
-                crate::secrets::AwsSecretStore::new(
-                    crate::store::SecretRecords::new(secrets_table),
-                    crate::store::secret_versions::SecretVersions::new(
-                        aws_sdk_secretsmanager::Client::new(sdk),
-                        config.secrets_name_prefix.clone(),
+            secrets: {
+                let (versions, envelope) = if config.secrets_table.is_empty() {
+                    (
+                        crate::store::secret_versions::SecretVersions::unconfigured(),
+                        crate::store::envelope::Envelope::unconfigured("SECRETS_KEY_ID"),
+                    )
+                } else {
+                    (
+                        crate::store::secret_versions::SecretVersions::new(
+                            aws_sdk_secretsmanager::Client::new(sdk),
+                            config.secrets_name_prefix.clone(),
+                        ),
+                        crate::store::envelope::Envelope::new(
+                            aws_sdk_kms::Client::new(sdk),
+                            config.secrets_key_id.clone(),
+                        ),
+                    )
+                };
+                crate::secrets::TenantSecrets::new(
+                    crate::secrets::AwsSecretStore::new(
+                        crate::store::SecretRecords::new(secrets_table),
+                        versions,
+                        envelope.clone(),
                     ),
-                    crate::store::envelope::Envelope::new(
-                        aws_sdk_kms::Client::new(sdk),
-                        config.secrets_key_id.clone(),
+                    crate::store::Integrations::new(integrations_table),
+                    envelope,
+                    config.integration_allow_hosts.clone(),
+                    std::time::Duration::from_secs(
+                        u64::try_from(config.integration_timeout.whole_seconds()).unwrap_or(10),
                     ),
                 )
             },

@@ -25,7 +25,10 @@
 //! | `WEBHOOK_KEY_ID`       | for webhooks |     | KMS key that seals webhook signing secrets |
 //! | `SECRETS_TABLE`        | for secrets |      | DynamoDB table of tenant secrets' version records (AWS backend) |
 //! | `SECRETS_NAME_PREFIX`  | for secrets |      | Secrets Manager name prefix of tenant secrets' ciphertext (`<stack>/tenant-secrets/`) |
-//! | `SECRETS_KEY_ID`       | for secrets |      | KMS key that seals tenant secret versions |
+//! | `SECRETS_KEY_ID`       | for secrets |      | KMS key that seals tenant secret versions and integration credentials |
+//! | `INTEGRATIONS_TABLE`   | for integrations | | DynamoDB table of tenant integrations (the tenant's Vault) |
+//! | `INTEGRATION_ALLOW_HOSTS` | no    | none    | `host:port,...` integrations may reach although internal (development and tests only) |
+//! | `INTEGRATION_TIMEOUT_SECONDS` | no | `10`   | how long a call to a tenant's service (Vault) may take |
 //! | `WEBHOOK_ALLOW_HOSTS`  | no       | none    | `host:port,...` webhooks may reach although internal (development and tests only) |
 //! | `WEBHOOK_TIMEOUT_SECONDS` | no    | `15`    | how long a delivery waits for the endpoint's answer |
 //! | `WEBHOOK_RETRY_SCHEDULE` | no     | see README | seconds before each retry, comma-separated (`5,60,300,...`) |
@@ -61,6 +64,9 @@ pub struct Config {
     pub secrets_table: String,
     pub secrets_name_prefix: String,
     pub secrets_key_id: String,
+    pub integrations_table: String,
+    pub integration_allow_hosts: crate::webhooks::ssrf::AllowList,
+    pub integration_timeout: time::Duration,
     pub webhook_allow_hosts: crate::webhooks::ssrf::AllowList,
     pub webhook_timeout: time::Duration,
     pub webhook_retry_schedule: Vec<time::Duration>,
@@ -96,7 +102,9 @@ impl Needs {
     pub const AUTHORIZER: Self = Self(1 << 11);
     /// Tenant secrets on the AWS backend: their table, Secrets Manager prefix and KMS key.
     pub const SECRETS: Self = Self(1 << 12);
-    pub const ALL: Self = Self((1 << 13) - 1);
+    /// Tenant integrations (the tenant's Vault): their table and outbound settings.
+    pub const INTEGRATIONS: Self = Self(1 << 13);
+    pub const ALL: Self = Self((1 << 14) - 1);
     pub const NONE: Self = Self(0);
 
     pub const fn with(self, other: Self) -> Self {
@@ -139,6 +147,14 @@ impl Needs {
             (
                 Needs::SECRETS,
                 &["SECRETS_TABLE", "SECRETS_NAME_PREFIX", "SECRETS_KEY_ID"],
+            ),
+            (
+                Needs::INTEGRATIONS,
+                &[
+                    "INTEGRATIONS_TABLE",
+                    "INTEGRATION_ALLOW_HOSTS",
+                    "INTEGRATION_TIMEOUT_SECONDS",
+                ],
             ),
         ];
         GROUPS
@@ -250,6 +266,17 @@ impl Config {
                 vars.secret_name_prefix("SECRETS_NAME_PREFIX")
             })?,
             secrets_key_id: if_needed(Needs::SECRETS, &|| vars.required("SECRETS_KEY_ID"))?,
+            integrations_table: if_needed(Needs::INTEGRATIONS, &|| {
+                vars.table_name("INTEGRATIONS_TABLE")
+            })?,
+            integration_allow_hosts: crate::webhooks::ssrf::AllowList::parse(
+                &vars.get("INTEGRATION_ALLOW_HOSTS").unwrap_or_default(),
+            ),
+            integration_timeout: seconds(vars.parsed_in(
+                "INTEGRATION_TIMEOUT_SECONDS",
+                10,
+                1..=60,
+            )?),
             webhook_allow_hosts: crate::webhooks::ssrf::AllowList::parse(
                 &vars.get("WEBHOOK_ALLOW_HOSTS").unwrap_or_default(),
             ),
@@ -301,6 +328,9 @@ const GROUP_OF: &[(&str, Needs)] = &[
     ("SECRETS_TABLE", Needs::SECRETS),
     ("SECRETS_NAME_PREFIX", Needs::SECRETS),
     ("SECRETS_KEY_ID", Needs::SECRETS),
+    ("INTEGRATIONS_TABLE", Needs::INTEGRATIONS),
+    ("INTEGRATION_ALLOW_HOSTS", Needs::INTEGRATIONS),
+    ("INTEGRATION_TIMEOUT_SECONDS", Needs::INTEGRATIONS),
     ("WEBHOOK_ALLOW_HOSTS", Needs::OUTBOUND),
     ("WEBHOOK_TIMEOUT_SECONDS", Needs::OUTBOUND),
     ("WEBHOOK_RETRY_SCHEDULE", Needs::DISPATCH),

@@ -5,7 +5,7 @@
 //! Lambda or the HTTP framework (tests/tests/layers.rs).
 #![forbid(unsafe_code)]
 
-pub use gatehouse_domain::{clock, ids, inline_string_schema, routes, schema};
+pub use gatehouse_domain::{clock, ids, inline_string_schema, integrations, routes, schema};
 /// The storage layer (`gatehouse-store`).
 pub use gatehouse_store as store;
 

@@ -84,6 +84,16 @@ pub const BUILTIN_SCOPES: &[BuiltinScope] = &[
         implies: &[],
     },
     BuiltinScope {
+        name: "integrations:read",
+        description: "Read the tenant's integrations (never their credentials) and test their connectivity.",
+        implies: &[],
+    },
+    BuiltinScope {
+        name: "integrations:write",
+        description: "Configure, change and delete the tenant's integrations (its Vault). Includes integrations:read.",
+        implies: &["integrations:read"],
+    },
+    BuiltinScope {
         name: "policy:read",
         description: "Read the tenant's access policy: route scopes and plan limits.",
         implies: &[],

@@ -33,6 +33,11 @@ pub enum SecretStoreError {
     Versions(#[from] VersionStoreError),
     #[error(transparent)]
     Seal(#[from] SealError),
+    #[error(transparent)]
+    Vault(#[from] super::vault::VaultError),
+    /// An operation the tenant's backend does not offer.
+    #[error("{0}")]
+    Unsupported(&'static str),
     /// The record names data that is not there or does not open: corruption.
     #[error("version {0} cannot be opened")]
     Unreadable(u64),

@@ -3,7 +3,9 @@
 //! encryption per version); the rules live in `gatehouse_domain::secrets`.
 
 pub mod aws;
+pub mod store;
 pub mod vault;
 
 pub use aws::{AwsSecretStore, SecretStoreError};
 pub use gatehouse_domain::secrets::*;
+pub use store::{Committed, TenantSecrets, Written};

@@ -25,6 +25,7 @@ const REQUIRED: &[(&str, &str)] = &[
     ("SECRETS_TABLE", "gatehouse-secrets"),
     ("SECRETS_NAME_PREFIX", "gatehouse/tenant-secrets/"),
     ("SECRETS_KEY_ID", "alias/gatehouse-secrets"),
+    ("INTEGRATIONS_TABLE", "gatehouse-integrations"),
 ];
 
 fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {

@@ -1,0 +1,7 @@
+//! Tenant integration routes: the tenant's Vault / OpenBao as its secret store
+//! (`/v2/integrations/vault`), and connectivity tests.
+pub mod create_vault;
+pub mod delete_vault;
+pub mod get_vault;
+pub mod test;
+pub mod update_vault;

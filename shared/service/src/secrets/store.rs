@@ -1,0 +1,494 @@
+//! The tenant's secret store, whichever backend holds it: Gatehouse's own (AWS: Secrets
+//! Manager, DynamoDB, KMS) unless the tenant has configured its Vault, in which case
+//! Vault. Every operation returns the same domain outcomes on both, and a
+//! [`Committed`] that says whether the caller's audit event joins a write (AWS) or is
+//! recorded on its own after Vault did the work.
+
+use super::aws::{AwsSecretStore, SecretStoreError};
+use super::vault::{VaultError, VaultKv, VaultTarget, VersionOp};
+use crate::outbound::OutboundClient;
+use crate::store::envelope::{Envelope, SealContext};
+use crate::store::{Integrations, WriteBatch};
+use crate::webhooks::ssrf::AllowList;
+use gatehouse_domain::ids::TenantId;
+use gatehouse_domain::integrations::{Integration, VaultAuth, VaultConfig};
+use gatehouse_domain::secrets::{
+    SecretData, SecretError, SecretMeta, SecretPath, Settings, VersionState,
+};
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The envelope purposes of Vault credentials.
+pub const VAULT_TOKEN_PURPOSE: &str = "vault-token";
+pub const APPROLE_SECRET_ID_PURPOSE: &str = "vault-approle-secret-id";
+/// How long a Vault session (opened credentials, an AppRole login) is reused.
+const SESSION_TTL: Duration = Duration::from_secs(300);
+
+/// How a change's audit event is stored.
+#[derive(Debug)]
+pub enum Committed {
+    /// Commit this batch together with the audit event (AWS).
+    Batch(WriteBatch),
+    /// The change is done (in Vault); record the audit event on its own.
+    Done,
+}
+
+/// What a write made.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub version: u64,
+    pub state: VersionState,
+    /// The secret's first version.
+    pub created: bool,
+}
+
+/// Which version change.
+pub use super::vault::VersionOp as Change;
+
+#[derive(Clone)]
+struct Session {
+    kv: VaultKv,
+    integration_version: u64,
+    opened: Instant,
+}
+
+#[derive(Clone)]
+pub struct TenantSecrets {
+    pub aws: AwsSecretStore,
+    pub integrations: Integrations,
+    /// Seals and opens integration credentials (the secrets key).
+    pub envelope: Envelope,
+    pub allow: AllowList,
+    pub timeout: Duration,
+    sessions: Arc<Mutex<HashMap<String, Session>>>,
+}
+
+impl std::fmt::Debug for TenantSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantSecrets").finish_non_exhaustive()
+    }
+}
+
+/// The backend a tenant's secrets are in.
+pub enum Backend<'a> {
+    Aws(&'a AwsSecretStore),
+    Vault(VaultKv),
+}
+
+pub fn token_context(tenant: &TenantId, integration: &str) -> SealContext {
+    SealContext::new(VAULT_TOKEN_PURPOSE)
+        .with("tenant", tenant.as_str())
+        .with("integration", integration)
+}
+
+pub fn secret_id_context(tenant: &TenantId, integration: &str) -> SealContext {
+    SealContext::new(APPROLE_SECRET_ID_PURPOSE)
+        .with("tenant", tenant.as_str())
+        .with("integration", integration)
+}
+
+impl TenantSecrets {
+    pub fn new(
+        aws: AwsSecretStore,
+        integrations: Integrations,
+        envelope: Envelope,
+        allow: AllowList,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            aws,
+            integrations,
+            envelope,
+            allow,
+            timeout,
+            sessions: Arc::default(),
+        }
+    }
+
+    /// A Vault client logged in with `config`'s credentials (the sealed ones opened,
+    /// an AppRole logged in): for checking new credentials, and for sessions.
+    pub async fn connect(
+        &self,
+        tenant: &TenantId,
+        integration: &str,
+        config: &VaultConfig,
+    ) -> Result<VaultKv, SecretStoreError> {
+        let http = OutboundClient::for_integration(
+            self.allow.clone(),
+            self.timeout,
+            config.ca_pem.as_deref().map(str::as_bytes),
+        )
+        .map_err(|e| VaultError::Unreachable(format!("the CA certificate: {e}")))?;
+        let target = VaultTarget {
+            address: config.address.clone(),
+            namespace: config.namespace.clone(),
+            mount: config.mount.clone(),
+        };
+        let token = match &config.auth {
+            VaultAuth::Token { token } => {
+                let opened = self
+                    .envelope
+                    .open(token, &token_context(tenant, integration))
+                    .await?;
+                String::from_utf8(opened.bytes().to_vec()).map_err(|_| VaultError::AuthRefused)?
+            }
+            VaultAuth::AppRole {
+                mount,
+                role_id,
+                secret_id,
+            } => {
+                let opened = self
+                    .envelope
+                    .open(secret_id, &secret_id_context(tenant, integration))
+                    .await?;
+                let secret_id = String::from_utf8(opened.bytes().to_vec())
+                    .map_err(|_| VaultError::AuthRefused)?;
+                approle_login(&http, &target, mount, role_id, &secret_id).await?
+            }
+        };
+        Ok(VaultKv::new(http, target, token))
+    }
+
+    /// The tenant's backend: its Vault if it has configured one, else Gatehouse's own.
+    pub async fn backend(&self, tenant: &TenantId) -> Result<Backend<'_>, SecretStoreError> {
+        let Some(integration) = self.integrations.vault(tenant).await? else {
+            return Ok(Backend::Aws(&self.aws));
+        };
+        Ok(Backend::Vault(self.session(&integration).await?))
+    }
+
+    async fn session(&self, integration: &Integration) -> Result<VaultKv, SecretStoreError> {
+        let key = integration.tenant_id.to_string();
+        let cached = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .filter(|s| {
+                s.integration_version == integration.version && s.opened.elapsed() < SESSION_TTL
+            })
+            .map(|s| s.kv.clone());
+        if let Some(kv) = cached {
+            return Ok(kv);
+        }
+        let kv = self
+            .connect(
+                &integration.tenant_id,
+                integration.integration_id.as_str(),
+                &integration.vault,
+            )
+            .await?;
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                key,
+                Session {
+                    kv: kv.clone(),
+                    integration_version: integration.version,
+                    opened: Instant::now(),
+                },
+            );
+        Ok(kv)
+    }
+
+    /// Gatehouse's own store, for the operations only it offers (delete-all with a
+    /// recovery window, and restore): a tenant on Vault is refused.
+    pub async fn own_store(&self, tenant: &TenantId) -> Result<&AwsSecretStore, SecretStoreError> {
+        match self.integrations.vault(tenant).await? {
+            None => Ok(&self.aws),
+            Some(_) => Err(SecretStoreError::Unsupported(
+                "the tenant's secrets are in its Vault, which deletes a whole secret at once and \
+                 cannot restore it: delete or destroy its versions instead",
+            )),
+        }
+    }
+
+    /// Forgets a tenant's session (after Vault refused its token: the next call logs in
+    /// again).
+    pub fn forget_session(&self, tenant: &TenantId) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(tenant.as_str());
+    }
+
+    pub async fn write(
+        &self,
+        tenant: &TenantId,
+        path: &SecretPath,
+        data: &SecretData,
+        cas: Option<u64>,
+        now: time::OffsetDateTime,
+    ) -> Result<(Written, Committed), SecretStoreError> {
+        match self.backend(tenant).await? {
+            Backend::Aws(aws) => {
+                let prepared = aws.prepare_write(tenant, path, data, cas, now).await?;
+                let state = prepared.record.meta.versions[&prepared.version].clone();
+                Ok((
+                    Written {
+                        version: prepared.version,
+                        state,
+                        created: prepared.created,
+                    },
+                    Committed::Batch(prepared.batch),
+                ))
+            }
+            Backend::Vault(kv) => {
+                let (version, state) = self.vault(tenant, kv.write(path, data, cas).await)??;
+                Ok((
+                    Written {
+                        version,
+                        state,
+                        created: version == 1,
+                    },
+                    Committed::Done,
+                ))
+            }
+        }
+    }
+
+    /// A version's value and state.
+    pub async fn read(
+        &self,
+        tenant: &TenantId,
+        path: &SecretPath,
+        version: Option<u64>,
+        now: time::OffsetDateTime,
+    ) -> Result<(u64, SecretData, VersionState), SecretStoreError> {
+        match self.backend(tenant).await? {
+            Backend::Aws(aws) => {
+                let record = aws.load(tenant, path, now).await?;
+                let (version, data) = aws.read(&record, version, now).await?;
+                Ok((version, data, record.meta.versions[&version].clone()))
+            }
+            Backend::Vault(kv) => Ok(self.vault(tenant, kv.read(path, version).await)??),
+        }
+    }
+
+    pub async fn metadata(
+        &self,
+        tenant: &TenantId,
+        path: &SecretPath,
+        now: time::OffsetDateTime,
+    ) -> Result<SecretMeta, SecretStoreError> {
+        match self.backend(tenant).await? {
+            Backend::Aws(aws) => Ok(aws.load(tenant, path, now).await?.meta),
+            Backend::Vault(kv) => self
+                .vault(tenant, kv.metadata(path).await)?
+                .ok_or(SecretError::NotFound.into()),
+        }
+    }
+
+    /// Changes a secret's settings (creating it without a version if need be): the
+    /// metadata after, the settings before, and whether it was created.
+    pub async fn configure(
+        &self,
+        tenant: &TenantId,
+        path: &SecretPath,
+        change: impl FnOnce(&mut Settings),
+        now: time::OffsetDateTime,
+    ) -> Result<(SecretMeta, Settings, bool, Committed), SecretStoreError> {
+        match self.backend(tenant).await? {
+            Backend::Aws(aws) => {
+                let (mut record, created) = aws.load_or_new(tenant, path, now).await?;
+                let before = record.meta.settings.clone();
+                let mut settings = before.clone();
+                change(&mut settings);
+                record.meta.configure(settings, now)?;
+                let batch = aws.prepare_change(&mut record)?;
+                Ok((record.meta, before, created, Committed::Batch(batch)))
+            }
+            Backend::Vault(kv) => {
+                let existing = self.vault(tenant, kv.metadata(path).await)?;
+                let created = existing.is_none();
+                let mut meta =
+                    existing.unwrap_or_else(|| SecretMeta::new(Settings::default(), now));
+                let before = meta.settings.clone();
+                let mut settings = before.clone();
+                change(&mut settings);
+                meta.configure(settings.clone(), now)?;
+                self.vault(tenant, kv.configure(path, &settings).await)?;
+                let after = self.vault(tenant, kv.metadata(path).await)?.unwrap_or(meta);
+                Ok((after, before, created, Committed::Done))
+            }
+        }
+    }
+
+    /// Deletes, undeletes or destroys versions: the metadata after and the versions the
+    /// change applied to (the domain's rules decide which, on both backends).
+    pub async fn change_versions(
+        &self,
+        tenant: &TenantId,
+        path: &SecretPath,
+        op: Change,
+        versions: &[u64],
+        now: time::OffsetDateTime,
+    ) -> Result<(SecretMeta, Vec<u64>, Committed), SecretStoreError> {
+        let apply = |meta: &mut SecretMeta| match op {
+            VersionOp::Delete => meta.delete(versions, now),
+            VersionOp::Undelete => meta.undelete(versions, now),
+            VersionOp::Destroy => meta.destroy(versions, now),
+        };
+        match self.backend(tenant).await? {
+            Backend::Aws(aws) => {
+                let mut record = aws.load(tenant, path, now).await?;
+                let changed = apply(&mut record.meta)?;
+                let committed = if changed.is_empty() {
+                    Committed::Done
+                } else {
+                    Committed::Batch(aws.prepare_change(&mut record)?)
+                };
+                Ok((record.meta, changed, committed))
+            }
+            Backend::Vault(kv) => {
+                let mut meta = self
+                    .vault(tenant, kv.metadata(path).await)?
+                    .ok_or(SecretError::NotFound)?;
+                let changed = apply(&mut meta)?;
+                if !changed.is_empty() {
+                    self.vault(tenant, kv.change_versions(op, path, &changed).await)?;
+                    if let Some(after) = self.vault(tenant, kv.metadata(path).await)? {
+                        meta = after;
+                    }
+                }
+                Ok((meta, changed, Committed::Done))
+            }
+        }
+    }
+
+    /// A page of the tenant's secrets whose path starts with `prefix`, after `after`:
+    /// paths with their metadata, and the last path when there may be more.
+    pub async fn list(
+        &self,
+        tenant: &TenantId,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+        now: time::OffsetDateTime,
+    ) -> Result<(Vec<(SecretPath, SecretMeta)>, Option<String>), SecretStoreError> {
+        match self.backend(tenant).await? {
+            Backend::Aws(aws) => {
+                let page = aws.list(tenant, prefix, after, limit, now).await?;
+                Ok((
+                    page.records.into_iter().map(|r| (r.path, r.meta)).collect(),
+                    page.next,
+                ))
+            }
+            Backend::Vault(kv) => {
+                let paths = self.vault(tenant, vault_paths(&kv, prefix, after, limit + 1).await)?;
+                let more = paths.len() > limit;
+                let mut items = Vec::new();
+                for path in paths.into_iter().take(limit) {
+                    if let Some(meta) = self.vault(tenant, kv.metadata(&path).await)? {
+                        items.push((path, meta));
+                    }
+                }
+                let next = more
+                    .then(|| items.last().map(|(p, _)| p.as_str().to_owned()))
+                    .flatten();
+                Ok((items, next))
+            }
+        }
+    }
+
+    /// A Vault outcome; a refused token forgets the session, so the next call logs in
+    /// again (a renewed AppRole login, or the tenant's updated token).
+    fn vault<T>(
+        &self,
+        tenant: &TenantId,
+        result: Result<T, VaultError>,
+    ) -> Result<T, SecretStoreError> {
+        if result
+            .as_ref()
+            .is_err_and(|e| *e == VaultError::AuthRefused)
+        {
+            self.forget_session(tenant);
+        }
+        result.map_err(SecretStoreError::Vault)
+    }
+}
+
+/// AppRole login: the client token.
+async fn approle_login(
+    http: &OutboundClient,
+    target: &VaultTarget,
+    mount: &str,
+    role_id: &str,
+    secret_id: &str,
+) -> Result<String, VaultError> {
+    let url = format!(
+        "{}/v1/auth/{mount}/login",
+        target.address.trim_end_matches('/')
+    );
+    let mut headers = Vec::new();
+    if let Some(namespace) = &target.namespace {
+        headers.push(("X-Vault-Namespace", namespace.as_str()));
+    }
+    let answer = http
+        .send_json(
+            reqwest::Method::POST,
+            &url,
+            &headers,
+            Some(&json!({"role_id": role_id, "secret_id": secret_id})),
+            64 * 1024,
+        )
+        .await
+        .map_err(|e| VaultError::Unreachable(e.to_string()))?;
+    let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+    match (answer.status, body["auth"]["client_token"].as_str()) {
+        (200, Some(token)) => Ok(token.to_owned()),
+        (400 | 403, _) => Err(VaultError::AuthRefused),
+        (503, _) => Err(VaultError::Sealed),
+        (status, _) => Err(VaultError::Unexpected {
+            status,
+            detail: "AppRole login gave no token".into(),
+        }),
+    }
+}
+
+/// Up to `want` secret paths under `prefix` in path order after `after`. Vault lists
+/// one folder at a time; folders and secrets wait in one min-heap by full name, and
+/// every path under a folder `f/` sorts right after `f/` and before any other name
+/// after it, so paths come out in order and the walk stops at `want`.
+async fn vault_paths(
+    kv: &VaultKv,
+    prefix: &str,
+    after: Option<&str>,
+    want: usize,
+) -> Result<Vec<SecretPath>, VaultError> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let (folder, start) = match prefix.rfind('/') {
+        Some(at) => (&prefix[..=at], &prefix[at + 1..]),
+        None => ("", prefix),
+    };
+    let mut waiting: BinaryHeap<Reverse<String>> = BinaryHeap::new();
+    for name in kv.list(folder).await? {
+        if name.starts_with(start) {
+            waiting.push(Reverse(format!("{folder}{name}")));
+        }
+    }
+    let mut found = Vec::new();
+    while let Some(Reverse(next)) = waiting.pop() {
+        if found.len() >= want {
+            break;
+        }
+        if next.ends_with('/') {
+            // A folder wholly before `after` holds nothing to list.
+            if after.is_some_and(|a| a > next.as_str() && !a.starts_with(next.as_str())) {
+                continue;
+            }
+            for name in kv.list(&next).await? {
+                waiting.push(Reverse(format!("{next}{name}")));
+            }
+        } else if after.is_none_or(|a| next.as_str() > a)
+            && let Ok(path) = SecretPath::parse(&next)
+        {
+            found.push(path);
+        }
+    }
+    Ok(found)
+}

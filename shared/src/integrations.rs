@@ -1,0 +1,310 @@
+//! What the integration routes share: reading a Vault configuration from a request
+//! (sealing its credentials), checking it against the tenant's Vault before it is
+//! stored, and how an integration is shown (never a credential).
+
+use crate::audit::{AuditEvent, TargetKind};
+use crate::http::call::Call;
+use crate::http::{Problem, ProblemType};
+use crate::ids::{IntegrationId, TenantId};
+use crate::secrets::store::{secret_id_context, token_context};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+use time::OffsetDateTime;
+
+pub use gatehouse_service::integrations::*;
+
+/// How Gatehouse logs in to the tenant's Vault, as a request gives it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(rename = "VaultAuthRequest")]
+pub enum AuthRequest {
+    /// A Vault token (sealed at rest, never shown again).
+    Token {
+        #[schemars(length(min = 1, max = 2048), regex(pattern = r"^[!-~]+$"))]
+        token: String,
+    },
+    /// AppRole: the secret id is sealed at rest and never shown again.
+    #[serde(rename = "approle")]
+    AppRole {
+        #[schemars(length(min = 1, max = 256), regex(pattern = r"^[!-~]+$"))]
+        role_id: String,
+        #[schemars(length(min = 1, max = 2048), regex(pattern = r"^[!-~]+$"))]
+        secret_id: String,
+        /// The AppRole auth mount (default `approle`).
+        #[serde(default)]
+        #[schemars(length(min = 1, max = 128), regex(pattern = MOUNT_PATTERN))]
+        mount: Option<String>,
+    },
+}
+
+/// [`check_mount`]'s rule, for the document.
+pub const MOUNT_PATTERN: &str = "^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$";
+/// [`check_address`]'s rule, for the document (ports up to 9999 there; any port here).
+pub const ADDRESS_PATTERN: &str = "^https?://(((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])|([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*)(:[0-9]{1,4})?/?$";
+/// The largest body of a create or update (a CA chain fits).
+pub const MAX_BODY_BYTES: usize = 32 * 1024;
+
+/// A Vault configuration as an update gives it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "VaultIntegrationUpdate")]
+pub struct VaultRequest {
+    /// `https://host[:port]` of the Vault API.
+    #[schemars(length(min = 8, max = 300), regex(pattern = ADDRESS_PATTERN))]
+    pub address: String,
+    /// Vault Enterprise / OpenBao namespace.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 128), regex(pattern = MOUNT_PATTERN))]
+    pub namespace: Option<String>,
+    /// The KV v2 mount holding the tenant's secrets (default `secret`).
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 128), regex(pattern = MOUNT_PATTERN))]
+    pub mount: Option<String>,
+    /// Absent: the current credentials are kept.
+    #[serde(default)]
+    pub auth: Option<AuthRequest>,
+    /// A CA certificate (PEM) to trust for the Vault's TLS, besides the public roots.
+    #[serde(default)]
+    #[schemars(length(max = 8192), regex(pattern = PEM_PATTERN))]
+    pub ca_certificate: Option<String>,
+}
+
+/// One or more PEM certificates.
+pub const PEM_PATTERN: &str =
+    "^(\\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\\r\\n]+-----END CERTIFICATE-----\\s*)+$";
+
+/// A Vault configuration as a create gives it: `auth` is required.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "VaultIntegrationRequest")]
+pub struct VaultCreateRequest {
+    /// `https://host[:port]` of the Vault API.
+    #[schemars(length(min = 8, max = 300), regex(pattern = ADDRESS_PATTERN))]
+    pub address: String,
+    /// Vault Enterprise / OpenBao namespace.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 128), regex(pattern = MOUNT_PATTERN))]
+    pub namespace: Option<String>,
+    /// The KV v2 mount holding the tenant's secrets (default `secret`).
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 128), regex(pattern = MOUNT_PATTERN))]
+    pub mount: Option<String>,
+    pub auth: AuthRequest,
+    /// A CA certificate (PEM) to trust for the Vault's TLS, besides the public roots.
+    #[serde(default)]
+    #[schemars(length(max = 8192), regex(pattern = PEM_PATTERN))]
+    pub ca_certificate: Option<String>,
+}
+
+impl From<VaultCreateRequest> for VaultRequest {
+    fn from(r: VaultCreateRequest) -> Self {
+        Self {
+            address: r.address,
+            namespace: r.namespace,
+            mount: r.mount,
+            auth: Some(r.auth),
+            ca_certificate: r.ca_certificate,
+        }
+    }
+}
+
+fn invalid(detail: String) -> Problem {
+    Problem::invalid_body(detail)
+}
+
+/// The configuration a request describes, its credentials sealed for `integration`
+/// (`current` supplies the credentials an update leaves out).
+pub async fn vault_config(
+    call: &Call<'_>,
+    integration: &IntegrationId,
+    request: VaultRequest,
+    current: Option<&VaultConfig>,
+) -> Result<VaultConfig, Problem> {
+    let tenant = &call.caller.tenant_id;
+    let address = check_address(&request.address).map_err(invalid)?;
+    let namespace = request
+        .namespace
+        .map(|n| check_mount("namespace", &n))
+        .transpose()
+        .map_err(invalid)?;
+    let mount =
+        check_mount("mount", request.mount.as_deref().unwrap_or("secret")).map_err(invalid)?;
+    if let Some(pem) = &request.ca_certificate
+        && !pem.contains("-----BEGIN CERTIFICATE-----")
+    {
+        return Err(invalid("`ca_certificate` must be a PEM certificate".into()));
+    }
+    let envelope = &call.app.secrets.envelope;
+    let auth = match request.auth {
+        Some(AuthRequest::Token { token }) => VaultAuth::Token {
+            token: envelope
+                .seal(
+                    token.as_bytes(),
+                    &token_context(tenant, integration.as_str()),
+                )
+                .await
+                .map_err(|e| Problem::unavailable(&e))?,
+        },
+        Some(AuthRequest::AppRole {
+            role_id,
+            secret_id,
+            mount,
+        }) => VaultAuth::AppRole {
+            mount: check_mount("auth.mount", mount.as_deref().unwrap_or("approle"))
+                .map_err(invalid)?,
+            role_id,
+            secret_id: envelope
+                .seal(
+                    secret_id.as_bytes(),
+                    &secret_id_context(tenant, integration.as_str()),
+                )
+                .await
+                .map_err(|e| Problem::unavailable(&e))?,
+        },
+        None => match current {
+            Some(config) => config.auth.clone(),
+            None => return Err(invalid("`auth` is required".into())),
+        },
+    };
+    Ok(VaultConfig {
+        address,
+        namespace,
+        mount,
+        auth,
+        ca_pem: request.ca_certificate,
+    })
+}
+
+/// Logs in to the Vault `config` describes and checks it (up, unsealed, token
+/// accepted, the KV mount there): the health it finds.
+pub async fn check_vault(
+    call: &Call<'_>,
+    tenant: &TenantId,
+    integration: &IntegrationId,
+    config: &VaultConfig,
+    now: OffsetDateTime,
+) -> (Health, Option<String>) {
+    let started = Instant::now();
+    let outcome = match call
+        .app
+        .secrets
+        .connect(tenant, integration.as_str(), config)
+        .await
+    {
+        Ok(kv) => kv.check().await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match outcome {
+        Ok(()) => (
+            Health {
+                healthy: true,
+                checked_at: Some(now),
+                last_success: Some(now),
+                last_error: None,
+                latency_ms: Some(latency),
+            },
+            None,
+        ),
+        Err(diagnosis) => (
+            Health {
+                healthy: false,
+                checked_at: Some(now),
+                last_success: None,
+                last_error: Some(diagnosis.clone()),
+                latency_ms: Some(latency),
+            },
+            Some(diagnosis),
+        ),
+    }
+}
+
+/// The problem of a check that failed: what Vault (or the way to it) said.
+pub fn check_failed(diagnosis: &str) -> Problem {
+    Problem::new(
+        ProblemType::IntegrationFailed,
+        format!("the Vault check failed: {diagnosis}"),
+    )
+}
+
+/// The tenant's Vault integration; anything else is the same 404.
+pub async fn load_vault(call: &Call<'_>) -> Result<Integration, Problem> {
+    call.app
+        .secrets
+        .integrations
+        .vault(&call.caller.tenant_id)
+        .await?
+        .ok_or_else(|| Problem::new(ProblemType::NotFound, "no Vault integration"))
+}
+
+pub fn audit(call: &Call<'_>, action: &str, integration: &IntegrationId) -> AuditEvent {
+    call.audit_event(action)
+        .target(TargetKind::Integration, integration.as_str())
+}
+
+/// The last connectivity check, as shown.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "IntegrationHealth")]
+pub struct HealthView {
+    pub healthy: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<crate::schema::Rfc3339>")]
+    pub checked_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<crate::schema::Rfc3339>")]
+    pub last_success: Option<OffsetDateTime>,
+    /// What went wrong at the last failed check (a diagnosis, never a credential).
+    pub last_error: Option<String>,
+    pub latency_ms: Option<u64>,
+}
+
+/// A Vault integration as the API shows it: never a credential.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "VaultIntegration")]
+pub struct VaultView {
+    pub integration_id: IntegrationId,
+    pub kind: &'static str,
+    pub address: String,
+    pub namespace: Option<String>,
+    pub mount: String,
+    /// `token` or `approle`.
+    pub auth_method: &'static str,
+    /// The AppRole role id (not a secret); `null` for token auth.
+    pub role_id: Option<String>,
+    pub has_ca_certificate: bool,
+    pub health: HealthView,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<crate::schema::Rfc3339>")]
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+impl VaultView {
+    pub fn of(i: &Integration) -> Self {
+        Self {
+            integration_id: i.integration_id.clone(),
+            kind: "vault",
+            address: i.vault.address.clone(),
+            namespace: i.vault.namespace.clone(),
+            mount: i.vault.mount.clone(),
+            auth_method: i.vault.auth.method(),
+            role_id: match &i.vault.auth {
+                VaultAuth::AppRole { role_id, .. } => Some(role_id.clone()),
+                VaultAuth::Token { .. } => None,
+            },
+            has_ca_certificate: i.vault.ca_pem.is_some(),
+            health: HealthView {
+                healthy: i.health.healthy,
+                checked_at: i.health.checked_at,
+                last_success: i.health.last_success,
+                last_error: i.health.last_error.clone(),
+                latency_ms: i.health.latency_ms,
+            },
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The tenant's Vault as its secret store, through the routes, against a real OpenBao
+//! server: configurations are checked before they are stored (and a failed check
+//! says what is wrong and changes nothing), credentials are stored only sealed and
+//! never shown, AppRole logs in, connectivity tests record health, and deleting the
+//! integration brings back Gatehouse's own store.
+
+use gatehouse_integration_tests::TestStack;
+use gatehouse_integration_tests::openbao::OpenBao;
+use serde_json::{Value, json};
+
+async fn configure(
+    stack: &TestStack,
+    admin: &str,
+    method: &str,
+    body: Value,
+) -> gatehouse_integration_tests::TestResponse {
+    stack
+        .send(method, "/v2/integrations/vault", admin, Some(body))
+        .await
+}
+
+#[tokio::test]
+async fn a_vault_is_checked_before_it_is_stored_and_its_credentials_never_show() {
+    let bao = OpenBao::start().await;
+    let stack = TestStack::with_params(&[
+        ("IntegrationAllowHosts", bao.host_port()),
+        ("IntegrationTimeoutSeconds", "2"),
+    ])
+    .await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+
+    let wrong_token = configure(
+        &stack,
+        admin,
+        "POST",
+        json!({"address": bao.address, "auth": {"method": "token", "token": "wrong"}}),
+    )
+    .await;
+    assert!(
+        wrong_token.assert_problem(424, "integration-failed")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("refused the token")
+    );
+    let no_mount = configure(
+        &stack,
+        admin,
+        "POST",
+        json!({"address": bao.address, "mount": "nowhere",
+               "auth": {"method": "token", "token": bao.root_token}}),
+    )
+    .await;
+    assert!(
+        no_mount.assert_problem(424, "integration-failed")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no KV v2 engine at `nowhere`")
+    );
+    let internal = configure(
+        &stack,
+        admin,
+        "POST",
+        json!({"address": "http://127.0.0.1:1", "auth": {"method": "token", "token": "t"}}),
+    )
+    .await;
+    internal.assert_problem(424, "integration-failed");
+    stack
+        .send("GET", "/v2/integrations/vault", admin, None)
+        .await
+        .assert_problem(404, "not-found");
+
+    let created = configure(
+        &stack,
+        admin,
+        "POST",
+        json!({"address": bao.address, "auth": {"method": "token", "token": bao.root_token}}),
+    )
+    .await;
+    created.assert_status(201);
+    let view = created.json();
+    assert_eq!(view["auth_method"], "token");
+    assert_eq!(view["health"]["healthy"], true);
+    assert!(!created.json().to_string().contains(&bao.root_token));
+    configure(
+        &stack,
+        admin,
+        "POST",
+        json!({"address": bao.address, "auth": {"method": "token", "token": bao.root_token}}),
+    )
+    .await
+    .assert_problem(409, "conflict");
+    let read = stack
+        .send("GET", "/v2/integrations/vault", admin, None)
+        .await;
+    assert!(!read.json().to_string().contains(&bao.root_token));
+    // Stored sealed: the token appears nowhere in the table.
+    let items = aws_sdk_dynamodb::Client::new(&stack.sdk)
+        .scan()
+        .table_name(&stack.app.config.integrations_table)
+        .send()
+        .await
+        .unwrap();
+    assert!(!format!("{:?}", items.items()).contains(&bao.root_token));
+
+    // A failed update changes nothing: the old credentials still work.
+    configure(
+        &stack,
+        admin,
+        "PUT",
+        json!({"address": bao.address, "auth": {"method": "token", "token": "wrong"}}),
+    )
+    .await
+    .assert_problem(424, "integration-failed");
+    stack
+        .send(
+            "POST",
+            "/v2/secrets/data/app/db",
+            admin,
+            Some(json!({"data": {"password": "in-vault"}})),
+        )
+        .await
+        .assert_status(201);
+
+    // Connectivity tests record health, and say what is wrong.
+    let id = view["integration_id"].as_str().unwrap().to_owned();
+    let test = stack
+        .send("POST", &format!("/v2/integrations/{id}/test"), admin, None)
+        .await;
+    test.assert_status(200);
+    assert_eq!(test.json()["healthy"], true);
+    bao.signal("STOP");
+    let stopped = stack
+        .send("POST", &format!("/v2/integrations/{id}/test"), admin, None)
+        .await;
+    bao.signal("CONT");
+    stopped.assert_status(200);
+    assert_eq!(stopped.json()["healthy"], false);
+    assert!(
+        stopped.json()["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer")
+    );
+    assert!(stopped.json()["last_success"].is_string());
+    let health = stack
+        .send("GET", "/v2/integrations/vault", admin, None)
+        .await
+        .json();
+    assert_eq!(health["health"]["healthy"], false);
+    stack
+        .send("POST", "/v2/integrations/int0000000/test", admin, None)
+        .await
+        .assert_problem(404, "not-found");
+
+    // Deleting the integration brings back Gatehouse's own store (where this tenant
+    // has nothing); the Vault's data is untouched.
+    stack
+        .send("DELETE", "/v2/integrations/vault", admin, None)
+        .await
+        .assert_status(200);
+    stack
+        .send("GET", "/v2/secrets/data/app/db", admin, None)
+        .await
+        .assert_problem(404, "not-found");
+    let kept = bao.admin("GET", "secret/data/app/db", json!(null)).await;
+    assert_eq!(kept["data"]["data"]["password"], "in-vault");
+}
+
+#[tokio::test]
+async fn approle_logs_in_and_a_narrow_policy_reads_as_permission_denied() {
+    let bao = OpenBao::start().await;
+    let stack = TestStack::with_params(&[
+        ("IntegrationAllowHosts", bao.host_port()),
+        ("IntegrationTimeoutSeconds", "2"),
+    ])
+    .await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    bao.admin("POST", "sys/auth/approle", json!({"type": "approle"}))
+        .await;
+    bao.admin(
+        "PUT",
+        "sys/policies/acl/gatehouse",
+        json!({"policy": concat!(
+            "path \"secret/data/app/*\" { capabilities = [\"create\", \"read\", \"update\"] }\n",
+            "path \"secret/metadata/app/*\" { capabilities = [\"read\", \"list\"] }\n",
+            "path \"secret/config\" { capabilities = [\"read\"] }\n",
+        )}),
+    )
+    .await;
+    bao.admin(
+        "POST",
+        "auth/approle/role/gatehouse",
+        json!({"token_policies": ["gatehouse"], "token_ttl": "10m"}),
+    )
+    .await;
+    let role_id = bao
+        .admin("GET", "auth/approle/role/gatehouse/role-id", json!(null))
+        .await["data"]["role_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret_id = bao
+        .admin("POST", "auth/approle/role/gatehouse/secret-id", json!({}))
+        .await["data"]["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let wrong = configure(
+        &stack,
+        admin,
+        "POST",
+        json!({"address": bao.address,
+               "auth": {"method": "approle", "role_id": role_id, "secret_id": "wrong"}}),
+    )
+    .await;
+    assert!(
+        wrong.assert_problem(424, "integration-failed")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("refused")
+    );
+    let created = configure(
+        &stack,
+        admin,
+        "POST",
+        json!({"address": bao.address,
+               "auth": {"method": "approle", "role_id": role_id, "secret_id": secret_id}}),
+    )
+    .await;
+    created.assert_status(201);
+    assert_eq!(created.json()["auth_method"], "approle");
+    assert_eq!(created.json()["role_id"], role_id.as_str());
+    assert!(!created.json().to_string().contains(&secret_id));
+    stack
+        .send(
+            "POST",
+            "/v2/secrets/data/app/key",
+            admin,
+            Some(json!({"data": {"k": "v"}})),
+        )
+        .await
+        .assert_status(201);
+    assert_eq!(
+        stack
+            .send("GET", "/v2/secrets/data/app/key", admin, None)
+            .await
+            .json()["data"],
+        json!({"k": "v"})
+    );
+    // Outside its policy: Vault's refusal, named.
+    let denied = stack
+        .send(
+            "POST",
+            "/v2/secrets/data/other/key",
+            admin,
+            Some(json!({"data": {"k": "v"}})),
+        )
+        .await;
+    assert!(
+        denied.assert_problem(424, "integration-failed")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("may not write this path")
+    );
+    // An update that keeps the credentials (no `auth`) still logs in.
+    configure(&stack, admin, "PUT", json!({"address": bao.address}))
+        .await
+        .assert_status(200);
+}
