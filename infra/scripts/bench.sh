@@ -36,3 +36,6 @@ PY
 
 echo "== webhook delivery: one dispatcher to a local receiver (storage and queues are moto on loopback)"
 "$scripts/with-moto.sh" "$bin/webhook-delivery"
+
+echo "== tenant secret reads on both backends (moto and OpenBao on loopback)"
+"$scripts/with-moto.sh" "$bin/secret-reads"

@@ -15,13 +15,28 @@ echo "dev: building the local gateway and admin CLI"
 cargo build --quiet -p gatehouse-devtools
 
 pidfile="$root/.local/dev-moto.pid"
+stop_moto=""
+bao_pid=""
+cleanup() {
+  [ -n "$bao_pid" ] && kill "$bao_pid" 2>/dev/null || true
+  [ -n "$stop_moto" ] && "$scripts/moto.sh" stop "$pidfile" || true
+}
+trap cleanup EXIT
 if curl -fsS "http://127.0.0.1:$moto_port/moto-api/" >/dev/null 2>&1; then
   echo "dev: reusing the moto server already on 127.0.0.1:$moto_port"
 else
-  trap '"$scripts/moto.sh" stop "$pidfile"' EXIT
+  stop_moto=1
   "$scripts/moto.sh" start "$moto_port" "$pidfile"
   echo "dev: moto server on 127.0.0.1:$moto_port"
 fi
+
+# A local OpenBao (a Vault), for pointing the tenant's secrets at a Vault of its own.
+bao_port="${BAO_PORT:-8200}"
+bao_token="dev-root-$(python3 -c 'import secrets; print(secrets.token_hex(12))')"
+"$root/.venv/bin/bao" server -dev -dev-listen-address="127.0.0.1:$bao_port" \
+  -dev-root-token-id="$bao_token" -dev-no-store-token >"$root/.local/dev-openbao.log" 2>&1 &
+bao_pid=$!
+echo "dev: OpenBao (bao server -dev) on 127.0.0.1:$bao_port"
 # shellcheck source=local-aws-env.sh
 . "$scripts/local-aws-env.sh" "$moto_port"
 
@@ -46,8 +61,14 @@ cat <<MSG
     curl -s http://$listen/v2/api-keys -H "Authorization: Bearer $key"
   Send key events to a webhook receiver of yours on 127.0.0.1:8900 (signed, Standard Webhooks):
     curl -s -X POST http://$listen/v2/webhooks -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"url":"http://127.0.0.1:8900/hooks","event_types":["*"]}'
+  Store a secret (in Gatehouse's own store), and read it back:
+    curl -s -X POST http://$listen/v2/secrets/data/app/db -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"data":{"password":"s3cret"}}'
+    curl -s http://$listen/v2/secrets/data/app/db -H "Authorization: Bearer $key"
+  Keep the tenant's secrets in the local OpenBao instead:
+    curl -s -X POST http://$listen/v2/integrations/vault -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"address":"http://127.0.0.1:$bao_port","auth":{"method":"token","token":"$bao_token"}}'
 
 MSG
 # Webhooks may reach these local receivers (plain HTTP); everything else must be public HTTPS.
 webhook_hosts="${WEBHOOK_ALLOW_HOSTS:-127.0.0.1:8900,localhost:8900}"
-"$bin/gatehouse-gateway" --stack "$stack" --listen "$listen" --param "WebhookAllowHosts=$webhook_hosts"
+"$bin/gatehouse-gateway" --stack "$stack" --listen "$listen" --param "WebhookAllowHosts=$webhook_hosts" \
+  --param "IntegrationAllowHosts=127.0.0.1:$bao_port"

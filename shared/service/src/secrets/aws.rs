@@ -18,6 +18,9 @@ use crate::store::secrets_table::{SecretPage, SecretRecord, VersionKey};
 use crate::store::{SecretRecords, StoreError, WriteBatch};
 use gatehouse_domain::ids::TenantId;
 use gatehouse_domain::secrets::{SecretData, SecretError, SecretMeta, SecretPath, Settings};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use time::OffsetDateTime;
 
 /// The envelope purpose of secret versions.
@@ -43,11 +46,52 @@ pub enum SecretStoreError {
     Unreadable(u64),
 }
 
+/// How long an opened version is kept in memory. A version's value never changes; what
+/// can change (deleted, destroyed, pruned) is read from the record on every read, before
+/// the cache is consulted, so a cached value is never handed out after its version
+/// went away.
+pub const OPENED_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+const OPENED_MAX: usize = 1024;
+
+/// (tenant, path, version, wrapped data key) -> the value and when it was opened.
+type OpenedKey = (String, String, u64, String);
+
+#[derive(Clone, Default)]
+struct OpenedVersions(Arc<Mutex<HashMap<OpenedKey, (SecretData, Instant)>>>);
+
+impl std::fmt::Debug for OpenedVersions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpenedVersions(..)")
+    }
+}
+
+impl OpenedVersions {
+    fn get(&self, key: &OpenedKey) -> Option<SecretData> {
+        let entries = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < OPENED_TTL)
+            .map(|(data, _)| data.clone())
+    }
+
+    fn put(&self, key: OpenedKey, data: SecretData) {
+        let mut entries = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= OPENED_MAX {
+            entries.retain(|_, (_, at)| at.elapsed() < OPENED_TTL);
+        }
+        if entries.len() >= OPENED_MAX {
+            entries.clear();
+        }
+        entries.insert(key, (data, Instant::now()));
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AwsSecretStore {
     records: SecretRecords,
     versions: SecretVersions,
     envelope: Envelope,
+    opened: OpenedVersions,
 }
 
 /// A write prepared: its ciphertext is stored; committing `batch` (with the audit
@@ -73,6 +117,7 @@ impl AwsSecretStore {
             records,
             versions,
             envelope,
+            opened: OpenedVersions::default(),
         }
     }
 
@@ -164,7 +209,8 @@ impl AwsSecretStore {
         })
     }
 
-    /// A version's value (`None` or 0: the current one).
+    /// A version's value (`None` or 0: the current one). The record decides whether
+    /// the version may be read; a value opened in the last [`OPENED_TTL`] is reused.
     pub async fn read(
         &self,
         record: &SecretRecord,
@@ -176,6 +222,15 @@ impl AwsSecretStore {
             .keys
             .get(&version)
             .ok_or(SecretStoreError::Unreadable(version))?;
+        let cache_key = (
+            record.tenant_id.to_string(),
+            record.path.to_string(),
+            version,
+            key.data_key.clone(),
+        );
+        if let Some(data) = self.opened.get(&cache_key) {
+            return Ok((version, data));
+        }
         let name = self
             .versions
             .name(record.tenant_id.as_str(), record.path.as_str());
@@ -192,6 +247,7 @@ impl AwsSecretStore {
             .await?;
         let data =
             SecretData::from_bytes(opened.bytes()).ok_or(SecretStoreError::Unreadable(version))?;
+        self.opened.put(cache_key, data.clone());
         Ok((version, data))
     }
 

@@ -72,6 +72,8 @@ fn version_state(value: &Value) -> Option<VersionState> {
             .as_str()
             .filter(|t| !t.is_empty())
             .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+            // Whole seconds, as every time Gatehouse shows.
+            .map(|t| t.replace_nanosecond(0).unwrap_or(t))
     };
     Some(VersionState {
         created_at: time("created_time")?,
