@@ -249,40 +249,28 @@ impl SecretMeta {
         versions: &[u64],
         now: OffsetDateTime,
     ) -> Result<Vec<u64>, SecretError> {
-        self.check_not_deleted()?;
-        let mut changed = Vec::new();
-        for version in self.named(versions) {
-            if let Some(state) = self.versions.get_mut(&version)
-                && !state.destroyed
-                && !state.is_deleted(now)
-            {
+        self.change(versions, now, |state| {
+            let applies = !state.destroyed && !state.is_deleted(now);
+            if applies {
                 state.deleted_at = Some(now);
-                changed.push(version);
             }
-        }
-        self.touch(&changed, now);
-        Ok(changed)
+            applies
+        })
     }
 
-    /// Undeletes versions; which changed.
+    /// Undeletes versions (not destroyed ones); which changed.
     pub fn undelete(
         &mut self,
         versions: &[u64],
         now: OffsetDateTime,
     ) -> Result<Vec<u64>, SecretError> {
-        self.check_not_deleted()?;
-        let mut changed = Vec::new();
-        for version in self.named(versions) {
-            if let Some(state) = self.versions.get_mut(&version)
-                && !state.destroyed
-                && state.deleted_at.is_some()
-            {
+        self.change(versions, now, |state| {
+            let applies = !state.destroyed && state.deleted_at.is_some();
+            if applies {
                 state.deleted_at = None;
-                changed.push(version);
             }
-        }
-        self.touch(&changed, now);
-        Ok(changed)
+            applies
+        })
     }
 
     /// Destroys versions: their data goes for good; which changed.
@@ -291,17 +279,32 @@ impl SecretMeta {
         versions: &[u64],
         now: OffsetDateTime,
     ) -> Result<Vec<u64>, SecretError> {
+        self.change(versions, now, |state| {
+            let applies = !state.destroyed;
+            state.destroyed = true;
+            applies
+        })
+    }
+
+    /// Applies `apply` to each named version it applies to (it says whether it did).
+    fn change(
+        &mut self,
+        versions: &[u64],
+        now: OffsetDateTime,
+        mut apply: impl FnMut(&mut VersionState) -> bool,
+    ) -> Result<Vec<u64>, SecretError> {
         self.check_not_deleted()?;
         let mut changed = Vec::new();
         for version in self.named(versions) {
             if let Some(state) = self.versions.get_mut(&version)
-                && !state.destroyed
+                && apply(state)
             {
-                state.destroyed = true;
                 changed.push(version);
             }
         }
-        self.touch(&changed, now);
+        if !changed.is_empty() {
+            self.updated_at = now;
+        }
         Ok(changed)
     }
 
@@ -351,12 +354,6 @@ impl SecretMeta {
             }
             Some(_) => Err(SecretError::NotFound),
             None => Err(SecretError::NotDeleted),
-        }
-    }
-
-    fn touch(&mut self, changed: &[u64], now: OffsetDateTime) {
-        if !changed.is_empty() {
-            self.updated_at = now;
         }
     }
 }
