@@ -19,6 +19,7 @@ pub mod integrations;
 pub mod keys;
 pub mod openapi;
 pub mod policy;
+pub mod rotation;
 mod run;
 pub mod scopes;
 pub mod secrets;
@@ -71,6 +72,8 @@ pub enum Function {
     WebhookDispatcher,
     /// The scheduled scan for expiring keys.
     KeyExpiryNotifier,
+    /// Secrets Manager's rotation of the service secret.
+    ServiceSecretRotation,
 }
 
 impl Function {
@@ -87,6 +90,7 @@ impl Function {
             Function::WebhookFanout => webhooks::fanout::NEEDS,
             Function::WebhookDispatcher => webhooks::dispatcher::NEEDS,
             Function::KeyExpiryNotifier => keys::expiry_notifier::NEEDS,
+            Function::ServiceSecretRotation => rotation::NEEDS,
         }
     }
 }
@@ -98,6 +102,7 @@ const EVENT_FUNCTIONS: &[(&str, Function)] = &[
     ("webhook-fanout", Function::WebhookFanout),
     ("webhook-dispatcher", Function::WebhookDispatcher),
     ("key-expiry-notifier", Function::KeyExpiryNotifier),
+    ("rotate-service-secret", Function::ServiceSecretRotation),
 ];
 
 macro_rules! serve {
@@ -191,6 +196,7 @@ routes! {
     PUT "/v2/integrations/vault" Scope("integrations:write") => "update-vault-integration" tenant integrations::update_vault;
     DELETE "/v2/integrations/vault" Scope("integrations:write") => "delete-vault-integration" tenant integrations::delete_vault;
     POST "/v2/integrations/{integration_id}/test" Scope("integrations:read") => "test-integration" tenant integrations::test;
+    GET "/v2/integrations/health" Scope("integrations:read") => "integration-health" tenant integrations::health;
 }
 
 /// Gatehouse's own HTTP routes.

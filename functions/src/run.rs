@@ -1,7 +1,7 @@
 //! Running one function under the Lambda runtime: what the bootstrap does once it
 //! knows which function it is.
 
-use crate::{Function, Serve, authorizer, keys, usage, webhooks};
+use crate::{Function, Serve, authorizer, keys, rotation, usage, webhooks};
 use aws_lambda_events::cloudwatch_logs::LogsEvent;
 use aws_lambda_events::sqs::SqsEvent;
 use gatehouse::App;
@@ -97,6 +97,15 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
                     Ok::<_, lambda_runtime::Error>(
                         webhooks::dispatcher::handle(app, client, event.payload).await,
                     )
+                },
+            )))
+            .await
+        }
+        Function::ServiceSecretRotation => {
+            Box::pin(lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<rotation::RotationEvent>| async move {
+                    rotation::handle(app, event.payload).await?;
+                    Ok::<_, lambda_runtime::Error>(serde_json::json!({}))
                 },
             )))
             .await

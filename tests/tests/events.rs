@@ -22,6 +22,8 @@ enum Expect {
     BatchFailures(usize),
     /// The expiry scan: how many notices it published.
     Notices(usize),
+    /// The rotation function: refused, with this in the error.
+    Refused(&'static str),
 }
 
 fn expectations() -> BTreeMap<&'static str, Expect> {
@@ -173,6 +175,15 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         (
             "test-integration/unknown-integration.json",
             Expect::Status(404),
+        ),
+        ("integration-health/health.json", Expect::Status(200)),
+        (
+            "rotate-service-secret/other-secret.json",
+            Expect::Refused("rotates"),
+        ),
+        (
+            "rotate-service-secret/unknown-step.json",
+            Expect::Refused("unknown step"),
         ),
     ])
 }
@@ -332,6 +343,13 @@ async fn every_sample_event_gives_its_expected_outcome() {
                         gatehouse_functions::webhooks::dispatcher::handle(&app, &client, event)
                             .await;
                     assert_eq!(response.batch_item_failures.len(), *failed, "{name}");
+                }
+                (Function::ServiceSecretRotation, Expect::Refused(why)) => {
+                    let event = serde_json::from_str(&text).unwrap();
+                    let refused = gatehouse_functions::rotation::handle(&app, event)
+                        .await
+                        .unwrap_err();
+                    assert!(refused.contains(why), "{name}: {refused}");
                 }
                 (Function::KeyExpiryNotifier, Expect::Notices(notices)) => {
                     let _: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -23,6 +23,7 @@ async fn configure(
 async fn a_vault_is_checked_before_it_is_stored_and_its_credentials_never_show() {
     let bao = OpenBao::start().await;
     let stack = TestStack::with_params(&[
+        ("WebhookAllowHosts", "127.0.0.1:9"),
         ("IntegrationAllowHosts", bao.host_port()),
         ("IntegrationTimeoutSeconds", "2"),
     ])
@@ -148,6 +149,37 @@ async fn a_vault_is_checked_before_it_is_stored_and_its_credentials_never_show()
         .await
         .json();
     assert_eq!(health["health"]["healthy"], false);
+    // One list of every integration's health: the Vault, and webhook endpoints.
+    stack
+        .send(
+            "POST",
+            "/v2/webhooks",
+            admin,
+            Some(json!({"url": "http://127.0.0.1:9/hooks", "event_types": ["*"]})),
+        )
+        .await
+        .assert_status(201);
+    let all = stack
+        .send("GET", "/v2/integrations/health", admin, None)
+        .await
+        .json();
+    let vault_line = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["kind"] == "vault")
+        .unwrap();
+    assert_eq!(vault_line["status"], "unhealthy");
+    assert!(
+        vault_line["detail"]
+            .as_str()
+            .unwrap()
+            .contains("did not answer")
+    );
+    stack
+        .send("GET", "/v2/integrations/health?verbose=1", admin, None)
+        .await
+        .assert_problem(400, "invalid-parameter");
     stack
         .send("POST", "/v2/integrations/int0000000/test", admin, None)
         .await

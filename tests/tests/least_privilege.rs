@@ -236,6 +236,7 @@ fn implied_by(doc: &Value, used: &BTreeSet<Grant>) -> BTreeSet<Grant> {
         let kms: &[&str] = match action.as_str() {
             "sqs:SendMessage" | "sqs:SendMessageBatch" => &["kms:GenerateDataKey", "kms:Decrypt"],
             "sqs:ReceiveMessage" | "secretsmanager:GetSecretValue" => &["kms:Decrypt"],
+            "secretsmanager:PutSecretValue" => &["kms:GenerateDataKey"],
             _ => &[],
         };
         for kms_action in kms {

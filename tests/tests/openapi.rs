@@ -569,6 +569,15 @@ async fn integration_routes(
             .send("DELETE", "/v2/secrets/metadata/doc/vault", admin, None)
             .await,
     );
+    let health = "/v2/integrations/health";
+    c.check("GET", health, &stack.send("GET", health, admin, None).await);
+    c.check(
+        "GET",
+        health,
+        &stack
+            .send("GET", "/v2/integrations/health?x=1", admin, None)
+            .await,
+    );
     c.check(
         "DELETE",
         vault,

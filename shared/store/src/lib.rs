@@ -24,6 +24,7 @@ pub mod integrations_table;
 pub mod item;
 pub mod keys_table;
 pub mod queue;
+pub mod rotation;
 pub mod sealer;
 pub mod secret_versions;
 pub mod secrets_table;

@@ -115,8 +115,10 @@ impl Gateway {
                 }
                 Function::UsageIngest => ingest = Some(app_for(id)?),
                 // Queue consumers and the schedule: run by the dev server beside the
-                // gateway, not by requests.
-                Function::WebhookFanout
+                // gateway, not by requests. The rotation function: invoked by Secrets
+                // Manager, step by step (`make invoke`, or its tests).
+                Function::ServiceSecretRotation
+                | Function::WebhookFanout
                 | Function::WebhookDispatcher
                 | Function::KeyExpiryNotifier => {}
             }
