@@ -74,6 +74,8 @@ pub enum Function {
     KeyExpiryNotifier,
     /// Secrets Manager's rotation of the service secret.
     ServiceSecretRotation,
+    /// The scheduled health check of every tenant's integrations.
+    IntegrationProber,
 }
 
 impl Function {
@@ -91,6 +93,7 @@ impl Function {
             Function::WebhookDispatcher => webhooks::dispatcher::NEEDS,
             Function::KeyExpiryNotifier => keys::expiry_notifier::NEEDS,
             Function::ServiceSecretRotation => rotation::NEEDS,
+            Function::IntegrationProber => integrations::prober::NEEDS,
         }
     }
 }
@@ -103,6 +106,7 @@ const EVENT_FUNCTIONS: &[(&str, Function)] = &[
     ("webhook-dispatcher", Function::WebhookDispatcher),
     ("key-expiry-notifier", Function::KeyExpiryNotifier),
     ("rotate-service-secret", Function::ServiceSecretRotation),
+    ("integration-prober", Function::IntegrationProber),
 ];
 
 macro_rules! serve {

@@ -101,6 +101,20 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
             )))
             .await
         }
+        Function::IntegrationProber => {
+            Box::pin(lambda_runtime::run(service_fn(
+                // The scheduled event carries nothing the check needs.
+                move |_: LambdaEvent<serde_json::Value>| async move {
+                    let summary = crate::integrations::prober::handle(app).await?;
+                    Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                        "checked": summary.checked,
+                        "unhealthy": summary.unhealthy,
+                        "changed": summary.changed,
+                    }))
+                },
+            )))
+            .await
+        }
         Function::ServiceSecretRotation => {
             Box::pin(lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<rotation::RotationEvent>| async move {

@@ -24,6 +24,8 @@ enum Expect {
     Notices(usize),
     /// The rotation function: refused, with this in the error.
     Refused(&'static str),
+    /// The integration prober: how many integrations it checked.
+    Checked(usize),
 }
 
 fn expectations() -> BTreeMap<&'static str, Expect> {
@@ -185,6 +187,10 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
             "rotate-service-secret/unknown-step.json",
             Expect::Refused("unknown step"),
         ),
+        (
+            "integration-prober/scheduled-check.json",
+            Expect::Checked(0),
+        ),
     ])
 }
 
@@ -343,6 +349,13 @@ async fn every_sample_event_gives_its_expected_outcome() {
                         gatehouse_functions::webhooks::dispatcher::handle(&app, &client, event)
                             .await;
                     assert_eq!(response.batch_item_failures.len(), *failed, "{name}");
+                }
+                (Function::IntegrationProber, Expect::Checked(checked)) => {
+                    let _: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    let summary = gatehouse_functions::integrations::prober::handle(&app)
+                        .await
+                        .unwrap();
+                    assert_eq!(summary.checked, *checked, "{name}: {summary:?}");
                 }
                 (Function::ServiceSecretRotation, Expect::Refused(why)) => {
                     let event = serde_json::from_str(&text).unwrap();

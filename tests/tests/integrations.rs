@@ -301,3 +301,55 @@ async fn approle_logs_in_and_a_narrow_policy_reads_as_permission_denied() {
         .await
         .assert_status(200);
 }
+
+/// The scheduled check: every tenant's Vault is checked, its health recorded, and a
+/// change published as `integration.unhealthy`, then `integration.recovered`.
+#[tokio::test]
+async fn the_prober_records_health_and_publishes_changes() {
+    let bao = OpenBao::start().await;
+    let stack = TestStack::with_params(&[
+        ("IntegrationAllowHosts", bao.host_port()),
+        ("IntegrationTimeoutSeconds", "1"),
+    ])
+    .await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    configure(
+        &stack,
+        admin,
+        "POST",
+        json!({"address": bao.address, "auth": {"method": "token", "token": bao.root_token}}),
+    )
+    .await
+    .assert_status(201);
+    let prober = stack.function_app("IntegrationProberFunction");
+    stack.events().await; // drain what came before
+    let healthy = gatehouse_functions::integrations::prober::handle(&prober)
+        .await
+        .unwrap();
+    assert_eq!(
+        (healthy.checked, healthy.unhealthy, healthy.changed),
+        (1, 0, 0)
+    );
+    bao.signal("STOP");
+    let down = gatehouse_functions::integrations::prober::handle(&prober).await;
+    bao.signal("CONT");
+    let down = down.unwrap();
+    assert_eq!((down.checked, down.unhealthy, down.changed), (1, 1, 1));
+    let view = stack
+        .send("GET", "/v2/integrations/vault", admin, None)
+        .await
+        .json();
+    assert_eq!(view["health"]["healthy"], false);
+    let recovered = gatehouse_functions::integrations::prober::handle(&prober)
+        .await
+        .unwrap();
+    assert_eq!((recovered.unhealthy, recovered.changed), (0, 1));
+    let types: Vec<String> = stack
+        .events()
+        .await
+        .iter()
+        .filter_map(|e| e["type"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(types, ["integration.unhealthy", "integration.recovered"]);
+}

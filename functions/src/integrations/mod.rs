@@ -4,5 +4,6 @@ pub mod create_vault;
 pub mod delete_vault;
 pub mod get_vault;
 pub mod health;
+pub mod prober;
 pub mod test;
 pub mod update_vault;

@@ -18,6 +18,7 @@ pub mod events {
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod integrations_probe;
 pub mod keys;
 pub mod limits;
 pub mod notices;

@@ -56,6 +56,30 @@ impl Integrations {
             .transpose()
     }
 
+    /// A page of every tenant's Vault integration (for the prober), after `start`.
+    pub async fn scan_vaults(
+        &self,
+        start: Option<Item>,
+    ) -> Result<(Vec<Integration>, Option<Item>), StoreError> {
+        let out = self
+            .client()
+            .scan()
+            .table_name(self.table())
+            .filter_expression("sk = :sk")
+            .expression_attribute_values(":sk", item::s(VAULT_SK))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        let integrations = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((integrations, out.last_evaluated_key))
+    }
+
     /// A new integration: the tenant must not have one yet.
     pub fn put_new(&self, batch: &mut WriteBatch, i: &Integration) -> Result<(), StoreError> {
         batch.put_new(self.table(), record_item(i)?, "tenant_id")

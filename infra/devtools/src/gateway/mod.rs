@@ -118,6 +118,7 @@ impl Gateway {
                 // gateway, not by requests. The rotation function: invoked by Secrets
                 // Manager, step by step (`make invoke`, or its tests).
                 Function::ServiceSecretRotation
+                | Function::IntegrationProber
                 | Function::WebhookFanout
                 | Function::WebhookDispatcher
                 | Function::KeyExpiryNotifier => {}

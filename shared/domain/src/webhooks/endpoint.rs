@@ -40,6 +40,14 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "Repeated wrong secrets were presented for a key id.",
     ),
     (
+        "integration.unhealthy",
+        "A check of the tenant's Vault failed (it was healthy before); `data.detail` says why.",
+    ),
+    (
+        "integration.recovered",
+        "A check of the tenant's Vault succeeded again after failing.",
+    ),
+    (
         "webhook.test",
         "A test ping sent from POST /v2/webhooks/{id}/test.",
     ),

@@ -151,6 +151,35 @@ impl TenantSecrets {
         Ok(VaultKv::new(http, target, token))
     }
 
+    /// Logs in to the Vault `config` describes and checks it (up, unsealed, token
+    /// accepted, the KV mount there): the health found, and the diagnosis if it failed.
+    pub async fn check(
+        &self,
+        tenant: &TenantId,
+        integration: &str,
+        config: &VaultConfig,
+        now: time::OffsetDateTime,
+    ) -> (gatehouse_domain::integrations::Health, Option<String>) {
+        let started = Instant::now();
+        let outcome = match self.connect(tenant, integration, config).await {
+            Ok(kv) => kv.check().await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        let latency = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let healthy = outcome.is_ok();
+        let diagnosis = outcome.err();
+        (
+            gatehouse_domain::integrations::Health {
+                healthy,
+                checked_at: Some(now),
+                last_success: healthy.then_some(now),
+                last_error: diagnosis.clone(),
+                latency_ms: Some(latency),
+            },
+            diagnosis,
+        )
+    }
+
     /// The tenant's backend: its Vault if it has configured one, else Gatehouse's own.
     pub async fn backend(&self, tenant: &TenantId) -> Result<Backend<'_>, SecretStoreError> {
         let Some(integration) = self.integrations.vault(tenant).await? else {

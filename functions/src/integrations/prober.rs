@@ -1,0 +1,23 @@
+//! Integration health, on a schedule (EventBridge): every tenant's Vault checked, its
+//! health recorded, a change published as `integration.unhealthy` or
+//! `integration.recovered` (`gatehouse::integrations_probe`).
+
+use crate::event_sources::scheduled;
+use gatehouse::App;
+use gatehouse::config::Needs;
+use gatehouse::integrations_probe::{ProbeSummary, probe_all};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::INTEGRATIONS.with(Needs::SECRETS).with(Needs::EVENTS);
+
+pub async fn handle(app: &App) -> Result<ProbeSummary, String> {
+    let summary = scheduled("integration-health", probe_all(app, app.clock.now())).await?;
+    tracing::info!(
+        checked = summary.checked,
+        unhealthy = summary.unhealthy,
+        changed = summary.changed,
+        "integration health"
+    );
+    Ok(summary)
+}

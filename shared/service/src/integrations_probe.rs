@@ -1,0 +1,86 @@
+//! The scheduled health check of every tenant's integrations (`monitor_integration_health`,
+//! `handle_integration_failures`): each Vault is checked as `POST
+//! /v2/integrations/{id}/test` would, its health recorded, and a change published as
+//! `integration.unhealthy` or `integration.recovered` (webhooks can subscribe).
+
+use crate::App;
+use crate::events::{Category, DomainEvent};
+use crate::store::WriteBatch;
+use serde_json::json;
+use time::OffsetDateTime;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ProbeSummary {
+    pub checked: usize,
+    pub unhealthy: usize,
+    /// Health changes published as events.
+    pub changed: usize,
+}
+
+pub async fn probe_all(app: &App, now: OffsetDateTime) -> Result<ProbeSummary, String> {
+    let mut summary = ProbeSummary::default();
+    let mut start = None;
+    loop {
+        let (page, next) = app
+            .secrets
+            .integrations
+            .scan_vaults(start)
+            .await
+            .map_err(|e| e.to_string())?;
+        for mut integration in page {
+            let was_checked = integration.health.checked_at.is_some();
+            let was_healthy = integration.health.healthy;
+            let (mut health, diagnosis) = app
+                .secrets
+                .check(
+                    &integration.tenant_id,
+                    integration.integration_id.as_str(),
+                    &integration.vault,
+                    now,
+                )
+                .await;
+            if !health.healthy {
+                health.last_success = integration.health.last_success;
+            }
+            summary.checked += 1;
+            summary.unhealthy += usize::from(!health.healthy);
+            let healthy = health.healthy;
+            integration.health = health;
+            integration.version += 1;
+            let mut batch = WriteBatch::new();
+            app.secrets
+                .integrations
+                .put_changed(&mut batch, &integration)
+                .map_err(|e| e.to_string())?;
+            // Changed meanwhile (updated, deleted): its next check is in the next run.
+            if app.dynamo.commit(batch).await.is_err() {
+                continue;
+            }
+            if was_checked && was_healthy != healthy {
+                let event_type = if healthy {
+                    "integration.recovered"
+                } else {
+                    "integration.unhealthy"
+                };
+                let event = DomainEvent::new(
+                    event_type,
+                    Category::Security,
+                    &integration.tenant_id,
+                    now,
+                    json!({
+                        "integration_id": integration.integration_id,
+                        "kind": "vault",
+                        "address": integration.vault.address,
+                        "detail": diagnosis,
+                    }),
+                );
+                app.events.publish(&event).await;
+                summary.changed += 1;
+            }
+        }
+        match next {
+            Some(key) => start = Some(key),
+            None => return Ok(summary),
+        }
+    }
+}
