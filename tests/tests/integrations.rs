@@ -353,3 +353,47 @@ async fn the_prober_records_health_and_publishes_changes() {
         .collect();
     assert_eq!(types, ["integration.unhealthy", "integration.recovered"]);
 }
+
+/// A token with a short lifetime keeps working: it is renewed before it expires.
+#[tokio::test]
+async fn a_renewable_token_is_renewed_before_it_expires() {
+    let bao = OpenBao::start().await;
+    let stack = TestStack::with_params(&[("IntegrationAllowHosts", bao.host_port())]).await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    let short = bao
+        .admin(
+            "POST",
+            "auth/token/create",
+            json!({"policies": ["root"], "ttl": "3s", "explicit_max_ttl": "2m", "renewable": true}),
+        )
+        .await["auth"]["client_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    configure(
+        &stack,
+        admin,
+        "POST",
+        json!({"address": bao.address, "auth": {"method": "token", "token": short}}),
+    )
+    .await
+    .assert_status(201);
+    stack
+        .send(
+            "POST",
+            "/v2/secrets/data/app/db",
+            admin,
+            Some(json!({"data": {"k": "v"}})),
+        )
+        .await
+        .assert_status(201);
+    // Six seconds of reads: twice the token's lifetime.
+    for _ in 0..12 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        stack
+            .send("GET", "/v2/secrets/data/app/db", admin, None)
+            .await
+            .assert_status(200);
+    }
+}

@@ -52,6 +52,24 @@ struct Session {
     kv: VaultKv,
     integration_version: u64,
     opened: Instant,
+    /// When the token expires (`None`: it does not), and its lifetime when renewed.
+    expires: Option<Instant>,
+    lifetime: Duration,
+    renewable: bool,
+}
+
+impl Session {
+    /// Past half its lifetime, a renewable token is renewed before it is used.
+    fn wants_renewal(&self) -> bool {
+        self.renewable
+            && self
+                .expires
+                .is_some_and(|at| at.saturating_duration_since(Instant::now()) < self.lifetime / 2)
+    }
+
+    fn expired(&self) -> bool {
+        self.expires.is_some_and(|at| at <= Instant::now())
+    }
 }
 
 #[derive(Clone)]
@@ -196,11 +214,24 @@ impl TenantSecrets {
             .unwrap_or_else(|p| p.into_inner())
             .get(&key)
             .filter(|s| {
-                s.integration_version == integration.version && s.opened.elapsed() < SESSION_TTL
+                s.integration_version == integration.version
+                    && s.opened.elapsed() < SESSION_TTL
+                    && !s.expired()
             })
-            .map(|s| s.kv.clone());
-        if let Some(kv) = cached {
-            return Ok(kv);
+            .cloned();
+        if let Some(mut session) = cached {
+            if session.wants_renewal() {
+                // Renewed before it expires; a refusal drops the session (the next
+                // call logs in again, or finds the token gone).
+                let lifetime = self.vault(&integration.tenant_id, session.kv.renew().await)?;
+                session.lifetime = Duration::from_secs(lifetime);
+                session.expires = Some(Instant::now() + session.lifetime);
+                self.sessions
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(key, session.clone());
+            }
+            return Ok(session.kv);
         }
         let kv = self
             .connect(
@@ -209,6 +240,8 @@ impl TenantSecrets {
                 &integration.vault,
             )
             .await?;
+        let (ttl, renewable) = self.vault(&integration.tenant_id, kv.token_lifetime().await)?;
+        let lifetime = Duration::from_secs(ttl.unwrap_or(0));
         self.sessions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -218,6 +251,9 @@ impl TenantSecrets {
                     kv: kv.clone(),
                     integration_version: integration.version,
                     opened: Instant::now(),
+                    expires: ttl.map(|_| Instant::now() + lifetime),
+                    lifetime,
+                    renewable,
                 },
             );
         Ok(kv)
@@ -423,8 +459,9 @@ impl TenantSecrets {
         }
     }
 
-    /// A Vault outcome; a refused token forgets the session, so the next call logs in
-    /// again (a renewed AppRole login, or the tenant's updated token).
+    /// A Vault outcome; a 403 forgets the session, so the next call logs in again (a
+    /// fresh AppRole login, the tenant's updated token, or a lookup that finds the
+    /// token gone: Vault answers an expired token with "permission denied" too).
     fn vault<T>(
         &self,
         tenant: &TenantId,
@@ -432,7 +469,7 @@ impl TenantSecrets {
     ) -> Result<T, SecretStoreError> {
         if result
             .as_ref()
-            .is_err_and(|e| *e == VaultError::AuthRefused)
+            .is_err_and(|e| matches!(e, VaultError::AuthRefused | VaultError::PermissionDenied(_)))
         {
             self.forget_session(tenant);
         }

@@ -379,6 +379,34 @@ impl VaultKv {
         }
     }
 
+    /// The token's remaining lifetime in seconds (`None`: it does not expire) and
+    /// whether it can be renewed.
+    pub async fn token_lifetime(&self) -> Result<(Option<u64>, bool), VaultError> {
+        let (status, answer) = self
+            .call(Method::GET, "auth/token/lookup-self", None)
+            .await?;
+        match status {
+            200 => {
+                let ttl = answer["data"]["ttl"].as_u64().filter(|t| *t > 0);
+                Ok((ttl, answer["data"]["renewable"].as_bool().unwrap_or(false)))
+            }
+            403 => Err(VaultError::AuthRefused),
+            _ => Err(self.refusal(status, &answer, "look itself up")),
+        }
+    }
+
+    /// Renews the token; its new lifetime in seconds.
+    pub async fn renew(&self) -> Result<u64, VaultError> {
+        let (status, answer) = self
+            .call(Method::POST, "auth/token/renew-self", Some(&json!({})))
+            .await?;
+        match status {
+            200 => Ok(answer["auth"]["lease_duration"].as_u64().unwrap_or(0)),
+            403 => Err(VaultError::AuthRefused),
+            _ => Err(self.refusal(status, &answer, "renew itself")),
+        }
+    }
+
     /// Whether Vault is up, unsealed and accepts the token (for connectivity tests).
     pub async fn check(&self) -> Result<(), VaultError> {
         let (status, answer) = self.call(Method::GET, "sys/health", None).await?;
