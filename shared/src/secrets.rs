@@ -70,10 +70,12 @@ impl From<SecretStoreError> for Problem {
 impl From<VaultError> for Problem {
     fn from(err: VaultError) -> Self {
         match err {
-            VaultError::Unreachable(_) | VaultError::Sealed => Problem::new(
-                ProblemType::ServiceUnavailable,
-                format!("the tenant's Vault: {err}; retry later"),
-            ),
+            VaultError::Unreachable(_) | VaultError::Sealed | VaultError::CircuitOpen { .. } => {
+                Problem::new(
+                    ProblemType::ServiceUnavailable,
+                    format!("the tenant's Vault: {err}; retry later"),
+                )
+            }
             _ => Problem::new(
                 ProblemType::IntegrationFailed,
                 format!("the tenant's Vault: {err}"),

@@ -397,3 +397,57 @@ async fn a_renewable_token_is_renewed_before_it_expires() {
             .assert_status(200);
     }
 }
+
+/// A Vault that does not answer opens its circuit after three failures: calls then fail
+/// at once (503) instead of each waiting out the timeout, until a trial after the
+/// cooldown finds it back.
+#[tokio::test]
+async fn an_unreachable_vault_opens_its_circuit() {
+    let bao = OpenBao::start().await;
+    let stack = TestStack::with_params(&[
+        ("IntegrationAllowHosts", bao.host_port()),
+        ("IntegrationTimeoutSeconds", "1"),
+    ])
+    .await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    configure(
+        &stack,
+        admin,
+        "POST",
+        json!({"address": bao.address, "auth": {"method": "token", "token": bao.root_token}}),
+    )
+    .await
+    .assert_status(201);
+    let mut app = stack.function_app("ReadSecretFunction");
+    app.secrets.circuit_cooldown = std::time::Duration::from_secs(2);
+    let function = gatehouse_functions::function("read-secret").unwrap();
+    let tenant = acme.tenant.tenant_id.to_string();
+    let read = || {
+        let request = stack.lambda_request(
+            "GET /v2/secrets/data/{path+}",
+            "/v2/secrets/data/app/db",
+            &tenant,
+            "secrets:read",
+            "",
+        );
+        gatehouse_functions::serve_http(&app, function, request)
+    };
+    assert_eq!(read().await.status(), 404, "reachable: no such secret");
+    bao.signal("STOP");
+    for _ in 0..3 {
+        assert_eq!(read().await.status(), 503);
+    }
+    let started = std::time::Instant::now();
+    let open = read().await;
+    assert_eq!(open.status(), 503);
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "fails at once"
+    );
+    let body = String::from_utf8(open.body().to_vec()).unwrap();
+    assert!(body.contains("calls resume in"), "{body}");
+    bao.signal("CONT");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(read().await.status(), 404, "the trial finds Vault back");
+}

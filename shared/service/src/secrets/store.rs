@@ -80,8 +80,24 @@ pub struct TenantSecrets {
     pub envelope: Envelope,
     pub allow: AllowList,
     pub timeout: Duration,
+    /// Consecutive failures to reach a tenant's Vault (unreachable, sealed) that open
+    /// its circuit: calls then fail at once, for `circuit_cooldown`, instead of each
+    /// waiting out the timeout; the next call after it is a trial.
+    pub circuit_threshold: u32,
+    pub circuit_cooldown: Duration,
     sessions: Arc<Mutex<HashMap<String, Session>>>,
+    circuits: Arc<Mutex<HashMap<String, Circuit>>>,
 }
+
+/// One tenant's Vault circuit, per container.
+#[derive(Debug, Clone, Copy, Default)]
+struct Circuit {
+    failures: u32,
+    open_until: Option<Instant>,
+}
+
+pub const CIRCUIT_THRESHOLD: u32 = 3;
+pub const CIRCUIT_COOLDOWN: Duration = Duration::from_secs(30);
 
 impl std::fmt::Debug for TenantSecrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -121,7 +137,10 @@ impl TenantSecrets {
             envelope,
             allow,
             timeout,
+            circuit_threshold: CIRCUIT_THRESHOLD,
+            circuit_cooldown: CIRCUIT_COOLDOWN,
             sessions: Arc::default(),
+            circuits: Arc::default(),
         }
     }
 
@@ -203,7 +222,26 @@ impl TenantSecrets {
         let Some(integration) = self.integrations.vault(tenant).await? else {
             return Ok(Backend::Aws(&self.aws));
         };
-        Ok(Backend::Vault(self.session(&integration).await?))
+        let open = self
+            .circuits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tenant.as_str())
+            .and_then(|c| c.open_until)
+            .filter(|until| *until > Instant::now());
+        if let Some(until) = open {
+            return Err(VaultError::CircuitOpen {
+                retry_after_seconds: until.saturating_duration_since(Instant::now()).as_secs() + 1,
+            }
+            .into());
+        }
+        match self.session(&integration).await {
+            Ok(kv) => Ok(Backend::Vault(kv)),
+            // A login or renewal that Vault refused or did not answer counts for its
+            // circuit; anything else (KMS, storage) is not Vault's.
+            Err(SecretStoreError::Vault(e)) => Err(self.vault::<()>(tenant, Err(e)).unwrap_err()),
+            Err(other) => Err(other),
+        }
     }
 
     async fn session(&self, integration: &Integration) -> Result<VaultKv, SecretStoreError> {
@@ -223,7 +261,7 @@ impl TenantSecrets {
             if session.wants_renewal() {
                 // Renewed before it expires; a refusal drops the session (the next
                 // call logs in again, or finds the token gone).
-                let lifetime = self.vault(&integration.tenant_id, session.kv.renew().await)?;
+                let lifetime = session.kv.renew().await?;
                 session.lifetime = Duration::from_secs(lifetime);
                 session.expires = Some(Instant::now() + session.lifetime);
                 self.sessions
@@ -240,7 +278,7 @@ impl TenantSecrets {
                 &integration.vault,
             )
             .await?;
-        let (ttl, renewable) = self.vault(&integration.tenant_id, kv.token_lifetime().await)?;
+        let (ttl, renewable) = kv.token_lifetime().await?;
         let lifetime = Duration::from_secs(ttl.unwrap_or(0));
         self.sessions
             .lock()
@@ -473,6 +511,21 @@ impl TenantSecrets {
         {
             self.forget_session(tenant);
         }
+        let unreachable = result
+            .as_ref()
+            .is_err_and(|e| matches!(e, VaultError::Unreachable(_) | VaultError::Sealed));
+        let mut circuits = self.circuits.lock().unwrap_or_else(|p| p.into_inner());
+        if unreachable {
+            let circuit = circuits.entry(tenant.to_string()).or_default();
+            circuit.failures += 1;
+            if circuit.failures >= self.circuit_threshold {
+                circuit.open_until = Some(Instant::now() + self.circuit_cooldown);
+            }
+        } else {
+            // Vault answered (yes or no): it is reachable.
+            circuits.remove(tenant.as_str());
+        }
+        drop(circuits);
         result.map_err(SecretStoreError::Vault)
     }
 }

@@ -36,6 +36,8 @@ pub enum VaultError {
     MountMissing(String),
     #[error("Vault answered {status}: {detail}")]
     Unexpected { status: u16, detail: String },
+    #[error("Vault failed repeatedly; calls resume in {retry_after_seconds} s")]
+    CircuitOpen { retry_after_seconds: u64 },
 }
 
 /// Where the tenant's Vault is and which engine holds its secrets.
