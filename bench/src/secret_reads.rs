@@ -132,7 +132,9 @@ async fn run(address: &str, token: &str, port: u16) -> BenchResult {
             address: address.to_owned(),
             namespace: None,
             mount: "secret".into(),
-            auth: VaultAuth::Token { token: sealed },
+            auth: VaultAuth::Token {
+                token: gatehouse::integrations::Credential::Sealed(sealed),
+            },
             ca_pem: None,
         },
         health: Health::default(),

@@ -7,11 +7,35 @@ use crate::http::call::Call;
 use crate::http::{Problem, ProblemType};
 use crate::ids::{IntegrationId, TenantId};
 use crate::secrets::store::{secret_id_context, token_context};
+use crate::secrets::vault::VaultError;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use gatehouse_service::integrations::*;
+
+/// A credential as a request gives it: the value itself (sealed at rest, never shown
+/// again), or a reference to a field of a secret in Gatehouse's own store, read at use.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CredentialInput {
+    Value(#[schemars(length(min = 1, max = 2048), regex(pattern = r"^[!-~]+$"))] String),
+    Reference { secret_ref: SecretRefInput },
+}
+
+/// Which secret field holds the credential.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRefInput {
+    pub path: crate::secrets::SecretPath,
+    #[schemars(length(min = 1, max = 256))]
+    pub key: String,
+    /// A fixed version; absent: the current one, so rotating the secret rotates the
+    /// credential.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = crate::secrets::meta::MAX_VERSION_NUMBER))]
+    pub version: Option<u64>,
+}
 
 /// How Gatehouse logs in to the tenant's Vault, as a request gives it.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -19,17 +43,13 @@ pub use gatehouse_service::integrations::*;
 #[schemars(rename = "VaultAuthRequest")]
 pub enum AuthRequest {
     /// A Vault token (sealed at rest, never shown again).
-    Token {
-        #[schemars(length(min = 1, max = 2048), regex(pattern = r"^[!-~]+$"))]
-        token: String,
-    },
+    Token { token: CredentialInput },
     /// AppRole: the secret id is sealed at rest and never shown again.
     #[serde(rename = "approle")]
     AppRole {
         #[schemars(length(min = 1, max = 256), regex(pattern = r"^[!-~]+$"))]
         role_id: String,
-        #[schemars(length(min = 1, max = 2048), regex(pattern = r"^[!-~]+$"))]
-        secret_id: String,
+        secret_id: CredentialInput,
         /// The AppRole auth mount (default `approle`).
         #[serde(default)]
         #[schemars(length(min = 1, max = 128), regex(pattern = MOUNT_PATTERN))]
@@ -134,16 +154,9 @@ pub async fn vault_config(
     {
         return Err(invalid("`ca_certificate` must be a PEM certificate".into()));
     }
-    let envelope = &call.app.secrets.envelope;
     let auth = match request.auth {
         Some(AuthRequest::Token { token }) => VaultAuth::Token {
-            token: envelope
-                .seal(
-                    token.as_bytes(),
-                    &token_context(tenant, integration.as_str()),
-                )
-                .await
-                .map_err(|e| Problem::unavailable(&e))?,
+            token: credential(call, token, &token_context(tenant, integration.as_str())).await?,
         },
         Some(AuthRequest::AppRole {
             role_id,
@@ -153,13 +166,12 @@ pub async fn vault_config(
             mount: check_mount("auth.mount", mount.as_deref().unwrap_or("approle"))
                 .map_err(invalid)?,
             role_id,
-            secret_id: envelope
-                .seal(
-                    secret_id.as_bytes(),
-                    &secret_id_context(tenant, integration.as_str()),
-                )
-                .await
-                .map_err(|e| Problem::unavailable(&e))?,
+            secret_id: credential(
+                call,
+                secret_id,
+                &secret_id_context(tenant, integration.as_str()),
+            )
+            .await?,
         },
         None => match current {
             Some(config) => config.auth.clone(),
@@ -173,6 +185,46 @@ pub async fn vault_config(
         auth,
         ca_pem: request.ca_certificate,
     })
+}
+
+/// A credential to store: a value sealed under `context`, or a reference checked now
+/// (a reference to no secret, or to a missing field, is refused when it is saved).
+async fn credential(
+    call: &Call<'_>,
+    input: CredentialInput,
+    context: &crate::store::envelope::SealContext,
+) -> Result<Credential, Problem> {
+    match input {
+        CredentialInput::Value(value) => Ok(Credential::Sealed(
+            call.app
+                .secrets
+                .envelope
+                .seal(value.as_bytes(), context)
+                .await
+                .map_err(|e| Problem::unavailable(&e))?,
+        )),
+        CredentialInput::Reference { secret_ref } => {
+            let reference = Credential::Reference {
+                secret_ref: SecretRef {
+                    path: secret_ref.path,
+                    key: secret_ref.key,
+                    version: secret_ref.version,
+                },
+            };
+            match call
+                .app
+                .secrets
+                .credential(&call.caller.tenant_id, &reference, context)
+                .await
+            {
+                Ok(_) => Ok(reference),
+                Err(crate::secrets::SecretStoreError::Vault(VaultError::CredentialMissing(
+                    why,
+                ))) => Err(invalid(format!("`secret_ref`: the credential {why}"))),
+                Err(other) => Err(other.into()),
+            }
+        }
+    }
 }
 
 /// Logs in to the Vault `config` describes and checks it: the health it finds.

@@ -563,3 +563,107 @@ async fn the_vault_backend_has_the_same_semantics() {
         .unwrap();
     assert_eq!(items.count(), 0);
 }
+
+/// The same behaviour again, the Vault logged in with AppRole whose secret id is not
+/// given but referenced: a field of a secret in Gatehouse's own store, read at use.
+/// A reference to nothing is refused when it is saved.
+#[tokio::test]
+async fn a_vault_credential_can_be_a_reference_to_a_secret() {
+    let bao = gatehouse_integration_tests::openbao::OpenBao::start().await;
+    let stack = TestStack::with_params(&[("IntegrationAllowHosts", bao.host_port())]).await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    bao.admin("POST", "sys/auth/approle", json!({"type": "approle"}))
+        .await;
+    bao.admin(
+        "PUT",
+        "sys/policies/acl/gatehouse",
+        json!({"policy": "path \"secret/*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\"] }"}),
+    )
+    .await;
+    bao.admin(
+        "POST",
+        "auth/approle/role/gatehouse",
+        json!({"token_policies": ["gatehouse"], "token_ttl": "10m"}),
+    )
+    .await;
+    let role_id = bao
+        .admin("GET", "auth/approle/role/gatehouse/role-id", json!(null))
+        .await["data"]["role_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret_id = bao
+        .admin("POST", "auth/approle/role/gatehouse/secret-id", json!({}))
+        .await["data"]["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let by_reference = |path: &str, key: &str| {
+        json!({"address": bao.address, "auth": {"method": "approle", "role_id": role_id,
+               "secret_id": {"secret_ref": {"path": path, "key": key}}}})
+    };
+    let refused = stack
+        .send(
+            "POST",
+            "/v2/integrations/vault",
+            admin,
+            Some(by_reference("vault/approle", "secret_id")),
+        )
+        .await;
+    assert!(
+        refused.assert_problem(400, "invalid-body")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("vault/approle")
+    );
+    write(
+        &stack,
+        admin,
+        "vault/approle",
+        json!({"data": {"secret_id": secret_id}}),
+    )
+    .await
+    .assert_status(201);
+    stack
+        .send(
+            "POST",
+            "/v2/integrations/vault",
+            admin,
+            Some(by_reference("vault/approle", "wrong")),
+        )
+        .await
+        .assert_problem(400, "invalid-body");
+    let created = stack
+        .send(
+            "POST",
+            "/v2/integrations/vault",
+            admin,
+            Some(by_reference("vault/approle", "secret_id")),
+        )
+        .await;
+    created.assert_status(201);
+    let id = created.json()["integration_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    Box::pin(kv2_behaviour(&stack, admin, true)).await;
+    stack
+        .send(
+            "PUT",
+            "/v2/integrations/vault",
+            admin,
+            Some(by_reference("vault/approle", "secret_id")),
+        )
+        .await
+        .assert_status(200);
+    let tested = stack
+        .send("POST", &format!("/v2/integrations/{id}/test"), admin, None)
+        .await;
+    assert_eq!(tested.json()["healthy"], true);
+    let prober = stack.function_app("IntegrationProberFunction");
+    let summary = gatehouse_functions::integrations::prober::handle(&prober)
+        .await
+        .unwrap();
+    assert_eq!((summary.checked, summary.unhealthy), (1, 0));
+}

@@ -4,20 +4,41 @@
 
 use crate::ids::{IntegrationId, TenantId};
 use crate::sealed::Sealed;
+use crate::secrets::SecretPath;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+/// A field of one of the tenant's secrets in Gatehouse's own store, naming a
+/// credential instead of holding it: read at use, so rotating that secret rotates the
+/// credential without another call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRef {
+    pub path: SecretPath,
+    pub key: String,
+    /// A fixed version; `None`: the current one.
+    #[serde(default)]
+    pub version: Option<u64>,
+}
+
+/// A stored credential: sealed, or a reference to a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Credential {
+    Sealed(Sealed),
+    Reference { secret_ref: SecretRef },
+}
 
 /// How Gatehouse logs in to the tenant's Vault.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
 pub enum VaultAuth {
     /// A token the tenant issued (renewed before it expires, when renewable).
-    Token { token: Sealed },
-    /// AppRole: `role_id` and a sealed `secret_id`, logged in with at `mount`.
+    Token { token: Credential },
+    /// AppRole: `role_id` and a `secret_id`, logged in with at `mount`.
     AppRole {
         mount: String,
         role_id: String,
-        secret_id: Sealed,
+        secret_id: Credential,
     },
 }
 

@@ -11,7 +11,7 @@ use crate::store::envelope::{Envelope, SealContext};
 use crate::store::{Integrations, WriteBatch};
 use crate::webhooks::ssrf::AllowList;
 use gatehouse_domain::ids::TenantId;
-use gatehouse_domain::integrations::{Integration, VaultAuth, VaultConfig};
+use gatehouse_domain::integrations::{Credential, Integration, VaultAuth, VaultConfig};
 use gatehouse_domain::secrets::{
     SecretData, SecretError, SecretMeta, SecretPath, Settings, VersionState,
 };
@@ -19,6 +19,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use zeroize::Zeroizing;
 
 /// The envelope purposes of Vault credentials.
 pub const VAULT_TOKEN_PURPOSE: &str = "vault-token";
@@ -165,27 +166,23 @@ impl TenantSecrets {
         };
         let token = match &config.auth {
             VaultAuth::Token { token } => {
-                let opened = self
-                    .envelope
-                    .open(token, &token_context(tenant, integration))
-                    .await?;
-                String::from_utf8(opened.bytes().to_vec()).map_err(|_| VaultError::AuthRefused)?
+                self.credential(tenant, token, &token_context(tenant, integration))
+                    .await?
             }
             VaultAuth::AppRole {
                 mount,
                 role_id,
                 secret_id,
             } => {
-                let opened = self
-                    .envelope
-                    .open(secret_id, &secret_id_context(tenant, integration))
+                let secret_id = self
+                    .credential(tenant, secret_id, &secret_id_context(tenant, integration))
                     .await?;
-                let secret_id = String::from_utf8(opened.bytes().to_vec())
-                    .map_err(|_| VaultError::AuthRefused)?;
-                approle_login(&http, &target, mount, role_id, &secret_id).await?
+                Zeroizing::new(
+                    approle_login(&http, &target, mount, role_id, secret_id.as_str()).await?,
+                )
             }
         };
-        Ok(VaultKv::new(http, target, token))
+        Ok(VaultKv::new(http, target, token.to_string()))
     }
 
     /// Logs in to the Vault `config` describes and checks it (up, unsealed, token
@@ -215,6 +212,46 @@ impl TenantSecrets {
             },
             diagnosis,
         )
+    }
+
+    /// A credential's value: opened from its seal, or read from the secret it names in
+    /// Gatehouse's own store (a Vault's credentials cannot live in that Vault).
+    pub async fn credential(
+        &self,
+        tenant: &TenantId,
+        credential: &Credential,
+        sealed_as: &SealContext,
+    ) -> Result<Zeroizing<String>, SecretStoreError> {
+        match credential {
+            Credential::Sealed(sealed) => {
+                let opened = self.envelope.open(sealed, sealed_as).await?;
+                String::from_utf8(opened.bytes().to_vec())
+                    .map(Zeroizing::new)
+                    .map_err(|_| VaultError::AuthRefused.into())
+            }
+            Credential::Reference { secret_ref } => {
+                let missing = |why: String| {
+                    SecretStoreError::Vault(VaultError::CredentialMissing(format!(
+                        "`{}` {why}",
+                        secret_ref.path
+                    )))
+                };
+                let now = time::OffsetDateTime::now_utc();
+                let record = self
+                    .aws
+                    .load(tenant, &secret_ref.path, now)
+                    .await
+                    .map_err(|_| missing("is not a secret of Gatehouse's store".into()))?;
+                let (_, data) = self
+                    .aws
+                    .read(&record, secret_ref.version, now)
+                    .await
+                    .map_err(|e| missing(format!("cannot be read: {e}")))?;
+                data.field(&secret_ref.key)
+                    .map(Zeroizing::new)
+                    .ok_or_else(|| missing(format!("has no field `{}`", secret_ref.key)))
+            }
+        }
     }
 
     /// The tenant's backend: its Vault if it has configured one, else Gatehouse's own.

@@ -36,6 +36,8 @@ pub enum VaultError {
     MountMissing(String),
     #[error("Vault answered {status}: {detail}")]
     Unexpected { status: u16, detail: String },
+    #[error("the credential {0}")]
+    CredentialMissing(String),
     #[error("Vault failed repeatedly; calls resume in {retry_after_seconds} s")]
     CircuitOpen { retry_after_seconds: u64 },
 }
