@@ -89,6 +89,51 @@ impl OpenBao {
         }
     }
 
+    /// An AppRole role `gatehouse` whose tokens hold `policy` (HCL): its role id and a
+    /// fresh secret id.
+    pub async fn approle(&self, policy: &str) -> (String, String) {
+        self.admin(
+            "POST",
+            "sys/auth/approle",
+            serde_json::json!({"type": "approle"}),
+        )
+        .await;
+        self.admin(
+            "PUT",
+            "sys/policies/acl/gatehouse",
+            serde_json::json!({ "policy": policy }),
+        )
+        .await;
+        self.admin(
+            "POST",
+            "auth/approle/role/gatehouse",
+            serde_json::json!({"token_policies": ["gatehouse"], "token_ttl": "10m"}),
+        )
+        .await;
+        let field = |answer: serde_json::Value, name: &str| {
+            answer["data"][name].as_str().expect(name).to_owned()
+        };
+        let role_id = field(
+            self.admin(
+                "GET",
+                "auth/approle/role/gatehouse/role-id",
+                serde_json::Value::Null,
+            )
+            .await,
+            "role_id",
+        );
+        let secret_id = field(
+            self.admin(
+                "POST",
+                "auth/approle/role/gatehouse/secret-id",
+                serde_json::json!({}),
+            )
+            .await,
+            "secret_id",
+        );
+        (role_id, secret_id)
+    }
+
     /// The `host:port` the outbound client's allow list must name.
     pub fn host_port(&self) -> &str {
         self.address.trim_start_matches("http://")

@@ -209,36 +209,13 @@ async fn approle_logs_in_and_a_narrow_policy_reads_as_permission_denied() {
     .await;
     let acme = stack.tenant("Acme").await;
     let admin = acme.admin_key.expose();
-    bao.admin("POST", "sys/auth/approle", json!({"type": "approle"}))
-        .await;
-    bao.admin(
-        "PUT",
-        "sys/policies/acl/gatehouse",
-        json!({"policy": concat!(
+    let (role_id, secret_id) = bao
+        .approle(concat!(
             "path \"secret/data/app/*\" { capabilities = [\"create\", \"read\", \"update\"] }\n",
             "path \"secret/metadata/app/*\" { capabilities = [\"read\", \"list\"] }\n",
             "path \"secret/config\" { capabilities = [\"read\"] }\n",
-        )}),
-    )
-    .await;
-    bao.admin(
-        "POST",
-        "auth/approle/role/gatehouse",
-        json!({"token_policies": ["gatehouse"], "token_ttl": "10m"}),
-    )
-    .await;
-    let role_id = bao
-        .admin("GET", "auth/approle/role/gatehouse/role-id", json!(null))
-        .await["data"]["role_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let secret_id = bao
-        .admin("POST", "auth/approle/role/gatehouse/secret-id", json!({}))
-        .await["data"]["secret_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        ))
+        .await;
     let wrong = configure(
         &stack,
         admin,

@@ -573,32 +573,11 @@ async fn a_vault_credential_can_be_a_reference_to_a_secret() {
     let stack = TestStack::with_params(&[("IntegrationAllowHosts", bao.host_port())]).await;
     let acme = stack.tenant("Acme").await;
     let admin = acme.admin_key.expose();
-    bao.admin("POST", "sys/auth/approle", json!({"type": "approle"}))
+    let (role_id, secret_id) = bao
+        .approle(
+            "path \"secret/*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\"] }",
+        )
         .await;
-    bao.admin(
-        "PUT",
-        "sys/policies/acl/gatehouse",
-        json!({"policy": "path \"secret/*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\"] }"}),
-    )
-    .await;
-    bao.admin(
-        "POST",
-        "auth/approle/role/gatehouse",
-        json!({"token_policies": ["gatehouse"], "token_ttl": "10m"}),
-    )
-    .await;
-    let role_id = bao
-        .admin("GET", "auth/approle/role/gatehouse/role-id", json!(null))
-        .await["data"]["role_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let secret_id = bao
-        .admin("POST", "auth/approle/role/gatehouse/secret-id", json!({}))
-        .await["data"]["secret_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let by_reference = |path: &str, key: &str| {
         json!({"address": bao.address, "auth": {"method": "approle", "role_id": role_id,
                "secret_id": {"secret_ref": {"path": path, "key": key}}}})
