@@ -4,6 +4,8 @@
 
 use crate::audit::{AuditEvent, TargetKind};
 use crate::http::call::Call;
+use crate::http::query::{Param, Query};
+use crate::http::schema::of;
 use crate::http::{Problem, ProblemType};
 use crate::secrets::vault::VaultError;
 use schemars::JsonSchema;
@@ -16,6 +18,34 @@ pub use gatehouse_service::secrets::*;
 /// The largest body of a write: the value's 65,508 bytes of compact JSON, with room
 /// for the request's own JSON and whitespace.
 pub const MAX_WRITE_BODY_BYTES: usize = 128 * 1024;
+
+/// Which store a secret route works on: the tenant's (its Vault if it has configured
+/// one) or Gatehouse's own, for the secrets kept there beside a Vault.
+#[derive(Debug, Clone, Copy, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[schemars(rename = "SecretStoreChoice")]
+pub enum StoreChoice {
+    Tenant,
+    Gatehouse,
+}
+
+/// The `store` query parameter every secret route takes.
+pub const STORE: Param = Param::text(
+    "store",
+    "`tenant` (default): the tenant's store, its Vault if it has configured one; `gatehouse`: Gatehouse's own store, where the secrets its Vault credentials reference are kept.",
+    of::<StoreChoice>(),
+);
+
+/// The store `query` asks for.
+pub fn store_for(call: &Call<'_>, query: &Query) -> Result<TenantSecrets, Problem> {
+    match query.text(&STORE) {
+        None | Some("tenant") => Ok(call.app.secrets.clone()),
+        Some("gatehouse") => Ok(call.app.secrets.own()),
+        Some(_) => Err(Problem::invalid_parameter(
+            "`store` is `tenant` or `gatehouse`",
+        )),
+    }
+}
 
 /// The secret named by the `{path+}` path parameter.
 pub fn path_of(call: &Call<'_>) -> Result<SecretPath, Problem> {
@@ -210,13 +240,12 @@ pub async fn change_versions(
     op: crate::secrets::store::Change,
 ) -> crate::http::ApiResult {
     let path = path_of(call)?;
+    let store = store_for(call, &Query::from_request(call.req, &[STORE])?)?;
     let body: VersionsRequest = crate::http::json_body(call.req)?;
     if body.versions.is_empty() || body.versions.len() > 100 {
         return Err(Problem::invalid_body("`versions` lists 1-100 versions"));
     }
-    let (meta, changed, committed) = call
-        .app
-        .secrets
+    let (meta, changed, committed) = store
         .change_versions(&call.caller.tenant_id, &path, op, &body.versions, call.now)
         .await?;
     let audit = audit(call, action, &path)

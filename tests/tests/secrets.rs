@@ -645,4 +645,52 @@ async fn a_vault_credential_can_be_a_reference_to_a_secret() {
         .await
         .unwrap();
     assert_eq!((summary.checked, summary.unhealthy), (1, 0));
+
+    // Rotating the referenced secret rotates the credential: a new secret id written
+    // to Gatehouse's own store (`store=gatehouse`, beside the Vault), the old one
+    // destroyed in Vault, and the next login uses the new one.
+    let fresh = bao
+        .admin("POST", "auth/approle/role/gatehouse/secret-id", json!({}))
+        .await["data"]["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    stack
+        .send(
+            "POST",
+            "/v2/secrets/data/vault/approle?store=gatehouse",
+            admin,
+            Some(json!({"data": {"secret_id": fresh}})),
+        )
+        .await
+        .assert_status(200);
+    bao.admin(
+        "POST",
+        "auth/approle/role/gatehouse/secret-id/destroy",
+        json!({"secret_id": secret_id}),
+    )
+    .await;
+    let rotated = stack
+        .send("POST", &format!("/v2/integrations/{id}/test"), admin, None)
+        .await;
+    assert_eq!(rotated.json()["healthy"], true, "{}", rotated.json());
+    let own = stack
+        .send(
+            "GET",
+            "/v2/secrets/data/vault/approle?store=gatehouse",
+            admin,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(own["version"], 2);
+    // Without `store`, the route is the tenant's Vault, which has no such secret.
+    stack
+        .send("GET", "/v2/secrets/data/vault/approle", admin, None)
+        .await
+        .assert_problem(404, "not-found");
+    stack
+        .send("GET", "/v2/secrets?store=elsewhere", admin, None)
+        .await
+        .assert_problem(400, "invalid-parameter");
 }

@@ -6,9 +6,10 @@ use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::audit::Change;
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::query::Query;
 use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, json_body, json_response};
-use gatehouse::secrets::{self, MetadataView};
+use gatehouse::secrets::{self, MetadataView, STORE};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ pub const DOC: Operation = Operation {
     ),
     description: "Sets `max_versions` (1-90, default 10; a lower value removes the oldest versions at the next write), `cas_required`, `delete_version_after_seconds` (0: never) and `custom_metadata` (at most 64 keys of 128 bytes, values of 512 bytes). Creates the secret, without a version, if it does not exist.",
     body: RequestBody::Required(of::<ConfigureRequest>()),
+    query: &[STORE],
     conflict: Some("The secret is deleted, or changed concurrently"),
     ..Operation::new(
         Tag::Secrets,
@@ -63,10 +65,9 @@ struct ConfigureRequest {
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
     let path = secrets::path_of(call)?;
+    let store = secrets::store_for(call, &Query::from_request(call.req, &[STORE])?)?;
     let body: ConfigureRequest = json_body(call.req)?;
-    let (meta, before, created, committed) = call
-        .app
-        .secrets
+    let (meta, before, created, committed) = store
         .configure(
             &call.caller.tenant_id,
             &path,

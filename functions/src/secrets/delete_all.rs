@@ -7,7 +7,7 @@ use gatehouse::http::call::Call;
 use gatehouse::http::query::{Param, Query};
 use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, json_response};
-use gatehouse::secrets::{self, MetadataView};
+use gatehouse::secrets::{self, MetadataView, STORE};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
@@ -28,7 +28,7 @@ pub const DOC: Operation = Operation {
         "The tenant's Vault refused: its token, its policy for the path, or its mount",
     ),
     description: "Deletes every version and the metadata. Until `purge_at` the secret can be restored as it was; nothing can be written to it meanwhile. After, it is gone for good and the path is free.",
-    query: &[RECOVERY_WINDOW_DAYS],
+    query: &[RECOVERY_WINDOW_DAYS, STORE],
     conflict: Some("The secret is already deleted, or changed concurrently"),
     ..Operation::new(
         Tag::Secrets,
@@ -44,9 +44,10 @@ pub const DOC: Operation = Operation {
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
     let path = secrets::path_of(call)?;
-    let query = Query::from_request(call.req, &[RECOVERY_WINDOW_DAYS])?;
+    let query = Query::from_request(call.req, &[RECOVERY_WINDOW_DAYS, STORE])?;
+    let chosen = secrets::store_for(call, &query)?;
     let days = query.number(&RECOVERY_WINDOW_DAYS)?.unwrap_or(30) as u32;
-    let store = call.app.secrets.own_store(&call.caller.tenant_id).await?;
+    let store = chosen.own_store(&call.caller.tenant_id).await?;
     let mut record = store.load(&call.caller.tenant_id, &path, call.now).await?;
     let deletion = record.meta.delete_all(days, call.now)?;
     let batch = store.prepare_change(&mut record)?;

@@ -23,6 +23,7 @@ pub const DOC: Operation = Operation {
     ),
     description: "Soft-deletes versions",
     body: RequestBody::Required(of::<VersionsRequest>()),
+    query: &[secrets::STORE],
     conflict: Some("The secret is deleted, or changed concurrently"),
     ..Operation::new(
         Tag::Secrets,

@@ -8,7 +8,7 @@ use gatehouse::http::cursor::CURSOR;
 use gatehouse::http::query::{Param, Query};
 use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, json_response};
-use gatehouse::secrets::{MetadataView, SecretPath};
+use gatehouse::secrets::{MetadataView, STORE, SecretPath};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -29,7 +29,7 @@ const PREFIX: Param = Param::text(
     of::<gatehouse::schema::Text<1, 512>>(),
 );
 const LIMIT: Param = Param::number("limit", "Page size", 1, 200, Some(50));
-const QUERY: &[Param] = &[PREFIX, LIMIT, CURSOR];
+const QUERY: &[Param] = &[PREFIX, LIMIT, CURSOR, STORE];
 
 pub const DOC: Operation = Operation {
     dependency: Some(
@@ -55,6 +55,7 @@ struct SecretList {
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
     let query = Query::from_request(call.req, QUERY)?;
+    let store = gatehouse::secrets::store_for(call, &query)?;
     let tenant = &call.caller.tenant_id;
     let prefix = query.text(&PREFIX).unwrap_or_default();
     if prefix.chars().count() > 512 || prefix.chars().any(char::is_control) {
@@ -72,9 +73,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         None => None,
     };
     let limit = query.number(&LIMIT)?.unwrap_or(50);
-    let (items, next) = call
-        .app
-        .secrets
+    let (items, next) = store
         .list(tenant, prefix, after.as_deref(), limit, call.now)
         .await?;
     let next_cursor = match &next {

@@ -3,9 +3,10 @@
 use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::query::Query;
 use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, json_response};
-use gatehouse::secrets::{self, MetadataView};
+use gatehouse::secrets::{self, MetadataView, STORE};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
@@ -14,6 +15,7 @@ pub const NEEDS: Needs = Needs::SECRETS.with(Needs::INTEGRATIONS).with(Needs::AU
 pub const ACTION: &str = "secret.metadata_read";
 
 pub const DOC: Operation = Operation {
+    query: &[STORE],
     dependency: Some(
         "The tenant's Vault refused: its token, its policy for the path, or its mount",
     ),
@@ -28,9 +30,8 @@ pub const DOC: Operation = Operation {
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
     let path = secrets::path_of(call)?;
-    let meta = call
-        .app
-        .secrets
+    let store = secrets::store_for(call, &Query::from_request(call.req, &[STORE])?)?;
+    let meta = store
         .metadata(&call.caller.tenant_id, &path, call.now)
         .await?;
     let audit = secrets::audit(call, ACTION, &path).status(200);

@@ -8,7 +8,7 @@ use gatehouse::http::call::Call;
 use gatehouse::http::query::{Param, Query};
 use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, json_response};
-use gatehouse::secrets::{self, SecretData, SecretPath, VersionView};
+use gatehouse::secrets::{self, STORE, SecretData, SecretPath, VersionView};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -31,7 +31,7 @@ pub const DOC: Operation = Operation {
         "The tenant's Vault refused: its token, its policy for the path, or its mount",
     ),
     description: "The value of the current version, or of `version`. A deleted version is 404 until it is undeleted; a destroyed one is 410.",
-    query: &[VERSION],
+    query: &[VERSION, STORE],
     conflict: Some("The secret is deleted (restorable)"),
     gone: Some("The version is destroyed"),
     ..Operation::new(
@@ -57,11 +57,10 @@ struct SecretValue {
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
     let path = secrets::path_of(call)?;
-    let query = Query::from_request(call.req, &[VERSION])?;
+    let query = Query::from_request(call.req, &[VERSION, STORE])?;
+    let store = secrets::store_for(call, &query)?;
     let wanted = query.number(&VERSION)?.map(|v| v as u64);
-    let (version, data, state) = call
-        .app
-        .secrets
+    let (version, data, state) = store
         .read(&call.caller.tenant_id, &path, wanted, call.now)
         .await?;
     let audit = secrets::audit(call, ACTION, &path)

@@ -4,9 +4,10 @@
 use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::config::Needs;
 use gatehouse::http::call::Call;
+use gatehouse::http::query::Query;
 use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, json_response};
-use gatehouse::secrets::{self, MetadataView};
+use gatehouse::secrets::{self, MetadataView, STORE};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
@@ -18,6 +19,7 @@ pub const NEEDS: Needs = Needs::SECRETS
 pub const ACTION: &str = "secret.restore";
 
 pub const DOC: Operation = Operation {
+    query: &[STORE],
     dependency: Some(
         "The tenant's Vault refused: its token, its policy for the path, or its mount",
     ),
@@ -37,7 +39,8 @@ pub const DOC: Operation = Operation {
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
     let path = secrets::path_of(call)?;
-    let store = call.app.secrets.own_store(&call.caller.tenant_id).await?;
+    let chosen = secrets::store_for(call, &Query::from_request(call.req, &[STORE])?)?;
+    let store = chosen.own_store(&call.caller.tenant_id).await?;
     let mut record = store.load(&call.caller.tenant_id, &path, call.now).await?;
     record.meta.restore(call.now)?;
     // The ciphertext's deletion is cancelled first: once the record says restored,

@@ -6,9 +6,10 @@ use gatehouse::audit::Change;
 use gatehouse::config::Needs;
 use gatehouse::http::body::json_body_up_to;
 use gatehouse::http::call::Call;
+use gatehouse::http::query::Query;
 use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, json_response};
-use gatehouse::secrets::{self, MAX_WRITE_BODY_BYTES, SecretData, VersionView};
+use gatehouse::secrets::{self, MAX_WRITE_BODY_BYTES, STORE, SecretData, VersionView};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +28,7 @@ pub const DOC: Operation = Operation {
     ),
     description: "Stores `data` as the secret's next version. With `cas`, only if `cas` is the current version (0: only if the secret has none yet); a secret with `cas_required` refuses a write without it. Beyond `max_versions`, the oldest versions are removed for good.",
     body: RequestBody::Required(of::<WriteRequest>()),
+    query: &[STORE],
     conflict: Some("`cas` does not match, is required, or the secret is deleted"),
     ..Operation::new(
         Tag::Secrets,
@@ -62,11 +64,10 @@ struct Written {
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
     let path = secrets::path_of(call)?;
+    let store = secrets::store_for(call, &Query::from_request(call.req, &[STORE])?)?;
     let body: WriteRequest = json_body_up_to(call.req, MAX_WRITE_BODY_BYTES)?;
     let data = SecretData::new(body.data)?;
-    let (written, committed) = call
-        .app
-        .secrets
+    let (written, committed) = store
         .write(&call.caller.tenant_id, &path, &data, body.cas, call.now)
         .await?;
     let status = if written.created { 201 } else { 200 };

@@ -88,6 +88,8 @@ pub struct TenantSecrets {
     pub circuit_cooldown: Duration,
     sessions: Arc<Mutex<HashMap<String, Session>>>,
     circuits: Arc<Mutex<HashMap<String, Circuit>>>,
+    /// Gatehouse's own store whatever the tenant configured (see [`Self::own`]).
+    own_only: bool,
 }
 
 /// One tenant's Vault circuit, per container.
@@ -142,6 +144,7 @@ impl TenantSecrets {
             circuit_cooldown: CIRCUIT_COOLDOWN,
             sessions: Arc::default(),
             circuits: Arc::default(),
+            own_only: false,
         }
     }
 
@@ -254,8 +257,20 @@ impl TenantSecrets {
         }
     }
 
+    /// This store, always on Gatehouse's own backend: for the secrets a tenant keeps
+    /// there beside its Vault (the ones its Vault credentials reference).
+    pub fn own(&self) -> Self {
+        Self {
+            own_only: true,
+            ..self.clone()
+        }
+    }
+
     /// The tenant's backend: its Vault if it has configured one, else Gatehouse's own.
     pub async fn backend(&self, tenant: &TenantId) -> Result<Backend<'_>, SecretStoreError> {
+        if self.own_only {
+            return Ok(Backend::Aws(&self.aws));
+        }
         let Some(integration) = self.integrations.vault(tenant).await? else {
             return Ok(Backend::Aws(&self.aws));
         };
@@ -337,6 +352,9 @@ impl TenantSecrets {
     /// Gatehouse's own store, for the operations only it offers (delete-all with a
     /// recovery window, and restore): a tenant on Vault is refused.
     pub async fn own_store(&self, tenant: &TenantId) -> Result<&AwsSecretStore, SecretStoreError> {
+        if self.own_only {
+            return Ok(&self.aws);
+        }
         match self.integrations.vault(tenant).await? {
             None => Ok(&self.aws),
             Some(_) => Err(SecretStoreError::Unsupported(
