@@ -5,7 +5,7 @@
 use crate::audit::{AuditEvent, TargetKind};
 use crate::http::call::Call;
 use crate::http::{Problem, ProblemType};
-use crate::ids::{IntegrationId, TenantId};
+use crate::ids::IntegrationId;
 use crate::secrets::store::{secret_id_context, token_context};
 use crate::secrets::vault::VaultError;
 use schemars::JsonSchema;
@@ -225,20 +225,6 @@ async fn credential(
             }
         }
     }
-}
-
-/// Logs in to the Vault `config` describes and checks it: the health it finds.
-pub async fn check_vault(
-    call: &Call<'_>,
-    tenant: &TenantId,
-    integration: &IntegrationId,
-    config: &VaultConfig,
-    now: OffsetDateTime,
-) -> (Health, Option<String>) {
-    call.app
-        .secrets
-        .check(tenant, integration.as_str(), config, now)
-        .await
 }
 
 /// The problem of a check that failed: what Vault (or the way to it) said.

@@ -45,7 +45,11 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let tenant = &call.caller.tenant_id;
     let id = IntegrationId::generate().map_err(|e| gatehouse::http::Problem::internal(&e))?;
     let config = integrations::vault_config(call, &id, request.into(), None).await?;
-    let (health, failure) = integrations::check_vault(call, tenant, &id, &config, call.now).await;
+    let (health, failure) = call
+        .app
+        .secrets
+        .check(tenant, id.as_str(), &config, call.now)
+        .await;
     if let Some(diagnosis) = failure {
         return Err(integrations::check_failed(&diagnosis));
     }

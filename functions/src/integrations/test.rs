@@ -52,18 +52,17 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     if integration.integration_id.as_str() != id {
         return Err(not_found());
     }
-    let (mut health, _) = integrations::check_vault(
-        call,
-        &integration.tenant_id,
-        &integration.integration_id,
-        &integration.vault,
-        call.now,
-    )
-    .await;
-    if !health.healthy {
-        health.last_success = integration.health.last_success;
-    }
-    integration.health = health;
+    let (health, _) = call
+        .app
+        .secrets
+        .check(
+            &integration.tenant_id,
+            integration.integration_id.as_str(),
+            &integration.vault,
+            call.now,
+        )
+        .await;
+    integration.health = health.after(&integration.health);
     integration.version += 1;
     let mut batch = WriteBatch::new();
     call.app

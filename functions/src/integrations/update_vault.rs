@@ -47,14 +47,16 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         Some(&integration.vault),
     )
     .await?;
-    let (health, failure) = integrations::check_vault(
-        call,
-        &integration.tenant_id,
-        &integration.integration_id,
-        &config,
-        call.now,
-    )
-    .await;
+    let (health, failure) = call
+        .app
+        .secrets
+        .check(
+            &integration.tenant_id,
+            integration.integration_id.as_str(),
+            &config,
+            call.now,
+        )
+        .await;
     if let Some(diagnosis) = failure {
         return Err(integrations::check_failed(&diagnosis));
     }

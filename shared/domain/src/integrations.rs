@@ -76,6 +76,16 @@ pub struct Health {
     pub latency_ms: Option<u64>,
 }
 
+impl Health {
+    /// This check's health after `previous`: a failed check keeps the last success.
+    pub fn after(mut self, previous: &Health) -> Health {
+        if !self.healthy {
+            self.last_success = previous.last_success;
+        }
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Integration {
     pub tenant_id: TenantId,

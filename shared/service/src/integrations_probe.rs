@@ -30,7 +30,7 @@ pub async fn probe_all(app: &App, now: OffsetDateTime) -> Result<ProbeSummary, S
         for mut integration in page {
             let was_checked = integration.health.checked_at.is_some();
             let was_healthy = integration.health.healthy;
-            let (mut health, diagnosis) = app
+            let (health, diagnosis) = app
                 .secrets
                 .check(
                     &integration.tenant_id,
@@ -39,9 +39,7 @@ pub async fn probe_all(app: &App, now: OffsetDateTime) -> Result<ProbeSummary, S
                     now,
                 )
                 .await;
-            if !health.healthy {
-                health.last_success = integration.health.last_success;
-            }
+            let health = health.after(&integration.health);
             summary.checked += 1;
             summary.unhealthy += usize::from(!health.healthy);
             let healthy = health.healthy;

@@ -10,12 +10,11 @@
 
 pub use crate::envelope::SealError;
 use crate::envelope::{Envelope, SealContext};
+use crate::ttl_cache::TtlCache;
 use aws_sdk_kms::Client;
 pub use gatehouse_domain::sealed::SealedSecret;
 use gatehouse_domain::webhooks::signature::SigningSecret;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The envelope purpose of webhook signing secrets.
 pub const PURPOSE: &str = "webhook-signing-secret";
@@ -48,53 +47,17 @@ impl Owner<'_> {
 #[derive(Debug, Clone)]
 pub struct SecretSealer {
     envelope: Envelope,
-    opened: OpenedSecrets,
+    opened: TtlCache<OpenedKey, SigningSecret>,
 }
 
-/// (tenant, webhook, sealed value) -> the secret and when it was opened.
+/// (tenant, webhook, sealed value) -> the secret.
 type OpenedKey = (String, String, SealedSecret);
-
-#[derive(Clone, Default)]
-struct OpenedSecrets(Arc<Mutex<HashMap<OpenedKey, (SigningSecret, Instant)>>>);
-
-impl std::fmt::Debug for OpenedSecrets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OpenedSecrets(..)")
-    }
-}
-
-impl OpenedSecrets {
-    fn get(&self, key: &OpenedKey) -> Option<SigningSecret> {
-        let entries = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        entries
-            .get(key)
-            .filter(|(_, at)| at.elapsed() < OPENED_TTL)
-            .map(|(secret, _)| secret.clone())
-    }
-
-    fn put(&self, key: OpenedKey, secret: SigningSecret) {
-        let mut entries = self
-            .0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if entries.len() >= OPENED_MAX {
-            entries.retain(|_, (_, at)| at.elapsed() < OPENED_TTL);
-        }
-        if entries.len() >= OPENED_MAX {
-            entries.clear(); // all fresh: a burst over many endpoints; start again
-        }
-        entries.insert(key, (secret, Instant::now()));
-    }
-}
 
 impl SecretSealer {
     pub fn new(kms: Client, key_id: impl Into<String>) -> Self {
         Self {
             envelope: Envelope::new(kms, key_id),
-            opened: OpenedSecrets::default(),
+            opened: TtlCache::new(OPENED_TTL, OPENED_MAX),
         }
     }
 
@@ -102,7 +65,7 @@ impl SecretSealer {
     pub fn unconfigured() -> Self {
         Self {
             envelope: Envelope::unconfigured("WEBHOOK_KEY_ID"),
-            opened: OpenedSecrets::default(),
+            opened: TtlCache::new(OPENED_TTL, OPENED_MAX),
         }
     }
 

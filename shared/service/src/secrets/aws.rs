@@ -15,12 +15,10 @@
 use crate::store::envelope::{Envelope, SealContext, SealError, Sealed};
 use crate::store::secret_versions::{SecretVersions, VersionStoreError};
 use crate::store::secrets_table::{SecretPage, SecretRecord, VersionKey};
+use crate::store::ttl_cache::TtlCache;
 use crate::store::{SecretRecords, StoreError, WriteBatch};
 use gatehouse_domain::ids::TenantId;
 use gatehouse_domain::secrets::{SecretData, SecretError, SecretMeta, SecretPath, Settings};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
 use time::OffsetDateTime;
 
 /// The envelope purpose of secret versions.
@@ -53,45 +51,15 @@ pub enum SecretStoreError {
 pub const OPENED_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 const OPENED_MAX: usize = 1024;
 
-/// (tenant, path, version, wrapped data key) -> the value and when it was opened.
+/// (tenant, path, version, wrapped data key) -> the value.
 type OpenedKey = (String, String, u64, String);
-
-#[derive(Clone, Default)]
-struct OpenedVersions(Arc<Mutex<HashMap<OpenedKey, (SecretData, Instant)>>>);
-
-impl std::fmt::Debug for OpenedVersions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OpenedVersions(..)")
-    }
-}
-
-impl OpenedVersions {
-    fn get(&self, key: &OpenedKey) -> Option<SecretData> {
-        let entries = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        entries
-            .get(key)
-            .filter(|(_, at)| at.elapsed() < OPENED_TTL)
-            .map(|(data, _)| data.clone())
-    }
-
-    fn put(&self, key: OpenedKey, data: SecretData) {
-        let mut entries = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= OPENED_MAX {
-            entries.retain(|_, (_, at)| at.elapsed() < OPENED_TTL);
-        }
-        if entries.len() >= OPENED_MAX {
-            entries.clear();
-        }
-        entries.insert(key, (data, Instant::now()));
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct AwsSecretStore {
     records: SecretRecords,
     versions: SecretVersions,
     envelope: Envelope,
-    opened: OpenedVersions,
+    opened: TtlCache<OpenedKey, SecretData>,
 }
 
 /// A write prepared: its ciphertext is stored; committing `batch` (with the audit
@@ -117,7 +85,7 @@ impl AwsSecretStore {
             records,
             versions,
             envelope,
-            opened: OpenedVersions::default(),
+            opened: TtlCache::new(OPENED_TTL, OPENED_MAX),
         }
     }
 
