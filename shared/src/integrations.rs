@@ -96,7 +96,12 @@ pub const PEM_PATTERN: &str =
 /// A Vault configuration as a create gives it: `auth` is required.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(rename = "VaultIntegrationRequest")]
+#[schemars(rename = "VaultIntegrationRequest", example = serde_json::json!({
+    "address": "https://vault.example.com:8200",
+    "namespace": "payments",
+    "mount": "secret",
+    "auth": {"method": "approle", "role_id": "2f8e0c7a-role", "secret_id": {"secret_ref": {"path": "vault/approle", "key": "secret_id"}}},
+}))]
 pub struct VaultCreateRequest {
     /// `https://host[:port]` of the Vault API.
     #[schemars(length(min = 8, max = 300), regex(pattern = ADDRESS_PATTERN))]

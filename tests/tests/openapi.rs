@@ -983,3 +983,33 @@ fn the_documents_enums_are_the_codes_catalogues() {
         .collect();
     assert_eq!(kinds, &json!(code), "AuditEvent.target.kind");
 }
+
+/// Every example the document gives is valid against the schema it illustrates.
+#[test]
+fn the_documents_examples_match_their_schemas() {
+    let doc = document();
+    let mut checked = 0;
+    for (name, schema) in doc["components"]["schemas"].as_object().unwrap() {
+        let Some(examples) = schema["examples"].as_array() else {
+            continue;
+        };
+        let root = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "components": doc["components"].clone(),
+            "$ref": format!("#/components/schemas/{name}"),
+        });
+        let validator = jsonschema::validator_for(&root).expect("schema compiles");
+        for example in examples {
+            let errors: Vec<String> = validator
+                .iter_errors(example)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{name}: {errors:?}");
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 4,
+        "the request bodies of the main creations have examples"
+    );
+}

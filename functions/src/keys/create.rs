@@ -48,6 +48,12 @@ pub const DOC: Operation = Operation {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({
+    "name": "billing worker",
+    "scopes": ["keys:read"],
+    "expires_at": "2027-06-30T00:00:00Z",
+    "limits": {"all_routes": {"per_second": 10, "per_day": 100000}},
+}))]
 struct CreateKeyRequest {
     #[schemars(with = "DisplayName")]
     name: String,

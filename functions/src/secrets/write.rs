@@ -42,7 +42,10 @@ pub const DOC: Operation = Operation {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(rename = "SecretWriteRequest")]
+#[schemars(rename = "SecretWriteRequest", example = serde_json::json!({
+    "data": {"username": "app", "password": "correct horse battery staple"},
+    "cas": 0,
+}))]
 struct WriteRequest {
     #[schemars(with = "SecretData")]
     data: serde_json::Map<String, serde_json::Value>,

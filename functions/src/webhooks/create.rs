@@ -51,6 +51,11 @@ pub const DOC: Operation = Operation {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(example = serde_json::json!({
+    "url": "https://hooks.example.com/gatehouse",
+    "event_types": ["api_key.created", "api_key.revoked"],
+    "description": "key lifecycle to the platform team",
+}))]
 struct CreateWebhookRequest {
     #[schemars(with = "DestinationUrl")]
     url: String,
