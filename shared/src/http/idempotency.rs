@@ -1,9 +1,10 @@
 //! `Idempotency-Key` on POST routes: a repeated request with the same key and body gets
 //! the first response again instead of creating a second object.
 //!
-//! Stored in the ephemeral table for 24 hours, per tenant and calling key. The full API
-//! key in a creation response is never stored: a replay returns the same metadata with
-//! `"key": null` and the header `Idempotent-Replayed: true`.
+//! Stored in the ephemeral table for 24 hours, per tenant and calling key. What a
+//! response shows only once is never stored: full API keys (`key`), webhook signing
+//! secrets (`secret`) and issued credentials (`credentials`). A replay returns the same
+//! answer with those fields null and the header `Idempotent-Replayed: true`.
 
 use super::problem::{Problem, ProblemType};
 use crate::ids::{KeyId, TenantId};
@@ -115,7 +116,7 @@ pub async fn complete(
             content_type: header("content-type").unwrap_or_else(|| "application/json".into()),
             location: header("location"),
             body: match response.body() {
-                Body::Text(t) => redact_keys(t),
+                Body::Text(t) => redact_shown_once(t),
                 _ => String::new(),
             },
         };
@@ -127,15 +128,21 @@ pub async fn complete(
     }
 }
 
-/// Replaces every `"key"` string in a JSON body with null: full API keys are shown once.
-pub fn redact_keys(body: &str) -> String {
+/// Fields whose value a response shows once (at any depth): an API key, a webhook
+/// signing secret, a lease's credentials.
+const SHOWN_ONCE: &[&str] = &["key", "secret", "credentials"];
+
+/// Replaces every shown-once field of a JSON body with null, before it is stored.
+pub fn redact_shown_once(body: &str) -> String {
     fn walk(value: &mut Value) {
         match value {
             Value::Object(map) => {
                 for (name, v) in map.iter_mut() {
-                    if name == "key" && v.is_string() {
+                    if SHOWN_ONCE.contains(&name.as_str()) && (v.is_string() || v.is_object()) {
                         *v = Value::Null;
-                    } else {
+                    } else if name != "secret_ref" {
+                        // A credential reference names a secret's field (its `key`);
+                        // it holds no secret and replays as it was.
                         walk(v);
                     }
                 }
@@ -150,5 +157,38 @@ pub fn redact_keys(body: &str) -> String {
             json.to_string()
         }
         Err(_) => body.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_shown_once;
+    use serde_json::{Value, json};
+
+    #[test]
+    fn shown_once_fields_are_never_stored() {
+        let body = json!({
+            "key": "gh_live_secret",
+            "new_key": {"key": "gh_live_other", "key_id": "K000000001"},
+            "secret": "whsec_abc",
+            "credentials": {"username": "u", "password": "p"},
+            "auth": {"secret_ref": {"path": "vault/approle", "key": "secret_id"}},
+            "items": [{"key": "gh_live_third"}],
+            "name": "kept",
+        });
+        let stored: Value = serde_json::from_str(&redact_shown_once(&body.to_string())).unwrap();
+        assert_eq!(
+            stored,
+            json!({
+                "key": null,
+                "new_key": {"key": null, "key_id": "K000000001"},
+                "secret": null,
+                "credentials": null,
+                "auth": {"secret_ref": {"path": "vault/approle", "key": "secret_id"}},
+                "items": [{"key": null}],
+                "name": "kept",
+            })
+        );
+        assert_eq!(redact_shown_once("not json"), "not json");
     }
 }
