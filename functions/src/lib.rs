@@ -17,6 +17,7 @@ pub mod authorizer;
 pub mod event_sources;
 pub mod integrations;
 pub mod keys;
+pub mod leases;
 pub mod openapi;
 pub mod policy;
 pub mod rotation;
@@ -195,6 +196,10 @@ routes! {
     POST "/v2/secrets/undelete/{path+}" Scope("secrets:write") => "undelete-secret-versions" tenant secrets::undelete;
     POST "/v2/secrets/destroy/{path+}" Scope("secrets:write") => "destroy-secret-versions" tenant secrets::destroy;
     POST "/v2/secrets/restore/{path+}" Scope("secrets:write") => "restore-secret" tenant secrets::restore;
+    POST "/v2/leases" Scope("secrets:read") => "create-lease" tenant leases::create;
+    GET "/v2/leases" Scope("secrets:read") => "list-leases" tenant leases::list;
+    POST "/v2/leases/{lease_id}/renew" Scope("secrets:write") => "renew-lease" tenant leases::renew;
+    POST "/v2/leases/{lease_id}/revoke" Scope("secrets:write") => "revoke-lease" tenant leases::revoke;
     POST "/v2/integrations/vault" Scope("integrations:write") => "create-vault-integration" tenant integrations::create_vault;
     GET "/v2/integrations/vault" Scope("integrations:read") => "get-vault-integration" tenant integrations::get_vault;
     PUT "/v2/integrations/vault" Scope("integrations:write") => "update-vault-integration" tenant integrations::update_vault;

@@ -3,6 +3,7 @@
 #   .venv        moto server, cfn-lint, cargo-lambda, SAM CLI (infra/requirements.txt)
 #   .venv-fuzz   schemathesis, the schema fuzzer (infra/requirements-fuzz.txt)
 #   .local/redocly  the Redocly CLI, the OpenAPI linter (npm, pinned below)
+#   postgresql   Debian's PostgreSQL server and psql, for the lease tests (apt, if missing)
 # Re-running is cheap: nothing is installed unless the pins changed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -40,4 +41,13 @@ if [ "$(cat "$redocly/.version" 2>/dev/null)" != "$redocly_version" ]; then
   mkdir -p "$redocly"
   npm install --silent --no-audit --no-fund --prefix "$redocly" "@redocly/cli@$redocly_version"
   echo "$redocly_version" > "$redocly/.version"
+fi
+
+# The lease tests run OpenBao's database engine against a real PostgreSQL.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/dev/null; then
+  echo "ensure-tools: installing PostgreSQL (Debian's postgresql package)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
 fi

@@ -8,7 +8,8 @@ change: DynamoDB requests (X-Amz-Target `DynamoDB_*`) hold a lock while moto
 handles them, which restores DynamoDB's atomicity. Other services (SQS long polls
 among them) run concurrently as before.
 
-It also counts requests by operation (the X-Amz-Target header: DynamoDB, SQS, KMS)
+It also counts requests by operation (the X-Amz-Target header: DynamoDB, SQS, KMS,
+Secrets Manager; the form body's `Action` for STS and IAM)
 and answers `GET /_gatehouse/calls` with the counts as JSON, so benchmarks can
 report how many AWS calls an operation makes, a figure that does not depend on how
 fast this machine or moto is.
@@ -19,8 +20,8 @@ can check every function's template policy against what the function really did
 signature (the local stack gives each function its own: its logical id); the action
 is the IAM action the call needs (a DynamoDB transaction needs PutItem, UpdateItem,
 DeleteItem or ConditionCheckItem on each table it writes); the resource is the
-table (or `table/index/name`), queue, KMS key or secret named in the request (for KMS
-Decrypt, in the response). `GET /_gatehouse/grants-used` answers them as JSON.
+table (or `table/index/name`), queue, KMS key, secret or IAM role named in the request
+(for KMS Decrypt, in the response). `GET /_gatehouse/grants-used` answers them as JSON.
 
 Usage: moto_server.py -H 127.0.0.1 -p 4566
 """
@@ -33,6 +34,7 @@ import re
 import signal
 import sys
 import threading
+import urllib.parse
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -56,6 +58,10 @@ TRANSACT_ACTIONS = {
     "ConditionCheck": "ConditionCheckItem",
 }
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+# The signing scope's service: STS and IAM speak the Query protocol (a form body with
+# `Action=`), not X-Amz-Target.
+SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]+/[^/]+/[^/]+/([a-z0-9-]+)/aws4_request")
+QUERY_SERVICES = ("sts", "iam")
 
 
 def service_of(target):
@@ -93,6 +99,13 @@ def grants(service, operation, request, response):
         yield f"kms:{operation}", key
     elif service == "secretsmanager":
         yield f"secretsmanager:{operation}", request.get("SecretId", request.get("Name", "?"))
+    elif service == "sts":
+        role = request.get("RoleArn", "?")
+        yield f"sts:{operation}", role
+        if operation == "AssumeRole" and any(k.startswith("Tags.member.") for k in request):
+            yield "sts:TagSession", role
+    elif service == "iam":
+        yield f"iam:{operation}", request.get("RoleName", "?")
 
 
 class DynamoDbOneAtATime:
@@ -120,24 +133,32 @@ class DynamoDbOneAtATime:
             return [json.dumps(rows).encode()]
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         service = service_of(target)
-        if not service:
+        scope = SCOPE_SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        query_service = scope.group(1) if scope and scope.group(1) in QUERY_SERVICES else None
+        if not service and not query_service:
             return self.app(environ, start_response)
-        operation = target.split(".")[-1]
-        with self.calls_lock:
-            self.calls[operation] += 1
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(raw)
+        form = None
+        if not service:
+            service = query_service
+            form = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode("utf-8", "replace")).items()}
+            operation = form.get("Action", "?")
+        else:
+            operation = target.split(".")[-1]
+        with self.calls_lock:
+            self.calls[operation] += 1
         if service == "dynamodb":
             with self.lock:
                 # Consume the whole response inside the lock: moto may compute lazily.
                 body = list(self.app(environ, start_response))
         else:
             body = list(self.app(environ, start_response))
-        self.record(environ, service, operation, raw, b"".join(body))
+        self.record(environ, service, operation, raw, b"".join(body), form)
         return body
 
-    def record(self, environ, service, operation, raw, response):
+    def record(self, environ, service, operation, raw, response, form=None):
         found = CREDENTIAL.search(environ.get("HTTP_AUTHORIZATION", ""))
         caller = found.group(1) if found else "?"
 
@@ -148,7 +169,8 @@ class DynamoDbOneAtATime:
             except ValueError:
                 return {}
 
-        pairs = grants(service, operation, parsed(raw), parsed(response))
+        request = form if form is not None else parsed(raw)
+        pairs = grants(service, operation, request, parsed(response) if form is None else {})
         with self.calls_lock:
             for action, resource in pairs:
                 self.used.add((caller, action, resource))

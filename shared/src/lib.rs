@@ -10,6 +10,7 @@ pub use gatehouse_service::*;
 pub mod http;
 pub mod integrations;
 pub mod keys;
+pub mod leases;
 pub mod openapi;
 pub mod secrets;
 pub mod webhooks;

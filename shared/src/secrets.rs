@@ -38,9 +38,18 @@ pub const STORE: Param = Param::text(
 
 /// The store `query` asks for.
 pub fn store_for(call: &Call<'_>, query: &Query) -> Result<TenantSecrets, Problem> {
+    Ok(if own_store_asked(query)? {
+        call.app.secrets.own()
+    } else {
+        call.app.secrets.clone()
+    })
+}
+
+/// Whether `query` asks for Gatehouse's own store (`store=gatehouse`).
+pub fn own_store_asked(query: &Query) -> Result<bool, Problem> {
     match query.text(&STORE) {
-        None | Some("tenant") => Ok(call.app.secrets.clone()),
-        Some("gatehouse") => Ok(call.app.secrets.own()),
+        None | Some("tenant") => Ok(false),
+        Some("gatehouse") => Ok(true),
         Some(_) => Err(Problem::invalid_parameter(
             "`store` is `tenant` or `gatehouse`",
         )),

@@ -5,6 +5,7 @@
 
 pub mod contract;
 pub mod openbao;
+pub mod postgres;
 pub mod webhook_receiver;
 
 use bytes::Bytes;

@@ -26,9 +26,10 @@ const PATH_PARAMETERS: &[(&str, &str, SchemaFn)] = &[
         "IntegrationId",
         of::<gatehouse::ids::IntegrationId>(),
     ),
+    ("lease_id", "LeaseId", of::<gatehouse::ids::LeaseId>()),
 ];
 
-const IDEMPOTENCY_KEY_DESCRIPTION: &str = "Repeating a request with the same key and body returns the first response (with `Idempotent-Replayed: true`) for 24 hours. Full API keys are never stored, so a replayed creation has `\"key\": null`.";
+const IDEMPOTENCY_KEY_DESCRIPTION: &str = "Repeating a request with the same key and body returns the first response (with `Idempotent-Replayed: true`) for 24 hours. What an answer shows once is never stored: a replayed creation has `\"key\": null` (API keys), `\"secret\": null` (webhook signing secrets) or `\"credentials\": null` (leases).";
 
 /// The document, as `shared/openapi.json` holds it (pretty-printed, keys sorted).
 pub fn render() -> String {

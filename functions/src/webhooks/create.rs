@@ -73,7 +73,8 @@ struct CreateWebhookRequest {
 #[derive(Debug, Serialize, JsonSchema)]
 struct CreatedWebhook {
     /// The signing secret, shown once; verify deliveries with it (Standard Webhooks).
-    #[schemars(with = "SigningSecretText")]
+    /// `null` in an idempotent replay: it is never stored.
+    #[schemars(with = "Option<SigningSecretText>")]
     secret: String,
     #[serde(flatten)]
     endpoint: EndpointView,

@@ -58,8 +58,8 @@ struct RotateRequest {
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "RotatedWebhookSecret")]
 struct Rotated {
-    /// The new signing secret, shown once.
-    #[schemars(with = "SigningSecretText")]
+    /// The new signing secret, shown once (`null` in an idempotent replay).
+    #[schemars(with = "Option<SigningSecretText>")]
     secret: String,
     #[serde(flatten)]
     endpoint: EndpointView,

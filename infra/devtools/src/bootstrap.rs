@@ -172,6 +172,14 @@ pub async fn bootstrap(
         local.arns.insert(secret.clone(), arn);
     }
 
+    let iam = aws_sdk_iam::Client::new(sdk);
+    for role in &template.roles {
+        let name = local.physical_name(role);
+        let arn = ensure_role(&iam, &name).await?;
+        local.refs.insert(role.clone(), name);
+        local.arns.insert(role.clone(), arn);
+    }
+
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     for table in &template.tables {
         let name = local.physical_name(&table.logical_id);
@@ -215,6 +223,36 @@ pub async fn bootstrap(
         pending = remaining;
     }
     Ok(local)
+}
+
+/// A role that principals of the account may assume (as the template's trust policy
+/// says); its permissions are not modelled locally.
+async fn ensure_role(iam: &aws_sdk_iam::Client, name: &str) -> Result<String, BootstrapError> {
+    if let Ok(found) = iam.get_role().role_name(name).send().await
+        && let Some(role) = found.role
+    {
+        return Ok(role.arn);
+    }
+    let trust = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"]
+        }]
+    });
+    let created = iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust.to_string())
+        .max_session_duration(43_200)
+        .send()
+        .await
+        .map_err(|e| failed(name, aws_sdk_iam::error::DisplayErrorContext(e)))?;
+    Ok(created
+        .role
+        .map(|r| r.arn)
+        .ok_or_else(|| failed(name, "no role"))?)
 }
 
 async fn ensure_kms_key(

@@ -158,6 +158,8 @@ pub struct Template {
     pub queues: Vec<Queue>,
     pub kms_keys: Vec<String>,
     pub secrets: Vec<String>,
+    /// IAM roles the functions use (the role AWS leases assume), by logical id.
+    pub roles: Vec<String>,
 }
 
 impl Template {
@@ -190,6 +192,7 @@ impl Template {
             queues: Vec::new(),
             kms_keys: Vec::new(),
             secrets: Vec::new(),
+            roles: Vec::new(),
         };
         for (id, resource) in resources {
             let id = id
@@ -232,6 +235,7 @@ impl Template {
                 }
                 "AWS::KMS::Key" => template.kms_keys.push(id),
                 "AWS::SecretsManager::Secret" => template.secrets.push(id),
+                "AWS::IAM::Role" => template.roles.push(id),
                 _ => {}
             }
         }

@@ -42,6 +42,7 @@ pub enum TargetKind {
     WebhookDelivery,
     Secret,
     Integration,
+    Lease,
 }
 
 impl schemars::JsonSchema for TargetKind {
@@ -58,7 +59,7 @@ impl schemars::JsonSchema for TargetKind {
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 8] = [
+    pub const ALL: [TargetKind; 9] = [
         Self::ApiKey,
         Self::Scope,
         Self::Route,
@@ -67,6 +68,7 @@ impl TargetKind {
         Self::WebhookDelivery,
         Self::Secret,
         Self::Integration,
+        Self::Lease,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +81,7 @@ impl TargetKind {
             Self::WebhookDelivery => "webhook_delivery",
             Self::Secret => "secret",
             Self::Integration => "integration",
+            Self::Lease => "lease",
         }
     }
 }

@@ -102,6 +102,13 @@ base62_id!(
     "integration id"
 );
 
+base62_id!(
+    /// A dynamic secret's lease (credentials issued by the tenant's Vault or by STS),
+    /// unique within its tenant.
+    LeaseId,
+    "lease id"
+);
+
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("not a valid {what}: expected {ID_LEN} base62 characters")]
 pub struct InvalidId {

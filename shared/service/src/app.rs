@@ -45,6 +45,8 @@ pub struct App {
     pub deliveries: crate::store::deliveries::DeliveryStore,
     /// Tenant secrets, in Gatehouse's store or the tenant's Vault.
     pub secrets: crate::secrets::TenantSecrets,
+    /// Dynamic secrets' leases (the tenant's Vault, or STS into the declared roles).
+    pub leases: crate::secrets::leases::DynamicSecrets,
     pub delivery_queue: crate::webhooks::queue::DeliveryQueue,
     pub clock: SharedClock,
 }
@@ -80,9 +82,24 @@ impl App {
         let integrations_table = dynamo.table(config.integrations_table.clone());
         // Only the clients this function's configuration asks for (a function that
         // needs no queue, key or secret builds no client for it).
+        // STS and IAM only for the functions that issue or revoke AWS leases.
+        let lease_issuer = (!config.lease_roles.is_empty()).then(|| {
+            crate::secrets::leases::AwsIssuer::new(
+                aws_sdk_sts::Client::new(sdk),
+                aws_sdk_iam::Client::new(sdk),
+                config.lease_roles.clone(),
+            )
+        });
         let sqs = (!config.events_queue_url.is_empty() || !config.delivery_queue_url.is_empty())
             .then(|| aws_sdk_sqs::Client::new(sdk));
+        let secrets = Self::tenant_secrets(&config, sdk, secrets_table.clone(), integrations_table);
         Ok(Self {
+            leases: crate::secrets::leases::DynamicSecrets::new(
+                secrets.clone(),
+                crate::store::Leases::new(secrets_table),
+                lease_issuer,
+            ),
+            secrets,
             tenants: Tenants::new(keys_table.clone()),
             keys: Keys::new(keys_table.clone()),
             scopes: Scopes::new(keys_table.clone()),
@@ -109,38 +126,6 @@ impl App {
                 dynamodb,
                 config.deliveries_table.clone(),
             ),
-            secrets: {
-                let (versions, envelope) = if config.secrets_table.is_empty() {
-                    (
-                        crate::store::secret_versions::SecretVersions::unconfigured(),
-                        crate::store::envelope::Envelope::unconfigured("SECRETS_KEY_ID"),
-                    )
-                } else {
-                    (
-                        crate::store::secret_versions::SecretVersions::new(
-                            aws_sdk_secretsmanager::Client::new(sdk),
-                            config.secrets_name_prefix.clone(),
-                        ),
-                        crate::store::envelope::Envelope::new(
-                            aws_sdk_kms::Client::new(sdk),
-                            config.secrets_key_id.clone(),
-                        ),
-                    )
-                };
-                crate::secrets::TenantSecrets::new(
-                    crate::secrets::AwsSecretStore::new(
-                        crate::store::SecretRecords::new(secrets_table),
-                        versions,
-                        envelope.clone(),
-                    ),
-                    crate::store::Integrations::new(integrations_table),
-                    envelope,
-                    config.integration_allow_hosts.clone(),
-                    std::time::Duration::from_secs(
-                        u64::try_from(config.integration_timeout.whole_seconds()).unwrap_or(10),
-                    ),
-                )
-            },
             delivery_queue: match sqs {
                 Some(sqs) if !config.delivery_queue_url.is_empty() => {
                     crate::webhooks::queue::DeliveryQueue::new(
@@ -179,5 +164,45 @@ impl App {
             config,
             clock,
         })
+    }
+
+    /// Tenant secrets: Gatehouse's own store (when this function needs it) and the
+    /// tenant's Vault.
+    fn tenant_secrets(
+        config: &Config,
+        sdk: &aws_config::SdkConfig,
+        secrets_table: crate::store::Table,
+        integrations_table: crate::store::Table,
+    ) -> crate::secrets::TenantSecrets {
+        let (versions, envelope) = if config.secrets_table.is_empty() {
+            (
+                crate::store::secret_versions::SecretVersions::unconfigured(),
+                crate::store::envelope::Envelope::unconfigured("SECRETS_KEY_ID"),
+            )
+        } else {
+            (
+                crate::store::secret_versions::SecretVersions::new(
+                    aws_sdk_secretsmanager::Client::new(sdk),
+                    config.secrets_name_prefix.clone(),
+                ),
+                crate::store::envelope::Envelope::new(
+                    aws_sdk_kms::Client::new(sdk),
+                    config.secrets_key_id.clone(),
+                ),
+            )
+        };
+        crate::secrets::TenantSecrets::new(
+            crate::secrets::AwsSecretStore::new(
+                crate::store::SecretRecords::new(secrets_table),
+                versions,
+                envelope.clone(),
+            ),
+            crate::store::Integrations::new(integrations_table),
+            envelope,
+            config.integration_allow_hosts.clone(),
+            std::time::Duration::from_secs(
+                u64::try_from(config.integration_timeout.whole_seconds()).unwrap_or(10),
+            ),
+        )
     }
 }

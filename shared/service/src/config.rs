@@ -27,6 +27,7 @@
 //! | `SECRETS_NAME_PREFIX`  | for secrets |      | Secrets Manager name prefix of tenant secrets' ciphertext (`<stack>/tenant-secrets/`) |
 //! | `SECRETS_KEY_ID`       | for secrets |      | KMS key that seals tenant secret versions and integration credentials |
 //! | `INTEGRATIONS_TABLE`   | for integrations | | DynamoDB table of tenant integrations (the tenant's Vault) |
+//! | `LEASE_ROLES`          | for leases | `[]` | JSON array of the AWS roles leases may assume: `{name, role_arn, session_policy}`, the policy naming the tenant as `{tenant}` |
 //! | `INTEGRATION_ALLOW_HOSTS` | no    | none    | `host:port,...` integrations may reach although internal (development and tests only) |
 //! | `INTEGRATION_TIMEOUT_SECONDS` | no | `10`   | how long a call to a tenant's service (Vault) may take |
 //! | `WEBHOOK_ALLOW_HOSTS`  | no       | none    | `host:port,...` webhooks may reach although internal (development and tests only) |
@@ -67,6 +68,8 @@ pub struct Config {
     pub integrations_table: String,
     pub integration_allow_hosts: crate::webhooks::ssrf::AllowList,
     pub integration_timeout: time::Duration,
+    /// The AWS roles dynamic secrets may assume (empty: none declared).
+    pub lease_roles: Vec<gatehouse_domain::leases::AwsLeaseRole>,
     pub webhook_allow_hosts: crate::webhooks::ssrf::AllowList,
     pub webhook_timeout: time::Duration,
     pub webhook_retry_schedule: Vec<time::Duration>,
@@ -104,7 +107,9 @@ impl Needs {
     pub const SECRETS: Self = Self(1 << 12);
     /// Tenant integrations (the tenant's Vault): their table and outbound settings.
     pub const INTEGRATIONS: Self = Self(1 << 13);
-    pub const ALL: Self = Self((1 << 14) - 1);
+    /// Dynamic secrets: the AWS roles leases may assume (STS and IAM clients).
+    pub const LEASES: Self = Self(1 << 14);
+    pub const ALL: Self = Self((1 << 15) - 1);
     pub const NONE: Self = Self(0);
 
     pub const fn with(self, other: Self) -> Self {
@@ -156,6 +161,7 @@ impl Needs {
                     "INTEGRATION_TIMEOUT_SECONDS",
                 ],
             ),
+            (Needs::LEASES, &["LEASE_ROLES"]),
         ];
         GROUPS
             .iter()
@@ -277,6 +283,13 @@ impl Config {
                 10,
                 1..=60,
             )?),
+            lease_roles: match vars.get("LEASE_ROLES") {
+                Some(text) if need(Needs::LEASES) => {
+                    gatehouse_domain::leases::AwsLeaseRole::parse_list(&text)
+                        .map_err(|e| vars.invalid("LEASE_ROLES", e))?
+                }
+                _ => Vec::new(),
+            },
             webhook_allow_hosts: crate::webhooks::ssrf::AllowList::parse(
                 &vars.get("WEBHOOK_ALLOW_HOSTS").unwrap_or_default(),
             ),
@@ -331,6 +344,7 @@ const GROUP_OF: &[(&str, Needs)] = &[
     ("INTEGRATIONS_TABLE", Needs::INTEGRATIONS),
     ("INTEGRATION_ALLOW_HOSTS", Needs::INTEGRATIONS),
     ("INTEGRATION_TIMEOUT_SECONDS", Needs::INTEGRATIONS),
+    ("LEASE_ROLES", Needs::LEASES),
     ("WEBHOOK_ALLOW_HOSTS", Needs::OUTBOUND),
     ("WEBHOOK_TIMEOUT_SECONDS", Needs::OUTBOUND),
     ("WEBHOOK_RETRY_SCHEDULE", Needs::DISPATCH),

@@ -23,6 +23,7 @@ pub mod idempotency;
 pub mod integrations_table;
 pub mod item;
 pub mod keys_table;
+pub mod leases_table;
 pub mod queue;
 pub mod rotation;
 pub mod sealer;
@@ -38,6 +39,7 @@ pub use ephemeral::{FailureCounts, Markers};
 pub use idempotency::IdempotencyRecords;
 pub use integrations_table::Integrations;
 pub use keys_table::{KeyPage, Keys, ListKeys, Policies, Scopes, StoredPolicy, Tenants};
+pub use leases_table::Leases;
 pub use secrets_table::SecretRecords;
 pub use webhooks_table::Endpoints;
 

@@ -555,7 +555,7 @@ impl TenantSecrets {
     /// A Vault outcome; a 403 forgets the session, so the next call logs in again (a
     /// fresh AppRole login, the tenant's updated token, or a lookup that finds the
     /// token gone: Vault answers an expired token with "permission denied" too).
-    fn vault<T>(
+    pub(super) fn vault<T>(
         &self,
         tenant: &TenantId,
         result: Result<T, VaultError>,

@@ -38,6 +38,8 @@ pub enum VaultError {
     Unexpected { status: u16, detail: String },
     #[error("the credential {0}")]
     CredentialMissing(String),
+    #[error("Vault has no such lease (it expired or was revoked)")]
+    LeaseNotFound,
     #[error("Vault failed repeatedly; calls resume in {retry_after_seconds} s")]
     CircuitOpen { retry_after_seconds: u64 },
 }
@@ -436,6 +438,93 @@ impl VaultKv {
             _ => Err(self.refusal(status, &answer, "read the engine's configuration")),
         }
     }
+}
+
+/// Credentials a dynamic engine issued, and Vault's lease on them.
+pub struct IssuedByVault {
+    pub lease_id: String,
+    pub lease_seconds: u64,
+    pub renewable: bool,
+    /// The engine's credentials (`username`, `password`, ...): returned to the caller
+    /// once, never stored or logged.
+    pub data: serde_json::Map<String, Value>,
+}
+
+impl VaultKv {
+    /// Reads credentials from a dynamic engine's path (`database/creds/readonly`). A
+    /// path that answers without a lease is not a dynamic secret: its data is dropped.
+    pub async fn issue(&self, path: &str) -> Result<IssuedByVault, VaultError> {
+        let (status, answer) = self.call(Method::GET, path, None).await?;
+        if status != 200 {
+            return Err(self.refusal(status, &answer, &format!("read `{path}`")));
+        }
+        match answer["lease_id"].as_str().filter(|id| !id.is_empty()) {
+            Some(lease_id) => Ok(IssuedByVault {
+                lease_id: lease_id.to_owned(),
+                lease_seconds: answer["lease_duration"].as_u64().unwrap_or(0),
+                renewable: answer["renewable"].as_bool().unwrap_or(false),
+                data: answer["data"].as_object().cloned().unwrap_or_default(),
+            }),
+            None => Err(VaultError::Unexpected {
+                status,
+                detail: format!("`{path}` is not a dynamic secret: Vault gave no lease"),
+            }),
+        }
+    }
+
+    /// Renews a lease by `increment` seconds (Vault's default when `None`, and Vault
+    /// caps it at the role's maximum): the lease's new lifetime and whether it can be
+    /// renewed again.
+    pub async fn renew_lease(
+        &self,
+        lease_id: &str,
+        increment: Option<u32>,
+    ) -> Result<(u64, bool), VaultError> {
+        let mut body = json!({ "lease_id": lease_id });
+        if let Some(increment) = increment {
+            body["increment"] = json!(increment);
+        }
+        let (status, answer) = self
+            .call(Method::PUT, "sys/leases/renew", Some(&body))
+            .await?;
+        match status {
+            200 => Ok((
+                answer["lease_duration"].as_u64().unwrap_or(0),
+                answer["renewable"].as_bool().unwrap_or(false),
+            )),
+            400 if errors_mention(&answer, "lease not found")
+                || errors_mention(&answer, "lease expired") =>
+            {
+                Err(VaultError::LeaseNotFound)
+            }
+            _ => Err(self.refusal(status, &answer, "renew leases (`sys/leases/renew`)")),
+        }
+    }
+
+    /// Revokes a lease: the engine removes the credentials (the database role is
+    /// dropped). Revoking a lease Vault no longer has succeeds.
+    pub async fn revoke_lease(&self, lease_id: &str) -> Result<(), VaultError> {
+        let (status, answer) = self
+            .call(
+                Method::PUT,
+                "sys/leases/revoke",
+                Some(&json!({ "lease_id": lease_id })),
+            )
+            .await?;
+        match status {
+            200 | 204 => Ok(()),
+            _ => Err(self.refusal(status, &answer, "revoke leases (`sys/leases/revoke`)")),
+        }
+    }
+}
+
+fn errors_mention(answer: &Value, text: &str) -> bool {
+    answer["errors"].as_array().is_some_and(|errors| {
+        errors
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|e| e.contains(text))
+    })
 }
 
 /// The version changes Vault has an endpoint for.
