@@ -95,6 +95,19 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         )
         .await
         .assert_status(201);
+    let acme_lease = stack
+        .send(
+            "POST",
+            "/v2/leases",
+            acme_admin,
+            Some(json!({"role": "tenant-files"})),
+        )
+        .await;
+    acme_lease.assert_status(201);
+    let acme_lease_id = acme_lease.json()["lease"]["lease_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let before = stack.snapshot(&acme.tenant).await;
     let acme_secret_before = stack
         .send("GET", "/v2/secrets/metadata/acme/db", acme_admin, None)
@@ -103,13 +116,14 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     let globex_admin = globex.admin_key.expose();
 
     // Every route naming one of A's objects, with every placeholder filled by A's ids.
-    let targets: [(&str, Vec<&str>); 3] = [
+    let targets: [(&str, Vec<&str>); 4] = [
         (
             "{key_id}",
             vec![acme_key_id.as_str(), acme.admin_record.key_id.as_str()],
         ),
         ("{webhook_id}", vec![acme_hook_id.as_str()]),
         ("{delivery_id}", vec![acme_delivery_id.as_str()]),
+        ("{lease_id}", vec![acme_lease_id.as_str()]),
     ];
     let mut routes_per_placeholder = Vec::new();
     for (placeholder, ids) in &targets {
@@ -254,11 +268,16 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
 
     assert_eq!(
         routes_per_placeholder,
-        [7, 9, 2],
+        [7, 9, 2, 2],
         "keys: GET, PUT, DELETE, rotate, compromise, usage, usage reset; \
          webhooks: GET, PUT, DELETE, disable, enable, rotate-secret, test, deliveries, recover; \
-         deliveries: GET, retry"
+         deliveries: GET, retry; leases: renew, revoke"
     );
+    let leases = stack
+        .send("GET", "/v2/leases", globex_admin, None)
+        .await
+        .json();
+    assert_eq!(leases["items"], json!([]), "B sees none of A's leases");
     let hooks = stack
         .send("GET", "/v2/webhooks", globex_admin, None)
         .await
@@ -348,5 +367,6 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         .await
         .json();
     assert_eq!(health["items"], json!([]), "B's health lists none of A's");
-    assert_eq!(stack.template.routes.len(), 46);
+    // (POST /v2/leases issues B's own: tests/tests/leases.rs.)
+    assert_eq!(stack.template.routes.len(), 50);
 }

@@ -467,6 +467,7 @@ async fn real_responses_match_the_document() {
     .await;
 
     Box::pin(secret_routes(&stack, &mut c, &admin)).await;
+    Box::pin(lease_routes(&stack, &mut c, &admin)).await;
     Box::pin(integration_routes(&stack, &mut c, &admin, &bao)).await;
 
     let served = stack.call(TestRequest::get("/v2/openapi.json")).await;
@@ -591,6 +592,63 @@ async fn integration_routes(
 }
 
 /// The secret routes, each answered for real and checked against the document.
+/// The lease routes on Gatehouse's own store (STS into the template's lease role).
+async fn lease_routes(stack: &TestStack, c: &mut Checker, admin: &str) {
+    let create = |body: Value| stack.send("POST", "/v2/leases", admin, Some(body));
+    let created = create(json!({"role": "tenant-files", "ttl_seconds": 900})).await;
+    c.check("POST", "/v2/leases", &created);
+    c.check("POST", "/v2/leases", &create(json!({"role": "nope"})).await);
+    c.check(
+        "POST",
+        "/v2/leases",
+        &create(json!({"ttl_seconds": 900})).await,
+    );
+    let id = created.json()["lease"]["lease_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.check(
+        "GET",
+        "/v2/leases",
+        &stack.send("GET", "/v2/leases?limit=1", admin, None).await,
+    );
+    let renew = "/v2/leases/{lease_id}/renew";
+    let revoke = "/v2/leases/{lease_id}/revoke";
+    c.check(
+        "POST",
+        renew,
+        &stack
+            .send("POST", &format!("/v2/leases/{id}/renew"), admin, None)
+            .await,
+    );
+    c.check(
+        "POST",
+        revoke,
+        &stack
+            .send("POST", &format!("/v2/leases/{id}/revoke"), admin, None)
+            .await,
+    );
+    c.check(
+        "POST",
+        renew,
+        &stack
+            .send(
+                "POST",
+                &format!("/v2/leases/{id}/renew"),
+                admin,
+                Some(json!({"increment_seconds": 900})),
+            )
+            .await,
+    );
+    c.check(
+        "POST",
+        revoke,
+        &stack
+            .send("POST", "/v2/leases/0000000000/revoke", admin, None)
+            .await,
+    );
+}
+
 async fn secret_routes(stack: &TestStack, c: &mut Checker, admin: &str) {
     let data = "/v2/secrets/data/{path+}";
     let meta = "/v2/secrets/metadata/{path+}";

@@ -85,15 +85,14 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         )
         .await?;
     let audit = leases::audit(call, ACTION, &issued.lease).status(201);
-    if let Some(batch) = issued.batch {
-        if let Err(problem) = call
+    if let Some(batch) = issued.batch
+        && let Err(problem) = call
             .commit(batch, &audit, "the lease was recorded concurrently; retry")
             .await
-        {
-            // Credentials nobody can see, renew or revoke through Gatehouse: undo them.
-            dynamic.abandon(&issued.lease).await;
-            return Err(problem);
-        }
+    {
+        // Credentials nobody can see, renew or revoke through Gatehouse: undo them.
+        dynamic.abandon(&issued.lease).await;
+        return Err(problem);
     }
     Ok(json_response(
         201,

@@ -249,10 +249,10 @@ async fn ensure_role(iam: &aws_sdk_iam::Client, name: &str) -> Result<String, Bo
         .send()
         .await
         .map_err(|e| failed(name, aws_sdk_iam::error::DisplayErrorContext(e)))?;
-    Ok(created
+    created
         .role
         .map(|r| r.arn)
-        .ok_or_else(|| failed(name, "no role"))?)
+        .ok_or_else(|| failed(name, "no role"))
 }
 
 async fn ensure_kms_key(
