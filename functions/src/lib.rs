@@ -205,6 +205,7 @@ routes! {
     PUT "/v2/integrations/vault" Scope("integrations:write") => "update-vault-integration" tenant integrations::update_vault;
     DELETE "/v2/integrations/vault" Scope("integrations:write") => "delete-vault-integration" tenant integrations::delete_vault;
     POST "/v2/integrations/{integration_id}/test" Scope("integrations:read") => "test-integration" tenant integrations::test;
+    GET "/v2/integrations/report" Scope("integrations:read") => "integration-report" tenant integrations::report;
     GET "/v2/integrations/health" Scope("integrations:read") => "integration-health" tenant integrations::health;
 }
 

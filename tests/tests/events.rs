@@ -183,6 +183,7 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
             "test-integration/unknown-integration.json",
             Expect::Status(404),
         ),
+        ("integration-report/report.json", Expect::Status(200)),
         ("integration-health/health.json", Expect::Status(200)),
         (
             "rotate-service-secret/other-secret.json",

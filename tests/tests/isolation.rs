@@ -368,5 +368,16 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         .json();
     assert_eq!(health["items"], json!([]), "B's health lists none of A's");
     // (POST /v2/leases issues B's own: tests/tests/leases.rs.)
-    assert_eq!(stack.template.routes.len(), 50);
+    let report = stack
+        .send("GET", "/v2/integrations/report", globex_admin, None)
+        .await
+        .json();
+    assert_eq!(
+        report["integrations"],
+        json!([]),
+        "B's report has none of A's"
+    );
+    assert_eq!(report["leases"]["active"], 0);
+    assert!(!report.to_string().contains(acme_lease_id.as_str()));
+    assert_eq!(stack.template.routes.len(), 51);
 }

@@ -263,6 +263,41 @@ async fn vault_leases_issue_renew_and_revoke_database_logins() {
         assert!(!text.contains(&password) && !text.contains(&user), "{text}");
     }
 
+    // The integration report counts it all, refusals with their reasons.
+    let report = stack
+        .send("GET", "/v2/integrations/report?days=1", admin, None)
+        .await;
+    report.assert_status(200);
+    let report = report.json();
+    assert_eq!(report["integrations"][0]["kind"], "vault");
+    assert_eq!(report["integrations"][0]["auth_method"], "approle");
+    assert_eq!(
+        report["leases"],
+        json!({"active": 1, "expired": 0, "revoked": 1, "by_backend": {"vault": 2}})
+    );
+    assert_eq!(
+        report["operations"]["lease.create"],
+        json!({"succeeded": 2, "refused": 3})
+    );
+    assert_eq!(report["operations"]["lease.revoke"]["succeeded"], 1);
+    assert_eq!(report["operations"]["integration.create"]["succeeded"], 1);
+    assert!(
+        report["recent_refusals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("database/creds/other")),
+        "{report}"
+    );
+    let text = report.to_string();
+    assert!(
+        !text.contains(&password) && !text.contains(&secret_id),
+        "{text}"
+    );
+
     // Another tenant sees none of it.
     let other = stack.tenant("Other").await;
     let other_key = other.admin_key.expose();

@@ -579,6 +579,15 @@ async fn integration_routes(
             .send("GET", "/v2/integrations/health?x=1", admin, None)
             .await,
     );
+    let report = "/v2/integrations/report";
+    c.check("GET", report, &stack.send("GET", report, admin, None).await);
+    c.check(
+        "GET",
+        report,
+        &stack
+            .send("GET", "/v2/integrations/report?days=91", admin, None)
+            .await,
+    );
     c.check(
         "DELETE",
         vault,
@@ -591,7 +600,6 @@ async fn integration_routes(
     );
 }
 
-/// The secret routes, each answered for real and checked against the document.
 /// The lease routes on Gatehouse's own store (STS into the template's lease role).
 async fn lease_routes(stack: &TestStack, c: &mut Checker, admin: &str) {
     let create = |body: Value| stack.send("POST", "/v2/leases", admin, Some(body));
@@ -649,6 +657,7 @@ async fn lease_routes(stack: &TestStack, c: &mut Checker, admin: &str) {
     );
 }
 
+/// The secret routes, each answered for real and checked against the document.
 async fn secret_routes(stack: &TestStack, c: &mut Checker, admin: &str) {
     let data = "/v2/secrets/data/{path+}";
     let meta = "/v2/secrets/metadata/{path+}";

@@ -90,6 +90,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         to,
         limit: query.number(&LIMIT)?.unwrap_or(50),
         after,
+        ..AuditQuery::default()
     };
     let page = call.app.audit.query(tenant, &request).await?;
     let next_cursor = match &page.next {

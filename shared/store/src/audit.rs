@@ -23,6 +23,8 @@ pub struct AuditQuery {
     pub key_id: Option<String>,
     pub actor: Option<String>,
     pub action: Option<String>,
+    /// Only actions starting with one of these (`lease.`, `secret.`).
+    pub action_prefixes: Vec<String>,
     pub from: Option<OffsetDateTime>,
     pub to: Option<OffsetDateTime>,
     pub limit: usize,
@@ -115,6 +117,14 @@ impl AuditStore {
         if q.action.is_some() {
             filters.push("#action = :action");
         }
+        let prefixes = (0..q.action_prefixes.len())
+            .map(|i| format!("begins_with(#action, :ap{i})"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let prefixes = format!("({prefixes})");
+        if !q.action_prefixes.is_empty() {
+            filters.push(&prefixes);
+        }
         let mut events = Vec::with_capacity(q.limit);
         let mut start = q.after.as_ref().map(|sk| {
             Item::from([
@@ -149,6 +159,11 @@ impl AuditStore {
                 query = query
                     .expression_attribute_names("#action", "action")
                     .expression_attribute_values(":action", item::s(action));
+            }
+            for (i, prefix) in q.action_prefixes.iter().enumerate() {
+                query = query
+                    .expression_attribute_names("#action", "action")
+                    .expression_attribute_values(format!(":ap{i}"), item::s(prefix));
             }
             let out = query.send().await.map_err(StoreError::from_sdk)?;
             for item in out.items() {
