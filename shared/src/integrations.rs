@@ -55,6 +55,26 @@ pub enum AuthRequest {
         #[schemars(length(min = 1, max = 128), regex(pattern = MOUNT_PATTERN))]
         mount: Option<String>,
     },
+    /// AWS IAM: Gatehouse signs `sts:GetCallerIdentity` with its own role, and the
+    /// Vault's aws method (`auth_type=iam`) maps that role to `role`. Nothing secret is
+    /// stored. The Vault must require the `aws_iam_server_id` the answer shows.
+    AwsIam {
+        /// The Vault role bound to Gatehouse's IAM role.
+        #[schemars(length(min = 1, max = 128), regex(pattern = MOUNT_PATTERN))]
+        role: String,
+        /// The aws auth mount (default `aws`).
+        #[serde(default)]
+        #[schemars(length(min = 1, max = 128), regex(pattern = MOUNT_PATTERN))]
+        mount: Option<String>,
+        /// The region of the STS endpoint the Vault verifies with (its `sts_region`);
+        /// absent: the global endpoint.
+        #[serde(default)]
+        #[schemars(
+            length(min = 1, max = 32),
+            regex(pattern = "^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+        )]
+        sts_region: Option<String>,
+    },
 }
 
 /// [`check_mount`]'s rule, for the document.
@@ -178,6 +198,17 @@ pub async fn vault_config(
             )
             .await?,
         },
+        Some(AuthRequest::AwsIam {
+            role,
+            mount,
+            sts_region,
+        }) => VaultAuth::AwsIam {
+            mount: check_mount("auth.mount", mount.as_deref().unwrap_or("aws")).map_err(invalid)?,
+            role: check_mount("auth.role", &role).map_err(invalid)?,
+            sts_region: sts_region
+                .map(|r| check_region(&r).map_err(invalid))
+                .transpose()?,
+        },
         None => match current {
             Some(config) => config.auth.clone(),
             None => return Err(invalid("`auth` is required".into())),
@@ -190,6 +221,26 @@ pub async fn vault_config(
         auth,
         ca_pem: request.ca_certificate,
     })
+}
+
+/// An AWS region name (`eu-west-1`).
+fn check_region(region: &str) -> Result<String, String> {
+    let parts: Vec<&str> = region.split('-').collect();
+    let valid = region.len() <= 32
+        && parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| !p.is_empty())
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit());
+    if valid {
+        Ok(region.to_owned())
+    } else {
+        Err(format!(
+            "`auth.sts_region`: `{region}` is not an AWS region"
+        ))
+    }
 }
 
 /// A credential to store: a value sealed under `context`, or a reference checked now
@@ -280,10 +331,18 @@ pub struct VaultView {
     pub address: String,
     pub namespace: Option<String>,
     pub mount: String,
-    /// `token` or `approle`.
+    /// `token`, `approle` or `aws_iam`.
     pub auth_method: &'static str,
-    /// The AppRole role id (not a secret); `null` for token auth.
+    /// The AppRole role id (not a secret); `null` for other methods.
     pub role_id: Option<String>,
+    /// AWS IAM: the Vault role Gatehouse logs in to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws_iam_role: Option<String>,
+    /// AWS IAM: the `X-Vault-AWS-IAM-Server-ID` value Gatehouse signs into its logins.
+    /// Set the Vault's `iam_server_id_header_value` to it, so a login meant for this
+    /// Vault is refused by any other.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aws_iam_server_id: Option<String>,
     pub has_ca_certificate: bool,
     pub health: HealthView,
     #[serde(with = "time::serde::rfc3339")]
@@ -305,8 +364,14 @@ impl VaultView {
             auth_method: i.vault.auth.method(),
             role_id: match &i.vault.auth {
                 VaultAuth::AppRole { role_id, .. } => Some(role_id.clone()),
-                VaultAuth::Token { .. } => None,
+                _ => None,
             },
+            aws_iam_role: match &i.vault.auth {
+                VaultAuth::AwsIam { role, .. } => Some(role.clone()),
+                _ => None,
+            },
+            aws_iam_server_id: matches!(i.vault.auth, VaultAuth::AwsIam { .. })
+                .then(|| gatehouse_service::integrations::aws_iam_server_id(&i.tenant_id)),
             has_ca_certificate: i.vault.ca_pem.is_some(),
             health: HealthView {
                 healthy: i.health.healthy,

@@ -6,6 +6,7 @@
 pub mod contract;
 pub mod openbao;
 pub mod postgres;
+pub mod vault_aws_login;
 pub mod webhook_receiver;
 
 use bytes::Bytes;

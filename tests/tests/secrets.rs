@@ -694,3 +694,101 @@ async fn a_vault_credential_can_be_a_reference_to_a_secret() {
         .await
         .assert_problem(400, "invalid-parameter");
 }
+
+/// The same behaviour with AWS IAM login: Gatehouse signs `sts:GetCallerIdentity` with
+/// each function's own credentials, and Vault's aws method (served by the harness in
+/// front of OpenBao, whose PyPI build lacks it) checks the signed server id and the
+/// signature, asks STS (moto) who signed, and issues a token to the bound principal.
+/// A Vault whose role is bound to another principal, or that expects another server
+/// id (another tenant's), refuses.
+#[tokio::test]
+async fn the_vault_backend_logs_in_with_aws_iam() {
+    use gatehouse_integration_tests::vault_aws_login::{AwsRole, VaultAwsLogin};
+    let bao = gatehouse_integration_tests::openbao::OpenBao::start().await;
+    bao.admin(
+        "PUT",
+        "sys/policies/acl/gatehouse",
+        json!({"policy": "path \"secret/*\" { capabilities = [\"create\", \"read\", \"update\", \"delete\", \"list\"] }"}),
+    )
+    .await;
+    // The functions sign with the local stack's credentials: their logical id, `local`.
+    let secrets = gatehouse_integration_tests::template()
+        .functions
+        .keys()
+        .map(|f| (f.clone(), "local".to_owned()))
+        .collect();
+    let sts = std::env::var("AWS_ENDPOINT_URL").expect("tests run against moto");
+    let vault = VaultAwsLogin::start(&bao.address, &bao.root_token, "aws", &sts, secrets).await;
+    let stack = TestStack::with_params(&[("IntegrationAllowHosts", vault.host_port())]).await;
+    let acme = stack.tenant("Acme").await;
+    let ours = gatehouse::integrations::aws_iam_server_id(&acme.tenant.tenant_id);
+    // moto names every local access key `user/moto`: that is Gatehouse's principal here.
+    let role = |name: &str, principal: &str, server_id: &str| AwsRole {
+        name: name.into(),
+        bound_principal: principal.into(),
+        server_id: server_id.into(),
+        policies: vec!["gatehouse".into()],
+    };
+    vault.add_role(role(
+        "gatehouse",
+        "arn:aws:sts::123456789012:user/moto",
+        &ours,
+    ));
+    vault.add_role(role(
+        "someone-else",
+        "arn:aws:iam::123456789012:role/other",
+        &ours,
+    ));
+    vault.add_role(role(
+        "other-tenant",
+        "arn:aws:sts::123456789012:user/moto",
+        "gatehouse:OtherTnt01",
+    ));
+    let admin = acme.admin_key.expose();
+    let configure =
+        |role: &str| json!({"address": vault.address, "auth": {"method": "aws_iam", "role": role}});
+    for (refused_role, why) in [
+        ("someone-else", "does not belong to the role someone-else"),
+        (
+            "other-tenant",
+            "expected X-Vault-AWS-IAM-Server-ID gatehouse:OtherTnt01",
+        ),
+        ("missing", "entry for role missing not found"),
+    ] {
+        let refused = stack
+            .send(
+                "POST",
+                "/v2/integrations/vault",
+                admin,
+                Some(configure(refused_role)),
+            )
+            .await;
+        let detail = refused.assert_problem(424, "integration-failed")["detail"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            detail.contains("refused the login") && detail.contains(why),
+            "{refused_role}: {detail}"
+        );
+    }
+    let created = stack
+        .send(
+            "POST",
+            "/v2/integrations/vault",
+            admin,
+            Some(configure("gatehouse")),
+        )
+        .await;
+    created.assert_status(201);
+    assert_eq!(created.json()["auth_method"], "aws_iam");
+    assert_eq!(
+        created.json()["aws_iam_server_id"],
+        format!("gatehouse:{}", acme.tenant.tenant_id)
+    );
+    Box::pin(kv2_behaviour(&stack, admin, true)).await;
+    let stored = bao
+        .admin("GET", "secret/data/payments/db", json!(null))
+        .await;
+    assert_eq!(stored["data"]["data"], json!({"password": "three"}));
+}

@@ -46,7 +46,7 @@ pub const DOC: Operation = Operation {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(example = serde_json::json!({"role": "database/creds/readonly"}))]
+#[schemars(example = serde_json::json!({"role": "tenant-files", "ttl_seconds": 900}))]
 struct CreateLease {
     /// A Vault path (`database/creds/readonly`) or a declared AWS role's name.
     #[schemars(length(min = 1, max = 256))]

@@ -40,6 +40,15 @@ pub enum VaultAuth {
         role_id: String,
         secret_id: Credential,
     },
+    /// AWS IAM: a signed `sts:GetCallerIdentity` proves Gatehouse's own IAM identity
+    /// (the function's role) to the Vault role `role` at `mount`; no stored secret.
+    AwsIam {
+        mount: String,
+        role: String,
+        /// The STS region the Vault's aws method verifies with (`None`: the global
+        /// endpoint, signed for `us-east-1`).
+        sts_region: Option<String>,
+    },
 }
 
 impl VaultAuth {
@@ -47,8 +56,18 @@ impl VaultAuth {
         match self {
             VaultAuth::Token { .. } => "token",
             VaultAuth::AppRole { .. } => "approle",
+            VaultAuth::AwsIam { .. } => "aws_iam",
         }
     }
+}
+
+/// The `X-Vault-AWS-IAM-Server-ID` value Gatehouse signs into every AWS IAM login to
+/// this tenant's Vault, which that Vault must require (`iam_server_id_header_value`).
+/// It names the tenant, so a login request one tenant's Vault receives cannot be
+/// replayed to another tenant's Vault that trusts the same role. (A tenant has one
+/// Vault, and knows its tenant id before configuring it.)
+pub fn aws_iam_server_id(tenant: &crate::ids::TenantId) -> String {
+    format!("gatehouse:{tenant}")
 }
 
 /// Where the tenant's Vault is.

@@ -204,5 +204,10 @@ impl App {
                 u64::try_from(config.integration_timeout.whole_seconds()).unwrap_or(10),
             ),
         )
+        .with_aws_identity(
+            (!config.integrations_table.is_empty())
+                .then(|| crate::secrets::aws_iam::AwsIdentity::from_sdk(sdk))
+                .flatten(),
+        )
     }
 }

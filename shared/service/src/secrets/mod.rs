@@ -3,6 +3,7 @@
 //! encryption per version); the rules live in `gatehouse_domain::secrets`.
 
 pub mod aws;
+pub mod aws_iam;
 pub mod leases;
 pub mod store;
 pub mod vault;

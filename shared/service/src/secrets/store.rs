@@ -90,6 +90,8 @@ pub struct TenantSecrets {
     circuits: Arc<Mutex<HashMap<String, Circuit>>>,
     /// Gatehouse's own store whatever the tenant configured (see [`Self::own`]).
     own_only: bool,
+    /// This function's AWS identity, for Vault's AWS IAM login.
+    aws_identity: Option<super::aws_iam::AwsIdentity>,
 }
 
 /// One tenant's Vault circuit, per container.
@@ -145,7 +147,14 @@ impl TenantSecrets {
             sessions: Arc::default(),
             circuits: Arc::default(),
             own_only: false,
+            aws_identity: None,
         }
+    }
+
+    /// Signs Vault AWS IAM logins with `identity` (the function's own credentials).
+    pub fn with_aws_identity(mut self, identity: Option<super::aws_iam::AwsIdentity>) -> Self {
+        self.aws_identity = identity;
+        self
     }
 
     /// A Vault client logged in with `config`'s credentials (the sealed ones opened,
@@ -180,9 +189,24 @@ impl TenantSecrets {
                 let secret_id = self
                     .credential(tenant, secret_id, &secret_id_context(tenant, integration))
                     .await?;
-                Zeroizing::new(
-                    approle_login(&http, &target, mount, role_id, secret_id.as_str()).await?,
-                )
+                let body = json!({"role_id": role_id, "secret_id": secret_id.as_str()});
+                Zeroizing::new(login(&http, &target, mount, &body).await?)
+            }
+            VaultAuth::AwsIam {
+                mount,
+                role,
+                sts_region,
+            } => {
+                let identity = self.aws_identity.as_ref().ok_or_else(|| {
+                    VaultError::CredentialMissing(
+                        "of this function's AWS role is not available".into(),
+                    )
+                })?;
+                let server_id = gatehouse_domain::integrations::aws_iam_server_id(tenant);
+                let body = identity
+                    .login_body(role, sts_region.as_deref(), &server_id)
+                    .await?;
+                Zeroizing::new(login(&http, &target, mount, &body).await?)
             }
         };
         Ok(VaultKv::new(http, target, token.to_string()))
@@ -585,13 +609,12 @@ impl TenantSecrets {
     }
 }
 
-/// AppRole login: the client token.
-async fn approle_login(
+/// A login at `auth/<mount>/login` (AppRole, AWS IAM): the client token.
+async fn login(
     http: &OutboundClient,
     target: &VaultTarget,
     mount: &str,
-    role_id: &str,
-    secret_id: &str,
+    body: &serde_json::Value,
 ) -> Result<String, VaultError> {
     let url = format!(
         "{}/v1/auth/{mount}/login",
@@ -602,23 +625,29 @@ async fn approle_login(
         headers.push(("X-Vault-Namespace", namespace.as_str()));
     }
     let answer = http
-        .send_json(
-            reqwest::Method::POST,
-            &url,
-            &headers,
-            Some(&json!({"role_id": role_id, "secret_id": secret_id})),
-            64 * 1024,
-        )
+        .send_json(reqwest::Method::POST, &url, &headers, Some(body), 64 * 1024)
         .await
         .map_err(|e| VaultError::Unreachable(e.to_string()))?;
     let body: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+    let said = || {
+        let errors: Vec<&str> = body["errors"]
+            .as_array()
+            .map(|e| e.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default();
+        let text: String = errors.join("; ").chars().take(300).collect();
+        if text.is_empty() {
+            "no reason given".to_owned()
+        } else {
+            text
+        }
+    };
     match (answer.status, body["auth"]["client_token"].as_str()) {
         (200, Some(token)) => Ok(token.to_owned()),
-        (400 | 403, _) => Err(VaultError::AuthRefused),
+        (400 | 403, _) => Err(VaultError::LoginRefused(said())),
         (503, _) => Err(VaultError::Sealed),
         (status, _) => Err(VaultError::Unexpected {
             status,
-            detail: "AppRole login gave no token".into(),
+            detail: format!("the {mount} login gave no token"),
         }),
     }
 }

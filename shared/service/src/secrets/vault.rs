@@ -30,6 +30,9 @@ pub enum VaultError {
     Sealed,
     #[error("Vault refused the token (expired, revoked or wrong)")]
     AuthRefused,
+    /// A login (AppRole, AWS IAM) refused, with what Vault said.
+    #[error("Vault refused the login: {0}")]
+    LoginRefused(String),
     #[error("the token may not {0}")]
     PermissionDenied(String),
     #[error("Vault has no KV v2 engine at `{0}`")]
