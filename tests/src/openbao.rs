@@ -146,6 +146,20 @@ impl OpenBao {
             .status()
             .expect("kill runs");
         assert!(status.success());
+        if signal == "STOP" {
+            // A stop takes effect when each of the server's threads is next scheduled:
+            // wait until the kernel reports the process stopped (state `T`).
+            let stat = format!("/proc/{}/stat", self.child.id());
+            for _ in 0..200 {
+                let state = std::fs::read_to_string(&stat).unwrap_or_default();
+                let after_name = state.rsplit(") ").next().unwrap_or_default();
+                if after_name.starts_with('T') {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            panic!("OpenBao did not stop");
+        }
     }
 }
 

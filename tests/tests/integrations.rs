@@ -279,6 +279,54 @@ async fn approle_logs_in_and_a_narrow_policy_reads_as_permission_denied() {
         .assert_status(200);
 }
 
+/// A cached session whose token Vault revoked: the call that meets the refusal logs in
+/// again and succeeds, instead of failing and leaving the retry to the caller.
+#[tokio::test]
+async fn a_revoked_session_logs_in_again_within_the_same_call() {
+    let bao = OpenBao::start().await;
+    let stack = TestStack::with_params(&[("IntegrationAllowHosts", bao.host_port())]).await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    let (role_id, secret_id) = bao
+        .approle(
+            "path \"secret/*\" { capabilities = [\"create\", \"read\", \"update\", \"list\"] }",
+        )
+        .await;
+    configure(
+        &stack,
+        admin,
+        "POST",
+        json!({"address": bao.address,
+               "auth": {"method": "approle", "role_id": role_id, "secret_id": secret_id}}),
+    )
+    .await
+    .assert_status(201);
+    let write = |value: &str| {
+        stack.send(
+            "POST",
+            "/v2/secrets/data/app/key",
+            admin,
+            Some(json!({"data": {"k": value}})),
+        )
+    };
+    write("one").await.assert_status(201);
+    for round in ["two", "three"] {
+        // Every token AppRole issued, the cached sessions' included, revoked.
+        bao.admin(
+            "PUT",
+            "sys/leases/revoke-prefix/auth/approle/login",
+            json!({}),
+        )
+        .await;
+        write(round).await.assert_status(200);
+        let read = stack
+            .send("GET", "/v2/secrets/data/app/key", admin, None)
+            .await;
+        read.assert_status(200);
+        assert_eq!(read.json()["data"], json!({"k": round}));
+    }
+}
+
 /// The scheduled check: every tenant's Vault is checked, its health recorded, and a
 /// change published as `integration.unhealthy`, then `integration.recovered`.
 #[tokio::test]

@@ -81,8 +81,8 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
                 if let Some(seconds) = body.delete_version_after_seconds {
                     settings.delete_version_after_seconds = seconds;
                 }
-                if let Some(custom) = body.custom_metadata {
-                    settings.custom_metadata = custom;
+                if let Some(custom) = &body.custom_metadata {
+                    settings.custom_metadata = custom.clone();
                 }
             },
             call.now,

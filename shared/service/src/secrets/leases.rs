@@ -280,12 +280,18 @@ impl DynamicSecrets {
                     return Err(LeaseFailure::TtlOnVault);
                 }
                 let path = vault_role(role)?;
-                let issued = secrets.vault(tenant, kv.issue(&path).await)?;
+                let secrets = &secrets;
+                let path = &path;
+                let issued = secrets
+                    .on_vault(tenant, kv, |kv| async move {
+                        secrets.vault(tenant, kv.issue(path).await)
+                    })
+                    .await?;
                 let lease = Lease {
                     lease_id,
                     tenant_id: tenant.clone(),
                     backend: LeaseBackend::Vault,
-                    role: path,
+                    role: path.clone(),
                     ttl_seconds: u32::try_from(issued.lease_seconds).unwrap_or(u32::MAX),
                     issued_at: now,
                     expires_at: now + time::Duration::seconds(issued.lease_seconds as i64),
@@ -365,10 +371,15 @@ impl DynamicSecrets {
             LeaseBackend::Vault => {
                 let kv = self.vault_of(tenant).await?;
                 let id = lease.vault_lease_id.clone().unwrap_or_default();
-                let (seconds, renewable) = match self
+                let id = &id;
+                let renewal = self
                     .secrets
-                    .vault(tenant, kv.renew_lease(&id, increment).await)
-                {
+                    .on_vault(tenant, kv, |kv| async move {
+                        self.secrets
+                            .vault(tenant, kv.renew_lease(id, increment).await)
+                    })
+                    .await;
+                let (seconds, renewable) = match renewal {
                     Err(SecretStoreError::Vault(VaultError::LeaseNotFound)) => {
                         return Err(LeaseError::Expired(
                             "an earlier time (Vault no longer has it)".into(),
@@ -416,7 +427,12 @@ impl DynamicSecrets {
             LeaseBackend::Vault => {
                 let kv = self.vault_of(tenant).await?;
                 let id = lease.vault_lease_id.clone().unwrap_or_default();
-                self.secrets.vault(tenant, kv.revoke_lease(&id).await)?;
+                let id = &id;
+                self.secrets
+                    .on_vault(tenant, kv, |kv| async move {
+                        self.secrets.vault(tenant, kv.revoke_lease(id).await)
+                    })
+                    .await?;
             }
         }
         lease.revoke(now);

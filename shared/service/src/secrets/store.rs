@@ -397,6 +397,34 @@ impl TenantSecrets {
             .remove(tenant.as_str());
     }
 
+    /// Runs a Vault operation; if Vault refused the session's token (a token revoked
+    /// or expired under a cached session reads as refused or "permission denied"), the
+    /// session is dropped and the operation runs once more after a fresh login, within
+    /// the same call. Vault checks the token before it acts, so nothing ran twice.
+    pub(super) async fn on_vault<T, F, Fut>(
+        &self,
+        tenant: &TenantId,
+        kv: VaultKv,
+        op: F,
+    ) -> Result<T, SecretStoreError>
+    where
+        F: Fn(VaultKv) -> Fut,
+        Fut: std::future::Future<Output = Result<T, SecretStoreError>>,
+    {
+        match op(kv).await {
+            Err(SecretStoreError::Vault(
+                VaultError::AuthRefused | VaultError::PermissionDenied(_),
+            )) => {
+                match self.backend(tenant).await? {
+                    Backend::Vault(fresh) => op(fresh).await,
+                    // The integration went away meanwhile: the caller retries afresh.
+                    Backend::Aws(_) => Err(VaultError::AuthRefused.into()),
+                }
+            }
+            other => other,
+        }
+    }
+
     pub async fn write(
         &self,
         tenant: &TenantId,
@@ -419,7 +447,11 @@ impl TenantSecrets {
                 ))
             }
             Backend::Vault(kv) => {
-                let (version, state) = self.vault(tenant, kv.write(path, data, cas).await)??;
+                let (version, state) = self
+                    .on_vault(tenant, kv, |kv| async move {
+                        Ok(self.vault(tenant, kv.write(path, data, cas).await)??)
+                    })
+                    .await?;
                 Ok((
                     Written {
                         version,
@@ -446,7 +478,12 @@ impl TenantSecrets {
                 let (version, data) = aws.read(&record, version, now).await?;
                 Ok((version, data, record.meta.versions[&version].clone()))
             }
-            Backend::Vault(kv) => Ok(self.vault(tenant, kv.read(path, version).await)??),
+            Backend::Vault(kv) => {
+                self.on_vault(tenant, kv, |kv| async move {
+                    Ok(self.vault(tenant, kv.read(path, version).await)??)
+                })
+                .await
+            }
         }
     }
 
@@ -458,9 +495,13 @@ impl TenantSecrets {
     ) -> Result<SecretMeta, SecretStoreError> {
         match self.backend(tenant).await? {
             Backend::Aws(aws) => Ok(aws.load(tenant, path, now).await?.meta),
-            Backend::Vault(kv) => self
-                .vault(tenant, kv.metadata(path).await)?
-                .ok_or(SecretError::NotFound.into()),
+            Backend::Vault(kv) => {
+                self.on_vault(tenant, kv, |kv| async move {
+                    self.vault(tenant, kv.metadata(path).await)?
+                        .ok_or(SecretError::NotFound.into())
+                })
+                .await
+            }
         }
     }
 
@@ -470,7 +511,7 @@ impl TenantSecrets {
         &self,
         tenant: &TenantId,
         path: &SecretPath,
-        change: impl FnOnce(&mut Settings),
+        change: impl Fn(&mut Settings),
         now: time::OffsetDateTime,
     ) -> Result<(SecretMeta, Settings, bool, Committed), SecretStoreError> {
         match self.backend(tenant).await? {
@@ -484,17 +525,21 @@ impl TenantSecrets {
                 Ok((record.meta, before, created, Committed::Batch(batch)))
             }
             Backend::Vault(kv) => {
-                let existing = self.vault(tenant, kv.metadata(path).await)?;
-                let created = existing.is_none();
-                let mut meta =
-                    existing.unwrap_or_else(|| SecretMeta::new(Settings::default(), now));
-                let before = meta.settings.clone();
-                let mut settings = before.clone();
-                change(&mut settings);
-                meta.configure(settings.clone(), now)?;
-                self.vault(tenant, kv.configure(path, &settings).await)?;
-                let after = self.vault(tenant, kv.metadata(path).await)?.unwrap_or(meta);
-                Ok((after, before, created, Committed::Done))
+                let change = &change;
+                self.on_vault(tenant, kv, |kv| async move {
+                    let existing = self.vault(tenant, kv.metadata(path).await)?;
+                    let created = existing.is_none();
+                    let mut meta =
+                        existing.unwrap_or_else(|| SecretMeta::new(Settings::default(), now));
+                    let before = meta.settings.clone();
+                    let mut settings = before.clone();
+                    change(&mut settings);
+                    meta.configure(settings.clone(), now)?;
+                    self.vault(tenant, kv.configure(path, &settings).await)?;
+                    let after = self.vault(tenant, kv.metadata(path).await)?.unwrap_or(meta);
+                    Ok((after, before, created, Committed::Done))
+                })
+                .await
             }
         }
     }
@@ -526,17 +571,21 @@ impl TenantSecrets {
                 Ok((record.meta, changed, committed))
             }
             Backend::Vault(kv) => {
-                let mut meta = self
-                    .vault(tenant, kv.metadata(path).await)?
-                    .ok_or(SecretError::NotFound)?;
-                let changed = apply(&mut meta)?;
-                if !changed.is_empty() {
-                    self.vault(tenant, kv.change_versions(op, path, &changed).await)?;
-                    if let Some(after) = self.vault(tenant, kv.metadata(path).await)? {
-                        meta = after;
+                let apply = &apply;
+                self.on_vault(tenant, kv, |kv| async move {
+                    let mut meta = self
+                        .vault(tenant, kv.metadata(path).await)?
+                        .ok_or(SecretError::NotFound)?;
+                    let changed = apply(&mut meta)?;
+                    if !changed.is_empty() {
+                        self.vault(tenant, kv.change_versions(op, path, &changed).await)?;
+                        if let Some(after) = self.vault(tenant, kv.metadata(path).await)? {
+                            meta = after;
+                        }
                     }
-                }
-                Ok((meta, changed, Committed::Done))
+                    Ok((meta, changed, Committed::Done))
+                })
+                .await
             }
         }
     }
@@ -560,18 +609,22 @@ impl TenantSecrets {
                 ))
             }
             Backend::Vault(kv) => {
-                let paths = self.vault(tenant, vault_paths(&kv, prefix, after, limit + 1).await)?;
-                let more = paths.len() > limit;
-                let mut items = Vec::new();
-                for path in paths.into_iter().take(limit) {
-                    if let Some(meta) = self.vault(tenant, kv.metadata(&path).await)? {
-                        items.push((path, meta));
+                self.on_vault(tenant, kv, |kv| async move {
+                    let paths =
+                        self.vault(tenant, vault_paths(&kv, prefix, after, limit + 1).await)?;
+                    let more = paths.len() > limit;
+                    let mut items = Vec::new();
+                    for path in paths.into_iter().take(limit) {
+                        if let Some(meta) = self.vault(tenant, kv.metadata(&path).await)? {
+                            items.push((path, meta));
+                        }
                     }
-                }
-                let next = more
-                    .then(|| items.last().map(|(p, _)| p.as_str().to_owned()))
-                    .flatten();
-                Ok((items, next))
+                    let next = more
+                        .then(|| items.last().map(|(p, _)| p.as_str().to_owned()))
+                        .flatten();
+                    Ok((items, next))
+                })
+                .await
             }
         }
     }
