@@ -39,3 +39,6 @@ echo "== webhook delivery: one dispatcher to a local receiver (storage and queue
 
 echo "== tenant secret reads on both backends (moto and OpenBao on loopback)"
 "$scripts/with-moto.sh" "$bin/secret-reads"
+
+echo "== AWS leases: issue, renew, revoke (STS, IAM and DynamoDB are moto on loopback)"
+"$scripts/with-moto.sh" "$bin/lease-ops"

@@ -20,6 +20,24 @@ fn at(value: &Value) -> OffsetDateTime {
     OffsetDateTime::parse(value.as_str().expect("a time"), &Rfc3339).expect("RFC 3339")
 }
 
+/// `POST /v2/leases/{lease_id}/<action>` (renew or revoke), with an optional body.
+async fn lease_action(
+    stack: &TestStack,
+    key: &str,
+    lease_id: &str,
+    action: &str,
+    body: Option<Value>,
+) -> gatehouse_integration_tests::TestResponse {
+    stack
+        .send(
+            "POST",
+            &format!("/v2/leases/{lease_id}/{action}"),
+            key,
+            body,
+        )
+        .await
+}
+
 /// The audit trail's events for `action`, as text (to look for leaked credentials).
 async fn audit_of(stack: &TestStack, admin: &str, action: &str) -> Vec<Value> {
     let page = stack
@@ -133,14 +151,14 @@ async fn vault_leases_issue_renew_and_revoke_database_logins() {
     assert!(pg.can_log_in(&user, &password), "the issued login works");
 
     // Renewed by Vault, within the role's maximum.
-    let renewed = stack
-        .send(
-            "POST",
-            &format!("/v2/leases/{lease_id}/renew"),
-            admin,
-            Some(json!({"increment_seconds": 1800})),
-        )
-        .await;
+    let renewed = lease_action(
+        &stack,
+        admin,
+        &lease_id,
+        "renew",
+        Some(json!({"increment_seconds": 1800})),
+    )
+    .await;
     renewed.assert_status(200);
     let renewed = renewed.json();
     assert!(
@@ -225,32 +243,17 @@ async fn vault_leases_issue_renew_and_revoke_database_logins() {
     assert!(listed.contains(&lease_id));
 
     // Revoked: Vault drops the login at its source.
-    let revoked = stack
-        .send(
-            "POST",
-            &format!("/v2/leases/{lease_id}/revoke"),
-            admin,
-            None,
-        )
-        .await;
+    let revoked = lease_action(&stack, admin, &lease_id, "revoke", None).await;
     revoked.assert_status(200);
     assert_eq!(revoked.json()["state"], "revoked");
     assert!(
         !pg.can_log_in(&user, &password),
         "a revoked login no longer works"
     );
-    let again = stack
-        .send(
-            "POST",
-            &format!("/v2/leases/{lease_id}/revoke"),
-            admin,
-            None,
-        )
-        .await;
+    let again = lease_action(&stack, admin, &lease_id, "revoke", None).await;
     again.assert_status(200);
     assert_eq!(again.json()["revoked_at"], revoked.json()["revoked_at"]);
-    stack
-        .send("POST", &format!("/v2/leases/{lease_id}/renew"), admin, None)
+    lease_action(&stack, admin, &lease_id, "renew", None)
         .await
         .assert_problem(409, "conflict");
 
@@ -301,13 +304,7 @@ async fn vault_leases_issue_renew_and_revoke_database_logins() {
     // Another tenant sees none of it.
     let other = stack.tenant("Other").await;
     let other_key = other.admin_key.expose();
-    stack
-        .send(
-            "POST",
-            &format!("/v2/leases/{lease_id}/renew"),
-            other_key,
-            None,
-        )
+    lease_action(&stack, other_key, &lease_id, "renew", None)
         .await
         .assert_problem(404, "not-found");
     let theirs = stack
@@ -386,14 +383,14 @@ async fn aws_leases_assume_the_declared_role_and_revoke_role_wide() {
     }
 
     // Renewing re-issues credentials (STS cannot extend a session).
-    let renewed = stack
-        .send(
-            "POST",
-            &format!("/v2/leases/{lease_id}/renew"),
-            admin,
-            Some(json!({"increment_seconds": 1200})),
-        )
-        .await;
+    let renewed = lease_action(
+        &stack,
+        admin,
+        &lease_id,
+        "renew",
+        Some(json!({"increment_seconds": 1200})),
+    )
+    .await;
     renewed.assert_status(200);
     let renewed = renewed.json();
     assert_ne!(
@@ -407,14 +404,7 @@ async fn aws_leases_assume_the_declared_role_and_revoke_role_wide() {
     );
 
     // Revoking writes the deny of every session issued before now.
-    let revoked = stack
-        .send(
-            "POST",
-            &format!("/v2/leases/{lease_id}/revoke"),
-            admin,
-            None,
-        )
-        .await;
+    let revoked = lease_action(&stack, admin, &lease_id, "revoke", None).await;
     revoked.assert_status(200);
     let revoked_at = at(&revoked.json()["revoked_at"]);
     let iam = aws_sdk_iam::Client::new(&stack.sdk);
@@ -440,8 +430,7 @@ async fn aws_leases_assume_the_declared_role_and_revoke_role_wide() {
         cutoff > at(&renewed["lease"]["renewed_at"]),
         "the re-issued session is covered"
     );
-    stack
-        .send("POST", &format!("/v2/leases/{lease_id}/renew"), admin, None)
+    lease_action(&stack, admin, &lease_id, "renew", None)
         .await
         .assert_problem(409, "conflict");
 
@@ -458,13 +447,7 @@ async fn aws_leases_assume_the_declared_role_and_revoke_role_wide() {
         .json();
     assert!(at(&later["lease"]["issued_at"]) >= cutoff);
     let later_id = later["lease"]["lease_id"].as_str().unwrap();
-    stack
-        .send(
-            "POST",
-            &format!("/v2/leases/{later_id}/revoke"),
-            admin,
-            None,
-        )
+    lease_action(&stack, admin, later_id, "revoke", None)
         .await
         .assert_status(200);
     let moved = iam

@@ -50,6 +50,21 @@ impl WriteBatch {
     }
 
     /// Replaces an item only if its `version` is still `expected` (optimistic locking).
+    /// A record that counts its writes in `version`: new (`expected` 0: it must not
+    /// exist yet, under `tenant_id`) or changed (still at `expected`).
+    pub fn put_revision(
+        &mut self,
+        table: &str,
+        item: Item,
+        expected: u64,
+    ) -> Result<(), StoreError> {
+        if expected == 0 {
+            self.put_new(table, item, "tenant_id")
+        } else {
+            self.put_if_version(table, item, expected)
+        }
+    }
+
     pub fn put_if_version(
         &mut self,
         table: &str,

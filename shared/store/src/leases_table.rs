@@ -103,12 +103,7 @@ impl Leases {
     pub fn put(&self, batch: &mut WriteBatch, lease: &mut Lease) -> Result<(), StoreError> {
         let expected = lease.revision;
         lease.revision += 1;
-        let item = record_item(lease);
-        if expected == 0 {
-            batch.put_new(self.table(), item, "tenant_id")
-        } else {
-            batch.put_if_version(self.table(), item, expected)
-        }
+        batch.put_revision(self.table(), record_item(lease), expected)
     }
 
     /// A page of the tenant's leases in lease-id order, after `after`; the last id of

@@ -112,12 +112,7 @@ impl SecretRecords {
     pub fn put(&self, batch: &mut WriteBatch, record: &mut SecretRecord) -> Result<(), StoreError> {
         let expected = record.revision;
         record.revision += 1;
-        let item = record_item(record)?;
-        if expected == 0 {
-            batch.put_new(self.table(), item, "tenant_id")
-        } else {
-            batch.put_if_version(self.table(), item, expected)
-        }
+        batch.put_revision(self.table(), record_item(record)?, expected)
     }
 
     /// Removes the record (a purge), if it is still at its revision.
