@@ -64,6 +64,8 @@ cat <<MSG
   Store a secret (in Gatehouse's own store), and read it back:
     curl -s -X POST http://$listen/v2/secrets/data/app/db -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"data":{"password":"s3cret"}}'
     curl -s http://$listen/v2/secrets/data/app/db -H "Authorization: Bearer $key"
+  Issue short-lived AWS credentials for the tenant (a lease; STS is moto here):
+    curl -s -X POST http://$listen/v2/leases -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"role":"tenant-files","ttl_seconds":900}'
   Keep the tenant's secrets in the local OpenBao instead:
     curl -s -X POST http://$listen/v2/integrations/vault -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"address":"http://127.0.0.1:$bao_port","auth":{"method":"token","token":"$bao_token"}}'
 
