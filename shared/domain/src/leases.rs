@@ -121,7 +121,10 @@ impl Lease {
         now: OffsetDateTime,
     ) -> Result<u32, LeaseError> {
         self.check_renew(now)?;
-        let wanted = check_aws_ttl(increment.unwrap_or(self.ttl_seconds))?;
+        let wanted = match increment {
+            Some(seconds) => check_aws_seconds("increment_seconds", seconds)?,
+            None => self.ttl_seconds,
+        };
         let left = self
             .max_expires_at
             .map(|max| (max - now).whole_seconds())
@@ -151,13 +154,17 @@ impl Lease {
     }
 }
 
-/// A lifetime STS accepts.
+/// A lifetime STS accepts (`ttl_seconds` of a new lease).
 pub fn check_aws_ttl(seconds: u32) -> Result<u32, LeaseError> {
+    check_aws_seconds("ttl_seconds", seconds)
+}
+
+fn check_aws_seconds(field: &str, seconds: u32) -> Result<u32, LeaseError> {
     if (AWS_MIN_TTL_SECONDS..=AWS_MAX_TTL_SECONDS).contains(&seconds) {
         Ok(seconds)
     } else {
         Err(LeaseError::InvalidTtl(format!(
-            "`ttl_seconds` is {AWS_MIN_TTL_SECONDS} to {AWS_MAX_TTL_SECONDS} for AWS credentials"
+            "`{field}` is {AWS_MIN_TTL_SECONDS} to {AWS_MAX_TTL_SECONDS} for AWS credentials"
         )))
     }
 }
