@@ -24,6 +24,7 @@ pub mod rotation;
 mod run;
 pub mod scopes;
 pub mod secrets;
+pub mod sso;
 pub mod usage;
 pub mod webhooks;
 
@@ -205,6 +206,14 @@ routes! {
     PUT "/v2/integrations/vault" Scope("integrations:write") => "update-vault-integration" tenant integrations::update_vault;
     DELETE "/v2/integrations/vault" Scope("integrations:write") => "delete-vault-integration" tenant integrations::delete_vault;
     POST "/v2/integrations/{integration_id}/test" Scope("integrations:read") => "test-integration" tenant integrations::test;
+    POST "/v2/integrations/sso" Scope("integrations:write") => "create-sso-connection" tenant sso::create;
+    GET "/v2/integrations/sso" Scope("integrations:read") => "list-sso-connections" tenant sso::list;
+    GET "/v2/integrations/sso/{integration_id}" Scope("integrations:read") => "get-sso-connection" tenant sso::get;
+    DELETE "/v2/integrations/sso/{integration_id}" Scope("integrations:write") => "delete-sso-connection" tenant sso::delete;
+    GET "/v2/sso/{tenant_id}/{integration_id}/login" Public => "sso-login" public sso::login;
+    GET "/v2/sso/callback" Public => "sso-callback" public sso::callback;
+    POST "/v2/sso/logout" AnyKey => "sso-logout" tenant sso::logout;
+    GET "/v2/.well-known/jwks.json" Public => "session-keys" public sso::jwks;
     GET "/v2/integrations/report" Scope("integrations:read") => "integration-report" tenant integrations::report;
     GET "/v2/integrations/health" Scope("integrations:read") => "integration-health" tenant integrations::health;
 }

@@ -245,7 +245,7 @@ fn check_region(region: &str) -> Result<String, String> {
 
 /// A credential to store: a value sealed under `context`, or a reference checked now
 /// (a reference to no secret, or to a missing field, is refused when it is saved).
-async fn credential(
+pub async fn credential(
     call: &Call<'_>,
     input: CredentialInput,
     context: &crate::store::envelope::SealContext,

@@ -13,4 +13,5 @@ pub mod keys;
 pub mod leases;
 pub mod openapi;
 pub mod secrets;
+pub mod sso;
 pub mod webhooks;

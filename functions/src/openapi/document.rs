@@ -27,6 +27,7 @@ const PATH_PARAMETERS: &[(&str, &str, SchemaFn)] = &[
         of::<gatehouse::ids::IntegrationId>(),
     ),
     ("lease_id", "LeaseId", of::<gatehouse::ids::LeaseId>()),
+    ("tenant_id", "TenantId", of::<gatehouse::ids::TenantId>()),
 ];
 
 const IDEMPOTENCY_KEY_DESCRIPTION: &str = "Repeating a request with the same key and body returns the first response (with `Idempotent-Replayed: true`) for 24 hours. What an answer shows once is never stored: a replayed creation has `\"key\": null` (API keys), `\"secret\": null` (webhook signing secrets) or `\"credentials\": null` (leases).";
@@ -135,17 +136,62 @@ fn describe(
     });
     let mut replies = Map::new();
     for reply in operation.replies {
-        replies.insert(
-            reply.status.to_string(),
+        let answer = if reply.redirect {
+            json!({
+                "description": reply.description,
+                "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+            })
+        } else {
             json!({
                 "description": reply.description,
                 "content": {"application/json": {"schema": (reply.schema)(responses)}},
-            }),
-        );
+            })
+        };
+        replies.insert(reply.status.to_string(), answer);
+    }
+    let problem = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/problem+json": {"schema": json_ref("Problem")}},
+        })
+    };
+    let mut parameters: Vec<Value> = PATH_PARAMETERS
+        .iter()
+        .filter(|(name, ..)| {
+            route.path.contains(&format!("{{{name}}}"))
+                || route.path.contains(&format!("{{{name}+}}"))
+        })
+        .map(|(_, component, _)| json!({"$ref": format!("#/components/parameters/{component}")}))
+        .collect();
+    for param in operation.query {
+        parameters.push(json!({
+            "name": param.name,
+            "in": "query",
+            "required": false,
+            "schema": param.schema(requests),
+            "description": param.description,
+        }));
     }
     if route.access == Access::Public {
         op["description"] = lead.into();
         op["security"] = json!([]);
+        if !parameters.is_empty() {
+            replies.insert("400".into(), problem("Invalid parameter"));
+            if route.path.contains('{') {
+                replies.insert("404".into(), problem("No such object"));
+            }
+            replies.insert(
+                "503".into(),
+                problem("A storage dependency did not answer; retry"),
+            );
+            op["parameters"] = parameters.into();
+        }
+        if let Some(refused) = operation.refused {
+            replies.insert("401".into(), problem(refused));
+        }
+        if let Some(dependency) = operation.dependency {
+            replies.insert("424".into(), problem(dependency));
+        }
         op["responses"] = replies.into();
         return op;
     }
@@ -159,26 +205,17 @@ fn describe(
     .into();
     op["security"] = json!([{"apiKey": []}]);
 
-    let mut parameters: Vec<Value> = PATH_PARAMETERS
-        .iter()
-        .filter(|(name, ..)| {
-            route.path.contains(&format!("{{{name}}}"))
-                || route.path.contains(&format!("{{{name}+}}"))
-        })
-        .map(|(_, component, _)| json!({"$ref": format!("#/components/parameters/{component}")}))
-        .collect();
     let posted = route.method == "POST";
     if posted {
-        parameters.push(json!({"$ref": "#/components/parameters/IdempotencyKey"}));
-    }
-    for param in operation.query {
-        parameters.push(json!({
-            "name": param.name,
-            "in": "query",
-            "required": false,
-            "schema": param.schema(requests),
-            "description": param.description,
-        }));
+        // After the path parameters, before the query's.
+        let at = parameters
+            .iter()
+            .position(|p| p.get("$ref").is_none())
+            .unwrap_or(parameters.len());
+        parameters.insert(
+            at,
+            json!({"$ref": "#/components/parameters/IdempotencyKey"}),
+        );
     }
     if !parameters.is_empty() {
         op["parameters"] = parameters.into();
@@ -202,12 +239,6 @@ fn describe(
                 "application/json": {"schema": json_ref("GatewayMessage")},
                 "application/problem+json": {"schema": json_ref("Problem")},
             },
-        })
-    };
-    let problem = |description: &str| {
-        json!({
-            "description": description,
-            "content": {"application/problem+json": {"schema": json_ref("Problem")}},
         })
     };
     replies.insert(

@@ -81,6 +81,8 @@ pub struct Reply {
     pub status: u16,
     pub description: &'static str,
     pub schema: SchemaFn,
+    /// A redirect: no body, a `Location` header.
+    pub redirect: bool,
 }
 
 impl Reply {
@@ -89,6 +91,17 @@ impl Reply {
             status,
             description,
             schema,
+            redirect: false,
+        }
+    }
+
+    /// A redirect (302, 303) to the `Location` header.
+    pub const fn redirect(status: u16, description: &'static str) -> Self {
+        Self {
+            status,
+            description,
+            schema: gatehouse::http::schema::of::<String>(),
+            redirect: true,
         }
     }
 }
@@ -109,6 +122,8 @@ pub struct Operation {
     pub gone: Option<&'static str>,
     /// When the route answers 424 (a tenant's own service refused), why.
     pub dependency: Option<&'static str>,
+    /// When a public route answers 401 (a login refused), why.
+    pub refused: Option<&'static str>,
 }
 
 impl Operation {
@@ -125,6 +140,7 @@ impl Operation {
             conflict: None,
             gone: None,
             dependency: None,
+            refused: None,
         }
     }
 }

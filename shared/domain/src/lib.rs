@@ -18,5 +18,6 @@ pub mod routes;
 pub mod schema;
 pub mod sealed;
 pub mod secrets;
+pub mod sso;
 pub mod usage;
 pub mod webhooks;

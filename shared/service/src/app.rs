@@ -35,6 +35,14 @@ pub struct App {
     pub verifier: KeyVerifier,
     /// The authorizer's warm-container cache of verified and failed keys.
     pub key_cache: Arc<crate::auth::cache::KeyCache>,
+    /// Session records the authorizer read, for the same TTL as `key_cache` (the
+    /// revocation bound of a logout).
+    pub session_cache: Arc<
+        crate::store::ttl_cache::TtlCache<
+            (crate::ids::TenantId, crate::ids::KeyId),
+            crate::store::sso_table::SessionRecord,
+        >,
+    >,
     /// Tenants' access policies, for the authorizer (same TTL as `key_cache`).
     pub policy_cache: Arc<crate::auth::policy_cache::PolicyCache>,
     /// Rate-limit and quota counters.
@@ -45,6 +53,8 @@ pub struct App {
     pub deliveries: crate::store::deliveries::DeliveryStore,
     /// Tenant secrets, in Gatehouse's store or the tenant's Vault.
     pub secrets: crate::secrets::TenantSecrets,
+    /// SSO connections, logins, principals and session tokens.
+    pub sso: crate::sso::login::Sso,
     /// Dynamic secrets' leases (the tenant's Vault, or STS into the declared roles).
     pub leases: crate::secrets::leases::DynamicSecrets,
     pub delivery_queue: crate::webhooks::queue::DeliveryQueue,
@@ -92,8 +102,35 @@ impl App {
         });
         let sqs = (!config.events_queue_url.is_empty() || !config.delivery_queue_url.is_empty())
             .then(|| aws_sdk_sqs::Client::new(sdk));
-        let secrets = Self::tenant_secrets(&config, sdk, secrets_table.clone(), integrations_table);
+        let secrets = Self::tenant_secrets(
+            &config,
+            sdk,
+            secrets_table.clone(),
+            integrations_table.clone(),
+        );
+        let sso = crate::sso::login::Sso {
+            connections: crate::store::sso_table::SsoConnections::new(integrations_table.clone()),
+            ephemeral: crate::store::sso_table::SsoEphemeral::new(ephemeral.clone()),
+            principals: crate::store::sso_table::Principals::new(keys_table.clone()),
+            oidc: crate::sso::oidc::Oidc::new(
+                config.integration_allow_hosts.clone(),
+                std::time::Duration::from_secs(
+                    u64::try_from(config.integration_timeout.whole_seconds()).unwrap_or(10),
+                ),
+            ),
+            signer: if config.session_key_ids.is_empty() {
+                crate::sso::session::SessionSigner::unconfigured()
+            } else {
+                crate::sso::session::SessionSigner::new(
+                    aws_sdk_kms::Client::new(sdk),
+                    config.session_key_ids.clone(),
+                    config.public_base_url.clone(),
+                )
+            },
+            redirect_uri: format!("{}/v2/sso/callback", config.public_base_url),
+        };
         Ok(Self {
+            sso,
             leases: crate::secrets::leases::DynamicSecrets::new(
                 secrets.clone(),
                 crate::store::Leases::new(secrets_table),
@@ -152,6 +189,12 @@ impl App {
                 )
             },
             verifier: KeyVerifier::new(config.argon2)?,
+            session_cache: Arc::new(crate::store::ttl_cache::TtlCache::new(
+                std::time::Duration::from_secs(
+                    u64::try_from(config.auth_cache_ttl.whole_seconds()).unwrap_or(1),
+                ),
+                config.auth_cache_capacity,
+            )),
             key_cache: Arc::new(crate::auth::cache::KeyCache::new(
                 config.auth_cache_ttl,
                 config.auth_memory_ttl,

@@ -28,6 +28,8 @@
 //! | `SECRETS_KEY_ID`       | for secrets |      | KMS key that seals tenant secret versions and integration credentials |
 //! | `INTEGRATIONS_TABLE`   | for integrations | | DynamoDB table of tenant integrations (the tenant's Vault) |
 //! | `LEASE_ROLES`          | for leases | `[]` | JSON array of the AWS roles leases may assume: `{name, role_arn, session_policy}`, the policy naming the tenant as `{tenant}` |
+//! | `PUBLIC_BASE_URL`      | for sessions |     | the API's own URL (`https://api.example.com`): SSO redirect URI base and the session tokens' issuer |
+//! | `SESSION_KEY_IDS`      | for sessions |     | KMS keys (ECC_NIST_P256) that sign session tokens, comma-separated: the first signs, all verify |
 //! | `INTEGRATION_ALLOW_HOSTS` | no    | none    | `host:port,...` integrations may reach although internal (development and tests only) |
 //! | `INTEGRATION_TIMEOUT_SECONDS` | no | `10`   | how long a call to a tenant's service (Vault) may take |
 //! | `WEBHOOK_ALLOW_HOSTS`  | no       | none    | `host:port,...` webhooks may reach although internal (development and tests only) |
@@ -68,6 +70,10 @@ pub struct Config {
     pub integrations_table: String,
     pub integration_allow_hosts: crate::webhooks::ssrf::AllowList,
     pub integration_timeout: time::Duration,
+    /// The API's own URL, without a trailing slash (empty: sessions not needed).
+    pub public_base_url: String,
+    /// The KMS keys of session tokens: the first signs.
+    pub session_key_ids: Vec<String>,
     /// The AWS roles dynamic secrets may assume (empty: none declared).
     pub lease_roles: Vec<gatehouse_domain::leases::AwsLeaseRole>,
     pub webhook_allow_hosts: crate::webhooks::ssrf::AllowList,
@@ -79,7 +85,7 @@ pub struct Config {
 /// What a function uses: it reads, and requires, only the variables of these groups,
 /// and template.yaml gives it exactly [`Needs::variables`] (tests/tests/template_env.rs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Needs(u16);
+pub struct Needs(u32);
 
 impl Needs {
     /// The keys table: tenants, keys, scopes, policies, endpoints.
@@ -109,7 +115,9 @@ impl Needs {
     pub const INTEGRATIONS: Self = Self(1 << 13);
     /// Dynamic secrets: the AWS roles leases may assume (STS and IAM clients).
     pub const LEASES: Self = Self(1 << 14);
-    pub const ALL: Self = Self((1 << 15) - 1);
+    /// Session tokens: their signing keys and issuer (SSO logins, the authorizer).
+    pub const SESSIONS: Self = Self(1 << 15);
+    pub const ALL: Self = Self((1 << 16) - 1);
     pub const NONE: Self = Self(0);
 
     pub const fn with(self, other: Self) -> Self {
@@ -162,6 +170,7 @@ impl Needs {
                 ],
             ),
             (Needs::LEASES, &["LEASE_ROLES"]),
+            (Needs::SESSIONS, &["PUBLIC_BASE_URL", "SESSION_KEY_IDS"]),
         ];
         GROUPS
             .iter()
@@ -283,6 +292,14 @@ impl Config {
                 10,
                 1..=60,
             )?),
+            public_base_url: if_needed(Needs::SESSIONS, &|| vars.url("PUBLIC_BASE_URL"))?
+                .trim_end_matches('/')
+                .to_owned(),
+            session_key_ids: if_needed(Needs::SESSIONS, &|| vars.required("SESSION_KEY_IDS"))?
+                .split(',')
+                .map(|k| k.trim().to_owned())
+                .filter(|k| !k.is_empty())
+                .collect(),
             lease_roles: match vars.get("LEASE_ROLES") {
                 Some(text) if need(Needs::LEASES) => {
                     gatehouse_domain::leases::AwsLeaseRole::parse_list(&text)
@@ -345,6 +362,8 @@ const GROUP_OF: &[(&str, Needs)] = &[
     ("INTEGRATION_ALLOW_HOSTS", Needs::INTEGRATIONS),
     ("INTEGRATION_TIMEOUT_SECONDS", Needs::INTEGRATIONS),
     ("LEASE_ROLES", Needs::LEASES),
+    ("PUBLIC_BASE_URL", Needs::SESSIONS),
+    ("SESSION_KEY_IDS", Needs::SESSIONS),
     ("WEBHOOK_ALLOW_HOSTS", Needs::OUTBOUND),
     ("WEBHOOK_TIMEOUT_SECONDS", Needs::OUTBOUND),
     ("WEBHOOK_RETRY_SCHEDULE", Needs::DISPATCH),

@@ -5,6 +5,8 @@
 //! Lambda or the HTTP framework (tests/tests/layers.rs).
 #![forbid(unsafe_code)]
 
+/// The SSO domain model (connections, rules, identities).
+pub use gatehouse_domain::sso as sso_domain;
 pub use gatehouse_domain::{clock, ids, inline_string_schema, integrations, routes, schema};
 /// The storage layer (`gatehouse-store`).
 pub use gatehouse_store as store;
@@ -24,6 +26,7 @@ pub mod limits;
 pub mod notices;
 pub mod outbound;
 pub mod secrets;
+pub mod sso;
 pub mod telemetry;
 pub mod usage;
 pub mod webhooks;

@@ -183,6 +183,8 @@ impl OutboundClient {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
     pub status: u16,
+    /// The answer's `Content-Type`, if any.
+    pub content_type: Option<String>,
     pub body: Vec<u8>,
     pub latency: Duration,
 }
@@ -208,6 +210,24 @@ impl OutboundClient {
         body: Option<&serde_json::Value>,
         max_read: usize,
     ) -> Result<Answer, Unanswered> {
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        let body = body.map(|b| {
+            all.push(("content-type", "application/json"));
+            serde_json::to_vec(b).unwrap_or_default()
+        });
+        self.send(method, url, &all, body, max_read).await
+    }
+
+    /// One request with any body (a form, for OAuth token endpoints), its answer read up
+    /// to `max_read` bytes.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+        max_read: usize,
+    ) -> Result<Answer, Unanswered> {
         let started = Instant::now();
         let fail = |class, detail: String| Unanswered {
             class,
@@ -221,15 +241,18 @@ impl OutboundClient {
             request = request.header(*name, *value);
         }
         if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(serde_json::to_vec(body).unwrap_or_default());
+            request = request.body(body);
         }
         let mut response = request
             .send()
             .await
             .map_err(|e| fail(classify(&e), error_chain(&e)))?;
         let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let mut read = Vec::new();
         loop {
             match response.chunk().await {
@@ -248,6 +271,7 @@ impl OutboundClient {
         }
         Ok(Answer {
             status,
+            content_type,
             body: read,
             latency: started.elapsed(),
         })

@@ -48,6 +48,10 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "A check of the tenant's Vault succeeded again after failing.",
     ),
     (
+        "sso.login_failed",
+        "An SSO login was refused; `data.reason` says why (state_mismatch, nonce_mismatch, domain_not_allowed, ...).",
+    ),
+    (
         "webhook.test",
         "A test ping sent from POST /v2/webhooks/{id}/test.",
     ),

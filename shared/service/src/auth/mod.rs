@@ -239,6 +239,9 @@ pub async fn authenticate_from(app: &App, presented: Option<&str>, origin: &Orig
     let Some(presented) = presented else {
         return Decision::Deny(DenyReason::MissingCredential);
     };
+    if crate::sso::session::looks_like_jwt(presented) {
+        return authenticate_session(app, presented).await;
+    }
     let key = match ApiKey::parse(presented) {
         Ok(key) => key,
         Err(e) => return Decision::Deny(DenyReason::Malformed(e)),
@@ -273,6 +276,60 @@ pub async fn authenticate_from(app: &App, presented: Option<&str>, origin: &Orig
             Decision::Deny(reason)
         }
     }
+}
+
+/// A session token: signature (a listed KMS key, its public half cached), issuer,
+/// audience and expiry, then the session's record, reused for the key cache's TTL, so
+/// a logout or a disabled principal stops it within the same bound as a revoked key.
+async fn authenticate_session(app: &App, token: &str) -> Decision {
+    use crate::sso::session::SessionError;
+    let now = app.clock.precise_now();
+    let claims = match app.sso.signer.verify(token, now).await {
+        Ok(claims) => claims,
+        Err(SessionError::Expired) => return Decision::Deny(DenyReason::Expired),
+        Err(SessionError::Kms(e)) => {
+            tracing::error!(error = %e, "session signing key unavailable");
+            return Decision::Deny(DenyReason::Unavailable);
+        }
+        Err(_) => return Decision::Deny(DenyReason::Unknown),
+    };
+    let (Ok(tenant), Ok(session_id)) = (TenantId::parse(&claims.tid), KeyId::parse(&claims.sid))
+    else {
+        return Decision::Deny(DenyReason::Unknown);
+    };
+    let cache_key = (tenant.clone(), session_id.clone());
+    let record = match app.session_cache.get(&cache_key) {
+        Some(record) => record,
+        None => match app
+            .sso
+            .ephemeral
+            .session(&tenant, session_id.as_str())
+            .await
+        {
+            Ok(Some(record)) => {
+                app.session_cache.put(cache_key, record.clone());
+                record
+            }
+            Ok(None) => return Decision::Deny(DenyReason::Revoked),
+            Err(e) => {
+                tracing::error!(error = %e, "session lookup failed");
+                return Decision::Deny(DenyReason::Unavailable);
+            }
+        },
+    };
+    if record.revoked_at.is_some() {
+        return Decision::Deny(DenyReason::Revoked);
+    }
+    let Ok(scopes) = ScopeSet::parse_space_separated(&claims.scope) else {
+        return Decision::Deny(DenyReason::Unknown);
+    };
+    Decision::Allow(Grant {
+        tenant_id: tenant,
+        key_id: session_id,
+        principal: format!("sso:{}", claims.sub),
+        scopes,
+        limits: None,
+    })
 }
 
 /// Status and expiry (to the second) of a verified key's record.

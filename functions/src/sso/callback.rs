@@ -1,0 +1,235 @@
+//! `GET /v2/sso/callback` (public; `handle_oauth_callback`): where the identity
+//! provider sends the browser back. The state is taken (a second use finds nothing),
+//! the code exchanged with the PKCE verifier, the ID token verified, the identity held
+//! to the connection's rules, the principal recorded, and a session token issued: as
+//! JSON, or in the fragment of the login's `return_to`. Every outcome is audited in
+//! the tenant; a refusal also publishes `sso.login_failed` with its reason.
+
+use crate::openapi::{Operation, Reply, Tag};
+use gatehouse::App;
+use gatehouse::audit::{Actor, AuditEvent, TargetKind};
+use gatehouse::config::Needs;
+use gatehouse::events::{Category, DomainEvent};
+use gatehouse::http::query::{Param, Query};
+use gatehouse::http::schema::of;
+use gatehouse::http::{Problem, json_response};
+use gatehouse::ids::TenantId;
+use gatehouse::sso::{LoginRefusal, SsoError};
+use lambda_http::{Body, Request, Response};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::INTEGRATIONS
+    .with(Needs::SECRETS)
+    .with(Needs::SESSIONS)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::KEYS)
+    .with(Needs::AUDIT)
+    .with(Needs::EVENTS);
+
+pub const ACTION: &str = "sso.login";
+
+const CODE: Param = Param::text(
+    "code",
+    "The provider's authorization code.",
+    of::<gatehouse::schema::Text<1, 2048>>(),
+);
+const STATE: Param = Param::text(
+    "state",
+    "The state the login started with.",
+    of::<gatehouse::schema::Text<1, 256>>(),
+);
+const ERROR: Param = Param::text(
+    "error",
+    "The provider's error code, when it refused.",
+    of::<gatehouse::schema::Text<1, 256>>(),
+);
+const ERROR_DESCRIPTION: Param = Param::text(
+    "error_description",
+    "The provider's explanation.",
+    of::<gatehouse::schema::Text<1, 1024>>(),
+);
+const ISS: Param = Param::text(
+    "iss",
+    "The issuer (RFC 9207), when the provider sends it.",
+    of::<gatehouse::schema::Text<1, 512>>(),
+);
+const QUERY: &[Param] = &[CODE, STATE, ERROR, ERROR_DESCRIPTION, ISS];
+
+pub const DOC: Operation = Operation {
+    description: "Completes a login: 200 with the session token, or a 303 to the login's `return_to` with `#session_token=...&expires_at=...`. The token is a JWT of at most 15 minutes for `Authorization: Bearer`.",
+    query: QUERY,
+    refused: Some(
+        "The login was refused; `detail` names the reason (state_mismatch, nonce_mismatch, issuer_mismatch, audience_mismatch, expired, domain_not_allowed, ...)",
+    ),
+    dependency: Some("The identity provider could not be reached or answered wrongly"),
+    ..Operation::new(
+        Tag::Integrations,
+        "Complete an SSO login",
+        &[
+            Reply::new(200, "The session", of::<Session>()),
+            Reply::redirect(
+                303,
+                "To the login's `return_to`, the session in the fragment",
+            ),
+        ],
+    )
+};
+
+/// A session, as the callback gives it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "SsoSession")]
+pub struct Session {
+    /// Send as `Authorization: Bearer <session_token>`.
+    pub session_token: String,
+    pub token_type: &'static str,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "gatehouse::schema::Rfc3339")]
+    pub expires_at: time::OffsetDateTime,
+    pub principal_id: String,
+    pub scopes: Vec<String>,
+    pub first_login: bool,
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    let origin = gatehouse::http::caller::origin(&req);
+    let query = match Query::from_request(&req, QUERY) {
+        Ok(query) => query,
+        Err(problem) => return problem.into_response(),
+    };
+    let state = query.text(&STATE).unwrap_or_default();
+    let now = app.clock.now();
+    // The tenant the state names (its first ten characters), for the audit trail even
+    // when the state itself is refused.
+    let tenant = state.get(..10).and_then(|t| TenantId::parse(t).ok());
+    let outcome = complete(app, &query, state, now).await;
+    let Some(tenant) = tenant else {
+        return Problem::from(outcome.err().unwrap_or(SsoError::NoConnection)).into_response();
+    };
+    match outcome {
+        Ok(logged_in) => {
+            let principal = &logged_in.principal;
+            let audit = AuditEvent::new(
+                &tenant,
+                ACTION,
+                Actor {
+                    principal: format!("sso:{}", principal.principal_id),
+                    key_id: None,
+                },
+                origin,
+                app.clock.precise_now(),
+            )
+            .target(TargetKind::Integration, principal.connection_id.as_str())
+            .status(200)
+            .detail(format!(
+                "{} ({}) logged in; session {}; scopes: {}",
+                principal.email.as_deref().unwrap_or("no email"),
+                if logged_in.first_login {
+                    "first login"
+                } else {
+                    "again"
+                },
+                logged_in.session.session_id,
+                logged_in.session.scopes.join(" ")
+            ));
+            let mut batch = logged_in.batch;
+            if let Err(e) = app.audit.add_to(&mut batch, &audit) {
+                return Problem::from(e).into_response();
+            }
+            if let Err(e) = app.dynamo.commit(batch).await {
+                return Problem::from(e).into_response();
+            }
+            let session = Session {
+                session_token: logged_in.token,
+                token_type: "Bearer",
+                expires_at: logged_in.session.expires_at,
+                principal_id: principal.principal_id.clone(),
+                scopes: logged_in.session.scopes.clone(),
+                first_login: logged_in.first_login,
+            };
+            let mut response = match &logged_in.return_to {
+                Some(to) => Response::builder()
+                    .status(303)
+                    .header(
+                        "location",
+                        format!(
+                            "{to}#session_token={}&expires_at={}",
+                            session.session_token,
+                            session.expires_at.unix_timestamp()
+                        ),
+                    )
+                    .body(Body::Empty)
+                    .unwrap_or_default(),
+                None => json_response(200, &session),
+            };
+            response
+                .headers_mut()
+                .insert("cache-control", http::HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(err) => {
+            let reason = match &err {
+                SsoError::Refused { reason, .. } => Some(*reason),
+                _ => None,
+            };
+            let problem = Problem::from(err);
+            let detail = problem.detail.clone();
+            let audit = AuditEvent::new(
+                &tenant,
+                ACTION,
+                Actor {
+                    principal: "anonymous".into(),
+                    key_id: None,
+                },
+                origin.clone(),
+                app.clock.precise_now(),
+            )
+            .refused(problem.status, detail.clone());
+            if let Err(e) = app.audit.put(&audit).await {
+                tracing::error!(error = %e, "refused login not audited");
+            }
+            if let Some(reason) = reason {
+                tracing::warn!(tenant_id = %tenant, reason = reason.as_str(), "SSO login refused");
+                let event = DomainEvent::new(
+                    "sso.login_failed",
+                    Category::Security,
+                    &tenant,
+                    now,
+                    serde_json::json!({
+                        "reason": reason.as_str(),
+                        "source_ip": origin.source_ip,
+                        "user_agent": origin.user_agent,
+                        "audit_event_id": audit.event_id,
+                    }),
+                );
+                app.events.publish(&event).await;
+            }
+            problem.into_response()
+        }
+    }
+}
+
+async fn complete(
+    app: &App,
+    query: &Query,
+    state: &str,
+    now: time::OffsetDateTime,
+) -> Result<gatehouse::sso::LoggedIn, SsoError> {
+    let login = app.sso.take_state(state, now).await?;
+    if let Some(error) = query.text(&ERROR) {
+        return Err(SsoError::Refused {
+            reason: LoginRefusal::ProviderError,
+            detail: format!(
+                "the provider answered {error}: {}",
+                query.text(&ERROR_DESCRIPTION).unwrap_or_default()
+            ),
+        });
+    }
+    let code = query.text(&CODE).ok_or(SsoError::Refused {
+        reason: LoginRefusal::CodeRejected,
+        detail: "no `code`".into(),
+    })?;
+    app.sso.complete(&app.secrets, &login, code, now).await
+}

@@ -1,0 +1,314 @@
+//! An SSO login from start to session: the authorization URL with a single-use state,
+//! the callback's code exchange and ID token verification, the connection's rules for
+//! who may log in and with which scopes, the principal record, and the session token.
+
+use super::oidc::{ClientConfig, Oidc, OidcError};
+use super::session::{AUDIENCE, MAX_SESSION_SECONDS, SessionClaims, SessionError, SessionSigner};
+use crate::secrets::{SecretStoreError, TenantSecrets};
+use crate::store::envelope::SealContext;
+use crate::store::sso_table::{
+    LOGIN_STATE_SECONDS, LoginState, Principal, Principals, SessionRecord, SsoConnections,
+    SsoEphemeral,
+};
+use crate::store::{StoreError, WriteBatch};
+use gatehouse_domain::ids::{IntegrationId, KeyId, TenantId};
+use gatehouse_domain::sso::{Identity, LoginRefusal, SsoConnection, mapped_scopes};
+use time::OffsetDateTime;
+use zeroize::Zeroizing;
+
+/// The envelope purpose of OIDC client secrets.
+pub const CLIENT_SECRET_PURPOSE: &str = "sso-client-secret";
+
+pub fn client_secret_context(tenant: &TenantId, connection: &IntegrationId) -> SealContext {
+    SealContext::new(CLIENT_SECRET_PURPOSE)
+        .with("tenant", tenant.as_str())
+        .with("integration", connection.as_str())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SsoError {
+    /// A login refused: the reason code, and what was wrong (for the audit trail).
+    #[error("{}: {detail}", reason.as_str())]
+    Refused {
+        reason: LoginRefusal,
+        detail: String,
+    },
+    #[error("no such connection")]
+    NoConnection,
+    #[error(transparent)]
+    Provider(OidcError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Secret(#[from] SecretStoreError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+}
+
+impl From<OidcError> for SsoError {
+    fn from(e: OidcError) -> Self {
+        match e {
+            OidcError::Refused { reason, detail } => Self::Refused { reason, detail },
+            other => Self::Provider(other),
+        }
+    }
+}
+
+fn refused(reason: LoginRefusal, detail: impl Into<String>) -> SsoError {
+    SsoError::Refused {
+        reason,
+        detail: detail.into(),
+    }
+}
+
+/// A finished login: the session token and what it was made of, and the writes to
+/// commit (principal, with the caller's audit event).
+pub struct LoggedIn {
+    pub token: String,
+    pub session: SessionRecord,
+    pub principal: Principal,
+    pub first_login: bool,
+    pub return_to: Option<String>,
+    pub batch: WriteBatch,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sso {
+    pub connections: SsoConnections,
+    pub ephemeral: SsoEphemeral,
+    pub principals: Principals,
+    pub oidc: Oidc,
+    pub signer: SessionSigner,
+    /// `<PUBLIC_BASE_URL>/v2/sso/callback`, registered at every IdP.
+    pub redirect_uri: String,
+}
+
+fn random_token(len: usize) -> Result<String, SsoError> {
+    gatehouse_domain::keys::base62::random_string(len)
+        .map_err(|e| refused(LoginRefusal::ProviderError, format!("random: {e}")))
+}
+
+impl Sso {
+    /// The connection's client secret, opened or read where it is referenced.
+    pub async fn client_secret(
+        &self,
+        secrets: &TenantSecrets,
+        connection: &SsoConnection,
+    ) -> Result<Zeroizing<String>, SsoError> {
+        Ok(secrets
+            .credential(
+                &connection.tenant_id,
+                &connection.oidc.client_secret,
+                &client_secret_context(&connection.tenant_id, &connection.connection_id),
+            )
+            .await?)
+    }
+
+    pub async fn connection(
+        &self,
+        tenant: &TenantId,
+        id: &IntegrationId,
+    ) -> Result<SsoConnection, SsoError> {
+        self.connections
+            .get(tenant, id)
+            .await?
+            .ok_or(SsoError::NoConnection)
+    }
+
+    /// Starts a login: the IdP's authorization URL. The state, nonce and PKCE verifier
+    /// are kept for ten minutes, for one callback.
+    pub async fn begin(
+        &self,
+        secrets: &TenantSecrets,
+        connection: &SsoConnection,
+        login_hint: Option<&str>,
+        return_to: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<String, SsoError> {
+        if !connection.enabled {
+            return Err(refused(
+                LoginRefusal::ConnectionDisabled,
+                "the connection is disabled",
+            ));
+        }
+        let secret = self.client_secret(secrets, connection).await?;
+        // The state names its tenant, so a refused callback is audited where it belongs;
+        // the random part is what makes it unguessable.
+        let state = format!("{}{}", connection.tenant_id, random_token(32)?);
+        let nonce = random_token(32)?;
+        let mut scopes = vec!["openid".to_owned()];
+        scopes.extend(connection.oidc.scopes.iter().cloned());
+        let mut hints: Vec<(&str, &str)> = Vec::new();
+        if let Some(hint) = login_hint {
+            hints.push(("login_hint", hint));
+        }
+        if let Some(hd) = &connection.oidc.hosted_domain {
+            // Only a hint for Google's account chooser; the `hd` claim is enforced.
+            hints.push(("hd", hd));
+        }
+        let start = self
+            .oidc
+            .start(
+                &ClientConfig {
+                    issuer: &connection.oidc.issuer,
+                    client_id: &connection.oidc.client_id,
+                    client_secret: &secret,
+                    redirect_uri: &self.redirect_uri,
+                },
+                &scopes,
+                &state,
+                &nonce,
+                &hints,
+            )
+            .await?;
+        self.ephemeral
+            .put_state(
+                &state,
+                &LoginState {
+                    tenant_id: connection.tenant_id.clone(),
+                    connection_id: connection.connection_id.clone(),
+                    nonce,
+                    pkce_verifier: start.pkce_verifier,
+                    return_to,
+                    expires_at: now + time::Duration::seconds(LOGIN_STATE_SECONDS),
+                },
+            )
+            .await?;
+        Ok(start.url)
+    }
+
+    /// The state's login, taken (a second callback with it finds nothing).
+    pub async fn take_state(
+        &self,
+        state: &str,
+        now: OffsetDateTime,
+    ) -> Result<LoginState, SsoError> {
+        self.ephemeral.take_state(state, now).await?.ok_or_else(|| {
+            refused(
+                LoginRefusal::StateMismatch,
+                "unknown, used or expired `state`",
+            )
+        })
+    }
+
+    /// Finishes the login `login` started, with the provider's `code`: the session.
+    pub async fn complete(
+        &self,
+        secrets: &TenantSecrets,
+        login: &LoginState,
+        code: &str,
+        now: OffsetDateTime,
+    ) -> Result<LoggedIn, SsoError> {
+        let connection = self
+            .connection(&login.tenant_id, &login.connection_id)
+            .await?;
+        if !connection.enabled {
+            return Err(refused(
+                LoginRefusal::ConnectionDisabled,
+                "the connection is disabled",
+            ));
+        }
+        let secret = self.client_secret(secrets, &connection).await?;
+        let claims = self
+            .oidc
+            .finish(
+                &ClientConfig {
+                    issuer: &connection.oidc.issuer,
+                    client_id: &connection.oidc.client_id,
+                    client_secret: &secret,
+                    redirect_uri: &self.redirect_uri,
+                },
+                code,
+                &login.pkce_verifier,
+                &login.nonce,
+                now,
+            )
+            .await?;
+        let identity = Identity::from_claims(&connection, claims)
+            .map_err(|reason| refused(reason, "the identity is not allowed by the connection"))?;
+        let scopes = mapped_scopes(
+            &connection.rules,
+            &connection.default_scopes,
+            &connection.oidc.groups_claim,
+            &identity.claims,
+            &identity.groups,
+        );
+        let existing = self
+            .principals
+            .by_identity(&connection.tenant_id, &identity.issuer, &identity.subject)
+            .await?;
+        let first_login = existing.is_none();
+        let principal = match existing {
+            Some(p) if p.disabled => {
+                return Err(refused(
+                    LoginRefusal::PrincipalDisabled,
+                    "the principal is disabled",
+                ));
+            }
+            Some(p) => Principal {
+                email: identity.email.clone(),
+                name: identity.name.clone(),
+                groups: identity.groups.clone(),
+                scopes: scopes.clone(),
+                claims: identity.claims.clone(),
+                connection_id: connection.connection_id.clone(),
+                last_login: now,
+                version: p.version + 1,
+                ..p
+            },
+            None => Principal {
+                tenant_id: connection.tenant_id.clone(),
+                principal_id: random_token(10)?,
+                issuer: identity.issuer.clone(),
+                subject: identity.subject.clone(),
+                connection_id: connection.connection_id.clone(),
+                email: identity.email.clone(),
+                name: identity.name.clone(),
+                groups: identity.groups.clone(),
+                scopes: scopes.clone(),
+                claims: identity.claims.clone(),
+                disabled: false,
+                first_login: now,
+                last_login: now,
+                version: 1,
+            },
+        };
+        let mut batch = WriteBatch::default();
+        self.principals.put(&mut batch, &principal)?;
+        let session_id = KeyId::generate()
+            .map_err(|e| refused(LoginRefusal::ProviderError, format!("random: {e}")))?;
+        let expires_at = now + time::Duration::seconds(MAX_SESSION_SECONDS);
+        let session = SessionRecord {
+            tenant_id: connection.tenant_id.clone(),
+            session_id: session_id.to_string(),
+            principal_id: principal.principal_id.clone(),
+            connection_id: connection.connection_id.clone(),
+            scopes: scopes.clone(),
+            expires_at,
+            revoked_at: None,
+        };
+        self.ephemeral.put_session(&session).await?;
+        let token = self
+            .signer
+            .sign(&SessionClaims {
+                iss: self.signer.issuer().to_owned(),
+                aud: AUDIENCE.to_owned(),
+                sub: principal.principal_id.clone(),
+                tid: connection.tenant_id.to_string(),
+                sid: session.session_id.clone(),
+                conn: connection.connection_id.to_string(),
+                scope: scopes.join(" "),
+                iat: now.unix_timestamp(),
+                exp: expires_at.unix_timestamp(),
+            })
+            .await?;
+        Ok(LoggedIn {
+            token,
+            session,
+            principal,
+            first_login,
+            return_to: login.return_to.clone(),
+            batch,
+        })
+    }
+}

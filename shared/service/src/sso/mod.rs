@@ -1,0 +1,5 @@
+//! Single sign-on: OpenID Connect logins for a tenant's connections, and the session
+//! tokens they end in.
+pub mod login;
+pub mod oidc;
+pub mod session;

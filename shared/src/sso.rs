@@ -1,0 +1,291 @@
+//! What the SSO routes share: a connection as a request gives it and as the API shows
+//! it (never its client secret), its checks, and how login refusals read as problems.
+
+use crate::http::call::Call;
+use crate::http::{Problem, ProblemType};
+use crate::ids::{IntegrationId, TenantId};
+use crate::integrations::{CredentialInput, credential};
+use gatehouse_service::sso_domain::{
+    MAX_DOMAINS, MAX_RULES, MappingRule, OidcConfig, Preset, SsoConnection, check_domain,
+    check_issuer,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+pub use gatehouse_service::sso::login::{LoggedIn, SsoError, client_secret_context};
+pub use gatehouse_service::sso_domain::LoginRefusal;
+
+/// One mapping rule, as a request gives it and the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleView {
+    /// A claim name, or `groups` for the connection's groups claim.
+    #[schemars(length(min = 1, max = 128))]
+    pub claim: String,
+    /// The value the claim holds (or one of its values, for a list).
+    #[schemars(length(min = 1, max = 256))]
+    pub value: String,
+    /// The Gatehouse scopes a match gives.
+    #[schemars(length(max = 50))]
+    pub scopes: Vec<crate::keys::Scope>,
+    /// Stop at this rule when it matches.
+    #[serde(default)]
+    pub stop: bool,
+}
+
+/// A connection as a create gives it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "SsoConnectionRequest", example = serde_json::json!({
+    "name": "Acme Okta",
+    "preset": "okta",
+    "issuer": "https://acme.okta.com/oauth2/default",
+    "client_id": "0oa1b2c3d4",
+    "client_secret": {"secret_ref": {"path": "sso/okta", "key": "client_secret"}},
+    "domains": ["acme.example"],
+    "rules": [{"claim": "groups", "value": "gatehouse-admins", "scopes": ["admin"], "stop": true}],
+    "default_scopes": ["keys:read"],
+}))]
+pub struct ConnectionRequest {
+    #[schemars(length(min = 1, max = 100))]
+    pub name: String,
+    pub preset: Preset,
+    /// The issuer exactly as the provider publishes it (`iss` is compared as a string).
+    #[schemars(length(min = 1, max = 512))]
+    pub issuer: String,
+    #[schemars(length(min = 1, max = 256), regex(pattern = r"^[!-~]+$"))]
+    pub client_id: String,
+    pub client_secret: CredentialInput,
+    /// Scopes asked for besides `openid` (default `email profile`).
+    #[serde(default)]
+    pub scopes: Option<Vec<ScopeName>>,
+    /// Email domains whose users may log in (none: any identity the IdP vouches for).
+    #[serde(default)]
+    #[schemars(length(max = 50))]
+    pub domains: Vec<String>,
+    /// The claim holding groups (default `groups`).
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 128))]
+    pub groups_claim: Option<String>,
+    #[serde(default)]
+    #[schemars(length(max = 50))]
+    pub rules: Vec<RuleView>,
+    #[serde(default)]
+    #[schemars(length(max = 50))]
+    pub default_scopes: Vec<crate::keys::Scope>,
+    /// Where a login may return the browser to, with its session (URL prefixes).
+    #[serde(default)]
+    #[schemars(length(max = 20))]
+    pub return_urls: Vec<String>,
+    /// Google Workspace: the `hd` claim every login must carry.
+    #[serde(default)]
+    pub hosted_domain: Option<String>,
+    /// Entra ID: the directory (`tid`) every login must come from.
+    #[serde(default)]
+    #[schemars(length(min = 1, max = 64))]
+    pub entra_tenant_id: Option<String>,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// An OAuth scope name (`email`, `groups`, `offline_access`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct ScopeName(
+    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[!#-\[\]-~]+$"))] pub String,
+);
+
+fn invalid(detail: impl Into<String>) -> Problem {
+    Problem::invalid_body(detail.into())
+}
+
+/// A connection from a request: checked, the client secret sealed or its reference
+/// checked.
+pub async fn connection_from(
+    call: &Call<'_>,
+    id: &IntegrationId,
+    request: ConnectionRequest,
+    created: Option<&SsoConnection>,
+) -> Result<SsoConnection, Problem> {
+    let tenant = &call.caller.tenant_id;
+    let issuer = check_issuer(request.preset, &request.issuer).map_err(invalid)?;
+    let domains = request
+        .domains
+        .iter()
+        .map(|d| check_domain(d))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(invalid)?;
+    if domains.len() > MAX_DOMAINS || request.rules.len() > MAX_RULES {
+        return Err(invalid(format!(
+            "at most {MAX_DOMAINS} domains and {MAX_RULES} rules"
+        )));
+    }
+    for url in &request.return_urls {
+        let parsed = url::Url::parse(url).map_err(|_| invalid(format!("`{url}` is not a URL")))?;
+        if parsed.scheme() != "https" && parsed.host_str() != Some("127.0.0.1") {
+            return Err(invalid(format!("`{url}`: return URLs are https")));
+        }
+    }
+    let hosted_domain = request
+        .hosted_domain
+        .map(|d| check_domain(&d))
+        .transpose()
+        .map_err(invalid)?;
+    if request.preset == Preset::Google && hosted_domain.is_none() && domains.is_empty() {
+        return Err(invalid(
+            "a Google connection needs `hosted_domain` or `domains`: any Google account can log in otherwise",
+        ));
+    }
+    let client_secret = credential(
+        call,
+        request.client_secret,
+        &client_secret_context(tenant, id),
+    )
+    .await?;
+    let now = call.now;
+    Ok(SsoConnection {
+        tenant_id: tenant.clone(),
+        connection_id: id.clone(),
+        name: request.name,
+        oidc: OidcConfig {
+            preset: request.preset,
+            issuer,
+            client_id: request.client_id,
+            client_secret,
+            scopes: request
+                .scopes
+                .map(|s| s.into_iter().map(|s| s.0).collect())
+                .unwrap_or_else(|| vec!["email".into(), "profile".into()]),
+            groups_claim: request.groups_claim.unwrap_or_else(|| "groups".into()),
+            hosted_domain,
+            entra_tenant_id: request.entra_tenant_id,
+        },
+        domains,
+        rules: request
+            .rules
+            .into_iter()
+            .map(|r| MappingRule {
+                claim: r.claim,
+                value: r.value,
+                scopes: r.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+                stop: r.stop,
+            })
+            .collect(),
+        default_scopes: request
+            .default_scopes
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect(),
+        return_urls: request.return_urls,
+        enabled: request.enabled,
+        created_at: created.map_or(now, |c| c.created_at),
+        created_by: created.map_or_else(|| call.caller.principal.clone(), |c| c.created_by.clone()),
+        updated_at: created.map(|_| now),
+        version: created.map_or(1, |c| c.version + 1),
+    })
+}
+
+/// A connection as the API shows it: never the client secret.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "SsoConnection")]
+pub struct ConnectionView {
+    pub connection_id: IntegrationId,
+    pub name: String,
+    pub preset: Preset,
+    pub issuer: String,
+    pub client_id: String,
+    /// Where the client secret is: `sealed`, or the secret it references.
+    pub client_secret: String,
+    pub scopes: Vec<String>,
+    pub domains: Vec<String>,
+    pub groups_claim: String,
+    pub rules: Vec<RuleView>,
+    pub default_scopes: Vec<String>,
+    pub return_urls: Vec<String>,
+    pub hosted_domain: Option<String>,
+    pub entra_tenant_id: Option<String>,
+    pub enabled: bool,
+    /// Register this redirect URI at the provider.
+    pub redirect_uri: String,
+    /// Where a user starts a login (public; `login_hint` and `return_to` optional).
+    pub login_url: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<crate::schema::Rfc3339>")]
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+/// Where a connection's logins start.
+pub fn login_url(base: &str, tenant: &TenantId, id: &IntegrationId) -> String {
+    format!("{base}/v2/sso/{tenant}/{id}/login")
+}
+
+impl ConnectionView {
+    pub fn of(c: &SsoConnection, app: &crate::App) -> Self {
+        Self {
+            connection_id: c.connection_id.clone(),
+            name: c.name.clone(),
+            preset: c.oidc.preset,
+            issuer: c.oidc.issuer.clone(),
+            client_id: c.oidc.client_id.clone(),
+            client_secret: match &c.oidc.client_secret {
+                crate::integrations::Credential::Sealed(_) => "sealed".into(),
+                crate::integrations::Credential::Reference { secret_ref } => {
+                    format!("secret_ref: {} ({})", secret_ref.path, secret_ref.key)
+                }
+            },
+            scopes: c.oidc.scopes.clone(),
+            domains: c.domains.clone(),
+            groups_claim: c.oidc.groups_claim.clone(),
+            rules: c
+                .rules
+                .iter()
+                .map(|r| RuleView {
+                    claim: r.claim.clone(),
+                    value: r.value.clone(),
+                    scopes: r
+                        .scopes
+                        .iter()
+                        .filter_map(|s| crate::keys::Scope::parse(s).ok())
+                        .collect(),
+                    stop: r.stop,
+                })
+                .collect(),
+            default_scopes: c.default_scopes.clone(),
+            return_urls: c.return_urls.clone(),
+            hosted_domain: c.oidc.hosted_domain.clone(),
+            entra_tenant_id: c.oidc.entra_tenant_id.clone(),
+            enabled: c.enabled,
+            redirect_uri: app.sso.redirect_uri.clone(),
+            login_url: login_url(&app.config.public_base_url, &c.tenant_id, &c.connection_id),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+impl From<SsoError> for Problem {
+    fn from(err: SsoError) -> Self {
+        match err {
+            SsoError::Refused { reason, .. } => Problem::new(
+                ProblemType::Unauthenticated,
+                format!("the login was refused: {}", reason.as_str()),
+            ),
+            SsoError::NoConnection => Problem::new(ProblemType::NotFound, "no such connection"),
+            SsoError::Provider(e) => Problem::new(
+                ProblemType::IntegrationFailed,
+                format!("the identity provider: {e}"),
+            ),
+            SsoError::Store(e) => e.into(),
+            SsoError::Secret(e) => e.into(),
+            SsoError::Session(e) => Problem::unavailable(&e),
+        }
+    }
+}

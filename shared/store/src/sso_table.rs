@@ -1,0 +1,325 @@
+//! Single sign-on records:
+//!
+//! - connections, in the integrations table (`sk = INTEGRATION#sso#<id>`), client
+//!   secrets only sealed or by reference;
+//! - principals, in the keys table: `PRINCIPAL#<id>`, and `IDENTITY#<digest of issuer
+//!   and subject>` naming it, written together so one identity is one principal;
+//! - login states and sessions, in the ephemeral table (TTL'd): `SSOSTATE#<state>`,
+//!   taken once by a conditional delete, and `SESSION#<tenant>#<session id>`.
+
+use super::item::{self, Item, Reader};
+use super::{StoreError, WriteBatch};
+use crate::ids::TenantId;
+use aws_sdk_dynamodb::types::ReturnValue;
+use gatehouse_domain::ids::IntegrationId;
+use gatehouse_domain::sso::SsoConnection;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+const CONNECTION_PREFIX: &str = "INTEGRATION#sso#";
+
+fn connection_sk(id: &IntegrationId) -> String {
+    format!("{CONNECTION_PREFIX}{id}")
+}
+
+crate::dynamo::repository!(
+    /// A tenant's SSO connections (`sk = INTEGRATION#sso#<id>`).
+    SsoConnections
+);
+
+impl SsoConnections {
+    fn item(c: &SsoConnection) -> Result<Item, StoreError> {
+        Ok(item::from_pairs([
+            ("tenant_id", item::s(c.tenant_id.as_str())),
+            ("sk", item::s(connection_sk(&c.connection_id))),
+            ("kind", item::s("sso")),
+            ("connection", item::json(c)?),
+            ("version", item::n(c.version as i64)),
+        ]))
+    }
+
+    fn decode(item: &Item) -> Result<SsoConnection, StoreError> {
+        Reader::new(item).json("connection")
+    }
+
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        id: &IntegrationId,
+    ) -> Result<Option<SsoConnection>, StoreError> {
+        self.table
+            .get_item(tenant, connection_sk(id))
+            .await?
+            .map(|i| Self::decode(&i))
+            .transpose()
+    }
+
+    pub async fn list(&self, tenant: &TenantId) -> Result<Vec<SsoConnection>, StoreError> {
+        self.table
+            .query_prefix(tenant, CONNECTION_PREFIX)
+            .await?
+            .iter()
+            .map(Self::decode)
+            .collect()
+    }
+
+    /// A new connection (`version` 1), or a changed one (`version` one more than stored).
+    pub fn put(&self, batch: &mut WriteBatch, c: &SsoConnection) -> Result<(), StoreError> {
+        batch.put_revision(self.table(), Self::item(c)?, c.version - 1)
+    }
+
+    pub fn delete(&self, batch: &mut WriteBatch, c: &SsoConnection) -> Result<(), StoreError> {
+        let key = item::from_pairs([
+            ("tenant_id", item::s(c.tenant_id.as_str())),
+            ("sk", item::s(connection_sk(&c.connection_id))),
+        ]);
+        batch.delete_if_version(self.table(), key, c.version)
+    }
+}
+
+/// A login between its start and its callback. Holds the PKCE verifier, so it lives
+/// only in the ephemeral table, for [`LOGIN_STATE_SECONDS`], and is taken once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginState {
+    pub tenant_id: TenantId,
+    pub connection_id: IntegrationId,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub return_to: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// How long a started login may take to come back.
+pub const LOGIN_STATE_SECONDS: i64 = 600;
+
+crate::dynamo::repository!(
+    /// Logins in progress (`pk = SSOSTATE#<state>`), and sessions
+    /// (`pk = SESSION#<tenant>#<session id>`), in the ephemeral table.
+    SsoEphemeral
+);
+
+/// A session a login opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub tenant_id: TenantId,
+    pub session_id: String,
+    pub principal_id: String,
+    pub connection_id: IntegrationId,
+    pub scopes: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+fn session_pk(tenant: &TenantId, session_id: &str) -> String {
+    format!("SESSION#{tenant}#{session_id}")
+}
+
+impl SsoEphemeral {
+    pub async fn put_state(&self, state: &str, login: &LoginState) -> Result<(), StoreError> {
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .item("pk", item::s(format!("SSOSTATE#{state}")))
+            .item("login", item::json(login)?)
+            .item("expires_at", item::time(login.expires_at))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+
+    /// The login `state` started, removed in the same call: a second callback with the
+    /// same state finds nothing. An expired one (TTL deletion lags) counts as none.
+    pub async fn take_state(
+        &self,
+        state: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<LoginState>, StoreError> {
+        let out = self
+            .client()
+            .delete_item()
+            .table_name(self.table())
+            .key("pk", item::s(format!("SSOSTATE#{state}")))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        let Some(old) = out.attributes else {
+            return Ok(None);
+        };
+        let login: LoginState = Reader::new(&old).json("login")?;
+        Ok((login.expires_at > now).then_some(login))
+    }
+
+    pub async fn put_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .item(
+                "pk",
+                item::s(session_pk(&session.tenant_id, &session.session_id)),
+            )
+            .item("session", item::json(session)?)
+            .item("expires_at", item::time(session.expires_at))
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+
+    pub async fn session(
+        &self,
+        tenant: &TenantId,
+        session_id: &str,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .key("pk", item::s(session_pk(tenant, session_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        out.item
+            .map(|i| Reader::new(&i).json("session"))
+            .transpose()
+    }
+
+    /// Marks a session revoked (logout); `false` if there is no such session.
+    pub async fn revoke_session(
+        &self,
+        session: &SessionRecord,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut revoked = session.clone();
+        revoked.revoked_at.get_or_insert(now);
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .item(
+                "pk",
+                item::s(session_pk(&session.tenant_id, &session.session_id)),
+            )
+            .item("session", item::json(&revoked)?)
+            .item("expires_at", item::time(session.expires_at))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        crate::applied(result)
+    }
+}
+
+/// A person known through SSO.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub tenant_id: TenantId,
+    pub principal_id: String,
+    pub issuer: String,
+    pub subject: String,
+    pub connection_id: IntegrationId,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub groups: Vec<String>,
+    pub scopes: Vec<String>,
+    /// The ID token's claims at the last login, for the tenant's own use.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    pub disabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_login: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_login: OffsetDateTime,
+    pub version: u64,
+}
+
+/// The identity item's key: a digest, so issuers and subjects of any length fit.
+fn identity_sk(issuer: &str, subject: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [issuer, subject] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("IDENTITY#{digest}")
+}
+
+fn principal_sk(id: &str) -> String {
+    format!("PRINCIPAL#{id}")
+}
+
+crate::dynamo::repository!(
+    /// Principals (`PRINCIPAL#<id>`) and their identities (`IDENTITY#<digest>`), in the
+    /// keys table.
+    Principals
+);
+
+impl Principals {
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        principal_id: &str,
+    ) -> Result<Option<Principal>, StoreError> {
+        self.table
+            .get_item(tenant, principal_sk(principal_id))
+            .await?
+            .map(|i| Reader::new(&i).json("principal"))
+            .transpose()
+    }
+
+    /// The principal of an identity, if it logged in before.
+    pub async fn by_identity(
+        &self,
+        tenant: &TenantId,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<Principal>, StoreError> {
+        let Some(link) = self
+            .table
+            .get_item(tenant, identity_sk(issuer, subject))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id = Reader::new(&link).str("principal_id")?.to_owned();
+        self.get(tenant, &id).await
+    }
+
+    pub async fn list(&self, tenant: &TenantId) -> Result<Vec<Principal>, StoreError> {
+        self.table
+            .query_prefix(tenant, "PRINCIPAL#")
+            .await?
+            .iter()
+            .map(|i| Reader::new(i).json("principal"))
+            .collect()
+    }
+
+    /// A first login: the principal and its identity item, both new. A changed one:
+    /// `version` one more than stored.
+    pub fn put(&self, batch: &mut WriteBatch, p: &Principal) -> Result<(), StoreError> {
+        let record = item::from_pairs([
+            ("tenant_id", item::s(p.tenant_id.as_str())),
+            ("sk", item::s(principal_sk(&p.principal_id))),
+            ("principal", item::json(p)?),
+            ("version", item::n(p.version as i64)),
+        ]);
+        if p.version == 1 {
+            let link = item::from_pairs([
+                ("tenant_id", item::s(p.tenant_id.as_str())),
+                ("sk", item::s(identity_sk(&p.issuer, &p.subject))),
+                ("principal_id", item::s(&p.principal_id)),
+            ]);
+            batch.put_new(self.table(), link, "tenant_id")?;
+        }
+        batch.put_revision(self.table(), record, p.version - 1)
+    }
+}
