@@ -30,7 +30,8 @@ pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::AUDIT)
     .with(Needs::EPHEMERAL)
     .with(Needs::EVENTS)
-    .with(Needs::AUTHORIZER);
+    .with(Needs::AUTHORIZER)
+    .with(Needs::SESSIONS);
 
 pub type AuthorizerResponse = ApiGatewayV2CustomAuthorizerSimpleResponse<Value>;
 

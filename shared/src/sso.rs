@@ -227,8 +227,23 @@ pub fn login_url(base: &str, tenant: &TenantId, id: &IntegrationId) -> String {
     format!("{base}/v2/sso/{tenant}/{id}/login")
 }
 
+/// The API's own URL: `PUBLIC_BASE_URL`, or `https://` and the host the request came to.
+pub fn base_url(app: &crate::App, req: &lambda_http::Request) -> String {
+    if let Some(base) = &app.sso.public_base_url {
+        return base.clone();
+    }
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let host = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.domain_name.clone(),
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.domain_name.clone(),
+        _ => None,
+    };
+    format!("https://{}", host.unwrap_or_default())
+}
+
 impl ConnectionView {
-    pub fn of(c: &SsoConnection, app: &crate::App) -> Self {
+    pub fn of(c: &SsoConnection, base_url: &str) -> Self {
         Self {
             connection_id: c.connection_id.clone(),
             name: c.name.clone(),
@@ -263,8 +278,8 @@ impl ConnectionView {
             hosted_domain: c.oidc.hosted_domain.clone(),
             entra_tenant_id: c.oidc.entra_tenant_id.clone(),
             enabled: c.enabled,
-            redirect_uri: app.sso.redirect_uri.clone(),
-            login_url: login_url(&app.config.public_base_url, &c.tenant_id, &c.connection_id),
+            redirect_uri: gatehouse_service::sso::login::redirect_uri(base_url),
+            login_url: login_url(base_url, &c.tenant_id, &c.connection_id),
             created_at: c.created_at,
             updated_at: c.updated_at,
         }

@@ -17,7 +17,7 @@ use gatehouse::store::WriteBatch;
 /// these variables).
 pub const NEEDS: Needs = Needs::INTEGRATIONS
     .with(Needs::SECRETS)
-    .with(Needs::SESSIONS)
+    .with(Needs::SSO)
     .with(Needs::AUDIT)
     .with(Needs::EPHEMERAL);
 
@@ -61,7 +61,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     .await?;
     Ok(json_response(
         201,
-        &ConnectionView::of(&connection, call.app),
+        &ConnectionView::of(&connection, &gatehouse::sso::base_url(call.app, call.req)),
     ))
 }
 

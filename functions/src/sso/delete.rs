@@ -14,7 +14,7 @@ use gatehouse::store::WriteBatch;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::INTEGRATIONS.with(Needs::SESSIONS).with(Needs::AUDIT);
+pub const NEEDS: Needs = Needs::INTEGRATIONS.with(Needs::SSO).with(Needs::AUDIT);
 
 pub const ACTION: &str = "sso.connection.delete";
 
@@ -62,6 +62,6 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .await?;
     Ok(json_response(
         200,
-        &ConnectionView::of(&connection, call.app),
+        &ConnectionView::of(&connection, &gatehouse::sso::base_url(call.app, call.req)),
     ))
 }

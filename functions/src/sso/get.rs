@@ -9,7 +9,7 @@ use gatehouse::sso::ConnectionView;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::INTEGRATIONS.with(Needs::SESSIONS).with(Needs::AUDIT);
+pub const NEEDS: Needs = Needs::INTEGRATIONS.with(Needs::SSO).with(Needs::AUDIT);
 
 pub const ACTION: &str = "sso.connection.read";
 
@@ -24,6 +24,6 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let connection = super::delete::load(call).await?;
     Ok(json_response(
         200,
-        &ConnectionView::of(&connection, call.app),
+        &ConnectionView::of(&connection, &gatehouse::sso::base_url(call.app, call.req)),
     ))
 }

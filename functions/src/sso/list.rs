@@ -11,7 +11,7 @@ use serde::Serialize;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::INTEGRATIONS.with(Needs::SESSIONS).with(Needs::AUDIT);
+pub const NEEDS: Needs = Needs::INTEGRATIONS.with(Needs::SSO).with(Needs::AUDIT);
 
 pub const ACTION: &str = "sso.connection.list";
 
@@ -36,12 +36,13 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .connections
         .list(&call.caller.tenant_id)
         .await?;
+    let base = gatehouse::sso::base_url(call.app, call.req);
     Ok(json_response(
         200,
         &ConnectionList {
             items: connections
                 .iter()
-                .map(|c| ConnectionView::of(c, call.app))
+                .map(|c| ConnectionView::of(c, &base))
                 .collect(),
         },
     ))

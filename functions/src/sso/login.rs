@@ -16,7 +16,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 /// these variables).
 pub const NEEDS: Needs = Needs::INTEGRATIONS
     .with(Needs::SECRETS)
-    .with(Needs::SESSIONS)
+    .with(Needs::SSO)
     .with(Needs::EPHEMERAL);
 
 const LOGIN_HINT: Param = Param::text(
@@ -76,6 +76,7 @@ async fn start(app: &App, req: &Request) -> Result<Response<Body>, Problem> {
         .begin(
             &app.secrets,
             &connection,
+            &gatehouse::sso::base_url(app, req),
             query.text(&LOGIN_HINT),
             return_to,
             app.clock.now(),

@@ -160,7 +160,8 @@ pub async fn bootstrap(
 
     let kms = aws_sdk_kms::Client::new(sdk);
     for key in &template.kms_keys {
-        let (id, arn) = ensure_kms_key(&kms, &local.physical_name(key)).await?;
+        let spec = template.kms_key_specs.get(key);
+        let (id, arn) = ensure_kms_key(&kms, &local.physical_name(key), spec).await?;
         local.refs.insert(key.clone(), id);
         local.arns.insert(key.clone(), arn);
     }
@@ -258,6 +259,7 @@ async fn ensure_role(iam: &aws_sdk_iam::Client, name: &str) -> Result<String, Bo
 async fn ensure_kms_key(
     kms: &aws_sdk_kms::Client,
     name: &str,
+    spec: Option<&(String, String)>,
 ) -> Result<(String, String), BootstrapError> {
     let alias = format!("alias/{name}");
     if let Ok(found) = kms.describe_key().key_id(&alias).send().await
@@ -265,9 +267,13 @@ async fn ensure_kms_key(
     {
         return Ok((meta.key_id, meta.arn.unwrap_or_default()));
     }
-    let created = kms
-        .create_key()
-        .description(name)
+    let mut create = kms.create_key().description(name);
+    if let Some((key_spec, usage)) = spec {
+        create = create
+            .key_spec(aws_sdk_kms::types::KeySpec::from(key_spec.as_str()))
+            .key_usage(aws_sdk_kms::types::KeyUsageType::from(usage.as_str()));
+    }
+    let created = create
         .send()
         .await
         .map_err(|e| failed(name, aws_sdk_kms::error::DisplayErrorContext(e)))?;

@@ -157,6 +157,8 @@ pub struct Template {
     pub tables: Vec<Table>,
     pub queues: Vec<Queue>,
     pub kms_keys: Vec<String>,
+    /// The `KeySpec` and `KeyUsage` of asymmetric keys (absent: a symmetric key).
+    pub kms_key_specs: BTreeMap<String, (String, String)>,
     pub secrets: Vec<String>,
     /// IAM roles the functions use (the role AWS leases assume), by logical id.
     pub roles: Vec<String>,
@@ -191,6 +193,7 @@ impl Template {
             tables: Vec::new(),
             queues: Vec::new(),
             kms_keys: Vec::new(),
+            kms_key_specs: BTreeMap::new(),
             secrets: Vec::new(),
             roles: Vec::new(),
         };
@@ -233,7 +236,13 @@ impl Template {
                         dead_letter,
                     });
                 }
-                "AWS::KMS::Key" => template.kms_keys.push(id),
+                "AWS::KMS::Key" => {
+                    let text = |k: &str| props.get(k).and_then(Value::as_str).map(str::to_owned);
+                    if let (Some(spec), Some(usage)) = (text("KeySpec"), text("KeyUsage")) {
+                        template.kms_key_specs.insert(id.clone(), (spec, usage));
+                    }
+                    template.kms_keys.push(id)
+                }
                 "AWS::SecretsManager::Secret" => template.secrets.push(id),
                 "AWS::IAM::Role" => template.roles.push(id),
                 _ => {}

@@ -124,10 +124,10 @@ impl App {
                 crate::sso::session::SessionSigner::new(
                     aws_sdk_kms::Client::new(sdk),
                     config.session_key_ids.clone(),
-                    config.public_base_url.clone(),
+                    config.session_issuer.clone(),
                 )
             },
-            redirect_uri: format!("{}/v2/sso/callback", config.public_base_url),
+            public_base_url: config.public_base_url.clone(),
         };
         Ok(Self {
             sso,

@@ -28,7 +28,8 @@
 //! | `SECRETS_KEY_ID`       | for secrets |      | KMS key that seals tenant secret versions and integration credentials |
 //! | `INTEGRATIONS_TABLE`   | for integrations | | DynamoDB table of tenant integrations (the tenant's Vault) |
 //! | `LEASE_ROLES`          | for leases | `[]` | JSON array of the AWS roles leases may assume: `{name, role_arn, session_policy}`, the policy naming the tenant as `{tenant}` |
-//! | `PUBLIC_BASE_URL`      | for sessions |     | the API's own URL (`https://api.example.com`): SSO redirect URI base and the session tokens' issuer |
+//! | `PUBLIC_BASE_URL`      | no       | the request's host | the API's own URL (`https://api.example.com`), the base of SSO redirect URIs; empty: `https://` and the host the request came to |
+//! | `SESSION_ISSUER`       | for sessions |     | the `iss` of session tokens (`gatehouse:<stack>`) |
 //! | `SESSION_KEY_IDS`      | for sessions |     | KMS keys (ECC_NIST_P256) that sign session tokens, comma-separated: the first signs, all verify |
 //! | `INTEGRATION_ALLOW_HOSTS` | no    | none    | `host:port,...` integrations may reach although internal (development and tests only) |
 //! | `INTEGRATION_TIMEOUT_SECONDS` | no | `10`   | how long a call to a tenant's service (Vault) may take |
@@ -70,8 +71,10 @@ pub struct Config {
     pub integrations_table: String,
     pub integration_allow_hosts: crate::webhooks::ssrf::AllowList,
     pub integration_timeout: time::Duration,
-    /// The API's own URL, without a trailing slash (empty: sessions not needed).
-    pub public_base_url: String,
+    /// The API's own URL, without a trailing slash (`None`: the request's host).
+    pub public_base_url: Option<String>,
+    /// The `iss` of session tokens.
+    pub session_issuer: String,
     /// The KMS keys of session tokens: the first signs.
     pub session_key_ids: Vec<String>,
     /// The AWS roles dynamic secrets may assume (empty: none declared).
@@ -117,7 +120,9 @@ impl Needs {
     pub const LEASES: Self = Self(1 << 14);
     /// Session tokens: their signing keys and issuer (SSO logins, the authorizer).
     pub const SESSIONS: Self = Self(1 << 15);
-    pub const ALL: Self = Self((1 << 16) - 1);
+    /// SSO logins: the API's own URL, for redirect URIs.
+    pub const SSO: Self = Self(1 << 16);
+    pub const ALL: Self = Self((1 << 17) - 1);
     pub const NONE: Self = Self(0);
 
     pub const fn with(self, other: Self) -> Self {
@@ -170,7 +175,8 @@ impl Needs {
                 ],
             ),
             (Needs::LEASES, &["LEASE_ROLES"]),
-            (Needs::SESSIONS, &["PUBLIC_BASE_URL", "SESSION_KEY_IDS"]),
+            (Needs::SESSIONS, &["SESSION_ISSUER", "SESSION_KEY_IDS"]),
+            (Needs::SSO, &["PUBLIC_BASE_URL"]),
         ];
         GROUPS
             .iter()
@@ -292,9 +298,15 @@ impl Config {
                 10,
                 1..=60,
             )?),
-            public_base_url: if_needed(Needs::SESSIONS, &|| vars.url("PUBLIC_BASE_URL"))?
-                .trim_end_matches('/')
-                .to_owned(),
+            public_base_url: match vars.get("PUBLIC_BASE_URL") {
+                Some(_) => Some(
+                    vars.url("PUBLIC_BASE_URL")?
+                        .trim_end_matches('/')
+                        .to_owned(),
+                ),
+                None => None,
+            },
+            session_issuer: if_needed(Needs::SESSIONS, &|| vars.required("SESSION_ISSUER"))?,
             session_key_ids: if_needed(Needs::SESSIONS, &|| vars.required("SESSION_KEY_IDS"))?
                 .split(',')
                 .map(|k| k.trim().to_owned())
@@ -362,7 +374,8 @@ const GROUP_OF: &[(&str, Needs)] = &[
     ("INTEGRATION_ALLOW_HOSTS", Needs::INTEGRATIONS),
     ("INTEGRATION_TIMEOUT_SECONDS", Needs::INTEGRATIONS),
     ("LEASE_ROLES", Needs::LEASES),
-    ("PUBLIC_BASE_URL", Needs::SESSIONS),
+    ("PUBLIC_BASE_URL", Needs::SSO),
+    ("SESSION_ISSUER", Needs::SESSIONS),
     ("SESSION_KEY_IDS", Needs::SESSIONS),
     ("WEBHOOK_ALLOW_HOSTS", Needs::OUTBOUND),
     ("WEBHOOK_TIMEOUT_SECONDS", Needs::OUTBOUND),

@@ -86,6 +86,8 @@ pub struct LoginState {
     pub connection_id: IntegrationId,
     pub nonce: String,
     pub pkce_verifier: String,
+    /// The redirect URI the authorization request named; the token request repeats it.
+    pub redirect_uri: String,
     pub return_to: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,

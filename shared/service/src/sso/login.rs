@@ -79,8 +79,13 @@ pub struct Sso {
     pub principals: Principals,
     pub oidc: Oidc,
     pub signer: SessionSigner,
-    /// `<PUBLIC_BASE_URL>/v2/sso/callback`, registered at every IdP.
-    pub redirect_uri: String,
+    /// The API's own URL (`None`: the host each request came to).
+    pub public_base_url: Option<String>,
+}
+
+/// The redirect URI of every connection: register it at the provider.
+pub fn redirect_uri(base_url: &str) -> String {
+    format!("{base_url}/v2/sso/callback")
 }
 
 fn random_token(len: usize) -> Result<String, SsoError> {
@@ -121,10 +126,12 @@ impl Sso {
         &self,
         secrets: &TenantSecrets,
         connection: &SsoConnection,
+        base_url: &str,
         login_hint: Option<&str>,
         return_to: Option<String>,
         now: OffsetDateTime,
     ) -> Result<String, SsoError> {
+        let redirect_uri = redirect_uri(base_url);
         if !connection.enabled {
             return Err(refused(
                 LoginRefusal::ConnectionDisabled,
@@ -153,7 +160,7 @@ impl Sso {
                     issuer: &connection.oidc.issuer,
                     client_id: &connection.oidc.client_id,
                     client_secret: &secret,
-                    redirect_uri: &self.redirect_uri,
+                    redirect_uri: &redirect_uri,
                 },
                 &scopes,
                 &state,
@@ -169,6 +176,7 @@ impl Sso {
                     connection_id: connection.connection_id.clone(),
                     nonce,
                     pkce_verifier: start.pkce_verifier,
+                    redirect_uri,
                     return_to,
                     expires_at: now + time::Duration::seconds(LOGIN_STATE_SECONDS),
                 },
@@ -216,7 +224,7 @@ impl Sso {
                     issuer: &connection.oidc.issuer,
                     client_id: &connection.oidc.client_id,
                     client_secret: &secret,
-                    redirect_uri: &self.redirect_uri,
+                    redirect_uri: &login.redirect_uri,
                 },
                 code,
                 &login.pkce_verifier,
