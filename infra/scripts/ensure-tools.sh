@@ -3,11 +3,14 @@
 #   .venv        moto server, cfn-lint, cargo-lambda, SAM CLI (infra/requirements.txt)
 #   .venv-fuzz   schemathesis, the schema fuzzer (infra/requirements-fuzz.txt)
 #   .local/redocly  the Redocly CLI, the OpenAPI linter (npm, pinned below)
+#   .local/oidc-provider  npm oidc-provider, the OpenID Provider of the SSO tests
 #   postgresql   Debian's PostgreSQL server and psql, for the lease tests (apt, if missing)
 # Re-running is cheap: nothing is installed unless the pins changed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 redocly_version="2.77.0"
+# The OpenID Provider of the SSO tests (9.x runs on Node 20, with a warning).
+oidc_provider_version="9.13.3"
 
 if ! command -v python3 >/dev/null; then
   echo "ensure-tools: python3 is required" >&2
@@ -41,6 +44,14 @@ if [ "$(cat "$redocly/.version" 2>/dev/null)" != "$redocly_version" ]; then
   mkdir -p "$redocly"
   npm install --silent --no-audit --no-fund --prefix "$redocly" "@redocly/cli@$redocly_version"
   echo "$redocly_version" > "$redocly/.version"
+fi
+
+oidc="$root/.local/oidc-provider"
+if [ "$(cat "$oidc/.version" 2>/dev/null)" != "$oidc_provider_version" ]; then
+  echo "ensure-tools: installing oidc-provider@$oidc_provider_version"
+  mkdir -p "$oidc"
+  npm install --silent --no-audit --no-fund --prefix "$oidc" "oidc-provider@$oidc_provider_version"
+  echo "$oidc_provider_version" > "$oidc/.version"
 fi
 
 # The lease tests run OpenBao's database engine against a real PostgreSQL.

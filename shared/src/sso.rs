@@ -16,10 +16,11 @@ use time::OffsetDateTime;
 pub use gatehouse_service::sso::login::{LoggedIn, SsoError, client_secret_context};
 pub use gatehouse_service::sso_domain::LoginRefusal;
 
-/// One mapping rule, as a request gives it and the API shows it.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+/// One mapping rule, as a request gives it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RuleView {
+#[schemars(rename = "SsoMappingRuleRequest")]
+pub struct RuleRequest {
     /// A claim name, or `groups` for the connection's groups claim.
     #[schemars(length(min = 1, max = 128))]
     pub claim: String,
@@ -31,6 +32,16 @@ pub struct RuleView {
     pub scopes: Vec<crate::keys::Scope>,
     /// Stop at this rule when it matches.
     #[serde(default)]
+    pub stop: bool,
+}
+
+/// One mapping rule, as the API shows it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(rename = "SsoMappingRule")]
+pub struct RuleView {
+    pub claim: String,
+    pub value: String,
+    pub scopes: Vec<String>,
     pub stop: bool,
 }
 
@@ -70,7 +81,7 @@ pub struct ConnectionRequest {
     pub groups_claim: Option<String>,
     #[serde(default)]
     #[schemars(length(max = 50))]
-    pub rules: Vec<RuleView>,
+    pub rules: Vec<RuleRequest>,
     #[serde(default)]
     #[schemars(length(max = 50))]
     pub default_scopes: Vec<crate::keys::Scope>,
@@ -265,11 +276,7 @@ impl ConnectionView {
                 .map(|r| RuleView {
                     claim: r.claim.clone(),
                     value: r.value.clone(),
-                    scopes: r
-                        .scopes
-                        .iter()
-                        .filter_map(|s| crate::keys::Scope::parse(s).ok())
-                        .collect(),
+                    scopes: r.scopes.clone(),
                     stop: r.stop,
                 })
                 .collect(),

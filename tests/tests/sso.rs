@@ -1,0 +1,193 @@
+//! SSO through the routes against a real OpenID Provider (npm `oidc-provider` on
+//! loopback): a tenant configures a connection, a user logs in (authorization code +
+//! PKCE, no browser), the session token lists keys through the authorizer, lacks what
+//! its mapped scopes do not grant, and stops working after logout within the
+//! revocation bound. Refused logins carry their reason into the audit trail.
+
+use gatehouse_integration_tests::oidc::{CLIENT_ID, CLIENT_SECRET, OidcProvider, follow_login};
+use gatehouse_integration_tests::{TestRequest, TestStack};
+use serde_json::{Value, json};
+
+const BASE: &str = "http://gatehouse.test";
+
+fn accounts() -> Value {
+    json!({
+        "alice": {"email": "alice@acme.example", "email_verified": true, "name": "Alice",
+                  "groups": ["gatehouse-admins"]},
+        "bob": {"email": "bob@acme.example", "email_verified": true, "name": "Bob"},
+        "eve": {"email": "eve@evil.example", "email_verified": true, "name": "Eve"},
+    })
+}
+
+fn claims() -> Value {
+    json!({
+        "openid": ["sub"],
+        "email": ["email", "email_verified"],
+        "profile": ["name"],
+        "groups": ["groups"],
+    })
+}
+
+/// The path and query of a URL on Gatehouse (the stack is served without a socket).
+fn local(url: &str) -> String {
+    url.strip_prefix(BASE).unwrap_or(url).to_owned()
+}
+
+/// A login of `account` through the connection whose login URL is `login_url`: the
+/// callback's answer.
+async fn log_in(
+    stack: &TestStack,
+    login_url: &str,
+    account: &str,
+) -> (gatehouse_integration_tests::TestResponse, String) {
+    let started = stack
+        .call(TestRequest::get(&format!(
+            "{}?login_hint={account}",
+            local(login_url)
+        )))
+        .await;
+    assert_eq!(started.status, 302, "{}", started.text());
+    let authorize = started.header("location");
+    assert!(
+        authorize.contains("code_challenge_method=S256"),
+        "{authorize}"
+    );
+    assert!(authorize.contains("nonce="), "{authorize}");
+    let callback = follow_login(&authorize).await;
+    let answer = stack.call(TestRequest::get(&local(&callback))).await;
+    (answer, callback)
+}
+
+#[tokio::test]
+async fn a_user_logs_in_lists_keys_with_the_session_and_logs_out() {
+    let provider = OidcProvider::start(
+        "/",
+        &format!("{BASE}/v2/sso/callback"),
+        accounts(),
+        claims(),
+    )
+    .await;
+    let host = provider.host_port();
+    let stack = TestStack::with_params(&[
+        ("IntegrationAllowHosts", host.as_str()),
+        ("PublicBaseUrl", BASE),
+    ])
+    .await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    let created = stack
+        .send(
+            "POST",
+            "/v2/integrations/sso",
+            admin,
+            Some(json!({
+                "name": "Acme IdP",
+                "preset": "custom",
+                // Auth0-style: the issuer ends in a slash, kept exactly.
+                "issuer": provider.issuer,
+                "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET,
+                "scopes": ["email", "profile", "groups"],
+                "domains": ["acme.example"],
+                "rules": [{"claim": "groups", "value": "gatehouse-admins",
+                           "scopes": ["keys:read", "audit:read"], "stop": true}],
+                "default_scopes": ["scopes:read"],
+            })),
+        )
+        .await;
+    created.assert_status(201);
+    let connection = created.json();
+    assert!(!connection.to_string().contains(CLIENT_SECRET));
+    assert_eq!(
+        connection["redirect_uri"],
+        format!("{BASE}/v2/sso/callback")
+    );
+    let login_url = connection["login_url"].as_str().unwrap().to_owned();
+
+    let (answer, callback) = log_in(&stack, &login_url, "alice").await;
+    answer.assert_status(200);
+    let session = answer.json();
+    assert_eq!(session["token_type"], "Bearer");
+    assert_eq!(session["scopes"], json!(["audit:read", "keys:read"]));
+    assert_eq!(session["first_login"], true);
+    let token = session["session_token"].as_str().unwrap().to_owned();
+
+    // The session token is a bearer credential the authorizer accepts.
+    let keys = stack.send("GET", "/v2/api-keys", &token, None).await;
+    keys.assert_status(200);
+    // ... within its mapped scopes.
+    let denied = stack
+        .send(
+            "POST",
+            "/v2/api-keys",
+            &token,
+            Some(json!({"name": "k", "scopes": ["keys:read"]})),
+        )
+        .await;
+    assert_eq!(denied.status, 403, "{}", denied.text());
+
+    // The same callback again: the state was taken.
+    let replayed = stack.call(TestRequest::get(&local(&callback))).await;
+    assert_eq!(replayed.status, 401, "{}", replayed.text());
+    assert!(replayed.text().contains("state_mismatch"));
+
+    // A second login of the same person is the same principal.
+    let (again, _) = log_in(&stack, &login_url, "alice").await;
+    again.assert_status(200);
+    assert_eq!(again.json()["principal_id"], session["principal_id"]);
+    assert_eq!(again.json()["first_login"], false);
+    // No rule matched: the default scopes.
+    let (bob, _) = log_in(&stack, &login_url, "bob").await;
+    assert_eq!(bob.json()["scopes"], json!(["scopes:read"]));
+
+    // Outside the connection's domains: refused, with the reason audited.
+    let (eve, _) = log_in(&stack, &login_url, "eve").await;
+    assert_eq!(eve.status, 401, "{}", eve.text());
+    assert!(eve.text().contains("domain_not_allowed"));
+    let audit = stack
+        .send("GET", "/v2/audit?action=sso.login", admin, None)
+        .await
+        .json();
+    let events = audit["items"].as_array().unwrap();
+    let refused: Vec<&str> = events
+        .iter()
+        .filter(|e| e["outcome"] == "refused")
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert!(
+        refused.iter().any(|d| d.contains("domain_not_allowed")),
+        "{refused:?}"
+    );
+    assert!(
+        refused.iter().any(|d| d.contains("state_mismatch")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        events.iter().filter(|e| e["outcome"] == "success").count(),
+        3,
+        "{events:?}"
+    );
+    assert!(!audit.to_string().contains(&token));
+
+    // Logout: refused by the authorizer once the revocation bound has passed.
+    stack
+        .send("POST", "/v2/sso/logout", &token, None)
+        .await
+        .assert_status(200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let after = stack.send("GET", "/v2/api-keys", &token, None).await;
+    assert_eq!(after.status, 403, "{}", after.text());
+    // An API key is not a session.
+    stack
+        .send("POST", "/v2/sso/logout", admin, None)
+        .await
+        .assert_problem(400, "invalid-parameter");
+
+    // The session keys are published.
+    let jwks = stack
+        .call(TestRequest::get("/v2/.well-known/jwks.json"))
+        .await
+        .json();
+    assert_eq!(jwks["keys"][0]["kty"], "EC");
+    assert_eq!(jwks["keys"][0]["alg"], "ES256");
+}
