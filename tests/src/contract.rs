@@ -25,6 +25,14 @@ pub fn check(method: &str, path_template: &str, status: u16, content_type: &str,
     let ours = (200..300).contains(&status) || content_type == "application/problem+json";
     let op = &document()["paths"][gatehouse::routes::openapi_path(path_template).as_str()]
         [method.to_lowercase()];
+    if (300..400).contains(&status) {
+        let documented = &op["responses"][status.to_string()];
+        assert!(
+            documented["headers"]["Location"].is_object(),
+            "{method} {path_template}: redirect {status} is not documented"
+        );
+        return;
+    }
     let schema = &op["responses"][status.to_string()]["content"][content_type]["schema"];
     if schema.is_null() {
         assert!(

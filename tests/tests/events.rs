@@ -127,6 +127,23 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("delete-webhook/unknown-webhook.json", Expect::Status(404)),
         ("usage-ingest/control-message.json", Expect::Recorded(0)),
         ("list-secrets/list-secrets.json", Expect::Status(200)),
+        (
+            "create-sso-connection/unreachable-issuer.json",
+            Expect::Status(424),
+        ),
+        ("list-sso-connections/list.json", Expect::Status(200)),
+        (
+            "get-sso-connection/unknown-connection.json",
+            Expect::Status(404),
+        ),
+        (
+            "delete-sso-connection/unknown-connection.json",
+            Expect::Status(404),
+        ),
+        ("sso-login/unknown-connection.json", Expect::Status(404)),
+        ("sso-callback/unknown-state.json", Expect::Status(401)),
+        ("sso-logout/api-key-caller.json", Expect::Status(400)),
+        ("session-keys/jwks.json", Expect::Status(200)),
         ("create-lease/aws-tenant-files.json", Expect::Status(201)),
         ("create-lease/unknown-role.json", Expect::Status(400)),
         ("list-leases/list-leases.json", Expect::Status(200)),

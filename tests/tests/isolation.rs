@@ -108,6 +108,45 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         .as_str()
         .unwrap()
         .to_owned();
+    // A's SSO connection, seeded in the store (the discovery check is the SSO tests').
+    let acme_sso = gatehouse::sso_domain::SsoConnection {
+        tenant_id: acme.tenant.tenant_id.clone(),
+        connection_id: gatehouse::ids::IntegrationId::generate().unwrap(),
+        name: "Acme IdP".into(),
+        oidc: gatehouse::sso_domain::OidcConfig {
+            preset: gatehouse::sso_domain::Preset::Custom,
+            issuer: "https://idp.acme.example".into(),
+            client_id: "gatehouse".into(),
+            client_secret: gatehouse::integrations::Credential::Reference {
+                secret_ref: gatehouse::integrations::SecretRef {
+                    path: gatehouse::secrets::SecretPath::parse("sso/acme").unwrap(),
+                    key: "client_secret".into(),
+                    version: None,
+                },
+            },
+            scopes: vec!["email".into()],
+            groups_claim: "groups".into(),
+            hosted_domain: None,
+            entra_tenant_id: None,
+        },
+        domains: vec!["acme.example".into()],
+        rules: Vec::new(),
+        default_scopes: Vec::new(),
+        return_urls: Vec::new(),
+        enabled: true,
+        created_at: time::OffsetDateTime::now_utc(),
+        created_by: "user:admin@example.com".into(),
+        updated_at: None,
+        version: 1,
+    };
+    let mut batch = gatehouse::store::WriteBatch::new();
+    stack
+        .app
+        .sso
+        .connections
+        .put(&mut batch, &acme_sso)
+        .unwrap();
+    stack.app.dynamo.commit(batch).await.unwrap();
     let before = stack.snapshot(&acme.tenant).await;
     let acme_secret_before = stack
         .send("GET", "/v2/secrets/metadata/acme/db", acme_admin, None)
@@ -273,6 +312,32 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
          webhooks: GET, PUT, DELETE, disable, enable, rotate-secret, test, deliveries, recover; \
          deliveries: GET, retry; leases: renew, revoke"
     );
+    let mut sso_routes = 0;
+    for route in stack
+        .template
+        .routes
+        .iter()
+        .filter(|r| r.path == "/v2/integrations/sso/{integration_id}")
+    {
+        sso_routes += 1;
+        let path = route
+            .path
+            .replace("{integration_id}", acme_sso.connection_id.as_str());
+        stack
+            .send(&route.method, &path, globex_admin, None)
+            .await
+            .assert_problem(404, "not-found");
+    }
+    assert_eq!(sso_routes, 2, "GET, DELETE");
+    let connections = stack
+        .send("GET", "/v2/integrations/sso", globex_admin, None)
+        .await
+        .json();
+    assert_eq!(
+        connections["items"],
+        json!([]),
+        "B lists none of A's connections"
+    );
     let leases = stack
         .send("GET", "/v2/leases", globex_admin, None)
         .await
@@ -379,5 +444,6 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     );
     assert_eq!(report["leases"]["active"], 0);
     assert!(!report.to_string().contains(acme_lease_id.as_str()));
-    assert_eq!(stack.template.routes.len(), 51);
+    // (The SSO login, callback, logout and keys are the SSO tests'.)
+    assert_eq!(stack.template.routes.len(), 59);
 }

@@ -91,6 +91,18 @@ impl Checker {
         let content_type = response.content_type().to_owned();
         let op = &self.doc["paths"][gatehouse::routes::openapi_path(path_template).as_str()]
             [method.to_lowercase()];
+        if (300..400).contains(&response.status) {
+            assert!(
+                op["responses"][&status]["headers"]["Location"].is_object(),
+                "{method} {path_template}: redirect {status} is not documented"
+            );
+            assert!(!response.header("location").is_empty());
+            self.checked.insert(format!(
+                "{method} {} {status}",
+                gatehouse::routes::openapi_path(path_template)
+            ));
+            return;
+        }
         let schema = &op["responses"][&status]["content"][&content_type]["schema"];
         assert!(
             !schema.is_null(),
@@ -124,10 +136,19 @@ impl Checker {
 #[tokio::test]
 async fn real_responses_match_the_document() {
     let bao = gatehouse_integration_tests::openbao::OpenBao::start().await;
+    let idp = gatehouse_integration_tests::oidc::OidcProvider::start(
+        "",
+        "http://gatehouse.test/v2/sso/callback",
+        json!({"alice": {"email": "alice@acme.example", "email_verified": true}}),
+        json!({"openid": ["sub"], "email": ["email", "email_verified"]}),
+    )
+    .await;
+    let allow = format!("{},{}", bao.host_port(), idp.host_port());
     let stack = TestStack::with_params(&[
         ("AuthCacheTtlSeconds", "0"),
         ("WebhookAllowHosts", "127.0.0.1:9"),
-        ("IntegrationAllowHosts", bao.host_port()),
+        ("IntegrationAllowHosts", allow.as_str()),
+        ("PublicBaseUrl", "http://gatehouse.test"),
     ])
     .await;
     // Every POST of this run is also sent with an Idempotency-Key and, when it
@@ -468,13 +489,15 @@ async fn real_responses_match_the_document() {
 
     Box::pin(secret_routes(&stack, &mut c, &admin)).await;
     Box::pin(lease_routes(&stack, &mut c, &admin)).await;
+    Box::pin(sso_routes(&stack, &mut c, &admin, &idp)).await;
     Box::pin(integration_routes(&stack, &mut c, &admin, &bao)).await;
 
     let served = stack.call(TestRequest::get("/v2/openapi.json")).await;
     assert_eq!(served.status, 200);
     assert_eq!(served.json(), document());
 
-    // Every operation had at least its success response checked.
+    // Every operation had at least its success response checked (a redirect, for the
+    // operations whose success is one).
     for op in operations(&c.doc) {
         if op == "GET /v2/openapi.json" {
             continue;
@@ -482,7 +505,8 @@ async fn real_responses_match_the_document() {
         assert!(
             c.checked
                 .iter()
-                .any(|done| done.starts_with(&format!("{op} 2"))),
+                .any(|done| done.starts_with(&format!("{op} 2"))
+                    || done.starts_with(&format!("{op} 3"))),
             "{op} not exercised: {:?}",
             c.checked
         );
@@ -597,6 +621,118 @@ async fn integration_routes(
         "DELETE",
         vault,
         &stack.send("DELETE", vault, admin, None).await,
+    );
+}
+
+/// The SSO routes against a real OpenID Provider: connections, a login to its session
+/// (JSON, then a redirect to a return URL), logout, the session keys.
+async fn sso_routes(
+    stack: &TestStack,
+    c: &mut Checker,
+    admin: &str,
+    idp: &gatehouse_integration_tests::oidc::OidcProvider,
+) {
+    use gatehouse_integration_tests::oidc::{CLIENT_ID, CLIENT_SECRET, follow_login};
+    let base = "http://gatehouse.test";
+    let local = |url: &str| url.strip_prefix(base).unwrap_or(url).to_owned();
+    // The client secret by reference, from Gatehouse's own store.
+    stack
+        .send(
+            "POST",
+            "/v2/secrets/data/sso/idp",
+            admin,
+            Some(json!({"data": {"client_secret": CLIENT_SECRET}})),
+        )
+        .await
+        .assert_status(201);
+    let connections = "/v2/integrations/sso";
+    let one = "/v2/integrations/sso/{integration_id}";
+    let body = json!({
+        "name": "Doc IdP", "preset": "custom", "issuer": idp.issuer, "client_id": CLIENT_ID,
+        "client_secret": {"secret_ref": {"path": "sso/idp", "key": "client_secret"}},
+        "domains": ["acme.example"], "default_scopes": ["keys:read"],
+        "return_urls": ["https://app.acme.example/sso/"],
+    });
+    let created = stack.send("POST", connections, admin, Some(body)).await;
+    c.check("POST", connections, &created);
+    c.check(
+        "POST",
+        connections,
+        &stack
+            .send("POST", connections, admin, Some(json!({"name": "x"})))
+            .await,
+    );
+    let id = created.json()["connection_id"].as_str().unwrap().to_owned();
+    let login_url = created.json()["login_url"].as_str().unwrap().to_owned();
+    c.check(
+        "GET",
+        connections,
+        &stack.send("GET", connections, admin, None).await,
+    );
+    let path = format!("/v2/integrations/sso/{id}");
+    c.check("GET", one, &stack.send("GET", &path, admin, None).await);
+    c.check(
+        "GET",
+        one,
+        &stack
+            .send("GET", "/v2/integrations/sso/0000000000", admin, None)
+            .await,
+    );
+    let login = "/v2/sso/{tenant_id}/{integration_id}/login";
+    let callback = "/v2/sso/callback";
+    let start =
+        |query: String| stack.call(TestRequest::get(&format!("{}{query}", local(&login_url))));
+    let started = start("?login_hint=alice".into()).await;
+    c.check("GET", login, &started);
+    c.check(
+        "GET",
+        login,
+        &start("?return_to=https%3A%2F%2Fevil.example%2F".into()).await,
+    );
+    let back = follow_login(&started.header("location")).await;
+    let session = stack.call(TestRequest::get(&local(&back))).await;
+    c.check("GET", callback, &session);
+    c.check(
+        "GET",
+        callback,
+        &stack.call(TestRequest::get(&local(&back))).await,
+    );
+    let redirected =
+        start("?login_hint=alice&return_to=https%3A%2F%2Fapp.acme.example%2Fsso%2Fdone".into())
+            .await;
+    let back = follow_login(&redirected.header("location")).await;
+    let to_app = stack.call(TestRequest::get(&local(&back))).await;
+    c.check("GET", callback, &to_app);
+    assert!(
+        to_app
+            .header("location")
+            .starts_with("https://app.acme.example/sso/done#session_token=")
+    );
+    let token = session.json()["session_token"].as_str().unwrap().to_owned();
+    let logout = "/v2/sso/logout";
+    c.check(
+        "POST",
+        logout,
+        &stack.send("POST", logout, admin, None).await,
+    );
+    // A replayed logout cannot pass the authorizer: its session has ended.
+    stack
+        .replay_posts
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    c.check(
+        "POST",
+        logout,
+        &stack.send("POST", logout, &token, None).await,
+    );
+    stack
+        .replay_posts
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let jwks = "/v2/.well-known/jwks.json";
+    c.check("GET", jwks, &stack.call(TestRequest::get(jwks)).await);
+    c.check(
+        "DELETE",
+        one,
+        &stack.send("DELETE", &path, admin, None).await,
     );
 }
 

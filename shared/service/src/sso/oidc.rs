@@ -8,6 +8,7 @@
 //! `azp`, expiry and issue time with [`LEEWAY`], nonce, and `at_hash` when present.
 
 use crate::outbound::{OutboundClient, Unanswered};
+use crate::store::ttl_cache::TtlCache;
 use gatehouse_domain::sso::LoginRefusal;
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata,
@@ -18,9 +19,8 @@ use openidconnect::{
     SignatureVerificationError, TokenResponse,
 };
 use serde_json::{Map, Value};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use time::OffsetDateTime;
 
 /// How far past `exp` (and before `iat`) an ID token is still accepted: clock skew
@@ -28,6 +28,8 @@ use time::OffsetDateTime;
 pub const LEEWAY: time::Duration = time::Duration::seconds(60);
 /// How long a discovery document (with its JWKS) is reused.
 const DISCOVERY_TTL: Duration = Duration::from_secs(600);
+/// The most issuers whose documents a container keeps.
+const MAX_ISSUERS: usize = 256;
 /// The most a discovery document, JWKS or token answer may be.
 const MAX_ANSWER_BYTES: usize = 256 * 1024;
 
@@ -92,7 +94,7 @@ pub struct Oidc {
     /// Built at first use: a function that only verifies sessions (the authorizer)
     /// never builds an HTTP client.
     http: Arc<std::sync::OnceLock<Result<OutboundClient, String>>>,
-    discovered: Arc<Mutex<HashMap<String, (Instant, Arc<CoreProviderMetadata>)>>>,
+    discovered: Arc<TtlCache<String, Arc<CoreProviderMetadata>>>,
 }
 
 impl std::fmt::Debug for Oidc {
@@ -131,7 +133,7 @@ impl Oidc {
             allow,
             timeout,
             http: Arc::default(),
-            discovered: Arc::default(),
+            discovered: Arc::new(TtlCache::new(DISCOVERY_TTL, MAX_ISSUERS)),
         }
     }
 
@@ -208,15 +210,8 @@ impl Oidc {
         issuer: &str,
         refresh: bool,
     ) -> Result<Arc<CoreProviderMetadata>, OidcError> {
-        if !refresh
-            && let Some((at, metadata)) = self
-                .discovered
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(issuer)
-            && at.elapsed() < DISCOVERY_TTL
-        {
-            return Ok(Arc::clone(metadata));
+        if !refresh && let Some(metadata) = self.discovered.get(&issuer.to_owned()) {
+            return Ok(metadata);
         }
         let issuer_url =
             IssuerUrl::new(issuer.to_owned()).map_err(|_| OidcError::BadIssuer(issuer.into()))?;
@@ -226,9 +221,7 @@ impl Oidc {
             .map_err(|e| OidcError::Discovery(error_chain(&e)))?;
         let metadata = Arc::new(metadata);
         self.discovered
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(issuer.to_owned(), (Instant::now(), Arc::clone(&metadata)));
+            .put(issuer.to_owned(), Arc::clone(&metadata));
         Ok(metadata)
     }
 
