@@ -14,7 +14,7 @@ const dir = process.env.OIDC_PROVIDER_DIR;
 const { default: Provider } = await import(
   pathToFileURL(join(dir, "node_modules/oidc-provider/lib/index.js")).href
 );
-const { generateKeyPair, exportJWK } = await import(
+const { generateKeyPair, exportJWK, importJWK, SignJWT } = await import(
   pathToFileURL(join(dir, "node_modules/jose/dist/webapi/index.js")).href
 );
 
@@ -46,6 +46,44 @@ const provider = new Provider(config.issuer, {
   ttl: { AuthorizationCode: 60, IdToken: 300, AccessToken: 300, Session: 600, Interaction: 600, Grant: 600 },
 });
 provider.proxy = false;
+
+// Hostile answers for the attack tests: an account whose id starts with `attack-`
+// gets its ID token replaced, after oidc-provider made it, by the attack it names.
+const b64 = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+async function hostile(attack, claims) {
+  const now = Math.floor(Date.now() / 1000);
+  const signWith = async (payload, key, alg = "RS256", kid = "rs-1") =>
+    new SignJWT(payload).setProtectedHeader({ alg, kid }).sign(key);
+  const ours = await importJWK(keys[0], "RS256");
+  switch (attack) {
+    case "alg-none":
+      return `${b64({ alg: "none", typ: "JWT" })}.${b64(claims)}.`;
+    case "other-key": {
+      const { privateKey } = await generateKeyPair("RS256");
+      return signWith(claims, privateKey);
+    }
+    case "hs256": {
+      const secret = new TextEncoder().encode(config.clients[0].client_secret);
+      return new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(secret);
+    }
+    case "expired":
+      return signWith({ ...claims, iat: now - 7200, exp: now - 3600 }, ours);
+    case "audience":
+      return signWith({ ...claims, aud: "someone-else" }, ours);
+    case "issuer":
+      return signWith({ ...claims, iss: "http://evil.example/" }, ours);
+    default:
+      throw new Error(`unknown attack ${attack}`);
+  }
+}
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.path !== "/token" || !ctx.body || !ctx.body.id_token) return;
+  const claims = JSON.parse(Buffer.from(ctx.body.id_token.split(".")[1], "base64url"));
+  if (typeof claims.sub === "string" && claims.sub.startsWith("attack-")) {
+    ctx.body = { ...ctx.body, id_token: await hostile(claims.sub.slice(7), claims) };
+  }
+});
 
 // The harness's interaction: log in the account `login_hint` names, grant consent.
 provider.use(async (ctx, next) => {

@@ -16,6 +16,13 @@ fn accounts() -> Value {
                   "groups": ["gatehouse-admins"]},
         "bob": {"email": "bob@acme.example", "email_verified": true, "name": "Bob"},
         "eve": {"email": "eve@evil.example", "email_verified": true, "name": "Eve"},
+        // The provider replaces these accounts' ID tokens with the attack they name.
+        "attack-alg-none": {"email": "m1@acme.example", "email_verified": true},
+        "attack-other-key": {"email": "m2@acme.example", "email_verified": true},
+        "attack-hs256": {"email": "m3@acme.example", "email_verified": true},
+        "attack-expired": {"email": "m4@acme.example", "email_verified": true},
+        "attack-audience": {"email": "m5@acme.example", "email_verified": true},
+        "attack-issuer": {"email": "m6@acme.example", "email_verified": true},
     })
 }
 
@@ -190,4 +197,175 @@ async fn a_user_logs_in_lists_keys_with_the_session_and_logs_out() {
         .json();
     assert_eq!(jwks["keys"][0]["kty"], "EC");
     assert_eq!(jwks["keys"][0]["alg"], "ES256");
+}
+
+/// A provider, a stack and a tenant with one connection to it: the provider, the
+/// stack, the admin key and the connection's login URL.
+async fn connected() -> (OidcProvider, TestStack, String, String) {
+    let provider =
+        OidcProvider::start("", &format!("{BASE}/v2/sso/callback"), accounts(), claims()).await;
+    let host = provider.host_port();
+    let stack = TestStack::with_params(&[
+        ("IntegrationAllowHosts", host.as_str()),
+        ("PublicBaseUrl", BASE),
+    ])
+    .await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose().to_owned();
+    let created = stack
+        .send(
+            "POST",
+            "/v2/integrations/sso",
+            &admin,
+            Some(json!({
+                "name": "Acme IdP", "preset": "custom", "issuer": provider.issuer,
+                "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                "domains": ["acme.example"], "default_scopes": ["keys:read"],
+            })),
+        )
+        .await;
+    created.assert_status(201);
+    let login_url = created.json()["login_url"].as_str().unwrap().to_owned();
+    (provider, stack, admin, login_url)
+}
+
+fn query_param(url: &str, name: &str) -> String {
+    reqwest::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// The provider's answer for `account`, not yet given to Gatehouse: the callback URL.
+async fn provider_answer(stack: &TestStack, login_url: &str, account: &str) -> String {
+    let started = stack
+        .call(TestRequest::get(&format!(
+            "{}?login_hint={account}",
+            local(login_url)
+        )))
+        .await;
+    follow_login(&started.header("location")).await
+}
+
+#[tokio::test]
+async fn forged_and_replayed_logins_are_refused_with_their_reason() {
+    let (_provider, stack, admin, login_url) = connected().await;
+    let mut expected = Vec::new();
+    // ID tokens the provider's key did not sign as they are, or signed wrongly.
+    for (account, reason) in [
+        ("attack-alg-none", "token_invalid"),
+        ("attack-other-key", "token_invalid"),
+        ("attack-hs256", "token_invalid"),
+        ("attack-expired", "expired"),
+        ("attack-audience", "audience_mismatch"),
+        ("attack-issuer", "issuer_mismatch"),
+    ] {
+        let (answer, _) = log_in(&stack, &login_url, account).await;
+        assert_eq!(answer.status, 401, "{account}: {}", answer.text());
+        assert!(
+            answer.text().contains(reason),
+            "{account}: {}",
+            answer.text()
+        );
+        expected.push(reason);
+    }
+
+    // A state Gatehouse never issued.
+    let forged = stack
+        .call(TestRequest::get("/v2/sso/callback?code=x&state=forged"))
+        .await;
+    assert_eq!(forged.status, 401);
+    assert!(forged.text().contains("state_mismatch"));
+
+    // A nonce other than the one the login stored (the stored state tampered with).
+    let started = stack
+        .call(TestRequest::get(&format!(
+            "{}?login_hint=alice",
+            local(&login_url)
+        )))
+        .await;
+    let authorize = started.header("location");
+    let state = query_param(&authorize, "state");
+    let dynamo = aws_sdk_dynamodb::Client::new(&stack.sdk);
+    let table = &stack.app.config.ephemeral_table;
+    let key = aws_sdk_dynamodb::types::AttributeValue::S(format!("SSOSTATE#{state}"));
+    let item = dynamo
+        .get_item()
+        .table_name(table)
+        .key("pk", key.clone())
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let mut login: Value = serde_json::from_str(item["login"].as_s().unwrap()).unwrap();
+    login["nonce"] = json!("not-the-nonce-sent");
+    dynamo
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item.clone()))
+        .item(
+            "login",
+            aws_sdk_dynamodb::types::AttributeValue::S(login.to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let callback = follow_login(&authorize).await;
+    let answer = stack.call(TestRequest::get(&local(&callback))).await;
+    assert_eq!(answer.status, 401, "{}", answer.text());
+    assert!(
+        answer.text().contains("nonce_mismatch"),
+        "{}",
+        answer.text()
+    );
+    expected.push("nonce_mismatch");
+
+    // A code moved to another login's state: its PKCE verifier does not match.
+    let first = provider_answer(&stack, &login_url, "alice").await;
+    let second = provider_answer(&stack, &login_url, "alice").await;
+    let swapped = format!(
+        "/v2/sso/callback?code={}&state={}",
+        query_param(&first, "code"),
+        query_param(&second, "state")
+    );
+    let answer = stack.call(TestRequest::get(&swapped)).await;
+    assert_eq!(answer.status, 401, "{}", answer.text());
+    assert!(answer.text().contains("code_rejected"), "{}", answer.text());
+    // The code used as meant works once; used again, with a fresh state, it is refused.
+    let used = stack.call(TestRequest::get(&local(&first))).await;
+    used.assert_status(200);
+    let third = provider_answer(&stack, &login_url, "alice").await;
+    let reused = format!(
+        "/v2/sso/callback?code={}&state={}",
+        query_param(&first, "code"),
+        query_param(&third, "state")
+    );
+    let answer = stack.call(TestRequest::get(&reused)).await;
+    assert_eq!(answer.status, 401, "{}", answer.text());
+    assert!(answer.text().contains("code_rejected"), "{}", answer.text());
+    // The first login's callback again: its state was taken.
+    let replayed = stack.call(TestRequest::get(&local(&first))).await;
+    assert_eq!(replayed.status, 401);
+    expected.extend(["code_rejected", "state_mismatch"]);
+
+    let audit = stack
+        .send("GET", "/v2/audit?action=sso.login&limit=100", &admin, None)
+        .await
+        .json();
+    let details: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == "refused")
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    for reason in expected {
+        assert!(
+            details.iter().any(|d| d.contains(reason)),
+            "{reason} not in the audit trail: {details:?}"
+        );
+    }
 }

@@ -174,8 +174,10 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                 SsoError::Refused { reason, .. } => Some(*reason),
                 _ => None,
             };
+            // The audit trail gets what was wrong; the browser only the reason code.
+            let why = err.to_string();
             let problem = Problem::from(err);
-            let detail = problem.detail.clone();
+            let detail = format!("{} ({why})", problem.detail);
             let audit = AuditEvent::new(
                 &tenant,
                 ACTION,
