@@ -369,3 +369,99 @@ async fn forged_and_replayed_logins_are_refused_with_their_reason() {
         );
     }
 }
+
+/// The provider dressed as Entra ID and as Google Workspace: an Entra identity is its
+/// directory and object ids (two app-specific `sub`s of one person are one principal),
+/// a login from another directory is refused; a Google connection demands the `hd`
+/// claim (the `hd` parameter is only a hint).
+#[tokio::test]
+async fn entra_and_google_quirks_are_enforced() {
+    let provider = OidcProvider::start(
+        "",
+        &format!("{BASE}/v2/sso/callback"),
+        json!({
+            "entra-a": {"email": "pat@acme.example", "tid": "tid-acme", "oid": "obj-1"},
+            "entra-b": {"email": "pat@acme.example", "tid": "tid-acme", "oid": "obj-1"},
+            "entra-other": {"email": "pat@acme.example", "tid": "tid-other", "oid": "obj-9"},
+            "g-work": {"email": "sam@acme.example", "email_verified": true, "hd": "acme.example"},
+            "g-personal": {"email": "sam@acme.example", "email_verified": true},
+        }),
+        json!({"openid": ["sub", "tid", "oid", "hd"], "email": ["email", "email_verified"]}),
+    )
+    .await;
+    let host = provider.host_port();
+    let stack = TestStack::with_params(&[
+        ("IntegrationAllowHosts", host.as_str()),
+        ("PublicBaseUrl", BASE),
+    ])
+    .await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    let connect = |preset: &str, extra: Value| {
+        let mut body = json!({
+            "name": preset, "preset": preset, "issuer": provider.issuer,
+            "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+            "default_scopes": ["keys:read"],
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        stack.send("POST", "/v2/integrations/sso", admin, Some(body))
+    };
+    let entra = connect(
+        "azure_ad",
+        json!({"entra_tenant_id": "tid-acme", "domains": ["acme.example"]}),
+    )
+    .await;
+    entra.assert_status(201);
+    let entra_login = entra.json()["login_url"].as_str().unwrap().to_owned();
+    let (a, _) = log_in(&stack, &entra_login, "entra-a").await;
+    a.assert_status(200);
+    let (b, _) = log_in(&stack, &entra_login, "entra-b").await;
+    b.assert_status(200);
+    assert_eq!(
+        a.json()["principal_id"],
+        b.json()["principal_id"],
+        "one person: tid + oid"
+    );
+    assert_eq!(b.json()["first_login"], false);
+    let (other, _) = log_in(&stack, &entra_login, "entra-other").await;
+    assert_eq!(other.status, 401);
+    assert!(
+        other.text().contains("directory_mismatch"),
+        "{}",
+        other.text()
+    );
+
+    let google = connect("google", json!({"hosted_domain": "acme.example"})).await;
+    google.assert_status(201);
+    let google_login = google.json()["login_url"].as_str().unwrap().to_owned();
+    let started = stack
+        .call(TestRequest::get(&format!(
+            "{}?login_hint=g-work",
+            local(&google_login)
+        )))
+        .await;
+    assert!(started.header("location").contains("hd=acme.example"));
+    let (work, _) = log_in(&stack, &google_login, "g-work").await;
+    work.assert_status(200);
+    let (personal, _) = log_in(&stack, &google_login, "g-personal").await;
+    assert_eq!(personal.status, 401);
+    assert!(
+        personal.text().contains("hosted_domain_mismatch"),
+        "{}",
+        personal.text()
+    );
+    // A Google connection that names no domain would let any Google account in.
+    connect("google", json!({}))
+        .await
+        .assert_problem(400, "invalid-body");
+    // Entra's multi-tenant endpoints are refused as issuers.
+    let mut multi = json!({"name": "x", "preset": "azure_ad", "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "issuer": "https://login.microsoftonline.com/common/v2.0"});
+    stack
+        .send("POST", "/v2/integrations/sso", admin, Some(multi.take()))
+        .await
+        .assert_problem(400, "invalid-body");
+}
