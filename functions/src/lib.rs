@@ -20,6 +20,7 @@ pub mod keys;
 pub mod leases;
 pub mod openapi;
 pub mod policy;
+pub mod principals;
 pub mod rotation;
 mod run;
 pub mod scopes;
@@ -212,6 +213,10 @@ routes! {
     DELETE "/v2/integrations/sso/{integration_id}" Scope("integrations:write") => "delete-sso-connection" tenant sso::delete;
     GET "/v2/sso/{tenant_id}/{integration_id}/login" Public => "sso-login" public sso::login;
     GET "/v2/sso/callback" Public => "sso-callback" public sso::callback;
+    GET "/v2/principals" Scope("principals:read") => "list-principals" tenant principals::list;
+    GET "/v2/principals/{principal_id}" Scope("principals:read") => "get-principal" tenant principals::get;
+    POST "/v2/principals/{principal_id}/disable" Scope("principals:write") => "disable-principal" tenant principals::disable;
+    POST "/v2/principals/{principal_id}/enable" Scope("principals:write") => "enable-principal" tenant principals::enable;
     POST "/v2/sso/logout" AnyKey => "sso-logout" tenant sso::logout;
     GET "/v2/.well-known/jwks.json" Public => "session-keys" public sso::jwks;
     GET "/v2/integrations/report" Scope("integrations:read") => "integration-report" tenant integrations::report;

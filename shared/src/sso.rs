@@ -311,3 +311,103 @@ impl From<SsoError> for Problem {
         }
     }
 }
+
+/// A principal as the API shows it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PrincipalView {
+    pub principal_id: crate::ids::PrincipalId,
+    /// The identity: the IdP's issuer (Entra ID: `entra:<directory>`) and subject.
+    pub issuer: String,
+    pub subject: String,
+    pub connection_id: IntegrationId,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub groups: Vec<String>,
+    /// The scopes the connection's rules gave at the last login.
+    pub scopes: Vec<String>,
+    pub disabled: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
+    pub first_login: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "crate::schema::Rfc3339")]
+    pub last_login: OffsetDateTime,
+    /// The ID token's claims at the last login, for the tenant's own use.
+    pub claims: serde_json::Map<String, serde_json::Value>,
+}
+
+impl PrincipalView {
+    pub fn of(p: &crate::store::sso_table::Principal) -> Result<Self, Problem> {
+        Ok(Self {
+            principal_id: crate::ids::PrincipalId::parse(&p.principal_id)
+                .map_err(|e| Problem::internal(&e))?,
+            issuer: p.issuer.clone(),
+            subject: p.subject.clone(),
+            connection_id: p.connection_id.clone(),
+            email: p.email.clone(),
+            name: p.name.clone(),
+            groups: p.groups.clone(),
+            scopes: p.scopes.clone(),
+            disabled: p.disabled,
+            first_login: p.first_login,
+            last_login: p.last_login,
+            claims: p.claims.clone(),
+        })
+    }
+}
+
+/// The principal the `{principal_id}` path parameter names, in the caller's tenant.
+pub async fn load_principal(
+    call: &Call<'_>,
+) -> Result<crate::store::sso_table::Principal, Problem> {
+    let missing = || Problem::new(ProblemType::NotFound, "no such principal");
+    let id = call
+        .path_parameter("principal_id")
+        .and_then(|id| crate::ids::PrincipalId::parse(&id).ok())
+        .ok_or_else(missing)?;
+    call.app
+        .sso
+        .principals
+        .get(&call.caller.tenant_id, id.as_str())
+        .await?
+        .ok_or_else(missing)
+}
+
+/// Disables or enables a principal; disabling revokes its sessions. The principal
+/// after, with its audit event committed.
+pub async fn set_disabled(
+    call: &Call<'_>,
+    action: &str,
+    disabled: bool,
+) -> Result<crate::store::sso_table::Principal, Problem> {
+    let mut principal = load_principal(call).await?;
+    if principal.disabled == disabled {
+        return Ok(principal);
+    }
+    principal.disabled = disabled;
+    principal.version += 1;
+    let mut batch = crate::store::WriteBatch::new();
+    call.app.sso.principals.put(&mut batch, &principal)?;
+    let audit = call
+        .audit_event(action)
+        .status(200)
+        .detail(format!("principal {}", principal.principal_id));
+    call.commit(batch, &audit, "the principal changed concurrently; retry")
+        .await?;
+    if disabled {
+        let sessions = &call.app.sso.ephemeral;
+        for active in principal
+            .sessions
+            .iter()
+            .filter(|s| s.expires_at > call.now)
+        {
+            if let Some(session) = sessions
+                .session(&call.caller.tenant_id, &active.session_id)
+                .await?
+            {
+                sessions.revoke_session(&session, call.now).await?;
+            }
+        }
+    }
+    Ok(principal)
+}

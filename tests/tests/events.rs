@@ -144,6 +144,16 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("sso-callback/unknown-state.json", Expect::Status(401)),
         ("sso-logout/api-key-caller.json", Expect::Status(400)),
         ("session-keys/jwks.json", Expect::Status(200)),
+        ("list-principals/list.json", Expect::Status(200)),
+        ("get-principal/unknown-principal.json", Expect::Status(404)),
+        (
+            "disable-principal/unknown-principal.json",
+            Expect::Status(404),
+        ),
+        (
+            "enable-principal/unknown-principal.json",
+            Expect::Status(404),
+        ),
         ("create-lease/aws-tenant-files.json", Expect::Status(201)),
         ("create-lease/unknown-role.json", Expect::Status(400)),
         ("list-leases/list-leases.json", Expect::Status(200)),

@@ -139,12 +139,35 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         updated_at: None,
         version: 1,
     };
+    let acme_principal = gatehouse::store::sso_table::Principal {
+        tenant_id: acme.tenant.tenant_id.clone(),
+        principal_id: gatehouse::ids::PrincipalId::generate().unwrap().to_string(),
+        issuer: "https://idp.acme.example".into(),
+        subject: "alice".into(),
+        connection_id: acme_sso.connection_id.clone(),
+        email: Some("alice@acme.example".into()),
+        name: None,
+        groups: Vec::new(),
+        scopes: Vec::new(),
+        claims: serde_json::Map::new(),
+        disabled: false,
+        sessions: Vec::new(),
+        first_login: time::OffsetDateTime::now_utc(),
+        last_login: time::OffsetDateTime::now_utc(),
+        version: 1,
+    };
     let mut batch = gatehouse::store::WriteBatch::new();
     stack
         .app
         .sso
         .connections
         .put(&mut batch, &acme_sso)
+        .unwrap();
+    stack
+        .app
+        .sso
+        .principals
+        .put(&mut batch, &acme_principal)
         .unwrap();
     stack.app.dynamo.commit(batch).await.unwrap();
     let before = stack.snapshot(&acme.tenant).await;
@@ -155,7 +178,7 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     let globex_admin = globex.admin_key.expose();
 
     // Every route naming one of A's objects, with every placeholder filled by A's ids.
-    let targets: [(&str, Vec<&str>); 4] = [
+    let targets: [(&str, Vec<&str>); 5] = [
         (
             "{key_id}",
             vec![acme_key_id.as_str(), acme.admin_record.key_id.as_str()],
@@ -163,6 +186,7 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         ("{webhook_id}", vec![acme_hook_id.as_str()]),
         ("{delivery_id}", vec![acme_delivery_id.as_str()]),
         ("{lease_id}", vec![acme_lease_id.as_str()]),
+        ("{principal_id}", vec![acme_principal.principal_id.as_str()]),
     ];
     let mut routes_per_placeholder = Vec::new();
     for (placeholder, ids) in &targets {
@@ -307,10 +331,10 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
 
     assert_eq!(
         routes_per_placeholder,
-        [7, 9, 2, 2],
+        [7, 9, 2, 2, 3],
         "keys: GET, PUT, DELETE, rotate, compromise, usage, usage reset; \
          webhooks: GET, PUT, DELETE, disable, enable, rotate-secret, test, deliveries, recover; \
-         deliveries: GET, retry; leases: renew, revoke"
+         deliveries: GET, retry; leases: renew, revoke; principals: GET, disable, enable"
     );
     let mut sso_routes = 0;
     for route in stack
@@ -445,5 +469,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     assert_eq!(report["leases"]["active"], 0);
     assert!(!report.to_string().contains(acme_lease_id.as_str()));
     // (The SSO login, callback, logout and keys are the SSO tests'.)
-    assert_eq!(stack.template.routes.len(), 59);
+    assert_eq!(stack.template.routes.len(), 63);
 }

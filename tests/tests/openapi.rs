@@ -709,6 +709,34 @@ async fn sso_routes(
             .starts_with("https://app.acme.example/sso/done#session_token=")
     );
     let token = session.json()["session_token"].as_str().unwrap().to_owned();
+    let principals = "/v2/principals";
+    let principal = "/v2/principals/{principal_id}";
+    c.check(
+        "GET",
+        principals,
+        &stack.send("GET", principals, admin, None).await,
+    );
+    let alice = session.json()["principal_id"].as_str().unwrap().to_owned();
+    let principal_path = |suffix: &str| format!("/v2/principals/{alice}{suffix}");
+    c.check(
+        "GET",
+        principal,
+        &stack.send("GET", &principal_path(""), admin, None).await,
+    );
+    c.check(
+        "GET",
+        principal,
+        &stack
+            .send("GET", "/v2/principals/0000000000", admin, None)
+            .await,
+    );
+    c.check(
+        "POST",
+        "/v2/principals/{principal_id}/enable",
+        &stack
+            .send("POST", &principal_path("/enable"), admin, None)
+            .await,
+    );
     let logout = "/v2/sso/logout";
     c.check(
         "POST",
@@ -727,6 +755,13 @@ async fn sso_routes(
     stack
         .replay_posts
         .store(true, std::sync::atomic::Ordering::Relaxed);
+    c.check(
+        "POST",
+        "/v2/principals/{principal_id}/disable",
+        &stack
+            .send("POST", &principal_path("/disable"), admin, None)
+            .await,
+    );
     let jwks = "/v2/.well-known/jwks.json";
     c.check("GET", jwks, &stack.call(TestRequest::get(jwks)).await);
     c.check(

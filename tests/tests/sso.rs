@@ -172,9 +172,69 @@ async fn a_user_logs_in_lists_keys_with_the_session_and_logs_out() {
     assert_eq!(
         events.iter().filter(|e| e["outcome"] == "success").count(),
         3,
-        "{events:?}"
+        "alice twice and bob: {events:?}"
     );
     assert!(!audit.to_string().contains(&token));
+
+    // The principals: who logged in, with what.
+    let principals = stack.send("GET", "/v2/principals", admin, None).await;
+    principals.assert_status(200);
+    let listed = principals.json();
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        2,
+        "alice and bob"
+    );
+    let alice_id = session["principal_id"].as_str().unwrap();
+    let alice = stack
+        .send("GET", &format!("/v2/principals/{alice_id}"), admin, None)
+        .await
+        .json();
+    assert_eq!(alice["email"], "alice@acme.example");
+    assert_eq!(alice["groups"], json!(["gatehouse-admins"]));
+    assert_eq!(alice["claims"]["name"], "Alice");
+    // Disabling Alice ends her sessions (the second one here) and refuses her logins.
+    let second_token = again.json()["session_token"].as_str().unwrap().to_owned();
+    stack
+        .send("GET", "/v2/api-keys", &second_token, None)
+        .await
+        .assert_status(200);
+    stack
+        .send(
+            "POST",
+            &format!("/v2/principals/{alice_id}/disable"),
+            admin,
+            None,
+        )
+        .await
+        .assert_status(200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let cut = stack.send("GET", "/v2/api-keys", &second_token, None).await;
+    assert_eq!(cut.status, 403, "{}", cut.text());
+    let (blocked, _) = log_in(&stack, &login_url, "alice").await;
+    assert_eq!(blocked.status, 401);
+    assert!(
+        blocked.text().contains("principal_disabled"),
+        "{}",
+        blocked.text()
+    );
+    stack
+        .send(
+            "POST",
+            &format!("/v2/principals/{alice_id}/enable"),
+            admin,
+            None,
+        )
+        .await
+        .assert_status(200);
+    let (back, _) = log_in(&stack, &login_url, "alice").await;
+    back.assert_status(200);
+    // (Disabling ended the first session too.)
+    let token = back.json()["session_token"].as_str().unwrap().to_owned();
+    stack
+        .send("GET", "/v2/api-keys", &token, None)
+        .await
+        .assert_status(200);
 
     // Logout: refused by the authorizer once the revocation bound has passed.
     stack

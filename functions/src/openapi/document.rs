@@ -28,6 +28,11 @@ const PATH_PARAMETERS: &[(&str, &str, SchemaFn)] = &[
     ),
     ("lease_id", "LeaseId", of::<gatehouse::ids::LeaseId>()),
     ("tenant_id", "TenantId", of::<gatehouse::ids::TenantId>()),
+    (
+        "principal_id",
+        "PrincipalId",
+        of::<gatehouse::ids::PrincipalId>(),
+    ),
 ];
 
 const IDEMPOTENCY_KEY_DESCRIPTION: &str = "Repeating a request with the same key and body returns the first response (with `Idempotent-Replayed: true`) for 24 hours. What an answer shows once is never stored: a replayed creation has `\"key\": null` (API keys), `\"secret\": null` (webhook signing secrets) or `\"credentials\": null` (leases).";

@@ -109,6 +109,12 @@ base62_id!(
     "lease id"
 );
 
+base62_id!(
+    /// A person known through SSO, unique within its tenant.
+    PrincipalId,
+    "principal id"
+);
+
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("not a valid {what}: expected {ID_LEN} base62 characters")]
 pub struct InvalidId {

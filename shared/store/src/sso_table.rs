@@ -233,11 +233,37 @@ pub struct Principal {
     /// The ID token's claims at the last login, for the tenant's own use.
     pub claims: serde_json::Map<String, serde_json::Value>,
     pub disabled: bool,
+    /// The sessions its logins opened that may still be live (disabling ends them).
+    #[serde(default)]
+    pub sessions: Vec<ActiveSession>,
     #[serde(with = "time::serde::rfc3339")]
     pub first_login: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub last_login: OffsetDateTime,
     pub version: u64,
+}
+
+/// A session a principal's login opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveSession {
+    pub session_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// The most sessions a principal record remembers (the newest).
+pub const MAX_ACTIVE_SESSIONS: usize = 50;
+
+impl Principal {
+    /// Remembers a new session, forgetting the ones expired by `now`.
+    pub fn opened(&mut self, session: ActiveSession, now: OffsetDateTime) {
+        self.sessions.retain(|s| s.expires_at > now);
+        self.sessions.push(session);
+        if self.sessions.len() > MAX_ACTIVE_SESSIONS {
+            let extra = self.sessions.len() - MAX_ACTIVE_SESSIONS;
+            self.sessions.drain(..extra);
+        }
+    }
 }
 
 /// The identity item's key: a digest, so issuers and subjects of any length fit.

@@ -90,8 +90,18 @@ pub const BUILTIN_SCOPES: &[BuiltinScope] = &[
     },
     BuiltinScope {
         name: "integrations:write",
-        description: "Configure, change and delete the tenant's integrations (its Vault). Includes integrations:read.",
+        description: "Configure, change and delete the tenant's integrations (its Vault, its SSO connections). Includes integrations:read.",
         implies: &["integrations:read"],
+    },
+    BuiltinScope {
+        name: "principals:read",
+        description: "Read the people known through SSO: identity, groups, mapped scopes, logins.",
+        implies: &[],
+    },
+    BuiltinScope {
+        name: "principals:write",
+        description: "Disable and enable people known through SSO (disabling ends their sessions). Includes principals:read.",
+        implies: &["principals:read"],
     },
     BuiltinScope {
         name: "policy:read",

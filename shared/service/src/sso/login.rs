@@ -266,7 +266,9 @@ impl Sso {
             },
             None => Principal {
                 tenant_id: connection.tenant_id.clone(),
-                principal_id: random_token(10)?,
+                principal_id: gatehouse_domain::ids::PrincipalId::generate()
+                    .map_err(|e| refused(LoginRefusal::ProviderError, format!("random: {e}")))?
+                    .to_string(),
                 issuer: identity.issuer.clone(),
                 subject: identity.subject.clone(),
                 connection_id: connection.connection_id.clone(),
@@ -276,16 +278,25 @@ impl Sso {
                 scopes: scopes.clone(),
                 claims: identity.claims.clone(),
                 disabled: false,
+                sessions: Vec::new(),
                 first_login: now,
                 last_login: now,
                 version: 1,
             },
         };
-        let mut batch = WriteBatch::default();
-        self.principals.put(&mut batch, &principal)?;
+        let mut principal = principal;
         let session_id = KeyId::generate()
             .map_err(|e| refused(LoginRefusal::ProviderError, format!("random: {e}")))?;
         let expires_at = now + time::Duration::seconds(MAX_SESSION_SECONDS);
+        principal.opened(
+            crate::store::sso_table::ActiveSession {
+                session_id: session_id.to_string(),
+                expires_at,
+            },
+            now,
+        );
+        let mut batch = WriteBatch::default();
+        self.principals.put(&mut batch, &principal)?;
         let session = SessionRecord {
             tenant_id: connection.tenant_id.clone(),
             session_id: session_id.to_string(),
