@@ -26,6 +26,8 @@ const REQUIRED: &[(&str, &str)] = &[
     ("SECRETS_NAME_PREFIX", "gatehouse/tenant-secrets/"),
     ("SECRETS_KEY_ID", "alias/gatehouse-secrets"),
     ("INTEGRATIONS_TABLE", "gatehouse-integrations"),
+    ("SESSION_ISSUER", "gatehouse:stack"),
+    ("SESSION_KEY_IDS", "1234abcd-12ab-34cd-56ef-1234567890ab"),
 ];
 
 fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -76,4 +78,29 @@ fn errors_name_the_variable() {
     assert_eq!(e.variable, "AUDIT_RETENTION_DAYS");
     let e = config(&[("KEYS_TABLE", "t_1"), ("ARGON2_MEMORY_KIB", "1")]).unwrap_err();
     assert!(e.variable.contains("ARGON2_MEMORY_KIB"));
+}
+
+#[test]
+fn session_keys_are_a_list_and_the_base_url_is_optional() {
+    let c = config(&[
+        ("KEYS_TABLE", "gatehouse-keys"),
+        ("SESSION_KEY_IDS", " new-key , old-key "),
+    ])
+    .unwrap();
+    assert_eq!(c.session_key_ids, vec!["new-key", "old-key"]);
+    assert_eq!(c.public_base_url, None);
+    let c = config(&[
+        ("KEYS_TABLE", "gatehouse-keys"),
+        ("PUBLIC_BASE_URL", "https://api.example.com/"),
+    ])
+    .unwrap();
+    assert_eq!(
+        c.public_base_url.as_deref(),
+        Some("https://api.example.com")
+    );
+    let bad = config(&[
+        ("KEYS_TABLE", "gatehouse-keys"),
+        ("PUBLIC_BASE_URL", "api.example.com"),
+    ]);
+    assert_eq!(bad.unwrap_err().variable, "PUBLIC_BASE_URL");
 }
