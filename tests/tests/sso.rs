@@ -298,6 +298,19 @@ fn query_param(url: &str, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The callback with the code of one provider answer and the state of another is
+/// refused for `reason`.
+async fn assert_refused(stack: &TestStack, code_from: &str, state_from: &str, reason: &str) {
+    let mixed = format!(
+        "/v2/sso/callback?code={}&state={}",
+        query_param(code_from, "code"),
+        query_param(state_from, "state")
+    );
+    let answer = stack.call(TestRequest::get(&mixed)).await;
+    assert_eq!(answer.status, 401, "{}", answer.text());
+    assert!(answer.text().contains(reason), "{}", answer.text());
+}
+
 /// The provider's answer for `account`, not yet given to Gatehouse: the callback URL.
 async fn provider_answer(stack: &TestStack, login_url: &str, account: &str) -> String {
     let started = stack
@@ -386,26 +399,12 @@ async fn forged_and_replayed_logins_are_refused_with_their_reason() {
     // A code moved to another login's state: its PKCE verifier does not match.
     let first = provider_answer(&stack, &login_url, "alice").await;
     let second = provider_answer(&stack, &login_url, "alice").await;
-    let swapped = format!(
-        "/v2/sso/callback?code={}&state={}",
-        query_param(&first, "code"),
-        query_param(&second, "state")
-    );
-    let answer = stack.call(TestRequest::get(&swapped)).await;
-    assert_eq!(answer.status, 401, "{}", answer.text());
-    assert!(answer.text().contains("code_rejected"), "{}", answer.text());
+    assert_refused(&stack, &first, &second, "code_rejected").await;
     // The code used as meant works once; used again, with a fresh state, it is refused.
     let used = stack.call(TestRequest::get(&local(&first))).await;
     used.assert_status(200);
     let third = provider_answer(&stack, &login_url, "alice").await;
-    let reused = format!(
-        "/v2/sso/callback?code={}&state={}",
-        query_param(&first, "code"),
-        query_param(&third, "state")
-    );
-    let answer = stack.call(TestRequest::get(&reused)).await;
-    assert_eq!(answer.status, 401, "{}", answer.text());
-    assert!(answer.text().contains("code_rejected"), "{}", answer.text());
+    assert_refused(&stack, &first, &third, "code_rejected").await;
     // The first login's callback again: its state was taken.
     let replayed = stack.call(TestRequest::get(&local(&first))).await;
     assert_eq!(replayed.status, 401);

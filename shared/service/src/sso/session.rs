@@ -79,6 +79,10 @@ impl std::fmt::Debug for SessionSigner {
     }
 }
 
+fn kms_error<E: std::error::Error>(e: E) -> SessionError {
+    SessionError::Kms(aws_sdk_kms::error::DisplayErrorContext(e).to_string())
+}
+
 /// A JWT token looks like `xxx.yyy.zzz` with a JSON header: cheap to tell from an API key.
 pub fn looks_like_jwt(token: &str) -> bool {
     token.starts_with("eyJ") && token.bytes().filter(|b| *b == b'.').count() == 2
@@ -129,9 +133,7 @@ impl SessionSigner {
             .signing_algorithm(aws_sdk_kms::types::SigningAlgorithmSpec::EcdsaSha256)
             .send()
             .await
-            .map_err(|e| {
-                SessionError::Kms(aws_sdk_kms::error::DisplayErrorContext(e).to_string())
-            })?;
+            .map_err(kms_error)?;
         let der = out
             .signature()
             .ok_or_else(|| SessionError::Kms("no signature".into()))?;
@@ -163,9 +165,7 @@ impl SessionSigner {
             .key_id(kid)
             .send()
             .await
-            .map_err(|e| {
-                SessionError::Kms(aws_sdk_kms::error::DisplayErrorContext(e).to_string())
-            })?;
+            .map_err(kms_error)?;
         let der = out
             .public_key()
             .ok_or_else(|| SessionError::Kms("no public key".into()))?;
