@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-pub use gatehouse_service::sso::login::{LoggedIn, SsoError, client_secret_context};
+pub use gatehouse_service::sso::login::{LoggedIn, SsoError, client_secret_context, redirect_uri};
 pub use gatehouse_service::sso_domain::LoginRefusal;
 
 /// One mapping rule, as a request gives it.

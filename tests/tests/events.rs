@@ -144,6 +144,7 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("sso-callback/unknown-state.json", Expect::Status(401)),
         ("sso-logout/api-key-caller.json", Expect::Status(400)),
         ("session-keys/jwks.json", Expect::Status(200)),
+        ("sso-providers/providers.json", Expect::Status(200)),
         ("list-principals/list.json", Expect::Status(200)),
         ("get-principal/unknown-principal.json", Expect::Status(404)),
         (

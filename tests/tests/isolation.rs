@@ -469,5 +469,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     assert_eq!(report["leases"]["active"], 0);
     assert!(!report.to_string().contains(acme_lease_id.as_str()));
     // (The SSO login, callback, logout and keys are the SSO tests'.)
-    assert_eq!(stack.template.routes.len(), 63);
+    assert_eq!(stack.template.routes.len(), 64);
 }

@@ -647,6 +647,17 @@ async fn sso_routes(
         .assert_status(201);
     let connections = "/v2/integrations/sso";
     let one = "/v2/integrations/sso/{integration_id}";
+    let providers = "/v2/integrations/sso/providers";
+    let presets = stack.send("GET", providers, admin, None).await;
+    assert_eq!(presets.json()["items"].as_array().map(Vec::len), Some(5));
+    c.check("GET", providers, &presets);
+    c.check(
+        "GET",
+        providers,
+        &stack
+            .send("GET", "/v2/integrations/sso/providers?x=1", admin, None)
+            .await,
+    );
     let body = json!({
         "name": "Doc IdP", "preset": "custom", "issuer": idp.issuer, "client_id": CLIENT_ID,
         "client_secret": {"secret_ref": {"path": "sso/idp", "key": "client_secret"}},

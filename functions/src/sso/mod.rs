@@ -9,3 +9,4 @@ pub mod jwks;
 pub mod list;
 pub mod login;
 pub mod logout;
+pub mod providers;
