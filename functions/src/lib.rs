@@ -211,6 +211,7 @@ routes! {
     GET "/v2/integrations/sso" Scope("integrations:read") => "list-sso-connections" tenant sso::list;
     GET "/v2/integrations/sso/providers" Scope("integrations:read") => "sso-providers" tenant sso::providers;
     GET "/v2/integrations/sso/{integration_id}" Scope("integrations:read") => "get-sso-connection" tenant sso::get;
+    PUT "/v2/integrations/sso/{integration_id}" Scope("integrations:write") => "update-sso-connection" tenant sso::update;
     DELETE "/v2/integrations/sso/{integration_id}" Scope("integrations:write") => "delete-sso-connection" tenant sso::delete;
     GET "/v2/sso/{tenant_id}/{integration_id}/login" Public => "sso-login" public sso::login;
     GET "/v2/sso/callback" Public => "sso-callback" public sso::callback;

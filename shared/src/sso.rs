@@ -67,7 +67,9 @@ pub struct ConnectionRequest {
     pub issuer: String,
     #[schemars(length(min = 1, max = 256), regex(pattern = r"^[!-~]+$"))]
     pub client_id: String,
-    pub client_secret: CredentialInput,
+    /// Required to create; absent in an update, the stored secret is kept.
+    #[serde(default)]
+    pub client_secret: Option<CredentialInput>,
     /// Scopes asked for besides `openid` (default `email profile`).
     #[serde(default)]
     pub scopes: Option<Vec<ScopeName>>,
@@ -152,12 +154,11 @@ pub async fn connection_from(
             "a Google connection needs `hosted_domain` or `domains`: any Google account can log in otherwise",
         ));
     }
-    let client_secret = credential(
-        call,
-        request.client_secret,
-        &client_secret_context(tenant, id),
-    )
-    .await?;
+    let client_secret = match (request.client_secret, created) {
+        (Some(input), _) => credential(call, input, &client_secret_context(tenant, id)).await?,
+        (None, Some(current)) => current.oidc.client_secret.clone(),
+        (None, None) => return Err(invalid("`client_secret` is required")),
+    };
     let now = call.now;
     Ok(SsoConnection {
         tenant_id: tenant.clone(),

@@ -145,6 +145,10 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("sso-logout/api-key-caller.json", Expect::Status(400)),
         ("session-keys/jwks.json", Expect::Status(200)),
         ("sso-providers/providers.json", Expect::Status(200)),
+        (
+            "update-sso-connection/unknown-connection.json",
+            Expect::Status(404),
+        ),
         ("list-principals/list.json", Expect::Status(200)),
         ("get-principal/unknown-principal.json", Expect::Status(404)),
         (

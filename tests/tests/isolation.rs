@@ -352,7 +352,7 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
             .await
             .assert_problem(404, "not-found");
     }
-    assert_eq!(sso_routes, 2, "GET, DELETE");
+    assert_eq!(sso_routes, 3, "GET, PUT, DELETE");
     let connections = stack
         .send("GET", "/v2/integrations/sso", globex_admin, None)
         .await
@@ -469,5 +469,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     assert_eq!(report["leases"]["active"], 0);
     assert!(!report.to_string().contains(acme_lease_id.as_str()));
     // (The SSO login, callback, logout and keys are the SSO tests'.)
-    assert_eq!(stack.template.routes.len(), 64);
+    assert_eq!(stack.template.routes.len(), 65);
 }

@@ -775,6 +775,28 @@ async fn sso_routes(
     );
     let jwks = "/v2/.well-known/jwks.json";
     c.check("GET", jwks, &stack.call(TestRequest::get(jwks)).await);
+    let update = json!({
+        "name": "Doc IdP, renamed", "preset": "custom", "issuer": idp.issuer,
+        "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+        "domains": ["acme.example"],
+    });
+    c.check(
+        "PUT",
+        one,
+        &stack.send("PUT", &path, admin, Some(update.clone())).await,
+    );
+    c.check(
+        "PUT",
+        one,
+        &stack
+            .send(
+                "PUT",
+                "/v2/integrations/sso/0000000000",
+                admin,
+                Some(update),
+            )
+            .await,
+    );
     c.check(
         "DELETE",
         one,

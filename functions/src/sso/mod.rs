@@ -10,3 +10,4 @@ pub mod list;
 pub mod login;
 pub mod logout;
 pub mod providers;
+pub mod update;
