@@ -209,6 +209,7 @@ routes! {
     POST "/v2/integrations/{integration_id}/test" Scope("integrations:read") => "test-integration" tenant integrations::test;
     POST "/v2/integrations/sso" Scope("integrations:write") => "create-sso-connection" tenant sso::create;
     GET "/v2/integrations/sso" Scope("integrations:read") => "list-sso-connections" tenant sso::list;
+    POST "/v2/integrations/sso/test" Scope("integrations:read") => "test-sso-connection" tenant sso::test;
     GET "/v2/integrations/sso/providers" Scope("integrations:read") => "sso-providers" tenant sso::providers;
     GET "/v2/integrations/sso/{integration_id}" Scope("integrations:read") => "get-sso-connection" tenant sso::get;
     PUT "/v2/integrations/sso/{integration_id}" Scope("integrations:write") => "update-sso-connection" tenant sso::update;

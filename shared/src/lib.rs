@@ -14,4 +14,6 @@ pub mod leases;
 pub mod openapi;
 pub mod secrets;
 pub mod sso;
+/// The SSO service layer (OIDC client, sessions, logins).
+pub use gatehouse_service::sso as sso_service;
 pub mod webhooks;

@@ -146,6 +146,10 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("session-keys/jwks.json", Expect::Status(200)),
         ("sso-providers/providers.json", Expect::Status(200)),
         (
+            "test-sso-connection/unknown-connection.json",
+            Expect::Status(404),
+        ),
+        (
             "update-sso-connection/unknown-connection.json",
             Expect::Status(404),
         ),

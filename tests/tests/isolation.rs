@@ -353,6 +353,15 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
             .assert_problem(404, "not-found");
     }
     assert_eq!(sso_routes, 3, "GET, PUT, DELETE");
+    stack
+        .send(
+            "POST",
+            "/v2/integrations/sso/test",
+            globex_admin,
+            Some(json!({"connection_id": acme_sso.connection_id.as_str()})),
+        )
+        .await
+        .assert_problem(404, "not-found");
     let connections = stack
         .send("GET", "/v2/integrations/sso", globex_admin, None)
         .await
@@ -469,5 +478,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     assert_eq!(report["leases"]["active"], 0);
     assert!(!report.to_string().contains(acme_lease_id.as_str()));
     // (The SSO login, callback, logout and keys are the SSO tests'.)
-    assert_eq!(stack.template.routes.len(), 65);
+    assert_eq!(stack.template.routes.len(), 66);
 }

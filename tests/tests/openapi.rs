@@ -689,6 +689,30 @@ async fn sso_routes(
             .send("GET", "/v2/integrations/sso/0000000000", admin, None)
             .await,
     );
+    let test = "/v2/integrations/sso/test";
+    let tested = stack
+        .send(
+            "POST",
+            test,
+            admin,
+            Some(json!({"connection_id": id, "claims": {"email": "eve@evil.example"}})),
+        )
+        .await;
+    assert_eq!(tested.json()["healthy"], true, "{}", tested.text());
+    assert_eq!(tested.json()["mapping"]["refusal"], "domain_not_allowed");
+    c.check("POST", test, &tested);
+    c.check(
+        "POST",
+        test,
+        &stack
+            .send(
+                "POST",
+                test,
+                admin,
+                Some(json!({"connection_id": "0000000000"})),
+            )
+            .await,
+    );
     let login = "/v2/sso/{tenant_id}/{integration_id}/login";
     let callback = "/v2/sso/callback";
     let start =

@@ -10,4 +10,5 @@ pub mod list;
 pub mod login;
 pub mod logout;
 pub mod providers;
+pub mod test;
 pub mod update;

@@ -384,6 +384,74 @@ impl Oidc {
     }
 }
 
+/// What the token endpoint said of the client's credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientCheck {
+    /// The credentials were accepted (the made-up code was not).
+    Accepted,
+    /// The provider refused the client: `invalid_client`, `unauthorized_client`.
+    Refused(String),
+    /// Some other answer.
+    Unclear(String),
+}
+
+impl Oidc {
+    /// Checks a connection's client credentials without a user: a token request with
+    /// a code that cannot exist. A provider that accepts the client refuses the code
+    /// (`invalid_grant`); one that refuses the client says `invalid_client`.
+    pub fn check_client<'a>(
+        &'a self,
+        config: &'a ClientConfig<'a>,
+    ) -> Boxed<'a, Result<ClientCheck, OidcError>> {
+        Box::pin(async move {
+            let metadata = self.metadata(config.issuer, false).await?;
+            let token_url = metadata
+                .token_endpoint()
+                .ok_or(OidcError::Incomplete("a token endpoint"))?
+                .to_string();
+            use base64::Engine;
+            let enc =
+                |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+            let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                enc(config.client_id),
+                enc(config.client_secret)
+            ));
+            let body = format!(
+                "grant_type=authorization_code&code=gatehouse-connection-test&redirect_uri={}",
+                enc(config.redirect_uri)
+            );
+            let authorization = format!("Basic {basic}");
+            let answer = self
+                .http()
+                .map_err(|e| OidcError::Discovery(e.to_string()))?
+                .send(
+                    http::Method::POST,
+                    &token_url,
+                    &[
+                        ("authorization", authorization.as_str()),
+                        ("content-type", "application/x-www-form-urlencoded"),
+                        ("accept", "application/json"),
+                    ],
+                    Some(body.into_bytes()),
+                    MAX_ANSWER_BYTES,
+                )
+                .await
+                .map_err(|e| OidcError::Discovery(format!("the token endpoint: {e}")))?;
+            let said: Value = serde_json::from_slice(&answer.body).unwrap_or_default();
+            let error = said["error"].as_str().unwrap_or_default().to_owned();
+            let description = said["error_description"].as_str().unwrap_or_default();
+            Ok(match error.as_str() {
+                "invalid_grant" => ClientCheck::Accepted,
+                "invalid_client" | "unauthorized_client" => {
+                    ClientCheck::Refused(format!("{error}: {description}"))
+                }
+                _ => ClientCheck::Unclear(format!("{} {error} {description}", answer.status)),
+            })
+        })
+    }
+}
+
 fn verification_refusal(e: ClaimsVerificationError) -> OidcError {
     let reason = match &e {
         ClaimsVerificationError::Expired(_) => LoginRefusal::Expired,

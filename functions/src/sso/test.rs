@@ -1,0 +1,194 @@
+//! `POST /v2/integrations/sso/test`: checks a connection now, step by step, with a
+//! diagnosis a person can act on: the provider's discovery document, its signing keys,
+//! the client credentials (a token request with a code that cannot exist: a provider
+//! that accepts the client refuses only the code), and the redirect URI to register.
+//! Given sample `claims`, it shows who the rules would let in and with which scopes.
+
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
+use gatehouse::config::Needs;
+use gatehouse::http::body::json_body;
+use gatehouse::http::call::Call;
+use gatehouse::http::schema::of;
+use gatehouse::http::{ApiResult, Problem, ProblemType, json_response};
+use gatehouse::ids::IntegrationId;
+use gatehouse::sso_domain::{Identity, mapped_scopes};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::INTEGRATIONS
+    .with(Needs::SECRETS)
+    .with(Needs::SSO)
+    .with(Needs::AUDIT)
+    .with(Needs::EPHEMERAL);
+
+pub const ACTION: &str = "sso.connection.test";
+
+pub const DOC: Operation = Operation {
+    description: "Checks the connection against its provider now (a failed check is a 200 with `healthy: false` and the step that failed). With sample `claims`, it also shows what a login with them would get.",
+    body: RequestBody::Required(of::<TestRequest>()),
+    ..Operation::new(
+        Tag::Integrations,
+        "Test an SSO connection",
+        &[Reply::new(200, "The checks", of::<TestResult>())],
+    )
+};
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "SsoTestRequest")]
+struct TestRequest {
+    connection_id: IntegrationId,
+    /// ID token claims to try the connection's rules on (`email`, `groups`, ...).
+    #[serde(default)]
+    claims: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct Check {
+    /// `discovery`, `keys`, `client`, `redirect_uri`.
+    check: &'static str,
+    ok: bool,
+    detail: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct Mapping {
+    allowed: bool,
+    /// Why the login would be refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refusal: Option<String>,
+    scopes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "SsoTestResult")]
+struct TestResult {
+    healthy: bool,
+    checks: Vec<Check>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mapping: Option<Mapping>,
+}
+
+/// The route's logic; the framework has verified the caller and the route's scope.
+pub async fn handle(call: &Call<'_>) -> ApiResult {
+    let request: TestRequest = json_body(call.req)?;
+    let connection = call
+        .app
+        .sso
+        .connections
+        .get(&call.caller.tenant_id, &request.connection_id)
+        .await?
+        .ok_or_else(|| Problem::new(ProblemType::NotFound, "no such connection"))?;
+    let sso = &call.app.sso;
+    let redirect_uri = gatehouse::sso::redirect_uri(&gatehouse::sso::base_url(call.app, call.req));
+    let mut checks = Vec::new();
+    match sso.oidc.metadata(&connection.oidc.issuer, true).await {
+        Err(e) => checks.push(Check {
+            check: "discovery",
+            ok: false,
+            detail: e.to_string(),
+        }),
+        Ok(metadata) => {
+            checks.push(Check {
+                check: "discovery",
+                ok: true,
+                detail: format!("{} answers as an OpenID Provider", connection.oidc.issuer),
+            });
+            let keys = metadata.jwks().keys().len();
+            checks.push(Check {
+                check: "keys",
+                ok: keys > 0,
+                detail: format!("{keys} signing keys published"),
+            });
+            let secret = sso.client_secret(&call.app.secrets, &connection).await?;
+            let client = sso
+                .oidc
+                .check_client(&gatehouse::sso_service::oidc::ClientConfig {
+                    issuer: &connection.oidc.issuer,
+                    client_id: &connection.oidc.client_id,
+                    client_secret: &secret,
+                    redirect_uri: &redirect_uri,
+                })
+                .await;
+            use gatehouse::sso_service::oidc::ClientCheck;
+            checks.push(match client {
+                Ok(ClientCheck::Accepted) => Check {
+                    check: "client",
+                    ok: true,
+                    detail: "the provider accepted the client id and secret".into(),
+                },
+                Ok(ClientCheck::Refused(why)) => Check {
+                    check: "client",
+                    ok: false,
+                    detail: format!("the provider refused the client id or secret ({why})"),
+                },
+                Ok(ClientCheck::Unclear(why)) => Check {
+                    check: "client",
+                    ok: false,
+                    detail: format!("the token endpoint answered unexpectedly: {why}"),
+                },
+                Err(e) => Check {
+                    check: "client",
+                    ok: false,
+                    detail: e.to_string(),
+                },
+            });
+        }
+    }
+    checks.push(Check {
+        check: "redirect_uri",
+        ok: true,
+        detail: format!(
+            "register {redirect_uri} at the provider (only a login proves it is registered)"
+        ),
+    });
+    let mapping = request.claims.map(|mut claims| {
+        // Sample claims need not name an issuer and subject.
+        claims
+            .entry("iss")
+            .or_insert_with(|| connection.oidc.issuer.clone().into());
+        claims.entry("sub").or_insert_with(|| "sample".into());
+        match Identity::from_claims(&connection, claims) {
+            Ok(identity) => Mapping {
+                allowed: true,
+                refusal: None,
+                scopes: mapped_scopes(
+                    &connection.rules,
+                    &connection.default_scopes,
+                    &connection.oidc.groups_claim,
+                    &identity.claims,
+                    &identity.groups,
+                ),
+            },
+            Err(reason) => Mapping {
+                allowed: false,
+                refusal: Some(reason.as_str().to_owned()),
+                scopes: Vec::new(),
+            },
+        }
+    });
+    let healthy = checks.iter().all(|c| c.ok);
+    let audit = call
+        .audit_event(ACTION)
+        .target(
+            gatehouse::audit::TargetKind::Integration,
+            connection.connection_id.as_str(),
+        )
+        .status(200)
+        .detail(if healthy {
+            "healthy".to_owned()
+        } else {
+            "unhealthy".to_owned()
+        });
+    call.app.audit.put(&audit).await?;
+    Ok(json_response(
+        200,
+        &TestResult {
+            healthy,
+            checks,
+            mapping,
+        },
+    ))
+}
