@@ -17,8 +17,10 @@ cargo build --quiet -p gatehouse-devtools
 pidfile="$root/.local/dev-moto.pid"
 stop_moto=""
 bao_pid=""
+oidc_pid=""
 cleanup() {
   [ -n "$bao_pid" ] && kill "$bao_pid" 2>/dev/null || true
+  [ -n "$oidc_pid" ] && kill "$oidc_pid" 2>/dev/null || true
   [ -n "$stop_moto" ] && "$scripts/moto.sh" stop "$pidfile" || true
 }
 trap cleanup EXIT
@@ -37,6 +39,31 @@ bao_token="dev-root-$(python3 -c 'import secrets; print(secrets.token_hex(12))')
   -dev-root-token-id="$bao_token" -dev-no-store-token >"$root/.local/dev-openbao.log" 2>&1 &
 bao_pid=$!
 echo "dev: OpenBao (bao server -dev) on 127.0.0.1:$bao_port"
+
+# A local OpenID Provider (npm oidc-provider), for SSO logins: its interaction logs in
+# the account `login_hint` names, so a browser (or curl) needs no form.
+oidc_port="${OIDC_PORT:-8300}"
+oidc_secret="dev-client-secret-$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
+oidc_config="$(python3 - "$oidc_port" "$listen" "$oidc_secret" <<'PY'
+import json, sys
+port, listen, secret = sys.argv[1:]
+print(json.dumps({
+    "port": int(port), "issuer": f"http://127.0.0.1:{port}",
+    "clients": [{"client_id": "gatehouse-dev", "client_secret": secret,
+                 "redirect_uris": [f"http://{listen}/v2/sso/callback"],
+                 "grant_types": ["authorization_code"], "response_types": ["code"],
+                 "token_endpoint_auth_method": "client_secret_basic"}],
+    "accounts": {"dev": {"email": "dev@example.com", "email_verified": True, "name": "Dev",
+                         "groups": ["gatehouse-admins"]}},
+    "claims": {"openid": ["sub"], "email": ["email", "email_verified"], "profile": ["name"],
+               "groups": ["groups"]},
+}))
+PY
+)"
+OIDC_PROVIDER_DIR="$root/.local/oidc-provider" node "$root/tests/oidc/provider.mjs" "$oidc_config" \
+  >"$root/.local/dev-oidc-provider.log" 2>&1 &
+oidc_pid=$!
+echo "dev: OpenID Provider (oidc-provider) on 127.0.0.1:$oidc_port"
 # shellcheck source=local-aws-env.sh
 . "$scripts/local-aws-env.sh" "$moto_port"
 
@@ -68,9 +95,14 @@ cat <<MSG
     curl -s -X POST http://$listen/v2/leases -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"role":"tenant-files","ttl_seconds":900}'
   Keep the tenant's secrets in the local OpenBao instead:
     curl -s -X POST http://$listen/v2/integrations/vault -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"address":"http://127.0.0.1:$bao_port","auth":{"method":"token","token":"$bao_token"}}'
+  Log in with SSO through the local OpenID Provider: connect it, then open the answer's
+  login_url with ?login_hint=dev in a browser (the callback answers with a session token,
+  which works as a Bearer credential like a key):
+    curl -s -X POST http://$listen/v2/integrations/sso -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"name":"Local IdP","preset":"custom","issuer":"http://127.0.0.1:$oidc_port","client_id":"gatehouse-dev","client_secret":"$oidc_secret","scopes":["email","profile","groups"],"domains":["example.com"],"rules":[{"claim":"groups","value":"gatehouse-admins","scopes":["keys:read"]}]}'
 
 MSG
 # Webhooks may reach these local receivers (plain HTTP); everything else must be public HTTPS.
 webhook_hosts="${WEBHOOK_ALLOW_HOSTS:-127.0.0.1:8900,localhost:8900}"
 "$bin/gatehouse-gateway" --stack "$stack" --listen "$listen" --param "WebhookAllowHosts=$webhook_hosts" \
-  --param "IntegrationAllowHosts=127.0.0.1:$bao_port"
+  --param "IntegrationAllowHosts=127.0.0.1:$bao_port,127.0.0.1:$oidc_port" \
+  --param "PublicBaseUrl=http://$listen"
