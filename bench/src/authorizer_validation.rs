@@ -4,7 +4,10 @@
 //!    (parse + checksum + SHA-256 + cache lookup + status and expiry; no I/O);
 //! 2. uncached, split: the GetItem round trip to DynamoDB (moto server here, so the
 //!    figure is loopback + moto, not AWS) and the own-CPU argon2id verification;
-//! 3. uncached, whole: `authenticate` with the cache off.
+//! 3. uncached, whole: `authenticate` with the cache off;
+//! 4. SSO session tokens: the ES256 signature check alone (own CPU, the public key
+//!    cached); the whole check warm (the signature verified before, the session's
+//!    record cached); and cold (signature checked, one GetItem for the record).
 //!
 //! Needs a moto server: run through `make bench`, which starts one.
 
@@ -101,5 +104,65 @@ async fn main() -> BenchResult {
     })
     .await;
     report("uncached: whole validation", s, e);
+
+    // A session token, signed by KMS (moto) as a login signs it, its record stored.
+    let now = time::OffsetDateTime::now_utc();
+    let session_id = gatehouse::ids::KeyId::generate().map_err(|e| e.to_string())?;
+    let session = gatehouse::store::sso_table::SessionRecord {
+        tenant_id: tenant.tenant_id.clone(),
+        session_id: session_id.to_string(),
+        principal_id: "BenchPrinc".into(),
+        connection_id: gatehouse::ids::IntegrationId::generate().map_err(|e| e.to_string())?,
+        scopes: vec!["keys:read".into()],
+        expires_at: now + time::Duration::minutes(15),
+        revoked_at: None,
+    };
+    cached_app.sso.ephemeral.put_session(&session).await?;
+    let claims = gatehouse::sso_service::session::SessionClaims {
+        iss: cached_app.sso.signer.issuer().to_owned(),
+        aud: gatehouse::sso_service::session::AUDIENCE.to_owned(),
+        sub: session.principal_id.clone(),
+        tid: tenant.tenant_id.to_string(),
+        sid: session.session_id.clone(),
+        conn: session.connection_id.to_string(),
+        scope: "keys:read".into(),
+        iat: now.unix_timestamp(),
+        exp: session.expires_at.unix_timestamp(),
+    };
+    let session_token = cached_app.sso.signer.sign(&claims).await?;
+    let long_cache = App::new(
+        Config {
+            auth_cache_ttl: time::Duration::seconds(300),
+            ..cached_app.config.clone()
+        },
+        &stack.sdk,
+        Arc::new(SystemClock),
+    )?;
+    let (s, e) = measure(3000, || async {
+        let checked = long_cache
+            .sso
+            .signer
+            .verify(black_box(&session_token), time::OffsetDateTime::now_utc())
+            .await;
+        assert!(checked.is_ok());
+    })
+    .await;
+    report("session: ES256 verify (own CPU)", s, e);
+    let (s, e) = measure(3000, || async {
+        let decision = auth::authenticate(&long_cache, Some(black_box(&session_token))).await;
+        assert!(matches!(decision, Decision::Allow(_)));
+    })
+    .await;
+    report(
+        "session: whole, warm (verified before, record cached)",
+        s,
+        e,
+    );
+    let (s, e) = measure(300, || async {
+        let decision = auth::authenticate(&uncached_app, Some(&session_token)).await;
+        assert!(matches!(decision, Decision::Allow(_)));
+    })
+    .await;
+    report("session: whole, cold (ES256 + GetItem)", s, e);
     Ok(())
 }

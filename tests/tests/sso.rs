@@ -236,9 +236,14 @@ async fn a_user_logs_in_lists_keys_with_the_session_and_logs_out() {
         .await
         .assert_status(200);
 
-    // Logout: refused by the authorizer once the revocation bound has passed.
+    // Logout (with an Idempotency-Key, as any POST may carry): refused by the
+    // authorizer once the revocation bound has passed.
     stack
-        .send("POST", "/v2/sso/logout", &token, None)
+        .call(
+            TestRequest::post("/v2/sso/logout")
+                .header("authorization", &format!("Bearer {token}"))
+                .header("idempotency-key", "logout-1"),
+        )
         .await
         .assert_status(200);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;

@@ -43,6 +43,14 @@ pub struct App {
             crate::store::sso_table::SessionRecord,
         >,
     >,
+    /// Session tokens whose signature verified, by digest, for `AUTH_MEMORY_TTL_SECONDS`
+    /// (as verified keys skip argon2id).
+    pub verified_sessions: Arc<
+        crate::store::ttl_cache::TtlCache<
+            crate::auth::cache::TokenDigest,
+            crate::sso::session::SessionClaims,
+        >,
+    >,
     /// Tenants' access policies, for the authorizer (same TTL as `key_cache`).
     pub policy_cache: Arc<crate::auth::policy_cache::PolicyCache>,
     /// Rate-limit and quota counters.
@@ -189,6 +197,12 @@ impl App {
                 )
             },
             verifier: KeyVerifier::new(config.argon2)?,
+            verified_sessions: Arc::new(crate::store::ttl_cache::TtlCache::new(
+                std::time::Duration::from_secs(
+                    u64::try_from(config.auth_memory_ttl.whole_seconds()).unwrap_or(0),
+                ),
+                config.auth_cache_capacity,
+            )),
             session_cache: Arc::new(crate::store::ttl_cache::TtlCache::new(
                 std::time::Duration::from_secs(
                     u64::try_from(config.auth_cache_ttl.whole_seconds()).unwrap_or(1),

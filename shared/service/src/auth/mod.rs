@@ -284,7 +284,20 @@ pub async fn authenticate_from(app: &App, presented: Option<&str>, origin: &Orig
 async fn authenticate_session(app: &App, token: &str) -> Decision {
     use crate::sso::session::SessionError;
     let now = app.clock.precise_now();
-    let claims = match app.sso.signer.verify(token, now).await {
+    // A token whose signature verified here is not verified again (the ES256 check is
+    // the costly part); its expiry is checked every time.
+    let digest = cache::digest(token);
+    let remembered = app
+        .verified_sessions
+        .get(&digest)
+        .filter(|c| c.exp > now.unix_timestamp());
+    let verified = match remembered {
+        Some(claims) => Ok(claims),
+        None => app.sso.signer.verify(token, now).await.inspect(|claims| {
+            app.verified_sessions.put(digest, claims.clone());
+        }),
+    };
+    let claims = match verified {
         Ok(claims) => claims,
         Err(SessionError::Expired) => return Decision::Deny(DenyReason::Expired),
         Err(SessionError::Kms(e)) => {
