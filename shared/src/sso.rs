@@ -396,19 +396,43 @@ pub async fn set_disabled(
     call.commit(batch, &audit, "the principal changed concurrently; retry")
         .await?;
     if disabled {
-        let sessions = &call.app.sso.ephemeral;
-        for active in principal
-            .sessions
-            .iter()
-            .filter(|s| s.expires_at > call.now)
-        {
-            if let Some(session) = sessions
-                .session(&call.caller.tenant_id, &active.session_id)
-                .await?
-            {
-                sessions.revoke_session(&session, call.now).await?;
-            }
-        }
+        end_sessions(call, &principal).await?;
     }
     Ok(principal)
+}
+
+/// Ends a principal's live sessions: the authorizer refuses their tokens within the
+/// revocation bound.
+async fn end_sessions(
+    call: &Call<'_>,
+    principal: &crate::store::sso_table::Principal,
+) -> Result<(), Problem> {
+    let sessions = &call.app.sso.ephemeral;
+    for active in principal
+        .sessions
+        .iter()
+        .filter(|s| s.expires_at > call.now)
+    {
+        if let Some(session) = sessions
+            .session(&call.caller.tenant_id, &active.session_id)
+            .await?
+        {
+            sessions.revoke_session(&session, call.now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Ends the live sessions of every principal whose last login came through
+/// `connection` (a connection disabled or deleted).
+pub async fn end_connection_sessions(
+    call: &Call<'_>,
+    connection: &IntegrationId,
+) -> Result<(), Problem> {
+    for principal in call.app.sso.principals.list(&call.caller.tenant_id).await? {
+        if principal.connection_id == *connection {
+            end_sessions(call, &principal).await?;
+        }
+    }
+    Ok(())
 }

@@ -255,6 +255,50 @@ async fn a_user_logs_in_lists_keys_with_the_session_and_logs_out() {
         .await
         .assert_problem(400, "invalid-parameter");
 
+    // Disabling the connection ends its sessions within the bound and refuses logins.
+    let (live, _) = log_in(&stack, &login_url, "bob").await;
+    let live = live.json()["session_token"].as_str().unwrap().to_owned();
+    stack
+        .send("GET", "/v2/scopes", &live, None)
+        .await
+        .assert_status(200);
+    let mut disabled = connection.clone();
+    for field in [
+        "connection_id",
+        "client_secret",
+        "redirect_uri",
+        "login_url",
+        "created_at",
+        "updated_at",
+        "hosted_domain",
+        "entra_tenant_id",
+        "return_urls",
+    ] {
+        disabled.as_object_mut().unwrap().remove(field);
+    }
+    disabled["enabled"] = json!(false);
+    let id = connection["connection_id"].as_str().unwrap();
+    stack
+        .send(
+            "PUT",
+            &format!("/v2/integrations/sso/{id}"),
+            admin,
+            Some(disabled),
+        )
+        .await
+        .assert_status(200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let cut = stack.send("GET", "/v2/scopes", &live, None).await;
+    assert_eq!(cut.status, 403, "{}", cut.text());
+    let started = stack
+        .call(TestRequest::get(&format!(
+            "{}?login_hint=bob",
+            local(&login_url)
+        )))
+        .await;
+    assert_eq!(started.status, 401, "{}", started.text());
+    assert!(started.text().contains("connection_disabled"));
+
     // The session keys are published.
     let jwks = stack
         .call(TestRequest::get("/v2/.well-known/jwks.json"))

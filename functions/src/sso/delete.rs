@@ -1,6 +1,6 @@
 //! `DELETE /v2/integrations/sso/{integration_id}`: removes a connection. Logins through
-//! it stop at once; its sessions end within the revocation bound as their records are
-//! not renewed (at most 15 minutes), and its principals stay, for the audit trail.
+//! it stop at once, the sessions of its principals end within the revocation bound, and
+//! its principals stay, for the audit trail.
 
 use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::config::Needs;
@@ -14,7 +14,11 @@ use gatehouse::store::WriteBatch;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::INTEGRATIONS.with(Needs::SSO).with(Needs::AUDIT);
+pub const NEEDS: Needs = Needs::INTEGRATIONS
+    .with(Needs::SSO)
+    .with(Needs::AUDIT)
+    .with(Needs::KEYS)
+    .with(Needs::EPHEMERAL);
 
 pub const ACTION: &str = "sso.connection.delete";
 
@@ -60,6 +64,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .status(200);
     call.commit(batch, &audit, "the connection changed concurrently; retry")
         .await?;
+    gatehouse::sso::end_connection_sessions(call, &connection.connection_id).await?;
     Ok(json_response(
         200,
         &ConnectionView::of(&connection, &gatehouse::sso::base_url(call.app, call.req)),

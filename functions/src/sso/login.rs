@@ -34,6 +34,8 @@ const QUERY: &[Param] = &[LOGIN_HINT, RETURN_TO];
 pub const DOC: Operation = Operation {
     description: "Starts a login: a 302 to the provider's authorization endpoint. The provider sends the browser back to `/v2/sso/callback`.",
     query: QUERY,
+    refused: Some("The connection is disabled (`connection_disabled`)"),
+    dependency: Some("The identity provider's discovery failed"),
     ..Operation::new(
         Tag::Integrations,
         "Start an SSO login",

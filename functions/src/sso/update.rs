@@ -1,6 +1,7 @@
 //! `PUT /v2/integrations/sso/{integration_id}`: replaces a connection's settings (the
 //! client secret is kept when none is given). The provider is checked again first; a
-//! failed check changes nothing.
+//! failed check changes nothing. Disabling it ends its principals' sessions within the
+//! revocation bound.
 
 use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::config::Needs;
@@ -17,7 +18,9 @@ use gatehouse::store::WriteBatch;
 pub const NEEDS: Needs = Needs::INTEGRATIONS
     .with(Needs::SECRETS)
     .with(Needs::SSO)
-    .with(Needs::AUDIT);
+    .with(Needs::AUDIT)
+    .with(Needs::KEYS)
+    .with(Needs::EPHEMERAL);
 
 pub const ACTION: &str = "sso.connection.update";
 
@@ -50,6 +53,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .status(200);
     call.commit(batch, &audit, "the connection changed concurrently; retry")
         .await?;
+    if current.enabled && !connection.enabled {
+        // Disabled: its sessions end within the revocation bound, as a key's would.
+        gatehouse::sso::end_connection_sessions(call, &connection.connection_id).await?;
+    }
     Ok(json_response(
         200,
         &ConnectionView::of(&connection, &gatehouse::sso::base_url(call.app, call.req)),
