@@ -35,6 +35,16 @@ fn claims() -> Value {
     })
 }
 
+/// A stack whose integrations may reach `provider`, served at [`BASE`].
+async fn stack_for(provider: &OidcProvider) -> TestStack {
+    let host = provider.host_port();
+    TestStack::with_params(&[
+        ("IntegrationAllowHosts", host.as_str()),
+        ("PublicBaseUrl", BASE),
+    ])
+    .await
+}
+
 /// The path and query of a URL on Gatehouse (the stack is served without a socket).
 fn local(url: &str) -> String {
     url.strip_prefix(BASE).unwrap_or(url).to_owned()
@@ -74,12 +84,7 @@ async fn a_user_logs_in_lists_keys_with_the_session_and_logs_out() {
         claims(),
     )
     .await;
-    let host = provider.host_port();
-    let stack = TestStack::with_params(&[
-        ("IntegrationAllowHosts", host.as_str()),
-        ("PublicBaseUrl", BASE),
-    ])
-    .await;
+    let stack = stack_for(&provider).await;
     let acme = stack.tenant("Acme").await;
     let admin = acme.admin_key.expose();
     let created = stack
@@ -313,12 +318,7 @@ async fn a_user_logs_in_lists_keys_with_the_session_and_logs_out() {
 async fn connected() -> (OidcProvider, TestStack, String, String) {
     let provider =
         OidcProvider::start("", &format!("{BASE}/v2/sso/callback"), accounts(), claims()).await;
-    let host = provider.host_port();
-    let stack = TestStack::with_params(&[
-        ("IntegrationAllowHosts", host.as_str()),
-        ("PublicBaseUrl", BASE),
-    ])
-    .await;
+    let stack = stack_for(&provider).await;
     let acme = stack.tenant("Acme").await;
     let admin = acme.admin_key.expose().to_owned();
     let created = stack
@@ -497,12 +497,7 @@ async fn entra_and_google_quirks_are_enforced() {
         json!({"openid": ["sub", "tid", "oid", "hd"], "email": ["email", "email_verified"]}),
     )
     .await;
-    let host = provider.host_port();
-    let stack = TestStack::with_params(&[
-        ("IntegrationAllowHosts", host.as_str()),
-        ("PublicBaseUrl", BASE),
-    ])
-    .await;
+    let stack = stack_for(&provider).await;
     let acme = stack.tenant("Acme").await;
     let admin = acme.admin_key.expose();
     let connect = |preset: &str, extra: Value| {
