@@ -300,11 +300,18 @@ fn classify(e: &reqwest::Error) -> ErrorClass {
 
 /// The error and its causes, one line (reqwest's top-level message is terse).
 fn error_chain(e: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
-    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = current {
-        parts.push(err.to_string());
-        current = err.source();
+    describe_error(e, 300)
+}
+
+/// An error and its sources, `: `-joined, at most `max` characters (for diagnoses;
+/// errors never carry request bodies or headers).
+pub fn describe_error(e: &dyn std::error::Error, max: usize) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
     }
-    parts.join(": ").chars().take(300).collect()
+    text.chars().take(max).collect()
 }

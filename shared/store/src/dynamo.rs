@@ -95,6 +95,40 @@ impl Table {
         }
     }
 
+    /// One page of a tenant's items whose sort key starts with `prefix`, after the sort
+    /// key `after`, read strongly consistently: the items, and whether there may be more.
+    pub(crate) async fn query_page(
+        &self,
+        tenant_id: &crate::ids::TenantId,
+        prefix: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<(Vec<crate::item::Item>, bool), StoreError> {
+        let start = after.map(|sk| {
+            crate::item::from_pairs([
+                ("tenant_id", crate::item::s(tenant_id.as_str())),
+                ("sk", crate::item::s(sk)),
+            ])
+        });
+        let out = self
+            .client()
+            .query()
+            .table_name(self.name())
+            .key_condition_expression("tenant_id = :t AND begins_with(sk, :p)")
+            .expression_attribute_values(":t", crate::item::s(tenant_id.as_str()))
+            .expression_attribute_values(":p", crate::item::s(prefix))
+            .consistent_read(true)
+            .limit(i32::try_from(limit).unwrap_or(100))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok((
+            out.items.unwrap_or_default(),
+            out.last_evaluated_key.is_some(),
+        ))
+    }
+
     /// Stores an item that must not exist yet.
     pub(crate) async fn put_new_item(&self, item: crate::item::Item) -> Result<(), StoreError> {
         let result = self

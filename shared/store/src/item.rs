@@ -27,6 +27,11 @@ pub fn json<T: serde::Serialize>(value: &T) -> Result<AttributeValue, StoreError
         .map_err(|e| StoreError::Corrupt(format!("value does not encode: {e}")))
 }
 
+/// Bytes (a digest) as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn time(value: OffsetDateTime) -> AttributeValue {
     n(value.unix_timestamp())
 }

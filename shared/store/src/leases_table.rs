@@ -114,34 +114,14 @@ impl Leases {
         after: Option<&LeaseId>,
         limit: usize,
     ) -> Result<(Vec<Lease>, Option<LeaseId>), StoreError> {
-        let start = after.map(|id| {
-            item::from_pairs([
-                ("tenant_id", item::s(tenant_id.as_str())),
-                ("sk", item::s(sk(id))),
-            ])
-        });
-        let out = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("tenant_id = :t AND begins_with(sk, :p)")
-            .expression_attribute_values(":t", item::s(tenant_id.as_str()))
-            .expression_attribute_values(":p", item::s(SK_PREFIX))
-            .consistent_read(true)
-            .limit(i32::try_from(limit).unwrap_or(100))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let leases = out
-            .items
-            .unwrap_or_default()
-            .iter()
-            .map(decode)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = out
-            .last_evaluated_key
-            .and_then(|_| leases.last().map(|l| l.lease_id.clone()));
+        let (items, more) = self
+            .table
+            .query_page(tenant_id, SK_PREFIX, after.map(sk), limit)
+            .await?;
+        let leases = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        let next = more
+            .then(|| leases.last().map(|l| l.lease_id.clone()))
+            .flatten();
         Ok((leases, next))
     }
 }

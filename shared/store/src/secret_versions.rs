@@ -11,6 +11,7 @@
 //!   one with a stale version after a stage moves).
 //! - The value is `SecretBinary`: nonce and AES-GCM ciphertext, nothing readable.
 
+use crate::item::hex;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_secretsmanager::primitives::Blob;
@@ -35,10 +36,6 @@ fn unavailable<E: std::error::Error + 'static, R: std::fmt::Debug>(
     e: aws_sdk_secretsmanager::error::SdkError<E, R>,
 ) -> VersionStoreError {
     VersionStoreError::Unavailable(DisplayErrorContext(&e).to_string())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl SecretVersions {

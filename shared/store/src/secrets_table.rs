@@ -12,7 +12,6 @@
 use super::item::{self, Item, Reader};
 use super::{StoreError, WriteBatch};
 use crate::ids::TenantId;
-use aws_sdk_dynamodb::types::AttributeValue;
 use gatehouse_domain::secrets::{SecretMeta, SecretPath};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -133,34 +132,19 @@ impl SecretRecords {
         after: Option<&str>,
         limit: usize,
     ) -> Result<SecretPage, StoreError> {
-        let start = after.map(|path| {
-            item::from_pairs([
-                ("tenant_id", item::s(tenant_id.as_str())),
-                ("sk", item::s(format!("{SK_PREFIX}{path}"))),
-            ])
-        });
-        let out = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("tenant_id = :t AND begins_with(sk, :p)")
-            .expression_attribute_values(":t", item::s(tenant_id.as_str()))
-            .expression_attribute_values(":p", AttributeValue::S(format!("{SK_PREFIX}{prefix}")))
-            .consistent_read(true)
-            .limit(i32::try_from(limit).unwrap_or(100))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let records = out
-            .items
-            .unwrap_or_default()
-            .iter()
-            .map(decode)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = out
-            .last_evaluated_key
-            .and_then(|_| records.last().map(|r| r.path.as_str().to_owned()));
+        let (items, more) = self
+            .table
+            .query_page(
+                tenant_id,
+                &format!("{SK_PREFIX}{prefix}"),
+                after.map(|path| format!("{SK_PREFIX}{path}")),
+                limit,
+            )
+            .await?;
+        let records = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        let next = more
+            .then(|| records.last().map(|r| r.path.as_str().to_owned()))
+            .flatten();
         Ok(SecretPage { records, next })
     }
 }

@@ -120,6 +120,17 @@ fn session_pk(tenant: &TenantId, session_id: &str) -> String {
     format!("SESSION#{tenant}#{session_id}")
 }
 
+fn session_item(session: &SessionRecord) -> Result<Item, StoreError> {
+    Ok(item::from_pairs([
+        (
+            "pk",
+            item::s(session_pk(&session.tenant_id, &session.session_id)),
+        ),
+        ("session", item::json(session)?),
+        ("expires_at", item::time(session.expires_at)),
+    ]))
+}
+
 impl SsoEphemeral {
     pub async fn put_state(&self, state: &str, login: &LoginState) -> Result<(), StoreError> {
         self.client()
@@ -158,20 +169,25 @@ impl SsoEphemeral {
         Ok((login.expires_at > now).then_some(login))
     }
 
+    /// Stores a session on its own.
     pub async fn put_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
         self.client()
             .put_item()
             .table_name(self.table())
-            .item(
-                "pk",
-                item::s(session_pk(&session.tenant_id, &session.session_id)),
-            )
-            .item("session", item::json(session)?)
-            .item("expires_at", item::time(session.expires_at))
+            .set_item(Some(session_item(session)?))
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
         Ok(())
+    }
+
+    /// Adds a new session to `batch` (a login's, with its principal and audit event).
+    pub fn add_session(
+        &self,
+        batch: &mut WriteBatch,
+        session: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        batch.put_new(self.table(), session_item(session)?, "pk")
     }
 
     pub async fn session(
@@ -205,12 +221,7 @@ impl SsoEphemeral {
             .client()
             .put_item()
             .table_name(self.table())
-            .item(
-                "pk",
-                item::s(session_pk(&session.tenant_id, &session.session_id)),
-            )
-            .item("session", item::json(&revoked)?)
-            .item("expires_at", item::time(session.expires_at))
+            .set_item(Some(session_item(&revoked)?))
             .condition_expression("attribute_exists(pk)")
             .send()
             .await;
@@ -273,12 +284,7 @@ fn identity_sk(issuer: &str, subject: &str) -> String {
         hasher.update((part.len() as u64).to_be_bytes());
         hasher.update(part.as_bytes());
     }
-    let digest: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("IDENTITY#{digest}")
+    format!("IDENTITY#{}", item::hex(&hasher.finalize()))
 }
 
 fn principal_sk(id: &str) -> String {

@@ -190,14 +190,7 @@ fn aws_error<E: std::error::Error + 'static>(
     call: &str,
     e: &aws_sdk_sts::error::SdkError<E, aws_sdk_sts::config::http::HttpResponse>,
 ) -> String {
-    use std::error::Error as _;
-    let mut text = format!("{call}: {e}");
-    let mut source = e.source();
-    while let Some(inner) = source {
-        text.push_str(&format!(": {inner}"));
-        source = inner.source();
-    }
-    text.chars().take(400).collect()
+    format!("{call}: {}", crate::outbound::describe_error(e, 400))
 }
 
 /// A lease just issued, renewed or revoked, with the write to commit.

@@ -62,7 +62,7 @@ fn refused(reason: LoginRefusal, detail: impl Into<String>) -> SsoError {
 }
 
 /// A finished login: the session token and what it was made of, and the writes to
-/// commit (principal, with the caller's audit event).
+/// commit (principal and session, with the caller's audit event).
 pub struct LoggedIn {
     pub token: String,
     pub session: SessionRecord,
@@ -306,7 +306,8 @@ impl Sso {
             expires_at,
             revoked_at: None,
         };
-        self.ephemeral.put_session(&session).await?;
+        // The session commits with the principal (and the caller's audit event).
+        self.ephemeral.add_session(&mut batch, &session)?;
         let token = self
             .signer
             .sign(&SessionClaims {

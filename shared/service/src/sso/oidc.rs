@@ -464,11 +464,5 @@ fn verification_refusal(e: ClaimsVerificationError) -> OidcError {
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        text.push_str(&format!(": {inner}"));
-        source = inner.source();
-    }
-    text.chars().take(400).collect()
+    crate::outbound::describe_error(e, 400)
 }
