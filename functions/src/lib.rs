@@ -220,6 +220,7 @@ routes! {
     GET "/v2/principals/{principal_id}" Scope("principals:read") => "get-principal" tenant principals::get;
     POST "/v2/principals/{principal_id}/disable" Scope("principals:write") => "disable-principal" tenant principals::disable;
     POST "/v2/principals/{principal_id}/enable" Scope("principals:write") => "enable-principal" tenant principals::enable;
+    POST "/v2/sso/refresh" Public => "sso-refresh" public sso::refresh;
     POST "/v2/sso/logout" AnyKey => "sso-logout" tenant sso::logout;
     GET "/v2/.well-known/jwks.json" Public => "session-keys" public sso::jwks;
     GET "/v2/integrations/report" Scope("integrations:read") => "integration-report" tenant integrations::report;

@@ -6,14 +6,15 @@ use crate::http::{Problem, ProblemType};
 use crate::ids::{IntegrationId, TenantId};
 use crate::integrations::{CredentialInput, credential};
 use gatehouse_service::sso_domain::{
-    MAX_DOMAINS, MAX_RULES, MappingRule, OidcConfig, Preset, SsoConnection, check_domain,
-    check_issuer,
+    DEFAULT_SESSION_HOURS, MAX_DOMAINS, MAX_RULES, MAX_SESSION_HOURS, MappingRule, OidcConfig,
+    Preset, SsoConnection, check_domain, check_issuer,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 pub use gatehouse_service::sso::login::{LoggedIn, SsoError, client_secret_context, redirect_uri};
+pub use gatehouse_service::sso::refresh::{RefreshToken, Refreshed};
 pub use gatehouse_service::sso_domain::LoginRefusal;
 
 /// One mapping rule, as a request gives it.
@@ -91,6 +92,10 @@ pub struct ConnectionRequest {
     #[serde(default)]
     #[schemars(length(max = 20))]
     pub return_urls: Vec<String>,
+    /// How long a login's session may be refreshed for, in hours (default 8).
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 24))]
+    pub session_hours: Option<u8>,
     /// Google Workspace: the `hd` claim every login must carry.
     #[serde(default)]
     pub hosted_domain: Option<String>,
@@ -159,6 +164,15 @@ pub async fn connection_from(
         (None, Some(current)) => current.oidc.client_secret.clone(),
         (None, None) => return Err(invalid("`client_secret` is required")),
     };
+    let session_hours = match request.session_hours {
+        None => DEFAULT_SESSION_HOURS,
+        Some(h @ 1..=MAX_SESSION_HOURS) => h,
+        Some(h) => {
+            return Err(invalid(format!(
+                "`session_hours` is 1-{MAX_SESSION_HOURS}, not {h}"
+            )));
+        }
+    };
     let now = call.now;
     Ok(SsoConnection {
         tenant_id: tenant.clone(),
@@ -194,6 +208,7 @@ pub async fn connection_from(
             .map(|s| s.as_str().to_owned())
             .collect(),
         return_urls: request.return_urls,
+        session_hours,
         enabled: request.enabled,
         created_at: created.map_or(now, |c| c.created_at),
         created_by: created.map_or_else(|| call.caller.principal.clone(), |c| c.created_by.clone()),
@@ -219,6 +234,8 @@ pub struct ConnectionView {
     pub rules: Vec<RuleView>,
     pub default_scopes: Vec<String>,
     pub return_urls: Vec<String>,
+    /// How long a login's session may be refreshed for, in hours.
+    pub session_hours: u8,
     pub hosted_domain: Option<String>,
     pub entra_tenant_id: Option<String>,
     pub enabled: bool,
@@ -283,6 +300,7 @@ impl ConnectionView {
                 .collect(),
             default_scopes: c.default_scopes.clone(),
             return_urls: c.return_urls.clone(),
+            session_hours: c.session_hours,
             hosted_domain: c.oidc.hosted_domain.clone(),
             entra_tenant_id: c.oidc.entra_tenant_id.clone(),
             enabled: c.enabled,

@@ -143,6 +143,7 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("sso-login/unknown-connection.json", Expect::Status(404)),
         ("sso-callback/unknown-state.json", Expect::Status(401)),
         ("sso-logout/api-key-caller.json", Expect::Status(400)),
+        ("sso-refresh/unknown-session.json", Expect::Status(401)),
         ("session-keys/jwks.json", Expect::Status(200)),
         ("sso-providers/providers.json", Expect::Status(200)),
         (

@@ -133,6 +133,7 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         rules: Vec::new(),
         default_scopes: Vec::new(),
         return_urls: Vec::new(),
+        session_hours: 8,
         enabled: true,
         created_at: time::OffsetDateTime::now_utc(),
         created_by: "user:admin@example.com".into(),
@@ -478,5 +479,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     assert_eq!(report["leases"]["active"], 0);
     assert!(!report.to_string().contains(acme_lease_id.as_str()));
     // (The SSO login, callback, logout and keys are the SSO tests'.)
-    assert_eq!(stack.template.routes.len(), 66);
+    assert_eq!(stack.template.routes.len(), 67);
 }

@@ -744,6 +744,20 @@ async fn sso_routes(
             .starts_with("https://app.acme.example/sso/done#session_token=")
     );
     let token = session.json()["session_token"].as_str().unwrap().to_owned();
+    let refresh = "/v2/sso/refresh";
+    let refresh_with = |token: &str| {
+        stack.call(TestRequest::post(refresh).json(&json!({ "refresh_token": token })))
+    };
+    let refreshed = refresh_with(session.json()["refresh_token"].as_str().unwrap()).await;
+    c.check("POST", refresh, &refreshed);
+    c.check("POST", refresh, &refresh_with("gsr_not-one").await);
+    c.check(
+        "POST",
+        refresh,
+        &stack
+            .call(TestRequest::post(refresh).json(&json!({"token": "x"})))
+            .await,
+    );
     let principals = "/v2/principals";
     let principal = "/v2/principals/{principal_id}";
     c.check(

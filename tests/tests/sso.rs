@@ -568,3 +568,136 @@ async fn entra_and_google_quirks_are_enforced() {
         .await
         .assert_problem(400, "invalid-body");
 }
+
+/// `POST /v2/sso/refresh` with `refresh_token`: the answer.
+async fn refresh(
+    stack: &TestStack,
+    refresh_token: &str,
+) -> gatehouse_integration_tests::TestResponse {
+    stack
+        .call(TestRequest::post("/v2/sso/refresh").json(&json!({"refresh_token": refresh_token})))
+        .await
+}
+
+#[tokio::test]
+async fn a_session_refreshes_with_rotation_and_a_reused_refresh_token_ends_it() {
+    let (_provider, stack, admin, login_url) = connected().await;
+    let (answer, _) = log_in(&stack, &login_url, "bob").await;
+    answer.assert_status(200);
+    let login = answer.json();
+    let first_refresh = login["refresh_token"].as_str().unwrap().to_owned();
+    assert!(first_refresh.starts_with("gsr_"), "{login}");
+    let expires = |s: &Value| {
+        time::OffsetDateTime::parse(
+            s["refresh_expires_at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    // The default session: eight hours.
+    let lasts = expires(&login) - time::OffsetDateTime::now_utc();
+    assert!(lasts > time::Duration::minutes(479) && lasts <= time::Duration::hours(8));
+
+    // A refresh: a new pair; the new session token works through the authorizer.
+    let refreshed = refresh(&stack, &first_refresh).await;
+    refreshed.assert_status(200);
+    assert_eq!(refreshed.header("cache-control"), "no-store");
+    let refreshed = refreshed.json();
+    let second_refresh = refreshed["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(second_refresh, first_refresh);
+    assert_eq!(refreshed["principal_id"], login["principal_id"]);
+    assert_eq!(refreshed["scopes"], json!(["keys:read"]));
+    assert_eq!(
+        expires(&refreshed),
+        expires(&login),
+        "a refresh never extends the session"
+    );
+    let token = refreshed["session_token"].as_str().unwrap().to_owned();
+    stack
+        .send("GET", "/v2/api-keys", &token, None)
+        .await
+        .assert_status(200);
+
+    // Garbage and unknown tokens are refused without ending anything.
+    for bad in [
+        "nope",
+        &format!("{}A", &second_refresh[..second_refresh.len() - 1]),
+    ] {
+        let answer = refresh(&stack, bad).await;
+        assert_eq!(answer.status, 401, "{}", answer.text());
+        assert!(answer.text().contains("token_invalid"), "{}", answer.text());
+    }
+    stack
+        .send("GET", "/v2/api-keys", &token, None)
+        .await
+        .assert_status(200);
+
+    // The retired refresh token again: someone else holds it, so the session ends.
+    let reused = refresh(&stack, &first_refresh).await;
+    assert_eq!(reused.status, 401, "{}", reused.text());
+    assert!(
+        reused.text().contains("refresh_reused"),
+        "{}",
+        reused.text()
+    );
+    let after = refresh(&stack, &second_refresh).await;
+    assert_eq!(after.status, 401);
+    assert!(after.text().contains("session_ended"), "{}", after.text());
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let cut = stack.send("GET", "/v2/api-keys", &token, None).await;
+    assert_eq!(cut.status, 403, "{}", cut.text());
+
+    // A logout ends refreshing too.
+    let (again, _) = log_in(&stack, &login_url, "bob").await;
+    let again = again.json();
+    let token = again["session_token"].as_str().unwrap();
+    stack
+        .send("POST", "/v2/sso/logout", token, None)
+        .await
+        .assert_status(200);
+    let after_logout = refresh(&stack, again["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(after_logout.status, 401);
+    assert!(after_logout.text().contains("session_ended"));
+
+    // So does disabling the principal.
+    let (third, _) = log_in(&stack, &login_url, "bob").await;
+    let third = third.json();
+    let principal = third["principal_id"].as_str().unwrap();
+    stack
+        .send(
+            "POST",
+            &format!("/v2/principals/{principal}/disable"),
+            &admin,
+            None,
+        )
+        .await
+        .assert_status(200);
+    let after_disable = refresh(&stack, third["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(after_disable.status, 401);
+
+    // Every refresh is audited, refusals with their reason; no token is in the trail.
+    let audit = stack
+        .send("GET", "/v2/audit?action=sso.refresh", &admin, None)
+        .await
+        .json();
+    let events = audit["items"].as_array().unwrap();
+    assert_eq!(
+        events.iter().filter(|e| e["outcome"] == "success").count(),
+        1,
+        "{events:?}"
+    );
+    let refused: Vec<&str> = events
+        .iter()
+        .filter(|e| e["outcome"] == "refused")
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    for reason in ["token_invalid", "refresh_reused", "session_ended"] {
+        assert!(
+            refused.iter().any(|d| d.contains(reason)),
+            "{reason}: {refused:?}"
+        );
+    }
+    for secret in [&first_refresh, &second_refresh] {
+        assert!(!audit.to_string().contains(secret.as_str()));
+    }
+}

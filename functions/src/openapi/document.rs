@@ -177,11 +177,22 @@ fn describe(
             "description": param.description,
         }));
     }
+    let body = match operation.body {
+        RequestBody::None => None,
+        RequestBody::Required(schema) => Some((true, schema)),
+        RequestBody::Optional(schema) => Some((false, schema)),
+    };
+    if let Some((required, schema)) = body {
+        op["requestBody"] = json!({
+            "required": required,
+            "content": {"application/json": {"schema": schema(requests)}},
+        });
+    }
     if route.access == Access::Public {
         op["description"] = lead.into();
         op["security"] = json!([]);
-        if !parameters.is_empty() {
-            replies.insert("400".into(), problem("Invalid parameter"));
+        if !parameters.is_empty() || body.is_some() {
+            replies.insert("400".into(), problem("Invalid body or parameter"));
             if route.path.contains('{') {
                 replies.insert("404".into(), problem("No such object"));
             }
@@ -189,6 +200,12 @@ fn describe(
                 "503".into(),
                 problem("A storage dependency did not answer; retry"),
             );
+        }
+        if body.is_some() {
+            replies.insert("413".into(), problem("Body too large"));
+            replies.insert("415".into(), problem("Body not sent as JSON"));
+        }
+        if !parameters.is_empty() {
             op["parameters"] = parameters.into();
         }
         if let Some(refused) = operation.refused {
@@ -224,17 +241,6 @@ fn describe(
     }
     if !parameters.is_empty() {
         op["parameters"] = parameters.into();
-    }
-    let body = match operation.body {
-        RequestBody::None => None,
-        RequestBody::Required(schema) => Some((true, schema)),
-        RequestBody::Optional(schema) => Some((false, schema)),
-    };
-    if let Some((required, schema)) = body {
-        op["requestBody"] = json!({
-            "required": required,
-            "content": {"application/json": {"schema": schema(requests)}},
-        });
     }
 
     let gateway_or_problem = |description: &str| {

@@ -9,7 +9,6 @@ use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::App;
 use gatehouse::audit::{Actor, AuditEvent, TargetKind};
 use gatehouse::config::Needs;
-use gatehouse::events::{Category, DomainEvent};
 use gatehouse::http::query::{Param, Query};
 use gatehouse::http::schema::of;
 use gatehouse::http::{Problem, json_response};
@@ -59,7 +58,7 @@ const ISS: Param = Param::text(
 const QUERY: &[Param] = &[CODE, STATE, ERROR, ERROR_DESCRIPTION, ISS];
 
 pub const DOC: Operation = Operation {
-    description: "Completes a login: 200 with the session token, or a 303 to the login's `return_to` with `#session_token=...&expires_at=...`. The token is a JWT of at most 15 minutes for `Authorization: Bearer`.",
+    description: "Completes a login: 200 with the session token and its refresh token, or a 303 to the login's `return_to` with `#session_token=...&expires_at=...&refresh_token=...`. The session token is a JWT of at most 15 minutes for `Authorization: Bearer`; `POST /v2/sso/refresh` trades the refresh token for a new pair until the session ends.",
     query: QUERY,
     refused: Some(
         "The login was refused; `detail` names the reason (state_mismatch, nonce_mismatch, issuer_mismatch, audience_mismatch, expired, domain_not_allowed, ...)",
@@ -78,19 +77,55 @@ pub const DOC: Operation = Operation {
     )
 };
 
-/// A session, as the callback gives it.
+/// A session, as a login or a refresh gives it.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "SsoSession")]
 pub struct Session {
     /// Send as `Authorization: Bearer <session_token>`.
     pub session_token: String,
     pub token_type: &'static str,
+    /// When the session token expires (at most 15 minutes on).
     #[serde(with = "time::serde::rfc3339")]
     #[schemars(with = "gatehouse::schema::Rfc3339")]
     pub expires_at: time::OffsetDateTime,
+    /// Trade it at `POST /v2/sso/refresh` for a new pair, once: it is shown only here.
+    pub refresh_token: String,
+    /// When the session ends, refreshed or not (the connection's `session_hours`).
+    #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "gatehouse::schema::Rfc3339")]
+    pub refresh_expires_at: time::OffsetDateTime,
     pub principal_id: String,
     pub scopes: Vec<String>,
+    /// True only for a person's first login.
     pub first_login: bool,
+}
+
+impl Session {
+    pub fn of(
+        token: String,
+        refresh_token: &gatehouse::sso::RefreshToken,
+        session: &gatehouse::store::sso_table::SessionRecord,
+        first_login: bool,
+    ) -> Self {
+        Self {
+            session_token: token,
+            token_type: "Bearer",
+            expires_at: session.expires_at,
+            refresh_token: refresh_token.expose().to_owned(),
+            refresh_expires_at: session.refreshable_until.unwrap_or(session.expires_at),
+            principal_id: session.principal_id.clone(),
+            scopes: session.scopes.clone(),
+            first_login,
+        }
+    }
+}
+
+/// Sessions are never cached anywhere on the way.
+pub fn no_store(mut response: Response<Body>) -> Response<Body> {
+    response
+        .headers_mut()
+        .insert("cache-control", http::HeaderValue::from_static("no-store"));
+    response
 }
 
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
@@ -141,75 +176,30 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             if let Err(e) = app.dynamo.commit(batch).await {
                 return Problem::from(e).into_response();
             }
-            let session = Session {
-                session_token: logged_in.token,
-                token_type: "Bearer",
-                expires_at: logged_in.session.expires_at,
-                principal_id: principal.principal_id.clone(),
-                scopes: logged_in.session.scopes.clone(),
-                first_login: logged_in.first_login,
-            };
-            let mut response = match &logged_in.return_to {
+            let session = Session::of(
+                logged_in.token,
+                &logged_in.refresh_token,
+                &logged_in.session,
+                logged_in.first_login,
+            );
+            no_store(match &logged_in.return_to {
                 Some(to) => Response::builder()
                     .status(303)
                     .header(
                         "location",
                         format!(
-                            "{to}#session_token={}&expires_at={}",
+                            "{to}#session_token={}&expires_at={}&refresh_token={}",
                             session.session_token,
-                            session.expires_at.unix_timestamp()
+                            session.expires_at.unix_timestamp(),
+                            session.refresh_token,
                         ),
                     )
                     .body(Body::Empty)
                     .unwrap_or_default(),
                 None => json_response(200, &session),
-            };
-            response
-                .headers_mut()
-                .insert("cache-control", http::HeaderValue::from_static("no-store"));
-            response
+            })
         }
-        Err(err) => {
-            let reason = match &err {
-                SsoError::Refused { reason, .. } => Some(*reason),
-                _ => None,
-            };
-            // The audit trail gets what was wrong; the browser only the reason code.
-            let why = err.to_string();
-            let problem = Problem::from(err);
-            let detail = format!("{} ({why})", problem.detail);
-            let audit = AuditEvent::new(
-                &tenant,
-                ACTION,
-                Actor {
-                    principal: "anonymous".into(),
-                    key_id: None,
-                },
-                origin.clone(),
-                app.clock.precise_now(),
-            )
-            .refused(problem.status, detail.clone());
-            if let Err(e) = app.audit.put(&audit).await {
-                tracing::error!(error = %e, "refused login not audited");
-            }
-            if let Some(reason) = reason {
-                tracing::warn!(tenant_id = %tenant, reason = reason.as_str(), "SSO login refused");
-                let event = DomainEvent::new(
-                    "sso.login_failed",
-                    Category::Security,
-                    &tenant,
-                    now,
-                    serde_json::json!({
-                        "reason": reason.as_str(),
-                        "source_ip": origin.source_ip,
-                        "user_agent": origin.user_agent,
-                        "audit_event_id": audit.event_id,
-                    }),
-                );
-                app.events.publish(&event).await;
-            }
-            problem.into_response()
-        }
+        Err(err) => super::refused(app, &tenant, ACTION, "sso.login_failed", origin, err).await,
     }
 }
 

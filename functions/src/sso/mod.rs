@@ -10,5 +10,64 @@ pub mod list;
 pub mod login;
 pub mod logout;
 pub mod providers;
+pub mod refresh;
 pub mod test;
 pub mod update;
+
+use gatehouse::App;
+use gatehouse::audit::{Actor, AuditEvent, Origin};
+use gatehouse::events::{Category, DomainEvent};
+use gatehouse::http::Problem;
+use gatehouse::ids::TenantId;
+use gatehouse::sso::SsoError;
+use lambda_http::{Body, Response};
+
+/// A refused login or refresh: audited in the tenant with what was wrong, published as
+/// the security event `event_type` with its reason code, and answered with only the
+/// reason code (the caller learns nothing the audit trail keeps).
+pub async fn refused(
+    app: &App,
+    tenant: &TenantId,
+    action: &str,
+    event_type: &str,
+    origin: Origin,
+    err: SsoError,
+) -> Response<Body> {
+    let reason = match &err {
+        SsoError::Refused { reason, .. } => Some(*reason),
+        _ => None,
+    };
+    let why = err.to_string();
+    let problem = Problem::from(err);
+    let audit = AuditEvent::new(
+        tenant,
+        action,
+        Actor {
+            principal: "anonymous".into(),
+            key_id: None,
+        },
+        origin.clone(),
+        app.clock.precise_now(),
+    )
+    .refused(problem.status, format!("{} ({why})", problem.detail));
+    if let Err(e) = app.audit.put(&audit).await {
+        tracing::error!(error = %e, action, "refusal not audited");
+    }
+    if let Some(reason) = reason {
+        tracing::warn!(tenant_id = %tenant, action, reason = reason.as_str(), "SSO refused");
+        let event = DomainEvent::new(
+            event_type,
+            Category::Security,
+            tenant,
+            app.clock.now(),
+            serde_json::json!({
+                "reason": reason.as_str(),
+                "source_ip": origin.source_ip,
+                "user_agent": origin.user_agent,
+                "audit_event_id": audit.event_id,
+            }),
+        );
+        app.events.publish(&event).await;
+    }
+    problem.into_response()
+}

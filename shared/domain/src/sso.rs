@@ -90,6 +90,9 @@ pub struct SsoConnection {
     /// none: the callback answers with the session as JSON).
     #[serde(default)]
     pub return_urls: Vec<String>,
+    /// How long a login's session may be refreshed for, in hours.
+    #[serde(default = "default_session_hours")]
+    pub session_hours: u8,
     pub enabled: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -97,6 +100,15 @@ pub struct SsoConnection {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub updated_at: Option<OffsetDateTime>,
     pub version: u64,
+}
+
+/// How long a session lasts by default: a working day.
+pub const DEFAULT_SESSION_HOURS: u8 = 8;
+/// The longest a connection may let a session last.
+pub const MAX_SESSION_HOURS: u8 = 24;
+
+fn default_session_hours() -> u8 {
+    DEFAULT_SESSION_HOURS
 }
 
 /// Why a login is refused, as a stable reason code (audit and security events).
@@ -117,6 +129,11 @@ pub enum LoginRefusal {
     DirectoryMismatch,
     ConnectionDisabled,
     PrincipalDisabled,
+    /// A refresh of a session that was logged out, or ended by an admin.
+    SessionEnded,
+    /// A refresh token used a second time: the session is ended, since one of the two
+    /// holders is not its owner.
+    RefreshReused,
 }
 
 impl LoginRefusal {
@@ -136,6 +153,8 @@ impl LoginRefusal {
             Self::DirectoryMismatch => "directory_mismatch",
             Self::ConnectionDisabled => "connection_disabled",
             Self::PrincipalDisabled => "principal_disabled",
+            Self::SessionEnded => "session_ended",
+            Self::RefreshReused => "refresh_reused",
         }
     }
 }

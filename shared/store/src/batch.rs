@@ -80,6 +80,24 @@ impl WriteBatch {
         )
     }
 
+    /// Stores an item if `condition` holds, with its placeholder values.
+    pub fn put_if(
+        &mut self,
+        table: &str,
+        item: Item,
+        condition: &str,
+        values: impl IntoIterator<Item = (&'static str, aws_sdk_dynamodb::types::AttributeValue)>,
+    ) -> Result<(), StoreError> {
+        let mut put = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression(condition);
+        for (name, value) in values {
+            put = put.expression_attribute_values(name, value);
+        }
+        self.push(put)
+    }
+
     /// Deletes an item only if its `version` is still `expected`.
     pub fn delete_if_version(
         &mut self,

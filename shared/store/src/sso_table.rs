@@ -110,10 +110,28 @@ pub struct SessionRecord {
     pub principal_id: String,
     pub connection_id: IntegrationId,
     pub scopes: Vec<String>,
+    /// When the current session token expires.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// Until when the session may be refreshed (none: not at all); the record lives
+    /// until then.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub refreshable_until: Option<OffsetDateTime>,
+    /// SHA-256 (hex) of the refresh token that may refresh the session now, and of the
+    /// one it replaced (presented again, it shows a stolen token).
+    #[serde(default)]
+    pub refresh_digest: String,
+    #[serde(default)]
+    pub previous_refresh_digest: Option<String>,
+    /// How many times the session was refreshed.
+    #[serde(default)]
+    pub refreshes: u32,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
+    /// One more at every write: a refresh replaces exactly the record it read, so it
+    /// never undoes a logout that came between.
+    #[serde(default)]
+    pub revision: u64,
 }
 
 fn session_pk(tenant: &TenantId, session_id: &str) -> String {
@@ -127,7 +145,13 @@ fn session_item(session: &SessionRecord) -> Result<Item, StoreError> {
             item::s(session_pk(&session.tenant_id, &session.session_id)),
         ),
         ("session", item::json(session)?),
-        ("expires_at", item::time(session.expires_at)),
+        ("revision", item::n(session.revision as i64)),
+        // The TTL: the record outlives each token until the session can no longer be
+        // refreshed.
+        (
+            "expires_at",
+            item::time(session.refreshable_until.unwrap_or(session.expires_at)),
+        ),
     ]))
 }
 
@@ -204,29 +228,68 @@ impl SsoEphemeral {
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
-        out.item
-            .map(|i| Reader::new(&i).json("session"))
-            .transpose()
+        out.item.map(|i| decode_session(&i)).transpose()
     }
 
-    /// Marks a session revoked (logout); `false` if there is no such session.
+    /// Adds to `batch` the replacement of `current` (as read) by `next`, a refresh:
+    /// the commit fails (`Conflict`) if the record changed since it was read (another
+    /// refresh, a logout).
+    pub fn replace_session(
+        &self,
+        batch: &mut WriteBatch,
+        current: &SessionRecord,
+        next: &SessionRecord,
+    ) -> Result<(), StoreError> {
+        let mut next = next.clone();
+        next.revision = current.revision + 1;
+        batch.put_if(
+            self.table(),
+            session_item(&next)?,
+            "revision = :read AND attribute_not_exists(revoked_at)",
+            [(":read", item::n(current.revision as i64))],
+        )
+    }
+
+    /// Marks a session revoked (logout, an admin ending it); `false` if there is no
+    /// such session. One update, read nowhere: the revision it bumps makes a refresh
+    /// that read the record before fail its condition, so it cannot undo this.
     pub async fn revoke_session(
         &self,
         session: &SessionRecord,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut revoked = session.clone();
-        revoked.revoked_at.get_or_insert(now);
         let result = self
             .client()
-            .put_item()
+            .update_item()
             .table_name(self.table())
-            .set_item(Some(session_item(&revoked)?))
+            .key(
+                "pk",
+                item::s(session_pk(&session.tenant_id, &session.session_id)),
+            )
+            .update_expression(
+                "SET revoked_at = if_not_exists(revoked_at, :now), revision = if_not_exists(revision, :zero) + :one",
+            )
             .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", item::time(now))
+            .expression_attribute_values(":zero", item::n(0))
+            .expression_attribute_values(":one", item::n(1))
             .send()
             .await;
         crate::applied(result)
     }
+}
+
+/// A session item: its record, with the revocation the top-level `revoked_at` holds.
+fn decode_session(item: &Item) -> Result<SessionRecord, StoreError> {
+    let reader = Reader::new(item);
+    let mut session: SessionRecord = reader.json("session")?;
+    if let Some(at) = reader.opt_time("revoked_at")? {
+        session.revoked_at.get_or_insert(at);
+    }
+    if let Some(revision) = reader.number("revision")? {
+        session.revision = revision;
+    }
+    Ok(session)
 }
 
 /// A person known through SSO.

@@ -27,6 +27,7 @@ fn connection(preset: Preset) -> SsoConnection {
         rules: Vec::new(),
         default_scopes: vec!["keys:read".into()],
         return_urls: vec!["https://app.acme.example/sso/".into()],
+        session_hours: 8,
         enabled: true,
         created_at: OffsetDateTime::UNIX_EPOCH,
         created_by: "user:admin".into(),

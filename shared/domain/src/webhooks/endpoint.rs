@@ -52,6 +52,10 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "An SSO login was refused; `data.reason` says why (state_mismatch, nonce_mismatch, domain_not_allowed, ...).",
     ),
     (
+        "sso.refresh_failed",
+        "A session refresh was refused; `data.reason` says why (refresh_reused ends the session: its refresh token was used twice).",
+    ),
+    (
         "webhook.test",
         "A test ping sent from POST /v2/webhooks/{id}/test.",
     ),

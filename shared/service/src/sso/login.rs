@@ -3,7 +3,8 @@
 //! who may log in and with which scopes, the principal record, and the session token.
 
 use super::oidc::{ClientConfig, Oidc, OidcError};
-use super::session::{AUDIENCE, MAX_SESSION_SECONDS, SessionClaims, SessionError, SessionSigner};
+use super::refresh::{RefreshToken, token_expiry};
+use super::session::{AUDIENCE, SessionClaims, SessionError, SessionSigner};
 use crate::secrets::{SecretStoreError, TenantSecrets};
 use crate::store::envelope::SealContext;
 use crate::store::sso_table::{
@@ -54,7 +55,7 @@ impl From<OidcError> for SsoError {
     }
 }
 
-fn refused(reason: LoginRefusal, detail: impl Into<String>) -> SsoError {
+pub(crate) fn refused(reason: LoginRefusal, detail: impl Into<String>) -> SsoError {
     SsoError::Refused {
         reason,
         detail: detail.into(),
@@ -65,6 +66,7 @@ fn refused(reason: LoginRefusal, detail: impl Into<String>) -> SsoError {
 /// commit (principal and session, with the caller's audit event).
 pub struct LoggedIn {
     pub token: String,
+    pub refresh_token: super::refresh::RefreshToken,
     pub session: SessionRecord,
     pub principal: Principal,
     pub first_login: bool,
@@ -287,11 +289,13 @@ impl Sso {
         let mut principal = principal;
         let session_id = KeyId::generate()
             .map_err(|e| refused(LoginRefusal::ProviderError, format!("random: {e}")))?;
-        let expires_at = now + time::Duration::seconds(MAX_SESSION_SECONDS);
+        let refreshable_until =
+            now + time::Duration::hours(i64::from(connection.session_hours.max(1)));
+        let refresh_token = RefreshToken::generate(&connection.tenant_id, &session_id)?;
         principal.opened(
             crate::store::sso_table::ActiveSession {
                 session_id: session_id.to_string(),
-                expires_at,
+                expires_at: refreshable_until,
             },
             now,
         );
@@ -302,33 +306,48 @@ impl Sso {
             session_id: session_id.to_string(),
             principal_id: principal.principal_id.clone(),
             connection_id: connection.connection_id.clone(),
-            scopes: scopes.clone(),
-            expires_at,
+            scopes,
+            expires_at: token_expiry(now, refreshable_until),
+            refreshable_until: Some(refreshable_until),
+            refresh_digest: refresh_token.digest(),
+            previous_refresh_digest: None,
+            refreshes: 0,
             revoked_at: None,
+            revision: 0,
         };
         // The session commits with the principal (and the caller's audit event).
         self.ephemeral.add_session(&mut batch, &session)?;
-        let token = self
-            .signer
-            .sign(&SessionClaims {
-                iss: self.signer.issuer().to_owned(),
-                aud: AUDIENCE.to_owned(),
-                sub: principal.principal_id.clone(),
-                tid: connection.tenant_id.to_string(),
-                sid: session.session_id.clone(),
-                conn: connection.connection_id.to_string(),
-                scope: scopes.join(" "),
-                iat: now.unix_timestamp(),
-                exp: expires_at.unix_timestamp(),
-            })
-            .await?;
+        let token = self.sign_session(&session, now).await?;
         Ok(LoggedIn {
             token,
+            refresh_token,
             session,
             principal,
             first_login,
             return_to: login.return_to.clone(),
             batch,
         })
+    }
+
+    /// The session token of `session`: its principal, tenant, scopes and expiry.
+    pub(crate) async fn sign_session(
+        &self,
+        session: &SessionRecord,
+        issued_at: OffsetDateTime,
+    ) -> Result<String, SsoError> {
+        Ok(self
+            .signer
+            .sign(&SessionClaims {
+                iss: self.signer.issuer().to_owned(),
+                aud: AUDIENCE.to_owned(),
+                sub: session.principal_id.clone(),
+                tid: session.tenant_id.to_string(),
+                sid: session.session_id.clone(),
+                conn: session.connection_id.to_string(),
+                scope: session.scopes.join(" "),
+                iat: issued_at.unix_timestamp(),
+                exp: session.expires_at.unix_timestamp(),
+            })
+            .await?)
     }
 }

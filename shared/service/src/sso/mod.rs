@@ -2,4 +2,5 @@
 //! tokens they end in.
 pub mod login;
 pub mod oidc;
+pub mod refresh;
 pub mod session;
