@@ -2,7 +2,9 @@
 // from one JSON argument, logging in without a browser.
 //
 // The config: {port, issuer, clients: [...], accounts: {id: claims}, claims: {scope:
-// [claim names]}, idTokenSigningAlg?, extraIdTokenClaims?}. An authorization request's
+// [claim names]}, idTokenSigningAlg?, extraIdTokenClaims?, conformIdTokenClaims?}.
+// With `conformIdTokenClaims`, ID tokens of the code flow carry no profile claims
+// (oidc-provider's default, and some providers'): they come from userinfo only. An authorization request's
 // `login_hint` names the account that logs in; consent is granted for what the client
 // asked. Everything else is oidc-provider's own behaviour (discovery, JWKS, PKCE,
 // code single use, token, userinfo, revocation).
@@ -29,7 +31,7 @@ const provider = new Provider(config.issuer, {
   clients: config.clients,
   jwks: { keys },
   claims: config.claims || { openid: ["sub"], email: ["email", "email_verified"], profile: ["name"] },
-  conformIdTokenClaims: false,
+  conformIdTokenClaims: config.conformIdTokenClaims === true,
   cookies: { keys: ["gatehouse-test-cookie-key"] },
   pkce: { required: () => true },
   features: {
@@ -82,6 +84,15 @@ provider.use(async (ctx, next) => {
   const claims = JSON.parse(Buffer.from(ctx.body.id_token.split(".")[1], "base64url"));
   if (typeof claims.sub === "string" && claims.sub.startsWith("attack-")) {
     ctx.body = { ...ctx.body, id_token: await hostile(claims.sub.slice(7), claims) };
+  }
+});
+
+// `swap-userinfo`: userinfo answers for another subject (a substituted access
+// token, as OpenID Connect Core 5.3.2 warns of).
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.path === "/me" && ctx.body && ctx.body.sub === "swap-userinfo") {
+    ctx.body = { ...ctx.body, sub: "someone-else" };
   }
 });
 

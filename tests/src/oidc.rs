@@ -27,6 +27,27 @@ impl OidcProvider {
         accounts: Value,
         claims: Value,
     ) -> Self {
+        Self::spawn(issuer_path, redirect_uri, accounts, claims, false).await
+    }
+
+    /// A provider whose ID tokens carry no profile claims (email, name, groups): a
+    /// client gets them from userinfo only.
+    pub async fn start_userinfo_only(
+        issuer_path: &str,
+        redirect_uri: &str,
+        accounts: Value,
+        claims: Value,
+    ) -> Self {
+        Self::spawn(issuer_path, redirect_uri, accounts, claims, true).await
+    }
+
+    async fn spawn(
+        issuer_path: &str,
+        redirect_uri: &str,
+        accounts: Value,
+        claims: Value,
+        userinfo_only: bool,
+    ) -> Self {
         let root = crate::workspace_root();
         let dir = root.join(".local/oidc-provider");
         assert!(
@@ -52,6 +73,7 @@ impl OidcProvider {
             }],
             "accounts": accounts,
             "claims": claims,
+            "conformIdTokenClaims": userinfo_only,
         });
         let child = Command::new("node")
             .arg(root.join("tests/oidc/provider.mjs"))

@@ -701,3 +701,75 @@ async fn a_session_refreshes_with_rotation_and_a_reused_refresh_token_ends_it() 
         assert!(!audit.to_string().contains(secret.as_str()));
     }
 }
+
+#[tokio::test]
+async fn profile_claims_the_id_token_leaves_out_come_from_userinfo() {
+    // ID tokens with nothing but `sub`: email, name and groups only at userinfo.
+    let provider = OidcProvider::start_userinfo_only(
+        "",
+        &format!("{BASE}/v2/sso/callback"),
+        json!({
+            "alice": {"email": "alice@acme.example", "email_verified": true, "name": "Alice",
+                      "groups": ["gatehouse-admins"]},
+            "eve": {"email": "eve@evil.example", "email_verified": true},
+            // The provider's userinfo answers for another subject for this one.
+            "swap-userinfo": {"email": "swap@acme.example", "email_verified": true},
+        }),
+        claims(),
+    )
+    .await;
+    let stack = stack_for(&provider).await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    let created = stack
+        .send(
+            "POST",
+            "/v2/integrations/sso",
+            admin,
+            Some(json!({
+                "name": "Userinfo IdP", "preset": "okta", "issuer": provider.issuer,
+                "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
+                "scopes": ["email", "profile", "groups"],
+                "domains": ["acme.example"],
+                "rules": [{"claim": "groups", "value": "gatehouse-admins",
+                           "scopes": ["keys:read", "audit:read"]}],
+                "default_scopes": ["scopes:read"],
+            })),
+        )
+        .await;
+    created.assert_status(201);
+    let login_url = created.json()["login_url"].as_str().unwrap().to_owned();
+
+    let (alice, _) = log_in(&stack, &login_url, "alice").await;
+    alice.assert_status(200);
+    assert_eq!(alice.json()["scopes"], json!(["audit:read", "keys:read"]));
+    let id = alice.json()["principal_id"].as_str().unwrap().to_owned();
+    let principal = stack
+        .send("GET", &format!("/v2/principals/{id}"), admin, None)
+        .await
+        .json();
+    assert_eq!(principal["email"], "alice@acme.example");
+    assert_eq!(principal["name"], "Alice");
+    assert_eq!(principal["groups"], json!(["gatehouse-admins"]));
+
+    // The domains hold for an email that came from userinfo.
+    let (eve, _) = log_in(&stack, &login_url, "eve").await;
+    assert_eq!(eve.status, 401);
+    assert!(eve.text().contains("domain_not_allowed"), "{}", eve.text());
+    // Userinfo about someone else: refused, not merged.
+    let (swapped, _) = log_in(&stack, &login_url, "swap-userinfo").await;
+    assert_eq!(swapped.status, 401, "{}", swapped.text());
+    assert!(
+        swapped.text().contains("token_invalid"),
+        "{}",
+        swapped.text()
+    );
+    let audit = stack
+        .send("GET", "/v2/audit?action=sso.login", admin, None)
+        .await
+        .json();
+    assert!(
+        audit.to_string().contains("userinfo"),
+        "the audit trail says userinfo was wrong: {audit}"
+    );
+}

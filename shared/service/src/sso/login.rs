@@ -231,6 +231,12 @@ impl Sso {
                 code,
                 &login.pkce_verifier,
                 &login.nonce,
+                &[
+                    "email",
+                    "name",
+                    "preferred_username",
+                    connection.oidc.groups_claim.as_str(),
+                ],
                 now,
             )
             .await?;

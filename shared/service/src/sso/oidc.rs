@@ -295,16 +295,18 @@ impl Oidc {
     }
 
     /// Exchanges the code (with the PKCE verifier) and verifies the ID token: its
-    /// claims, as the provider signed them.
+    /// claims, as the provider signed them. Claims of `profile` the ID token leaves
+    /// out come from userinfo (`get_user_profile`), when the provider has it.
     pub fn finish<'a>(
         &'a self,
         config: &'a ClientConfig<'a>,
         code: &'a str,
         pkce_verifier: &'a str,
         nonce: &'a str,
+        profile: &'a [&'a str],
         now: OffsetDateTime,
     ) -> Boxed<'a, Result<Map<String, Value>, OidcError>> {
-        Box::pin(self.finish_now(config, code, pkce_verifier, nonce, now))
+        Box::pin(self.finish_now(config, code, pkce_verifier, nonce, profile, now))
     }
 
     async fn finish_now(
@@ -313,6 +315,7 @@ impl Oidc {
         code: &str,
         pkce_verifier: &str,
         nonce: &str,
+        profile: &[&str],
         now: OffsetDateTime,
     ) -> Result<Map<String, Value>, OidcError> {
         let metadata = self.metadata(config.issuer, false).await?;
@@ -359,17 +362,19 @@ impl Oidc {
             }
             Ok(())
         };
-        match verify(&client) {
-            Ok(()) => {}
+        let client = match verify(&client) {
+            Ok(()) => client,
             // A key the cached JWKS lacks: the provider may have rotated; look once more.
             Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
             )) => {
                 let fresh = self.metadata(config.issuer, true).await?;
-                verify(&Self::client(&fresh, config)?).map_err(verification_refusal)?;
+                let client = Self::client(&fresh, config)?;
+                verify(&client).map_err(verification_refusal)?;
+                client
             }
             Err(e) => return Err(verification_refusal(e)),
-        }
+        };
         // Verified: the payload as signed, every claim of it.
         let compact = id_token.to_string();
         let payload = compact
@@ -380,7 +385,103 @@ impl Oidc {
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|e| refused(LoginRefusal::TokenInvalid, e))?;
-        serde_json::from_slice(&bytes).map_err(|e| refused(LoginRefusal::TokenInvalid, e))
+        let mut claims: Map<String, Value> =
+            serde_json::from_slice(&bytes).map_err(|e| refused(LoginRefusal::TokenInvalid, e))?;
+        let missing: Vec<&str> = profile
+            .iter()
+            .copied()
+            .filter(|name| !claims.contains_key(*name))
+            .collect();
+        if !missing.is_empty() && client.user_info_url().is_some() {
+            let subject = claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .ok_or_else(|| refused(LoginRefusal::TokenInvalid, "no `sub`"))?
+                .to_owned();
+            let profile = self
+                .user_info(&client, tokens.access_token().clone(), subject)
+                .await?;
+            fill_profile(&mut claims, &profile, &missing);
+        }
+        Ok(claims)
+    }
+
+    /// The userinfo answer for `access_token` (`get_user_profile`): JSON, or a JWT the
+    /// provider's keys verify. Its `sub` must be the ID token's (OpenID Connect Core
+    /// 5.3.2), else the login is refused: the answer is someone else's. Any other
+    /// failure gives nothing (logged).
+    async fn user_info(
+        &self,
+        client: &CoreClient<
+            openidconnect::EndpointSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointMaybeSet,
+            openidconnect::EndpointMaybeSet,
+        >,
+        access_token: openidconnect::AccessToken,
+        subject: String,
+    ) -> Result<Map<String, Value>, OidcError> {
+        let http = self.hook()?;
+        let request = client
+            .user_info(
+                access_token,
+                Some(openidconnect::SubjectIdentifier::new(subject)),
+            )
+            .map_err(|_| OidcError::Incomplete("a userinfo endpoint"))?;
+        let answer = request
+            .request_async::<AllClaims, _, openidconnect::core::CoreGenderClaim>(&http)
+            .await;
+        match answer {
+            Ok(claims) => match serde_json::to_value(&claims) {
+                Ok(Value::Object(map)) => Ok(map),
+                _ => Err(refused(
+                    LoginRefusal::ProviderError,
+                    "userinfo: not an object",
+                )),
+            },
+            Err(openidconnect::UserInfoError::ClaimsVerification(e)) => Err(refused(
+                LoginRefusal::TokenInvalid,
+                format!("userinfo: {}", error_chain(&e)),
+            )),
+            // Userinfo is a complement: without it the login goes on with the ID token's
+            // claims, and the connection's checks refuse what they then lack.
+            Err(e) => {
+                tracing::warn!(error = %error_chain(&e), "userinfo unavailable");
+                Ok(Map::new())
+            }
+        }
+    }
+}
+
+/// Every claim of a userinfo answer, besides the standard ones the crate reads.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct AllClaims {
+    #[serde(flatten)]
+    claims: Map<String, Value>,
+}
+
+impl openidconnect::AdditionalClaims for AllClaims {}
+
+/// Copies into the ID token's `claims` the `missing` profile claims userinfo has.
+/// Only those: identity claims (`iss`, `sub`, `tid`, `hd`, ...) come from the signed ID
+/// token alone. An email comes with its `email_verified`, never one without the other.
+pub fn fill_profile(
+    claims: &mut Map<String, Value>,
+    userinfo: &Map<String, Value>,
+    missing: &[&str],
+) {
+    for name in missing {
+        if let Some(value) = userinfo.get(*name) {
+            claims.insert((*name).to_owned(), value.clone());
+            if *name == "email" {
+                match userinfo.get("email_verified") {
+                    Some(verified) => claims.insert("email_verified".into(), verified.clone()),
+                    None => claims.remove("email_verified"),
+                };
+            }
+        }
     }
 }
 
@@ -466,3 +567,7 @@ fn verification_refusal(e: ClaimsVerificationError) -> OidcError {
 fn error_chain(e: &dyn std::error::Error) -> String {
     crate::outbound::describe_error(e, 400)
 }
+
+#[cfg(test)]
+#[path = "tests/oidc.rs"]
+mod tests;
