@@ -214,6 +214,8 @@ routes! {
     GET "/v2/integrations/sso/{integration_id}" Scope("integrations:read") => "get-sso-connection" tenant sso::get;
     PUT "/v2/integrations/sso/{integration_id}" Scope("integrations:write") => "update-sso-connection" tenant sso::update;
     DELETE "/v2/integrations/sso/{integration_id}" Scope("integrations:write") => "delete-sso-connection" tenant sso::delete;
+    POST "/v2/integrations/sso/{integration_id}/verify-domains" Scope("integrations:write") => "verify-sso-domains" tenant sso::verify_domains;
+    POST "/v2/sso/discover" Public => "sso-discover" public sso::discover;
     GET "/v2/sso/{tenant_id}/{integration_id}/login" Public => "sso-login" public sso::login;
     GET "/v2/sso/callback" Public => "sso-callback" public sso::callback;
     GET "/v2/principals" Scope("principals:read") => "list-principals" tenant principals::list;

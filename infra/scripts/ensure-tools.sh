@@ -5,6 +5,7 @@
 #   .local/redocly  the Redocly CLI, the OpenAPI linter (npm, pinned below)
 #   .local/oidc-provider  npm oidc-provider, the OpenID Provider of the SSO tests
 #   postgresql   Debian's PostgreSQL server and psql, for the lease tests (apt, if missing)
+#   dnsmasq      Debian's dnsmasq-base, the DNS server of the domain verification tests (apt, if missing)
 # Re-running is cheap: nothing is installed unless the pins changed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -61,4 +62,13 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/
   [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
+fi
+
+# The SSO domain verification tests publish their TXT records with a real DNS server.
+if ! command -v dnsmasq >/dev/null && [ ! -x /usr/sbin/dnsmasq ]; then
+  echo "ensure-tools: installing dnsmasq (Debian's dnsmasq-base package)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq dnsmasq-base >/dev/null
 fi

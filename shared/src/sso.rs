@@ -9,6 +9,7 @@ use gatehouse_service::sso_domain::{
     DEFAULT_SESSION_HOURS, MAX_DOMAINS, MAX_RULES, MAX_SESSION_HOURS, MappingRule, OidcConfig,
     Preset, SsoConnection, check_domain, check_issuer,
 };
+use gatehouse_service::sso_domains::{challenge_name, challenge_value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -173,6 +174,21 @@ pub async fn connection_from(
             )));
         }
     };
+    // The DNS proof's value stays the connection's for its life; a new one for a new
+    // connection (or one made before domains were verified).
+    let domain_token = match created.map(|c| c.domain_token.clone()) {
+        Some(token) if !token.is_empty() => token,
+        _ => crate::keys::base62::random_string(32).map_err(|e| Problem::internal(&e))?,
+    };
+    let verified_domains = created
+        .map(|c| {
+            c.verified_domains
+                .iter()
+                .filter(|d| domains.contains(d))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
     let now = call.now;
     Ok(SsoConnection {
         tenant_id: tenant.clone(),
@@ -209,6 +225,8 @@ pub async fn connection_from(
             .collect(),
         return_urls: request.return_urls,
         session_hours,
+        domain_token,
+        verified_domains,
         enabled: request.enabled,
         created_at: created.map_or(now, |c| c.created_at),
         created_by: created.map_or_else(|| call.caller.principal.clone(), |c| c.created_by.clone()),
@@ -230,6 +248,9 @@ pub struct ConnectionView {
     pub client_secret: String,
     pub scopes: Vec<String>,
     pub domains: Vec<String>,
+    /// Each domain's DNS proof, and whether it is verified (`POST
+    /// .../verify-domains`): discovery sends a verified domain's users here.
+    pub domain_verification: Vec<DomainProofView>,
     pub groups_claim: String,
     pub rules: Vec<RuleView>,
     pub default_scopes: Vec<String>,
@@ -249,6 +270,18 @@ pub struct ConnectionView {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schemars(with = "Option<crate::schema::Rfc3339>")]
     pub updated_at: Option<OffsetDateTime>,
+}
+
+/// A domain of a connection and the DNS record that proves it.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "SsoDomainProof")]
+pub struct DomainProofView {
+    pub domain: String,
+    pub verified: bool,
+    /// The TXT record's name: `_gatehouse-challenge.<domain>`.
+    pub txt_name: String,
+    /// Its text.
+    pub txt_value: String,
 }
 
 /// Where a connection's logins start.
@@ -287,6 +320,16 @@ impl ConnectionView {
             },
             scopes: c.oidc.scopes.clone(),
             domains: c.domains.clone(),
+            domain_verification: c
+                .domains
+                .iter()
+                .map(|d| DomainProofView {
+                    domain: d.clone(),
+                    verified: c.verified_domains.contains(d),
+                    txt_name: challenge_name(d),
+                    txt_value: challenge_value(&c.domain_token),
+                })
+                .collect(),
             groups_claim: c.oidc.groups_claim.clone(),
             rules: c
                 .rules

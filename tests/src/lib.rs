@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod contract;
+pub mod dns;
 pub mod oidc;
 pub mod openbao;
 pub mod postgres;

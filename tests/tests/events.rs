@@ -144,6 +144,11 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("sso-callback/unknown-state.json", Expect::Status(401)),
         ("sso-logout/api-key-caller.json", Expect::Status(400)),
         ("sso-refresh/unknown-session.json", Expect::Status(401)),
+        ("sso-discover/unverified-domain.json", Expect::Status(404)),
+        (
+            "verify-sso-domains/unknown-connection.json",
+            Expect::Status(404),
+        ),
         ("session-keys/jwks.json", Expect::Status(200)),
         ("sso-providers/providers.json", Expect::Status(200)),
         (

@@ -134,6 +134,8 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         default_scopes: Vec::new(),
         return_urls: Vec::new(),
         session_hours: 8,
+        domain_token: String::new(),
+        verified_domains: Vec::new(),
         enabled: true,
         created_at: time::OffsetDateTime::now_utc(),
         created_by: "user:admin@example.com".into(),
@@ -479,5 +481,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     assert_eq!(report["leases"]["active"], 0);
     assert!(!report.to_string().contains(acme_lease_id.as_str()));
     // (The SSO login, callback, logout and keys are the SSO tests'.)
-    assert_eq!(stack.template.routes.len(), 67);
+    assert_eq!(stack.template.routes.len(), 69);
 }

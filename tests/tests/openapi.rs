@@ -144,11 +144,16 @@ async fn real_responses_match_the_document() {
     )
     .await;
     let allow = format!("{},{}", bao.host_port(), idp.host_port());
+    // The DNS of domain verification: it answers nothing until the walk publishes.
+    let mut dns = gatehouse_integration_tests::dns::Dns::reserve();
+    dns.publish(&[]);
+    let nameservers = dns.address();
     let stack = TestStack::with_params(&[
         ("AuthCacheTtlSeconds", "0"),
         ("WebhookAllowHosts", "127.0.0.1:9"),
         ("IntegrationAllowHosts", allow.as_str()),
         ("PublicBaseUrl", "http://gatehouse.test"),
+        ("DnsNameservers", nameservers.as_str()),
     ])
     .await;
     // Every POST of this run is also sent with an Idempotency-Key and, when it
@@ -489,7 +494,7 @@ async fn real_responses_match_the_document() {
 
     Box::pin(secret_routes(&stack, &mut c, &admin)).await;
     Box::pin(lease_routes(&stack, &mut c, &admin)).await;
-    Box::pin(sso_routes(&stack, &mut c, &admin, &idp)).await;
+    Box::pin(sso_routes(&stack, &mut c, &admin, &idp, &mut dns)).await;
     Box::pin(integration_routes(&stack, &mut c, &admin, &bao)).await;
 
     let served = stack.call(TestRequest::get("/v2/openapi.json")).await;
@@ -631,6 +636,7 @@ async fn sso_routes(
     c: &mut Checker,
     admin: &str,
     idp: &gatehouse_integration_tests::oidc::OidcProvider,
+    dns: &mut gatehouse_integration_tests::dns::Dns,
 ) {
     use gatehouse_integration_tests::oidc::{CLIENT_ID, CLIENT_SECRET, follow_login};
     let base = "http://gatehouse.test";
@@ -682,6 +688,44 @@ async fn sso_routes(
     );
     let path = format!("/v2/integrations/sso/{id}");
     c.check("GET", one, &stack.send("GET", &path, admin, None).await);
+    // Domains: proven in DNS, then found by discovery.
+    let verify = "/v2/integrations/sso/{integration_id}/verify-domains";
+    let discover = "/v2/sso/discover";
+    let discover_email =
+        |email: &str| stack.call(TestRequest::post(discover).json(&json!({ "email": email })));
+    c.check(
+        "POST",
+        discover,
+        &discover_email("alice@acme.example").await,
+    );
+    let proof = created.json()["domain_verification"][0]["txt_value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    dns.publish(&[("_gatehouse-challenge.acme.example", proof.as_str())]);
+    let verified = stack
+        .send("POST", &format!("{path}/verify-domains"), admin, None)
+        .await;
+    assert_eq!(verified.json()["domains"][0]["status"], "verified");
+    c.check("POST", verify, &verified);
+    c.check(
+        "POST",
+        verify,
+        &stack
+            .send(
+                "POST",
+                "/v2/integrations/sso/0000000000/verify-domains",
+                admin,
+                None,
+            )
+            .await,
+    );
+    c.check(
+        "POST",
+        discover,
+        &discover_email("alice@acme.example").await,
+    );
+    c.check("POST", discover, &discover_email("alice").await);
     c.check(
         "GET",
         one,

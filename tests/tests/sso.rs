@@ -278,6 +278,7 @@ async fn a_user_logs_in_lists_keys_with_the_session_and_logs_out() {
         "hosted_domain",
         "entra_tenant_id",
         "return_urls",
+        "domain_verification",
     ] {
         disabled.as_object_mut().unwrap().remove(field);
     }

@@ -211,6 +211,9 @@ fn describe(
         if let Some(refused) = operation.refused {
             replies.insert("401".into(), problem(refused));
         }
+        if let Some(not_found) = operation.not_found {
+            replies.insert("404".into(), problem(not_found));
+        }
         if let Some(dependency) = operation.dependency {
             replies.insert("424".into(), problem(dependency));
         }

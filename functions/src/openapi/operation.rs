@@ -124,6 +124,8 @@ pub struct Operation {
     pub dependency: Option<&'static str>,
     /// When a public route answers 401 (a login refused), why.
     pub refused: Option<&'static str>,
+    /// When a public route without path parameters answers 404, why.
+    pub not_found: Option<&'static str>,
 }
 
 impl Operation {
@@ -141,6 +143,7 @@ impl Operation {
             gone: None,
             dependency: None,
             refused: None,
+            not_found: None,
         }
     }
 }

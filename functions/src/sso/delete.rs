@@ -1,6 +1,6 @@
 //! `DELETE /v2/integrations/sso/{integration_id}`: removes a connection. Logins through
 //! it stop at once, the sessions of its principals end within the revocation bound, and
-//! its principals stay, for the audit trail.
+//! its principals stay, for the audit trail. Its verified domains are let go.
 
 use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::config::Needs;
@@ -65,6 +65,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     call.commit(batch, &audit, "the connection changed concurrently; retry")
         .await?;
     gatehouse::sso::end_connection_sessions(call, &connection.connection_id).await?;
+    call.app
+        .sso
+        .release_domains(&connection, &connection.verified_domains)
+        .await?;
     Ok(json_response(
         200,
         &ConnectionView::of(&connection, &gatehouse::sso::base_url(call.app, call.req)),

@@ -4,6 +4,7 @@
 pub mod callback;
 pub mod create;
 pub mod delete;
+pub mod discover;
 pub mod get;
 pub mod jwks;
 pub mod list;
@@ -13,6 +14,7 @@ pub mod providers;
 pub mod refresh;
 pub mod test;
 pub mod update;
+pub mod verify_domains;
 
 use gatehouse::App;
 use gatehouse::audit::{Actor, AuditEvent, Origin};

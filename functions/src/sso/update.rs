@@ -53,6 +53,14 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .status(200);
     call.commit(batch, &audit, "the connection changed concurrently; retry")
         .await?;
+    // Domains it no longer lists: their claims go, so discovery stops sending people.
+    let dropped: Vec<String> = current
+        .verified_domains
+        .iter()
+        .filter(|d| !connection.verified_domains.contains(d))
+        .cloned()
+        .collect();
+    call.app.sso.release_domains(&current, &dropped).await?;
     if current.enabled && !connection.enabled {
         // Disabled: its sessions end within the revocation bound, as a key's would.
         gatehouse::sso::end_connection_sessions(call, &connection.connection_id).await?;

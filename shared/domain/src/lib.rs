@@ -19,5 +19,6 @@ pub mod schema;
 pub mod sealed;
 pub mod secrets;
 pub mod sso;
+pub mod sso_domains;
 pub mod usage;
 pub mod webhooks;

@@ -93,6 +93,12 @@ pub struct SsoConnection {
     /// How long a login's session may be refreshed for, in hours.
     #[serde(default = "default_session_hours")]
     pub session_hours: u8,
+    /// The connection's value in its domains' DNS proof (`sso_domains`).
+    #[serde(default)]
+    pub domain_token: String,
+    /// Domains of `domains` proven by DNS: home-realm discovery sends their users here.
+    #[serde(default)]
+    pub verified_domains: Vec<String>,
     pub enabled: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,

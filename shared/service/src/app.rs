@@ -120,6 +120,8 @@ impl App {
             connections: crate::store::sso_table::SsoConnections::new(integrations_table.clone()),
             ephemeral: crate::store::sso_table::SsoEphemeral::new(ephemeral.clone()),
             principals: crate::store::sso_table::Principals::new(keys_table.clone()),
+            domains: crate::store::sso_domains_table::SsoDomains::new(integrations_table.clone()),
+            dns: crate::sso::domains::DnsTxt::new(config.dns_nameservers.clone()),
             oidc: crate::sso::oidc::Oidc::new(
                 config.integration_allow_hosts.clone(),
                 std::time::Duration::from_secs(

@@ -29,6 +29,7 @@
 //! | `INTEGRATIONS_TABLE`   | for integrations | | DynamoDB table of tenant integrations (the tenant's Vault) |
 //! | `LEASE_ROLES`          | for leases | `[]` | JSON array of the AWS roles leases may assume: `{name, role_arn, session_policy}`, the policy naming the tenant as `{tenant}` |
 //! | `PUBLIC_BASE_URL`      | no       | the request's host | the API's own URL (`https://api.example.com`), the base of SSO redirect URIs; empty: `https://` and the host the request came to |
+//! | `DNS_NAMESERVERS`      | no       | the system's | `ip:port,...` that answer the DNS TXT lookups of domain verification (tests and development); empty: `/etc/resolv.conf` |
 //! | `SESSION_ISSUER`       | for sessions |     | the `iss` of session tokens (`gatehouse:<stack>`) |
 //! | `SESSION_KEY_IDS`      | for sessions |     | KMS keys (ECC_NIST_P256) that sign session tokens, comma-separated: the first signs, all verify |
 //! | `INTEGRATION_ALLOW_HOSTS` | no    | none    | `host:port,...` integrations may reach although internal (development and tests only) |
@@ -73,6 +74,8 @@ pub struct Config {
     pub integration_timeout: time::Duration,
     /// The API's own URL, without a trailing slash (`None`: the request's host).
     pub public_base_url: Option<String>,
+    /// Where DNS lookups go (none: the system's resolver).
+    pub dns_nameservers: Vec<std::net::SocketAddr>,
     /// The `iss` of session tokens.
     pub session_issuer: String,
     /// The KMS keys of session tokens: the first signs.
@@ -122,7 +125,9 @@ impl Needs {
     pub const SESSIONS: Self = Self(1 << 15);
     /// SSO logins: the API's own URL, for redirect URIs.
     pub const SSO: Self = Self(1 << 16);
-    pub const ALL: Self = Self((1 << 17) - 1);
+    /// DNS lookups: domain verification.
+    pub const DNS: Self = Self(1 << 17);
+    pub const ALL: Self = Self((1 << 18) - 1);
     pub const NONE: Self = Self(0);
 
     pub const fn with(self, other: Self) -> Self {
@@ -177,6 +182,7 @@ impl Needs {
             (Needs::LEASES, &["LEASE_ROLES"]),
             (Needs::SESSIONS, &["SESSION_ISSUER", "SESSION_KEY_IDS"]),
             (Needs::SSO, &["PUBLIC_BASE_URL"]),
+            (Needs::DNS, &["DNS_NAMESERVERS"]),
         ];
         GROUPS
             .iter()
@@ -306,6 +312,19 @@ impl Config {
                 ),
                 None => None,
             },
+            dns_nameservers: match vars.get("DNS_NAMESERVERS") {
+                Some(text) if need(Needs::DNS) => text
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| {
+                        s.parse().map_err(|_| {
+                            vars.invalid("DNS_NAMESERVERS", format!("`{s}` is not ip:port"))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+                _ => Vec::new(),
+            },
             session_issuer: if_needed(Needs::SESSIONS, &|| vars.required("SESSION_ISSUER"))?,
             session_key_ids: if_needed(Needs::SESSIONS, &|| vars.required("SESSION_KEY_IDS"))?
                 .split(',')
@@ -375,6 +394,7 @@ const GROUP_OF: &[(&str, Needs)] = &[
     ("INTEGRATION_TIMEOUT_SECONDS", Needs::INTEGRATIONS),
     ("LEASE_ROLES", Needs::LEASES),
     ("PUBLIC_BASE_URL", Needs::SSO),
+    ("DNS_NAMESERVERS", Needs::DNS),
     ("SESSION_ISSUER", Needs::SESSIONS),
     ("SESSION_KEY_IDS", Needs::SESSIONS),
     ("WEBHOOK_ALLOW_HOSTS", Needs::OUTBOUND),

@@ -7,6 +7,7 @@
 
 /// The SSO domain model (connections, rules, identities).
 pub use gatehouse_domain::sso as sso_domain;
+pub use gatehouse_domain::sso_domains;
 pub use gatehouse_domain::{clock, ids, inline_string_schema, integrations, routes, schema};
 /// The storage layer (`gatehouse-store`).
 pub use gatehouse_store as store;

@@ -29,6 +29,7 @@ pub mod rotation;
 pub mod sealer;
 pub mod secret_versions;
 pub mod secrets_table;
+pub mod sso_domains_table;
 pub mod sso_table;
 pub mod ttl_cache;
 pub mod usage_table;

@@ -28,6 +28,8 @@ fn connection(preset: Preset) -> SsoConnection {
         default_scopes: vec!["keys:read".into()],
         return_urls: vec!["https://app.acme.example/sso/".into()],
         session_hours: 8,
+        domain_token: String::new(),
+        verified_domains: Vec::new(),
         enabled: true,
         created_at: OffsetDateTime::UNIX_EPOCH,
         created_by: "user:admin".into(),

@@ -79,6 +79,9 @@ pub struct Sso {
     pub connections: SsoConnections,
     pub ephemeral: SsoEphemeral,
     pub principals: Principals,
+    /// Which connection holds each verified email domain.
+    pub domains: crate::store::sso_domains_table::SsoDomains,
+    pub dns: super::domains::DnsTxt,
     pub oidc: Oidc,
     pub signer: SessionSigner,
     /// The API's own URL (`None`: the host each request came to).

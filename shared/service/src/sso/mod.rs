@@ -1,5 +1,6 @@
 //! Single sign-on: OpenID Connect logins for a tenant's connections, and the session
 //! tokens they end in.
+pub mod domains;
 pub mod login;
 pub mod oidc;
 pub mod refresh;
