@@ -115,7 +115,12 @@ async fn main() -> BenchResult {
         connection_id: gatehouse::ids::IntegrationId::generate().map_err(|e| e.to_string())?,
         scopes: vec!["keys:read".into()],
         expires_at: now + time::Duration::minutes(15),
+        refreshable_until: Some(now + time::Duration::hours(8)),
+        refresh_digest: String::new(),
+        previous_refresh_digest: None,
+        refreshes: 0,
         revoked_at: None,
+        revision: 0,
     };
     cached_app.sso.ephemeral.put_session(&session).await?;
     let claims = gatehouse::sso_service::session::SessionClaims {

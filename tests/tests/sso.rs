@@ -733,7 +733,7 @@ async fn profile_claims_the_id_token_leaves_out_come_from_userinfo() {
                 "scopes": ["email", "profile", "groups"],
                 "domains": ["acme.example"],
                 "rules": [{"claim": "groups", "value": "gatehouse-admins",
-                           "scopes": ["keys:read", "audit:read"]}],
+                           "scopes": ["keys:write", "audit:read"]}],
                 "default_scopes": ["scopes:read"],
             })),
         )
@@ -743,7 +743,23 @@ async fn profile_claims_the_id_token_leaves_out_come_from_userinfo() {
 
     let (alice, _) = log_in(&stack, &login_url, "alice").await;
     alice.assert_status(200);
-    assert_eq!(alice.json()["scopes"], json!(["audit:read", "keys:read"]));
+    assert_eq!(alice.json()["scopes"], json!(["audit:read", "keys:write"]));
+    // A key made with the session names the principal as its owner and the session
+    // as its creator.
+    let session_token = alice.json()["session_token"].as_str().unwrap().to_owned();
+    let key = stack
+        .send(
+            "POST",
+            "/v2/api-keys",
+            &session_token,
+            Some(json!({"name": "alice's key", "scopes": ["keys:read"]})),
+        )
+        .await;
+    key.assert_status(201);
+    assert_eq!(
+        key.json()["principal"],
+        format!("sso:{}", alice.json()["principal_id"].as_str().unwrap())
+    );
     let id = alice.json()["principal_id"].as_str().unwrap().to_owned();
     let principal = stack
         .send("GET", &format!("/v2/principals/{id}"), admin, None)
