@@ -218,6 +218,7 @@ routes! {
     POST "/v2/sso/discover" Public => "sso-discover" public sso::discover;
     GET "/v2/sso/{tenant_id}/{integration_id}/login" Public => "sso-login" public sso::login;
     GET "/v2/sso/callback" Public => "sso-callback" public sso::callback;
+    POST "/v2/sso/{tenant_id}/{integration_id}/ldap-login" Public => "sso-ldap-login" public sso::ldap_login;
     GET "/v2/principals" Scope("principals:read") => "list-principals" tenant principals::list;
     GET "/v2/principals/{principal_id}" Scope("principals:read") => "get-principal" tenant principals::get;
     POST "/v2/principals/{principal_id}/disable" Scope("principals:write") => "disable-principal" tenant principals::disable;

@@ -6,6 +6,7 @@
 #   .local/oidc-provider  npm oidc-provider, the OpenID Provider of the SSO tests
 #   postgresql   Debian's PostgreSQL server and psql, for the lease tests (apt, if missing)
 #   dnsmasq      Debian's dnsmasq-base, the DNS server of the domain verification tests (apt, if missing)
+#   slapd        Debian's slapd and ldap-utils, the directory of the LDAP login tests (apt, if missing)
 # Re-running is cheap: nothing is installed unless the pins changed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -71,4 +72,13 @@ if ! command -v dnsmasq >/dev/null && [ ! -x /usr/sbin/dnsmasq ]; then
   [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq dnsmasq-base >/dev/null
+fi
+
+# The LDAP login tests run their own slapd (TLS, memberof) from a generated config.
+if [ ! -x /usr/sbin/slapd ] || ! command -v ldapadd >/dev/null; then
+  echo "ensure-tools: installing slapd and ldap-utils (Debian)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq slapd ldap-utils >/dev/null
 fi

@@ -14,6 +14,7 @@ pub mod leases;
 pub mod openapi;
 pub mod secrets;
 pub mod sso;
+pub mod sso_ldap;
 /// The SSO service layer (OIDC client, sessions, logins).
 pub use gatehouse_service::sso as sso_service;
 pub mod webhooks;

@@ -7,7 +7,7 @@ use crate::ids::{IntegrationId, TenantId};
 use crate::integrations::{CredentialInput, credential};
 use gatehouse_service::sso_domain::{
     DEFAULT_SESSION_HOURS, MAX_DOMAINS, MAX_RULES, MAX_SESSION_HOURS, MappingRule, OidcConfig,
-    Preset, SsoConnection, check_domain, check_issuer,
+    Preset, Protocol, SsoConnection, check_domain, check_issuer,
 };
 use gatehouse_service::sso_domains::{challenge_name, challenge_value};
 use schemars::JsonSchema;
@@ -64,12 +64,19 @@ pub struct ConnectionRequest {
     #[schemars(length(min = 1, max = 100))]
     pub name: String,
     pub preset: Preset,
-    /// The issuer exactly as the provider publishes it (`iss` is compared as a string).
+    /// OpenID Connect: the issuer exactly as the provider publishes it (`iss` is
+    /// compared as a string). Required for every preset but `ldap`.
+    #[serde(default)]
     #[schemars(length(min = 1, max = 512))]
-    pub issuer: String,
+    pub issuer: Option<String>,
+    /// OpenID Connect: the client id. Required for every preset but `ldap`.
+    #[serde(default)]
     #[schemars(length(min = 1, max = 256), regex(pattern = r"^[!-~]+$"))]
-    pub client_id: String,
-    /// Required to create; absent in an update, the stored secret is kept.
+    pub client_id: Option<String>,
+    /// LDAP (preset `ldap`): the directory and how to search it.
+    #[serde(default)]
+    pub ldap: Option<crate::sso_ldap::LdapRequest>,
+    /// OpenID Connect: required to create; absent in an update, the stored secret is kept.
     #[serde(default)]
     pub client_secret: Option<CredentialInput>,
     /// Scopes asked for besides `openid` (default `email profile`).
@@ -132,7 +139,6 @@ pub async fn connection_from(
     created: Option<&SsoConnection>,
 ) -> Result<SsoConnection, Problem> {
     let tenant = &call.caller.tenant_id;
-    let issuer = check_issuer(request.preset, &request.issuer).map_err(invalid)?;
     let domains = request
         .domains
         .iter()
@@ -160,10 +166,55 @@ pub async fn connection_from(
             "a Google connection needs `hosted_domain` or `domains`: any Google account can log in otherwise",
         ));
     }
-    let client_secret = match (request.client_secret, created) {
-        (Some(input), _) => credential(call, input, &client_secret_context(tenant, id)).await?,
-        (None, Some(current)) => current.oidc.client_secret.clone(),
-        (None, None) => return Err(invalid("`client_secret` is required")),
+    let protocol = if request.preset == Preset::Ldap {
+        if request.issuer.is_some()
+            || request.client_id.is_some()
+            || request.client_secret.is_some()
+        {
+            return Err(invalid(
+                "an `ldap` connection takes `ldap`, not `issuer`, `client_id` or `client_secret`",
+            ));
+        }
+        let ldap = request
+            .ldap
+            .ok_or_else(|| invalid("an `ldap` connection needs `ldap`"))?;
+        Protocol::Ldap(
+            crate::sso_ldap::ldap_config(call, id, ldap, created.and_then(SsoConnection::ldap))
+                .await?,
+        )
+    } else {
+        if request.ldap.is_some() {
+            return Err(invalid("`ldap` is for connections of the `ldap` preset"));
+        }
+        let issuer = check_issuer(
+            request.preset,
+            request
+                .issuer
+                .as_deref()
+                .ok_or_else(|| invalid("`issuer` is required"))?,
+        )
+        .map_err(invalid)?;
+        let client_id = request
+            .client_id
+            .ok_or_else(|| invalid("`client_id` is required"))?;
+        let client_secret = match (request.client_secret, created.and_then(SsoConnection::oidc)) {
+            (Some(input), _) => credential(call, input, &client_secret_context(tenant, id)).await?,
+            (None, Some(current)) => current.client_secret.clone(),
+            (None, None) => return Err(invalid("`client_secret` is required")),
+        };
+        Protocol::Oidc(OidcConfig {
+            preset: request.preset,
+            issuer,
+            client_id,
+            client_secret,
+            scopes: request
+                .scopes
+                .map(|s| s.into_iter().map(|s| s.0).collect())
+                .unwrap_or_else(|| vec!["email".into(), "profile".into()]),
+            groups_claim: request.groups_claim.unwrap_or_else(|| "groups".into()),
+            hosted_domain,
+            entra_tenant_id: request.entra_tenant_id,
+        })
     };
     let session_hours = match request.session_hours {
         None => DEFAULT_SESSION_HOURS,
@@ -194,19 +245,7 @@ pub async fn connection_from(
         tenant_id: tenant.clone(),
         connection_id: id.clone(),
         name: request.name,
-        oidc: OidcConfig {
-            preset: request.preset,
-            issuer,
-            client_id: request.client_id,
-            client_secret,
-            scopes: request
-                .scopes
-                .map(|s| s.into_iter().map(|s| s.0).collect())
-                .unwrap_or_else(|| vec!["email".into(), "profile".into()]),
-            groups_claim: request.groups_claim.unwrap_or_else(|| "groups".into()),
-            hosted_domain,
-            entra_tenant_id: request.entra_tenant_id,
-        },
+        protocol,
         domains,
         rules: request
             .rules
@@ -242,16 +281,19 @@ pub struct ConnectionView {
     pub connection_id: IntegrationId,
     pub name: String,
     pub preset: Preset,
-    pub issuer: String,
-    pub client_id: String,
+    /// OpenID Connect only (null for LDAP), as the next four.
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
     /// Where the client secret is: `sealed`, or the secret it references.
-    pub client_secret: String,
-    pub scopes: Vec<String>,
+    pub client_secret: Option<String>,
+    pub scopes: Option<Vec<String>>,
+    /// LDAP only (null for OpenID Connect).
+    pub ldap: Option<crate::sso_ldap::LdapView>,
     pub domains: Vec<String>,
     /// Each domain's DNS proof, and whether it is verified (`POST
     /// .../verify-domains`): discovery sends a verified domain's users here.
     pub domain_verification: Vec<DomainProofView>,
-    pub groups_claim: String,
+    pub groups_claim: Option<String>,
     pub rules: Vec<RuleView>,
     pub default_scopes: Vec<String>,
     pub return_urls: Vec<String>,
@@ -304,21 +346,36 @@ pub fn base_url(app: &crate::App, req: &lambda_http::Request) -> String {
     format!("https://{}", host.unwrap_or_default())
 }
 
+/// What a connection talks to: the issuer, or the directory's `host:port`.
+pub fn endpoint_of(connection: &SsoConnection) -> String {
+    match &connection.protocol {
+        Protocol::Oidc(oidc) => oidc.issuer.clone(),
+        Protocol::Ldap(ldap) => format!("{}:{}", ldap.host, ldap.port),
+    }
+}
+
+/// Where a stored credential is: `sealed`, or the secret it references.
+pub fn credential_location(credential: &crate::integrations::Credential) -> String {
+    match credential {
+        crate::integrations::Credential::Sealed(_) => "sealed".into(),
+        crate::integrations::Credential::Reference { secret_ref } => {
+            format!("secret_ref: {} ({})", secret_ref.path, secret_ref.key)
+        }
+    }
+}
+
 impl ConnectionView {
     pub fn of(c: &SsoConnection, base_url: &str) -> Self {
+        let oidc = c.oidc();
         Self {
             connection_id: c.connection_id.clone(),
             name: c.name.clone(),
-            preset: c.oidc.preset,
-            issuer: c.oidc.issuer.clone(),
-            client_id: c.oidc.client_id.clone(),
-            client_secret: match &c.oidc.client_secret {
-                crate::integrations::Credential::Sealed(_) => "sealed".into(),
-                crate::integrations::Credential::Reference { secret_ref } => {
-                    format!("secret_ref: {} ({})", secret_ref.path, secret_ref.key)
-                }
-            },
-            scopes: c.oidc.scopes.clone(),
+            preset: c.preset(),
+            issuer: oidc.map(|o| o.issuer.clone()),
+            client_id: oidc.map(|o| o.client_id.clone()),
+            client_secret: oidc.map(|o| credential_location(&o.client_secret)),
+            scopes: oidc.map(|o| o.scopes.clone()),
+            ldap: c.ldap().map(crate::sso_ldap::LdapView::of),
             domains: c.domains.clone(),
             domain_verification: c
                 .domains
@@ -330,7 +387,7 @@ impl ConnectionView {
                     txt_value: challenge_value(&c.domain_token),
                 })
                 .collect(),
-            groups_claim: c.oidc.groups_claim.clone(),
+            groups_claim: oidc.map(|o| o.groups_claim.clone()),
             rules: c
                 .rules
                 .iter()
@@ -344,8 +401,8 @@ impl ConnectionView {
             default_scopes: c.default_scopes.clone(),
             return_urls: c.return_urls.clone(),
             session_hours: c.session_hours,
-            hosted_domain: c.oidc.hosted_domain.clone(),
-            entra_tenant_id: c.oidc.entra_tenant_id.clone(),
+            hosted_domain: oidc.and_then(|o| o.hosted_domain.clone()),
+            entra_tenant_id: oidc.and_then(|o| o.entra_tenant_id.clone()),
             enabled: c.enabled,
             redirect_uri: gatehouse_service::sso::login::redirect_uri(base_url),
             login_url: login_url(base_url, &c.tenant_id, &c.connection_id),
@@ -363,6 +420,13 @@ impl From<SsoError> for Problem {
                 format!("the login was refused: {}", reason.as_str()),
             ),
             SsoError::NoConnection => Problem::new(ProblemType::NotFound, "no such connection"),
+            SsoError::OtherProtocol(how) => {
+                Problem::invalid_parameter(format!("this connection logs in with {how}"))
+            }
+            SsoError::Directory(detail) => Problem::new(
+                ProblemType::IntegrationFailed,
+                format!("the directory: {detail}"),
+            ),
             SsoError::Provider(e) => Problem::new(
                 ProblemType::IntegrationFailed,
                 format!("the identity provider: {e}"),

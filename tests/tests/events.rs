@@ -146,6 +146,10 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("sso-refresh/unknown-session.json", Expect::Status(401)),
         ("sso-discover/unverified-domain.json", Expect::Status(404)),
         (
+            "sso-ldap-login/unknown-connection.json",
+            Expect::Status(404),
+        ),
+        (
             "verify-sso-domains/unknown-connection.json",
             Expect::Status(404),
         ),

@@ -113,7 +113,7 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         tenant_id: acme.tenant.tenant_id.clone(),
         connection_id: gatehouse::ids::IntegrationId::generate().unwrap(),
         name: "Acme IdP".into(),
-        oidc: gatehouse::sso_domain::OidcConfig {
+        protocol: gatehouse::sso_domain::Protocol::Oidc(gatehouse::sso_domain::OidcConfig {
             preset: gatehouse::sso_domain::Preset::Custom,
             issuer: "https://idp.acme.example".into(),
             client_id: "gatehouse".into(),
@@ -128,7 +128,7 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
             groups_claim: "groups".into(),
             hosted_domain: None,
             entra_tenant_id: None,
-        },
+        }),
         domains: vec!["acme.example".into()],
         rules: Vec::new(),
         default_scopes: Vec::new(),
@@ -481,5 +481,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     assert_eq!(report["leases"]["active"], 0);
     assert!(!report.to_string().contains(acme_lease_id.as_str()));
     // (The SSO login, callback, logout and keys are the SSO tests'.)
-    assert_eq!(stack.template.routes.len(), 69);
+    assert_eq!(stack.template.routes.len(), 70);
 }

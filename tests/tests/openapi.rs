@@ -143,7 +143,13 @@ async fn real_responses_match_the_document() {
         json!({"openid": ["sub"], "email": ["email", "email_verified"]}),
     )
     .await;
-    let allow = format!("{},{}", bao.host_port(), idp.host_port());
+    let slapd = gatehouse_integration_tests::slapd::Slapd::start();
+    let allow = format!(
+        "{},{},localhost:{}",
+        bao.host_port(),
+        idp.host_port(),
+        slapd.ldaps_port
+    );
     // The DNS of domain verification: it answers nothing until the walk publishes.
     let mut dns = gatehouse_integration_tests::dns::Dns::reserve();
     dns.publish(&[]);
@@ -495,6 +501,8 @@ async fn real_responses_match_the_document() {
     Box::pin(secret_routes(&stack, &mut c, &admin)).await;
     Box::pin(lease_routes(&stack, &mut c, &admin)).await;
     Box::pin(sso_routes(&stack, &mut c, &admin, &idp, &mut dns)).await;
+    let tenant = acme.tenant.tenant_id.to_string();
+    Box::pin(ldap_routes(&stack, &mut c, &admin, &tenant, &slapd)).await;
     Box::pin(integration_routes(&stack, &mut c, &admin, &bao)).await;
 
     let served = stack.call(TestRequest::get("/v2/openapi.json")).await;
@@ -655,7 +663,7 @@ async fn sso_routes(
     let one = "/v2/integrations/sso/{integration_id}";
     let providers = "/v2/integrations/sso/providers";
     let presets = stack.send("GET", providers, admin, None).await;
-    assert_eq!(presets.json()["items"].as_array().map(Vec::len), Some(5));
+    assert_eq!(presets.json()["items"].as_array().map(Vec::len), Some(6));
     c.check("GET", providers, &presets);
     c.check(
         "GET",
@@ -1364,5 +1372,54 @@ fn the_documents_examples_match_their_schemas() {
     assert!(
         checked >= 4,
         "the request bodies of the main creations have examples"
+    );
+}
+
+async fn ldap_routes(
+    stack: &TestStack,
+    c: &mut Checker,
+    admin: &str,
+    tenant: &str,
+    slapd: &gatehouse_integration_tests::slapd::Slapd,
+) {
+    use gatehouse_integration_tests::slapd::{SERVICE_DN, SERVICE_PASSWORD};
+    let created = stack
+        .send(
+            "POST",
+            "/v2/integrations/sso",
+            admin,
+            Some(json!({
+                "name": "Doc directory", "preset": "ldap",
+                "ldap": {
+                    "host": "localhost", "port": slapd.ldaps_port,
+                    "ca_certificate": slapd.ca_pem, "bind_dn": SERVICE_DN,
+                    "bind_password": SERVICE_PASSWORD,
+                    "user_base": "ou=people,dc=acme,dc=example",
+                },
+                "default_scopes": ["keys:read"],
+            })),
+        )
+        .await;
+    c.check("POST", "/v2/integrations/sso", &created);
+    let id = created.json()["connection_id"].as_str().unwrap().to_owned();
+    let login = "/v2/sso/{tenant_id}/{integration_id}/ldap-login";
+    let url = format!("/v2/sso/{tenant}/{id}/ldap-login");
+    let with = |username: &str, password: &str| {
+        stack.call(
+            TestRequest::post(&url).json(&json!({"username": username, "password": password})),
+        )
+    };
+    c.check("POST", login, &with("alice", "alice-password").await);
+    c.check("POST", login, &with("alice", "wrong").await);
+    c.check("POST", login, &with("", "").await);
+    c.check(
+        "POST",
+        login,
+        &stack
+            .call(
+                TestRequest::post("/v2/sso/0000000000/0000000000/ldap-login")
+                    .json(&json!({"username": "a", "password": "b"})),
+            )
+            .await,
     );
 }

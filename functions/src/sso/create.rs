@@ -41,7 +41,11 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let request: ConnectionRequest = json_body_up_to(call.req, MAX_BODY_BYTES)?;
     let id = IntegrationId::generate().map_err(|e| Problem::internal(&e))?;
     let connection = connection_from(call, &id, request, None).await?;
-    check_provider(call, &connection.oidc.issuer).await?;
+    // An OpenID Provider is asked first; a directory is not (it may be reachable only
+    // from the login function's network): `POST /v2/integrations/sso/test` checks it.
+    if let Some(oidc) = connection.oidc() {
+        check_provider(call, &oidc.issuer).await?;
+    }
     let mut batch = WriteBatch::new();
     call.app.sso.connections.put(&mut batch, &connection)?;
     let audit = call
@@ -50,8 +54,8 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .status(201)
         .detail(format!(
             "{} connection to {}",
-            connection.oidc.preset.as_str(),
-            connection.oidc.issuer
+            connection.preset().as_str(),
+            gatehouse::sso::endpoint_of(&connection)
         ));
     call.commit(
         batch,

@@ -68,6 +68,7 @@ async fn discover(app: &App, req: &Request) -> Result<Response<Body>, Problem> {
         ));
     };
     let base = gatehouse::sso::base_url(app, req);
+    let preset = connection.preset();
     let hint: String =
         url::form_urlencoded::byte_serialize(request.email.trim().as_bytes()).collect();
     Ok(json_response(
@@ -79,8 +80,8 @@ async fn discover(app: &App, req: &Request) -> Result<Response<Body>, Problem> {
             ),
             tenant_id: connection.tenant_id,
             connection_id: connection.connection_id,
+            preset,
             name: connection.name,
-            preset: connection.oidc.preset,
         },
     ))
 }

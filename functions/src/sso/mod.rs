@@ -7,6 +7,7 @@ pub mod delete;
 pub mod discover;
 pub mod get;
 pub mod jwks;
+pub mod ldap_login;
 pub mod list;
 pub mod login;
 pub mod logout;

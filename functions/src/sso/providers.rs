@@ -126,6 +126,38 @@ const PRESETS: &[ProviderPreset] = &[
         register: "A confidential client for the authorization code flow with the redirect URI.",
         enforced: "`domains`, when given.",
     },
+    ProviderPreset {
+        preset: Preset::Ldap,
+        name: "LDAP directory (Active Directory, OpenLDAP)",
+        issuer: "none: `ldap.host`, over LDAPS (636) or StartTLS (389)",
+        required: &[
+            "name",
+            "preset",
+            "ldap.host",
+            "ldap.bind_dn",
+            "ldap.bind_password",
+            "ldap.user_base",
+        ],
+        optional: &[
+            "ldap.port",
+            "ldap.transport",
+            "ldap.ca_certificate",
+            "ldap.directory",
+            "ldap.user_filter",
+            "ldap.id_attribute",
+            "ldap.email_attribute",
+            "ldap.name_attribute",
+            "ldap.groups",
+            "ldap.timeout_seconds",
+            "domains",
+            "rules",
+            "default_scopes",
+            "enabled",
+        ],
+        scopes: &[],
+        register: "A read-only service account that may search `user_base` (and the groups); users log in at POST /v2/sso/{tenant}/{connection}/ldap-login.",
+        enforced: "TLS with a verified certificate, exactly one entry per username, the password bound against it, `domains` against the `mail` attribute.",
+    },
 ];
 
 /// The route's logic; the framework has verified the caller and the route's scope.

@@ -2,6 +2,7 @@
 //! diagnosis a person can act on: the provider's discovery document, its signing keys,
 //! the client credentials (a token request with a code that cannot exist: a provider
 //! that accepts the client refuses only the code), and the redirect URI to register.
+//! For LDAP: TLS to the directory, the service account's bind, the user search base.
 //! Given sample `claims`, it shows who the rules would let in and with which scopes.
 
 use crate::openapi::{Operation, Reply, RequestBody, Tag};
@@ -11,7 +12,8 @@ use gatehouse::http::call::Call;
 use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_response};
 use gatehouse::ids::IntegrationId;
-use gatehouse::sso_domain::{Identity, mapped_scopes};
+use gatehouse::ldap_domain::LdapConfig;
+use gatehouse::sso_domain::{Identity, OidcConfig, SsoConnection, check_domains, mapped_scopes};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +49,8 @@ struct TestRequest {
 
 #[derive(Debug, Serialize, JsonSchema)]
 struct Check {
-    /// `discovery`, `keys`, `client`, `redirect_uri`.
+    /// OpenID Connect: `discovery`, `keys`, `client`, `redirect_uri`; LDAP: `tls`,
+    /// `service_bind`, `user_base`.
     check: &'static str,
     ok: bool,
     detail: String,
@@ -81,10 +84,46 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .get(&call.caller.tenant_id, &request.connection_id)
         .await?
         .ok_or_else(|| Problem::new(ProblemType::NotFound, "no such connection"))?;
+    let checks = match (connection.oidc(), connection.ldap()) {
+        (Some(oidc), _) => oidc_checks(call, &connection, oidc).await?,
+        (_, Some(ldap)) => ldap_checks(call, &connection, ldap).await?,
+        _ => Vec::new(),
+    };
+    let mapping = request.claims.map(|claims| mapping(&connection, claims));
+    let healthy = checks.iter().all(|c| c.ok);
+    let audit = call
+        .audit_event(ACTION)
+        .target(
+            gatehouse::audit::TargetKind::Integration,
+            connection.connection_id.as_str(),
+        )
+        .status(200)
+        .detail(if healthy {
+            "healthy".to_owned()
+        } else {
+            "unhealthy".to_owned()
+        });
+    call.app.audit.put(&audit).await?;
+    Ok(json_response(
+        200,
+        &TestResult {
+            healthy,
+            checks,
+            mapping,
+        },
+    ))
+}
+
+/// Discovery, keys, the client's credentials and the redirect URI to register.
+async fn oidc_checks(
+    call: &Call<'_>,
+    connection: &SsoConnection,
+    oidc: &OidcConfig,
+) -> Result<Vec<Check>, Problem> {
     let sso = &call.app.sso;
     let redirect_uri = gatehouse::sso::redirect_uri(&gatehouse::sso::base_url(call.app, call.req));
     let mut checks = Vec::new();
-    match sso.oidc.metadata(&connection.oidc.issuer, true).await {
+    match sso.oidc.metadata(&oidc.issuer, true).await {
         Err(e) => checks.push(Check {
             check: "discovery",
             ok: false,
@@ -94,7 +133,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             checks.push(Check {
                 check: "discovery",
                 ok: true,
-                detail: format!("{} answers as an OpenID Provider", connection.oidc.issuer),
+                detail: format!("{} answers as an OpenID Provider", oidc.issuer),
             });
             let keys = metadata.jwks().keys().len();
             checks.push(Check {
@@ -102,12 +141,12 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
                 ok: keys > 0,
                 detail: format!("{keys} signing keys published"),
             });
-            let secret = sso.client_secret(&call.app.secrets, &connection).await?;
+            let secret = sso.client_secret(&call.app.secrets, connection).await?;
             let client = sso
                 .oidc
                 .check_client(&gatehouse::sso_service::oidc::ClientConfig {
-                    issuer: &connection.oidc.issuer,
-                    client_id: &connection.oidc.client_id,
+                    issuer: &oidc.issuer,
+                    client_id: &oidc.client_id,
                     client_secret: &secret,
                     redirect_uri: &redirect_uri,
                 })
@@ -144,51 +183,106 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             "register {redirect_uri} at the provider (only a login proves it is registered)"
         ),
     });
-    let mapping = request.claims.map(|mut claims| {
-        // Sample claims need not name an issuer and subject.
-        claims
-            .entry("iss")
-            .or_insert_with(|| connection.oidc.issuer.clone().into());
-        claims.entry("sub").or_insert_with(|| "sample".into());
-        match Identity::from_claims(&connection, claims) {
-            Ok(identity) => Mapping {
-                allowed: true,
-                refusal: None,
-                scopes: mapped_scopes(
-                    &connection.rules,
-                    &connection.default_scopes,
-                    &connection.oidc.groups_claim,
-                    &identity.claims,
-                    &identity.groups,
-                ),
-            },
-            Err(reason) => Mapping {
-                allowed: false,
-                refusal: Some(reason.as_str().to_owned()),
-                scopes: Vec::new(),
-            },
+    Ok(checks)
+}
+
+/// TLS to the directory, the service account's bind, and the user search base.
+async fn ldap_checks(
+    call: &Call<'_>,
+    connection: &SsoConnection,
+    ldap: &LdapConfig,
+) -> Result<Vec<Check>, Problem> {
+    let password = call
+        .app
+        .sso
+        .bind_password(&call.app.secrets, connection, ldap)
+        .await?;
+    let found =
+        gatehouse::sso_service::ldap::check(ldap, &password, &call.app.sso.ldap_allow).await;
+    let step = |check: &'static str, failure: Option<String>, ok: String| Check {
+        check,
+        ok: failure.is_none(),
+        detail: failure.unwrap_or(ok),
+    };
+    Ok(vec![
+        step(
+            "tls",
+            found.connection,
+            format!(
+                "{}:{} answered over {:?} with a certificate that verifies",
+                ldap.host, ldap.port, ldap.transport
+            ),
+        ),
+        step(
+            "service_bind",
+            found.service_bind,
+            format!("`{}` bound", ldap.bind_dn),
+        ),
+        step(
+            "user_base",
+            found.user_base,
+            format!("`{}` exists", ldap.user_base),
+        ),
+    ])
+}
+
+/// What a login with these sample claims (or directory attributes) would get.
+fn mapping(
+    connection: &SsoConnection,
+    mut claims: serde_json::Map<String, serde_json::Value>,
+) -> Mapping {
+    let identity = match connection.oidc() {
+        Some(oidc) => {
+            // Sample claims need not name an issuer and subject.
+            claims
+                .entry("iss")
+                .or_insert_with(|| oidc.issuer.clone().into());
+            claims.entry("sub").or_insert_with(|| "sample".into());
+            Identity::from_claims(connection, claims).map(|i| (i, oidc.groups_claim.clone()))
         }
-    });
-    let healthy = checks.iter().all(|c| c.ok);
-    let audit = call
-        .audit_event(ACTION)
-        .target(
-            gatehouse::audit::TargetKind::Integration,
-            connection.connection_id.as_str(),
-        )
-        .status(200)
-        .detail(if healthy {
-            "healthy".to_owned()
-        } else {
-            "unhealthy".to_owned()
-        });
-    call.app.audit.put(&audit).await?;
-    Ok(json_response(
-        200,
-        &TestResult {
-            healthy,
-            checks,
-            mapping,
+        None => {
+            let email = claims
+                .get("email")
+                .and_then(|v| v.as_str())
+                .map(str::to_lowercase);
+            let groups = match claims.get("groups") {
+                Some(serde_json::Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            check_domains(connection, email.as_deref(), None).map(|()| {
+                (
+                    Identity {
+                        issuer: "ldap".into(),
+                        subject: "sample".into(),
+                        email,
+                        name: None,
+                        groups,
+                        claims,
+                    },
+                    "groups".to_owned(),
+                )
+            })
+        }
+    };
+    match identity {
+        Ok((identity, groups_claim)) => Mapping {
+            allowed: true,
+            refusal: None,
+            scopes: mapped_scopes(
+                &connection.rules,
+                &connection.default_scopes,
+                &groups_claim,
+                &identity.claims,
+                &identity.groups,
+            ),
         },
-    ))
+        Err(reason) => Mapping {
+            allowed: false,
+            refusal: Some(reason.as_str().to_owned()),
+            scopes: Vec::new(),
+        },
+    }
 }

@@ -41,7 +41,9 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let current = super::delete::load(call).await?;
     let request: ConnectionRequest = json_body_up_to(call.req, MAX_BODY_BYTES)?;
     let connection = connection_from(call, &current.connection_id, request, Some(&current)).await?;
-    super::create::check_provider(call, &connection.oidc.issuer).await?;
+    if let Some(oidc) = connection.oidc() {
+        super::create::check_provider(call, &oidc.issuer).await?;
+    }
     let mut batch = WriteBatch::new();
     call.app.sso.connections.put(&mut batch, &connection)?;
     let audit = call

@@ -12,6 +12,7 @@ pub mod events;
 pub mod ids;
 pub mod integrations;
 pub mod keys;
+pub mod ldap;
 pub mod leases;
 pub mod limits;
 pub mod routes;

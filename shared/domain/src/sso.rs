@@ -22,15 +22,18 @@ pub enum Preset {
     Okta,
     Auth0,
     Custom,
+    /// A directory: Active Directory, OpenLDAP or any LDAPv3 server.
+    Ldap,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 5] = [
+    pub const ALL: [Preset; 6] = [
         Preset::Google,
         Preset::AzureAd,
         Preset::Okta,
         Preset::Auth0,
         Preset::Custom,
+        Preset::Ldap,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +43,7 @@ impl Preset {
             Preset::Okta => "okta",
             Preset::Auth0 => "auth0",
             Preset::Custom => "custom",
+            Preset::Ldap => "ldap",
         }
     }
 }
@@ -80,7 +84,9 @@ pub struct SsoConnection {
     pub tenant_id: TenantId,
     pub connection_id: IntegrationId,
     pub name: String,
-    pub oidc: OidcConfig,
+    /// How it logs people in: stored as `oidc` or `ldap`, beside the other fields.
+    #[serde(flatten)]
+    pub protocol: Protocol,
     /// Email domains whose users may log in through this connection (lowercase).
     pub domains: Vec<String>,
     pub rules: Vec<MappingRule>,
@@ -106,6 +112,37 @@ pub struct SsoConnection {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub updated_at: Option<OffsetDateTime>,
     pub version: u64,
+}
+
+/// A connection's protocol and its settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    Oidc(OidcConfig),
+    Ldap(crate::ldap::LdapConfig),
+}
+
+impl SsoConnection {
+    pub fn oidc(&self) -> Option<&OidcConfig> {
+        match &self.protocol {
+            Protocol::Oidc(oidc) => Some(oidc),
+            Protocol::Ldap(_) => None,
+        }
+    }
+
+    pub fn ldap(&self) -> Option<&crate::ldap::LdapConfig> {
+        match &self.protocol {
+            Protocol::Ldap(ldap) => Some(ldap),
+            Protocol::Oidc(_) => None,
+        }
+    }
+
+    pub fn preset(&self) -> Preset {
+        match &self.protocol {
+            Protocol::Oidc(oidc) => oidc.preset,
+            Protocol::Ldap(_) => Preset::Ldap,
+        }
+    }
 }
 
 /// How long a session lasts by default: a working day.
@@ -137,6 +174,10 @@ pub enum LoginRefusal {
     PrincipalDisabled,
     /// A refresh of a session that was logged out, or ended by an admin.
     SessionEnded,
+    /// A directory login whose username or password is wrong (which one is not said).
+    InvalidCredentials,
+    /// A directory search that found more than one entry for the username.
+    AmbiguousUser,
     /// A refresh token used a second time: the session is ended, since one of the two
     /// holders is not its owner.
     RefreshReused,
@@ -160,6 +201,8 @@ impl LoginRefusal {
             Self::ConnectionDisabled => "connection_disabled",
             Self::PrincipalDisabled => "principal_disabled",
             Self::SessionEnded => "session_ended",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::AmbiguousUser => "ambiguous_user",
             Self::RefreshReused => "refresh_reused",
         }
     }
@@ -187,7 +230,7 @@ impl Identity {
         claims: Map<String, Value>,
     ) -> Result<Self, LoginRefusal> {
         let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
-        let oidc = &connection.oidc;
+        let oidc = connection.oidc().ok_or(LoginRefusal::TokenInvalid)?;
         let issuer = text("iss").ok_or(LoginRefusal::TokenInvalid)?;
         let (issuer, subject) = match oidc.preset {
             Preset::AzureAd => {
@@ -215,16 +258,11 @@ impl Identity {
         let email = text("email")
             .or_else(|| text("preferred_username").filter(|u| u.contains('@')))
             .map(|e| e.to_lowercase());
-        if !connection.domains.is_empty() {
-            let email = email.as_deref().ok_or(LoginRefusal::DomainNotAllowed)?;
-            // A claimed but unverified address proves nothing about its domain.
-            if claims.get("email_verified").and_then(Value::as_bool) == Some(false) {
-                return Err(LoginRefusal::EmailUnverified);
-            }
-            if !email_in_domains(email, &connection.domains) {
-                return Err(LoginRefusal::DomainNotAllowed);
-            }
-        }
+        check_domains(
+            connection,
+            email.as_deref(),
+            claims.get("email_verified").and_then(Value::as_bool),
+        )?;
         let groups = match claims.get(&oidc.groups_claim) {
             Some(Value::Array(items)) => items
                 .iter()
@@ -243,6 +281,27 @@ impl Identity {
             claims,
         })
     }
+}
+
+/// Whether a login with `email` may come through `connection`: any, when it lists no
+/// domains; else only an email in one of them, and not one its IdP calls unverified
+/// (a claimed but unverified address proves nothing about its domain).
+pub fn check_domains(
+    connection: &SsoConnection,
+    email: Option<&str>,
+    email_verified: Option<bool>,
+) -> Result<(), LoginRefusal> {
+    if connection.domains.is_empty() {
+        return Ok(());
+    }
+    let email = email.ok_or(LoginRefusal::DomainNotAllowed)?;
+    if email_verified == Some(false) {
+        return Err(LoginRefusal::EmailUnverified);
+    }
+    if !email_in_domains(email, &connection.domains) {
+        return Err(LoginRefusal::DomainNotAllowed);
+    }
+    Ok(())
 }
 
 /// Whether `email`'s domain is one of `domains` (exactly: a subdomain is another).

@@ -122,6 +122,7 @@ impl App {
             principals: crate::store::sso_table::Principals::new(keys_table.clone()),
             domains: crate::store::sso_domains_table::SsoDomains::new(integrations_table.clone()),
             dns: crate::sso::domains::DnsTxt::new(config.dns_nameservers.clone()),
+            ldap_allow: config.integration_allow_hosts.clone(),
             oidc: crate::sso::oidc::Oidc::new(
                 config.integration_allow_hosts.clone(),
                 std::time::Duration::from_secs(

@@ -5,6 +5,7 @@
 //! Lambda or the HTTP framework (tests/tests/layers.rs).
 #![forbid(unsafe_code)]
 
+pub use gatehouse_domain::ldap as ldap_domain;
 /// The SSO domain model (connections, rules, identities).
 pub use gatehouse_domain::sso as sso_domain;
 pub use gatehouse_domain::sso_domains;

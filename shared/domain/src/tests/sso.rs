@@ -7,7 +7,7 @@ fn connection(preset: Preset) -> SsoConnection {
         tenant_id: TenantId::parse("T000000001").unwrap(),
         connection_id: IntegrationId::parse("C000000001").unwrap(),
         name: "Acme".into(),
-        oidc: OidcConfig {
+        protocol: Protocol::Oidc(OidcConfig {
             preset,
             issuer: "https://idp.example/".into(),
             client_id: "gh".into(),
@@ -22,7 +22,7 @@ fn connection(preset: Preset) -> SsoConnection {
             groups_claim: "groups".into(),
             hosted_domain: None,
             entra_tenant_id: None,
-        },
+        }),
         domains: vec!["acme.example".into()],
         rules: Vec::new(),
         default_scopes: vec!["keys:read".into()],
@@ -92,7 +92,9 @@ fn identity_is_issuer_and_subject_and_the_domain_is_enforced() {
 #[test]
 fn entra_identities_are_directory_and_object_and_google_needs_its_hd_claim() {
     let mut entra = connection(Preset::AzureAd);
-    entra.oidc.entra_tenant_id = Some("tid-1".into());
+    if let Protocol::Oidc(oidc) = &mut entra.protocol {
+        oidc.entra_tenant_id = Some("tid-1".into());
+    }
     let ok = claims(
         json!({"iss": "x", "sub": "pairwise", "tid": "tid-1", "oid": "obj-1", "email": "a@acme.example"}),
     );
@@ -110,7 +112,9 @@ fn entra_identities_are_directory_and_object_and_google_needs_its_hd_claim() {
     );
 
     let mut google = connection(Preset::Google);
-    google.oidc.hosted_domain = Some("acme.example".into());
+    if let Protocol::Oidc(oidc) = &mut google.protocol {
+        oidc.hosted_domain = Some("acme.example".into());
+    }
     let without = claims(json!({"iss": "x", "sub": "s", "email": "a@acme.example"}));
     assert_eq!(
         Identity::from_claims(&google, without),

@@ -13,7 +13,7 @@ use crate::store::sso_table::{
 };
 use crate::store::{StoreError, WriteBatch};
 use gatehouse_domain::ids::{IntegrationId, KeyId, TenantId};
-use gatehouse_domain::sso::{Identity, LoginRefusal, SsoConnection, mapped_scopes};
+use gatehouse_domain::sso::{Identity, LoginRefusal, OidcConfig, SsoConnection, mapped_scopes};
 use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
@@ -36,8 +36,14 @@ pub enum SsoError {
     },
     #[error("no such connection")]
     NoConnection,
+    /// A connection asked to log in by another protocol than its own.
+    #[error("this connection logs in with {0}")]
+    OtherProtocol(&'static str),
     #[error(transparent)]
     Provider(OidcError),
+    /// A directory that could not be used (unreachable, TLS, service account, timeout).
+    #[error("the directory: {0}")]
+    Directory(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -53,6 +59,13 @@ impl From<OidcError> for SsoError {
             other => Self::Provider(other),
         }
     }
+}
+
+/// The OpenID Connect settings of `connection`, which must be an OIDC one.
+pub fn oidc_of(connection: &SsoConnection) -> Result<&OidcConfig, SsoError> {
+    connection.oidc().ok_or(SsoError::OtherProtocol(
+        "LDAP (POST /v2/sso/{tenant}/{connection}/ldap-login)",
+    ))
 }
 
 pub(crate) fn refused(reason: LoginRefusal, detail: impl Into<String>) -> SsoError {
@@ -82,6 +95,8 @@ pub struct Sso {
     /// Which connection holds each verified email domain.
     pub domains: crate::store::sso_domains_table::SsoDomains,
     pub dns: super::domains::DnsTxt,
+    /// Directories reachable although internal (`INTEGRATION_ALLOW_HOSTS`).
+    pub ldap_allow: gatehouse_domain::webhooks::ssrf::AllowList,
     pub oidc: Oidc,
     pub signer: SessionSigner,
     /// The API's own URL (`None`: the host each request came to).
@@ -108,7 +123,7 @@ impl Sso {
         Ok(secrets
             .credential(
                 &connection.tenant_id,
-                &connection.oidc.client_secret,
+                &oidc_of(connection)?.client_secret,
                 &client_secret_context(&connection.tenant_id, &connection.connection_id),
             )
             .await?)
@@ -143,18 +158,19 @@ impl Sso {
                 "the connection is disabled",
             ));
         }
+        let oidc = oidc_of(connection)?;
         let secret = self.client_secret(secrets, connection).await?;
         // The state names its tenant, so a refused callback is audited where it belongs;
         // the random part is what makes it unguessable.
         let state = format!("{}{}", connection.tenant_id, random_token(32)?);
         let nonce = random_token(32)?;
         let mut scopes = vec!["openid".to_owned()];
-        scopes.extend(connection.oidc.scopes.iter().cloned());
+        scopes.extend(oidc.scopes.iter().cloned());
         let mut hints: Vec<(&str, &str)> = Vec::new();
         if let Some(hint) = login_hint {
             hints.push(("login_hint", hint));
         }
-        if let Some(hd) = &connection.oidc.hosted_domain {
+        if let Some(hd) = &oidc.hosted_domain {
             // Only a hint for Google's account chooser; the `hd` claim is enforced.
             hints.push(("hd", hd));
         }
@@ -162,8 +178,8 @@ impl Sso {
             .oidc
             .start(
                 &ClientConfig {
-                    issuer: &connection.oidc.issuer,
-                    client_id: &connection.oidc.client_id,
+                    issuer: &oidc.issuer,
+                    client_id: &oidc.client_id,
                     client_secret: &secret,
                     redirect_uri: &redirect_uri,
                 },
@@ -221,13 +237,14 @@ impl Sso {
                 "the connection is disabled",
             ));
         }
+        let oidc = oidc_of(&connection)?;
         let secret = self.client_secret(secrets, &connection).await?;
         let claims = self
             .oidc
             .finish(
                 &ClientConfig {
-                    issuer: &connection.oidc.issuer,
-                    client_id: &connection.oidc.client_id,
+                    issuer: &oidc.issuer,
+                    client_id: &oidc.client_id,
                     client_secret: &secret,
                     redirect_uri: &login.redirect_uri,
                 },
@@ -238,17 +255,35 @@ impl Sso {
                     "email",
                     "name",
                     "preferred_username",
-                    connection.oidc.groups_claim.as_str(),
+                    oidc.groups_claim.as_str(),
                 ],
                 now,
             )
             .await?;
         let identity = Identity::from_claims(&connection, claims)
             .map_err(|reason| refused(reason, "the identity is not allowed by the connection"))?;
+        let mut logged_in = self
+            .open_session(&connection, identity, &oidc.groups_claim, now)
+            .await?;
+        logged_in.return_to = login.return_to.clone();
+        Ok(logged_in)
+    }
+
+    /// A verified identity's session through `connection` (any protocol): the scopes
+    /// its rules give, the principal created or updated (refused if disabled), the
+    /// session record and token, and the writes to commit with the caller's audit
+    /// event.
+    pub async fn open_session(
+        &self,
+        connection: &SsoConnection,
+        identity: Identity,
+        groups_claim: &str,
+        now: OffsetDateTime,
+    ) -> Result<LoggedIn, SsoError> {
         let scopes = mapped_scopes(
             &connection.rules,
             &connection.default_scopes,
-            &connection.oidc.groups_claim,
+            groups_claim,
             &identity.claims,
             &identity.groups,
         );
@@ -333,7 +368,7 @@ impl Sso {
             session,
             principal,
             first_login,
-            return_to: login.return_to.clone(),
+            return_to: None,
             batch,
         })
     }

@@ -1,6 +1,7 @@
 //! Single sign-on: OpenID Connect logins for a tenant's connections, and the session
 //! tokens they end in.
 pub mod domains;
+pub mod ldap;
 pub mod login;
 pub mod oidc;
 pub mod refresh;

@@ -1,0 +1,149 @@
+//! `POST /v2/sso/{tenant_id}/{integration_id}/ldap-login` (public): a directory login
+//! with a username and password, through an LDAP connection. The directory is searched
+//! with the service account for exactly one entry, the password is bound against it,
+//! and the session is the same as an OpenID Connect login's. Every outcome is audited
+//! (`sso.login`); a refusal also publishes `sso.login_failed`. The password is never
+//! stored, logged or audited.
+
+use super::callback::{Session, no_store};
+use crate::openapi::{Operation, Reply, RequestBody, Tag};
+use gatehouse::App;
+use gatehouse::audit::{Actor, AuditEvent, TargetKind};
+use gatehouse::config::Needs;
+use gatehouse::http::body::json_body_up_to;
+use gatehouse::http::schema::of;
+use gatehouse::http::{Problem, ProblemType, json_response};
+use gatehouse::ids::{IntegrationId, TenantId};
+use gatehouse::sso::SsoError;
+use lambda_http::{Body, Request, RequestExt, Response};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use zeroize::Zeroize;
+
+/// What this function reads and requires at start (template.yaml gives it exactly
+/// these variables).
+pub const NEEDS: Needs = Needs::INTEGRATIONS
+    .with(Needs::SECRETS)
+    .with(Needs::SESSIONS)
+    .with(Needs::EPHEMERAL)
+    .with(Needs::KEYS)
+    .with(Needs::AUDIT)
+    .with(Needs::EVENTS);
+
+pub const ACTION: &str = "sso.login";
+
+pub const DOC: Operation = Operation {
+    description: "Logs a person in with their directory username and password: 200 with the session token and its refresh token, as an OpenID Connect login gives.",
+    body: RequestBody::Required(of::<LdapLoginRequest>()),
+    refused: Some(
+        "The login was refused; `detail` names the reason (invalid_credentials, ambiguous_user, domain_not_allowed, connection_disabled, principal_disabled)",
+    ),
+    dependency: Some(
+        "The directory could not be used: unreachable, TLS, the service account, or it did not answer in time",
+    ),
+    ..Operation::new(
+        Tag::Integrations,
+        "Log in with a directory password",
+        &[Reply::new(200, "The session", of::<Session>())],
+    )
+};
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "LdapLoginRequest")]
+pub struct LdapLoginRequest {
+    #[schemars(length(min = 1, max = 256))]
+    username: String,
+    #[schemars(length(max = 1024))]
+    password: String,
+}
+
+impl Drop for LdapLoginRequest {
+    fn drop(&mut self) {
+        self.password.zeroize();
+    }
+}
+
+fn path(req: &Request, name: &str) -> Option<String> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .map(str::to_owned)
+}
+
+pub async fn handle(app: &App, req: Request) -> Response<Body> {
+    let origin = gatehouse::http::caller::origin(&req);
+    let missing = || Problem::new(ProblemType::NotFound, "no such connection").into_response();
+    let (Some(tenant), Some(id)) = (
+        path(&req, "tenant_id").and_then(|t| TenantId::parse(&t).ok()),
+        path(&req, "integration_id").and_then(|i| IntegrationId::parse(&i).ok()),
+    ) else {
+        return missing();
+    };
+    let request: LdapLoginRequest = match json_body_up_to(&req, 4096) {
+        Ok(request) => request,
+        Err(problem) => return problem.into_response(),
+    };
+    let connection = match app.sso.connection(&tenant, &id).await {
+        Ok(connection) => connection,
+        Err(e) => return Problem::from(e).into_response(),
+    };
+    let now = app.clock.now();
+    let outcome = app
+        .sso
+        .ldap_login(
+            &app.secrets,
+            &connection,
+            &request.username,
+            &request.password,
+            now,
+        )
+        .await;
+    match outcome {
+        Ok(logged_in) => {
+            let principal = &logged_in.principal;
+            let audit = AuditEvent::new(
+                &tenant,
+                ACTION,
+                Actor {
+                    principal: format!("sso:{}", principal.principal_id),
+                    key_id: None,
+                },
+                origin,
+                app.clock.precise_now(),
+            )
+            .target(TargetKind::Integration, id.as_str())
+            .status(200)
+            .detail(format!(
+                "{} ({}) logged in from the directory; session {}; scopes: {}",
+                principal.email.as_deref().unwrap_or("no email"),
+                if logged_in.first_login {
+                    "first login"
+                } else {
+                    "again"
+                },
+                logged_in.session.session_id,
+                logged_in.session.scopes.join(" ")
+            ));
+            let mut batch = logged_in.batch;
+            if let Err(e) = app.audit.add_to(&mut batch, &audit) {
+                return Problem::from(e).into_response();
+            }
+            if let Err(e) = app.dynamo.commit(batch).await {
+                return Problem::from(e).into_response();
+            }
+            no_store(json_response(
+                200,
+                &Session::of(
+                    logged_in.token,
+                    &logged_in.refresh_token,
+                    &logged_in.session,
+                    logged_in.first_login,
+                ),
+            ))
+        }
+        Err(err @ (SsoError::Refused { .. } | SsoError::Directory(_))) => {
+            super::refused(app, &tenant, ACTION, "sso.login_failed", origin, err).await
+        }
+        Err(err) => Problem::from(err).into_response(),
+    }
+}
