@@ -7,7 +7,6 @@
 
 use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::App;
-use gatehouse::audit::{Actor, AuditEvent, TargetKind};
 use gatehouse::config::Needs;
 use gatehouse::http::query::{Param, Query};
 use gatehouse::http::schema::of;
@@ -145,44 +144,12 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     };
     match outcome {
         Ok(logged_in) => {
-            let principal = &logged_in.principal;
-            let audit = AuditEvent::new(
-                &tenant,
-                ACTION,
-                Actor {
-                    principal: format!("sso:{}", principal.principal_id),
-                    key_id: None,
-                },
-                origin,
-                app.clock.precise_now(),
-            )
-            .target(TargetKind::Integration, principal.connection_id.as_str())
-            .status(200)
-            .detail(format!(
-                "{} ({}) logged in; session {}; scopes: {}",
-                principal.email.as_deref().unwrap_or("no email"),
-                if logged_in.first_login {
-                    "first login"
-                } else {
-                    "again"
-                },
-                logged_in.session.session_id,
-                logged_in.session.scopes.join(" ")
-            ));
-            let mut batch = logged_in.batch;
-            if let Err(e) = app.audit.add_to(&mut batch, &audit) {
-                return Problem::from(e).into_response();
-            }
-            if let Err(e) = app.dynamo.commit(batch).await {
-                return Problem::from(e).into_response();
-            }
-            let session = Session::of(
-                logged_in.token,
-                &logged_in.refresh_token,
-                &logged_in.session,
-                logged_in.first_login,
-            );
-            no_store(match &logged_in.return_to {
+            let return_to = logged_in.return_to.clone();
+            let session = match super::record_login(app, &tenant, origin, logged_in, "").await {
+                Ok(session) => session,
+                Err(problem) => return problem.into_response(),
+            };
+            no_store(match &return_to {
                 Some(to) => Response::builder()
                     .status(303)
                     .header(

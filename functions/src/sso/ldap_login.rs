@@ -8,7 +8,6 @@
 use super::callback::{Session, no_store};
 use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::App;
-use gatehouse::audit::{Actor, AuditEvent, TargetKind};
 use gatehouse::config::Needs;
 use gatehouse::http::body::json_body_up_to;
 use gatehouse::http::schema::of;
@@ -100,46 +99,11 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         .await;
     match outcome {
         Ok(logged_in) => {
-            let principal = &logged_in.principal;
-            let audit = AuditEvent::new(
-                &tenant,
-                ACTION,
-                Actor {
-                    principal: format!("sso:{}", principal.principal_id),
-                    key_id: None,
-                },
-                origin,
-                app.clock.precise_now(),
-            )
-            .target(TargetKind::Integration, id.as_str())
-            .status(200)
-            .detail(format!(
-                "{} ({}) logged in from the directory; session {}; scopes: {}",
-                principal.email.as_deref().unwrap_or("no email"),
-                if logged_in.first_login {
-                    "first login"
-                } else {
-                    "again"
-                },
-                logged_in.session.session_id,
-                logged_in.session.scopes.join(" ")
-            ));
-            let mut batch = logged_in.batch;
-            if let Err(e) = app.audit.add_to(&mut batch, &audit) {
-                return Problem::from(e).into_response();
+            match super::record_login(app, &tenant, origin, logged_in, " from the directory").await
+            {
+                Ok(session) => no_store(json_response(200, &session)),
+                Err(problem) => problem.into_response(),
             }
-            if let Err(e) = app.dynamo.commit(batch).await {
-                return Problem::from(e).into_response();
-            }
-            no_store(json_response(
-                200,
-                &Session::of(
-                    logged_in.token,
-                    &logged_in.refresh_token,
-                    &logged_in.session,
-                    logged_in.first_login,
-                ),
-            ))
         }
         Err(err @ (SsoError::Refused { .. } | SsoError::Directory(_))) => {
             super::refused(app, &tenant, ACTION, "sso.login_failed", origin, err).await

@@ -22,7 +22,7 @@ use gatehouse::audit::{Actor, AuditEvent, Origin};
 use gatehouse::events::{Category, DomainEvent};
 use gatehouse::http::Problem;
 use gatehouse::ids::TenantId;
-use gatehouse::sso::SsoError;
+use gatehouse::sso::{LoggedIn, SsoError};
 use lambda_http::{Body, Response};
 
 /// A refused login or refresh: audited in the tenant with what was wrong, published as
@@ -73,4 +73,51 @@ pub async fn refused(
         app.events.publish(&event).await;
     }
     problem.into_response()
+}
+
+/// Commits a login (its principal and session, with the `sso.login` audit event that
+/// says who logged in, `how`, and with which scopes): the session to answer with.
+pub async fn record_login(
+    app: &App,
+    tenant: &TenantId,
+    origin: Origin,
+    logged_in: LoggedIn,
+    how: &str,
+) -> Result<callback::Session, Problem> {
+    let principal = &logged_in.principal;
+    let audit = AuditEvent::new(
+        tenant,
+        callback::ACTION,
+        Actor {
+            principal: format!("sso:{}", principal.principal_id),
+            key_id: None,
+        },
+        origin,
+        app.clock.precise_now(),
+    )
+    .target(
+        gatehouse::audit::TargetKind::Integration,
+        principal.connection_id.as_str(),
+    )
+    .status(200)
+    .detail(format!(
+        "{} ({}) logged in{how}; session {}; scopes: {}",
+        principal.email.as_deref().unwrap_or("no email"),
+        if logged_in.first_login {
+            "first login"
+        } else {
+            "again"
+        },
+        logged_in.session.session_id,
+        logged_in.session.scopes.join(" ")
+    ));
+    let mut batch = logged_in.batch;
+    app.audit.add_to(&mut batch, &audit)?;
+    app.dynamo.commit(batch).await?;
+    Ok(callback::Session::of(
+        logged_in.token,
+        &logged_in.refresh_token,
+        &logged_in.session,
+        logged_in.first_login,
+    ))
 }

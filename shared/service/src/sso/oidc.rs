@@ -103,6 +103,17 @@ impl std::fmt::Debug for Oidc {
     }
 }
 
+/// A client built from discovery: the authorization and token endpoints set, userinfo
+/// and JWKS as the provider published them.
+type Client = CoreClient<
+    openidconnect::EndpointSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointNotSet,
+    openidconnect::EndpointMaybeSet,
+    openidconnect::EndpointMaybeSet,
+>;
+
 /// A boxed `Send` future: the crate's futures are opaque, and boxing them here lets
 /// the compiler prove the handlers' futures `Send` (rustc cannot see through the
 /// crate's `impl Future + 'c` for every lifetime otherwise).
@@ -228,17 +239,7 @@ impl Oidc {
     fn client(
         metadata: &CoreProviderMetadata,
         config: &ClientConfig<'_>,
-    ) -> Result<
-        CoreClient<
-            openidconnect::EndpointSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
-        OidcError,
-    > {
+    ) -> Result<Client, OidcError> {
         let redirect = RedirectUrl::new(config.redirect_uri.to_owned())
             .map_err(|_| OidcError::BadRedirect(config.redirect_uri.into()))?;
         Ok(CoreClient::from_provider_metadata(
@@ -412,14 +413,7 @@ impl Oidc {
     /// failure gives nothing (logged).
     async fn user_info(
         &self,
-        client: &CoreClient<
-            openidconnect::EndpointSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointNotSet,
-            openidconnect::EndpointMaybeSet,
-            openidconnect::EndpointMaybeSet,
-        >,
+        client: &Client,
         access_token: openidconnect::AccessToken,
         subject: String,
     ) -> Result<Map<String, Value>, OidcError> {
