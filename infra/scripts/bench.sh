@@ -42,3 +42,6 @@ echo "== tenant secret reads on both backends (moto and OpenBao on loopback)"
 
 echo "== AWS leases: issue, renew, revoke (STS, IAM and DynamoDB are moto on loopback)"
 "$scripts/with-moto.sh" "$bin/lease-ops"
+
+echo "== SSO sessions: a login's session opened, and refreshed (DynamoDB and KMS are moto on loopback)"
+"$scripts/with-moto.sh" "$bin/sso-sessions"
