@@ -158,6 +158,10 @@ async fn only_a_domain_proven_in_dns_routes_its_users_and_a_stale_claim_moves() 
     discover(&stack, "not an email")
         .await
         .assert_problem(400, "invalid-body");
+    // Shaped like an address, but no domain name: nothing can have verified it.
+    discover(&stack, "alice@-bad-.example")
+        .await
+        .assert_problem(404, "not-found");
 
     // Another tenant names the same domain: without its own record nothing changes,
     // and with its record beside Acme's, Acme keeps the domain.

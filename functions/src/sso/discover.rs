@@ -11,7 +11,7 @@ use gatehouse::http::schema::of;
 use gatehouse::http::{Problem, ProblemType, json_response};
 use gatehouse::ids::{IntegrationId, TenantId};
 use gatehouse::sso_domain::Preset;
-use gatehouse::sso_domains::email_domain;
+use gatehouse::sso_domain::check_domain;
 use lambda_http::{Body, Request, Response};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -35,7 +35,7 @@ pub const DOC: Operation = Operation {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "SsoDiscoverRequest")]
 pub struct DiscoverRequest {
-    #[schemars(length(min = 3, max = 320))]
+    #[schemars(length(min = 3, max = 320), regex(pattern = r"^[^@]+@[^@]+$"))]
     email: String,
 }
 
@@ -59,13 +59,28 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 
 async fn discover(app: &App, req: &Request) -> Result<Response<Body>, Problem> {
     let request: DiscoverRequest = json_body_up_to(req, 1024)?;
-    let domain = email_domain(&request.email)
-        .ok_or_else(|| Problem::invalid_body("`email` is not an email address with a domain"))?;
-    let Some(connection) = app.sso.discover(&domain).await? else {
-        return Err(Problem::new(
+    let not_found = || {
+        Problem::new(
             ProblemType::NotFound,
             "no SSO connection has verified this email's domain",
-        ));
+        )
+    };
+    let domain = match request.email.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty() && !domain.is_empty() && !domain.contains('@') =>
+        {
+            domain
+        }
+        _ => {
+            return Err(Problem::invalid_body(
+                "`email` is not an address of the form `name@domain`",
+            ));
+        }
+    };
+    // What is not a domain name cannot have been verified.
+    let domain = check_domain(domain).map_err(|_| not_found())?;
+    let Some(connection) = app.sso.discover(&domain).await? else {
+        return Err(not_found());
     };
     let base = gatehouse::sso::base_url(app, req);
     let preset = connection.preset();

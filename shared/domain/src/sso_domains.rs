@@ -8,8 +8,6 @@
 //! holder's record is gone from DNS (the domain changed hands); while both records are
 //! there, the holder keeps it.
 
-use crate::sso::check_domain;
-
 pub const CHALLENGE_LABEL: &str = "_gatehouse-challenge";
 pub const VALUE_PREFIX: &str = "gatehouse-domain-verification=";
 
@@ -27,15 +25,6 @@ pub fn challenge_value(token: &str) -> String {
 pub fn proves(records: &[String], token: &str) -> bool {
     let expected = challenge_value(token);
     !token.is_empty() && records.iter().any(|r| r.trim() == expected)
-}
-
-/// The domain of an email address, lowercase; `None` if it is not one.
-pub fn email_domain(email: &str) -> Option<String> {
-    let (local, domain) = email.trim().rsplit_once('@')?;
-    if local.is_empty() {
-        return None;
-    }
-    check_domain(domain).ok()
 }
 
 /// What one verification found for a domain.
