@@ -169,8 +169,7 @@ pub async fn ldap_config(
     if host.is_empty() || host.contains(['/', ':', '@', ' ']) {
         return Err(invalid(format!("`{host}` is not a host name or address")));
     }
-    if transport == Transport::Plain && !call.app.config.integration_allow_hosts.allows(&host, port)
-    {
+    if transport == Transport::Plain && !call.app.sso.ldap_allow.allows(&host, port) {
         return Err(invalid(
             "plain LDAP sends passwords in the clear: use `ldaps` or `start_tls` (plain is only for development hosts on the allow list)",
         ));

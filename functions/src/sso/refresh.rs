@@ -68,7 +68,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         )
         .into_response();
     };
-    let tenant = token.tenant();
+    let tenant = token.tenant().clone();
     let now = app.clock.now();
     match app.sso.refresh(&token, now).await {
         Ok(refreshed) => {

@@ -231,15 +231,17 @@ fn mapping(
     connection: &SsoConnection,
     mut claims: serde_json::Map<String, serde_json::Value>,
 ) -> Mapping {
-    let identity = match connection.oidc() {
+    let allowed = match connection.oidc() {
         Some(oidc) => {
             // Sample claims need not name an issuer and subject.
             claims
                 .entry("iss")
                 .or_insert_with(|| oidc.issuer.clone().into());
             claims.entry("sub").or_insert_with(|| "sample".into());
-            Identity::from_claims(connection, claims).map(|i| (i, oidc.groups_claim.clone()))
+            Identity::from_claims(connection, claims)
+                .map(|i| (i.claims, i.groups, oidc.groups_claim.clone()))
         }
+        // A directory login's claims: its attributes, with `groups` as a list.
         None => {
             let email = claims
                 .get("email")
@@ -252,31 +254,20 @@ fn mapping(
                     .collect(),
                 _ => Vec::new(),
             };
-            check_domains(connection, email.as_deref(), None).map(|()| {
-                (
-                    Identity {
-                        issuer: "ldap".into(),
-                        subject: "sample".into(),
-                        email,
-                        name: None,
-                        groups,
-                        claims,
-                    },
-                    "groups".to_owned(),
-                )
-            })
+            check_domains(connection, email.as_deref(), None)
+                .map(|()| (claims, groups, "groups".to_owned()))
         }
     };
-    match identity {
-        Ok((identity, groups_claim)) => Mapping {
+    match allowed {
+        Ok((claims, groups, groups_claim)) => Mapping {
             allowed: true,
             refusal: None,
             scopes: mapped_scopes(
                 &connection.rules,
                 &connection.default_scopes,
                 &groups_claim,
-                &identity.claims,
-                &identity.groups,
+                &claims,
+                &groups,
             ),
         },
         Err(reason) => Mapping {

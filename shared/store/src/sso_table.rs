@@ -129,8 +129,9 @@ pub struct SessionRecord {
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
     /// One more at every write: a refresh replaces exactly the record it read, so it
-    /// never undoes a logout that came between.
-    #[serde(default)]
+    /// never undoes a logout that came between. Stored as the item's own `revision`
+    /// attribute (conditions read it there), not in the JSON.
+    #[serde(skip)]
     pub revision: u64,
 }
 

@@ -26,7 +26,11 @@ const TOKEN_LEN: usize = PREFIX.len() + 2 * ID_LEN + SECRET_LEN;
 
 /// A refresh token: `gsr_`, the tenant id, the session id, and the random part.
 #[derive(Clone)]
-pub struct RefreshToken(Zeroizing<String>);
+pub struct RefreshToken {
+    text: Zeroizing<String>,
+    tenant: TenantId,
+    session_id: KeyId,
+}
 
 impl std::fmt::Debug for RefreshToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -40,39 +44,42 @@ impl RefreshToken {
             base62::random_string(SECRET_LEN)
                 .map_err(|e| refused(LoginRefusal::ProviderError, format!("random: {e}")))?,
         );
-        Ok(Self(Zeroizing::new(format!(
-            "{PREFIX}{tenant}{session_id}{}",
-            secret.as_str()
-        ))))
+        Ok(Self {
+            text: Zeroizing::new(format!("{PREFIX}{tenant}{session_id}{}", secret.as_str())),
+            tenant: tenant.clone(),
+            session_id: session_id.clone(),
+        })
     }
 
     /// A token of the right shape; `None` for anything else (checked before any read).
     pub fn parse(text: &str) -> Option<Self> {
         let body = text.strip_prefix(PREFIX)?;
-        (text.len() == TOKEN_LEN && base62::is_base62(body))
-            .then(|| Self(Zeroizing::new(text.to_owned())))
+        if text.len() != TOKEN_LEN || !base62::is_base62(body) {
+            return None;
+        }
+        Some(Self {
+            tenant: TenantId::parse(&body[..ID_LEN]).ok()?,
+            session_id: KeyId::parse(&body[ID_LEN..2 * ID_LEN]).ok()?,
+            text: Zeroizing::new(text.to_owned()),
+        })
     }
 
-    fn body(&self) -> &str {
-        &self.0[PREFIX.len()..]
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
     }
 
-    pub fn tenant(&self) -> TenantId {
-        TenantId::parse(&self.body()[..ID_LEN]).expect("checked by parse")
-    }
-
-    pub fn session_id(&self) -> KeyId {
-        KeyId::parse(&self.body()[ID_LEN..2 * ID_LEN]).expect("checked by parse")
+    pub fn session_id(&self) -> &KeyId {
+        &self.session_id
     }
 
     /// What is stored: SHA-256, hex. The token is 256 random bits, so a plain digest
     /// (no salt, no slow hash) cannot be reversed.
     pub fn digest(&self) -> String {
-        crate::store::item::hex(&Sha256::digest(self.0.as_bytes()))
+        crate::store::item::hex(&Sha256::digest(self.text.as_bytes()))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.text
     }
 }
 
@@ -140,7 +147,7 @@ impl Sso {
     ) -> Result<Refreshed, SsoError> {
         let tenant = presented.tenant();
         let session_id = presented.session_id();
-        let Some(session) = self.ephemeral.session(&tenant, session_id.as_str()).await? else {
+        let Some(session) = self.ephemeral.session(tenant, session_id.as_str()).await? else {
             return Err(refused(LoginRefusal::TokenInvalid, "no such session"));
         };
         match match_token(&session, presented) {
@@ -173,7 +180,7 @@ impl Sso {
         }
         let principal = self
             .principals
-            .get(&tenant, &session.principal_id)
+            .get(tenant, &session.principal_id)
             .await?
             .ok_or_else(|| refused(LoginRefusal::PrincipalDisabled, "the principal is gone"))?;
         if principal.disabled {
@@ -182,11 +189,7 @@ impl Sso {
                 "the principal is disabled",
             ));
         }
-        match self
-            .connections
-            .get(&tenant, &session.connection_id)
-            .await?
-        {
+        match self.connections.get(tenant, &session.connection_id).await? {
             Some(c) if c.enabled => {}
             _ => {
                 return Err(refused(
@@ -195,7 +198,7 @@ impl Sso {
                 ));
             }
         }
-        let refresh_token = RefreshToken::generate(&tenant, &session_id)?;
+        let refresh_token = RefreshToken::generate(tenant, session_id)?;
         let next = SessionRecord {
             scopes: kept_scopes(&session.scopes, &principal.scopes),
             expires_at: token_expiry(now, until),

@@ -31,8 +31,8 @@ fn a_token_names_its_tenant_and_session_and_parses_back() {
     let token = RefreshToken::generate(&tenant(), &session_id()).unwrap();
     assert_eq!(token.expose().len(), TOKEN_LEN);
     let parsed = RefreshToken::parse(token.expose()).unwrap();
-    assert_eq!(parsed.tenant(), tenant());
-    assert_eq!(parsed.session_id(), session_id());
+    assert_eq!(parsed.tenant(), &tenant());
+    assert_eq!(parsed.session_id(), &session_id());
     assert_eq!(parsed.digest(), token.digest());
     assert!(!format!("{parsed:?}").contains(&token.expose()[4..]));
 }
