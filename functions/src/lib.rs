@@ -219,6 +219,8 @@ routes! {
     GET "/v2/sso/{tenant_id}/{integration_id}/login" Public => "sso-login" public sso::login;
     GET "/v2/sso/callback" Public => "sso-callback" public sso::callback;
     POST "/v2/sso/{tenant_id}/{integration_id}/ldap-login" Public => "sso-ldap-login" public sso::ldap_login;
+    GET "/v2/sso/{tenant_id}/{integration_id}/saml/metadata" Public => "sso-saml-metadata" public sso::saml_metadata;
+    POST "/v2/sso/{tenant_id}/{integration_id}/saml/acs" Public => "sso-saml-acs" public sso::saml_acs;
     GET "/v2/principals" Scope("principals:read") => "list-principals" tenant principals::list;
     GET "/v2/principals/{principal_id}" Scope("principals:read") => "get-principal" tenant principals::get;
     POST "/v2/principals/{principal_id}/disable" Scope("principals:write") => "disable-principal" tenant principals::disable;

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod secrets;
 pub mod sso;
 pub mod sso_ldap;
+pub mod sso_saml;
 /// The SSO service layer (OIDC client, sessions, logins).
 pub use gatehouse_service::sso as sso_service;
 pub mod webhooks;

@@ -76,6 +76,9 @@ pub struct ConnectionRequest {
     /// LDAP (preset `ldap`): the directory and how to search it.
     #[serde(default)]
     pub ldap: Option<crate::sso_ldap::LdapRequest>,
+    /// SAML 2.0 (preset `saml`): the IdP, by metadata or by hand.
+    #[serde(default)]
+    pub saml: Option<crate::sso_saml::SamlRequest>,
     /// OpenID Connect: required to create; absent in an update, the stored secret is kept.
     #[serde(default)]
     pub client_secret: Option<CredentialInput>,
@@ -166,11 +169,23 @@ pub async fn connection_from(
             "a Google connection needs `hosted_domain` or `domains`: any Google account can log in otherwise",
         ));
     }
-    let protocol = if request.preset == Preset::Ldap {
-        if request.issuer.is_some()
-            || request.client_id.is_some()
-            || request.client_secret.is_some()
-        {
+    let oidc_fields =
+        request.issuer.is_some() || request.client_id.is_some() || request.client_secret.is_some();
+    if request.saml.is_some() && request.preset != Preset::Saml {
+        return Err(invalid("`saml` is for connections of the `saml` preset"));
+    }
+    let protocol = if request.preset == Preset::Saml {
+        if oidc_fields || request.ldap.is_some() {
+            return Err(invalid(
+                "a `saml` connection takes `saml`, not `issuer`, `client_id`, `client_secret` or `ldap`",
+            ));
+        }
+        let saml = request
+            .saml
+            .ok_or_else(|| invalid("a `saml` connection needs `saml`"))?;
+        Protocol::Saml(crate::sso_saml::saml_config(call, saml).await?)
+    } else if request.preset == Preset::Ldap {
+        if oidc_fields {
             return Err(invalid(
                 "an `ldap` connection takes `ldap`, not `issuer`, `client_id` or `client_secret`",
             ));
@@ -287,8 +302,10 @@ pub struct ConnectionView {
     /// Where the client secret is: `sealed`, or the secret it references.
     pub client_secret: Option<String>,
     pub scopes: Option<Vec<String>>,
-    /// LDAP only (null for OpenID Connect).
+    /// LDAP only (null otherwise).
     pub ldap: Option<crate::sso_ldap::LdapView>,
+    /// SAML only (null otherwise): the pinned IdP and what to register there.
+    pub saml: Option<crate::sso_saml::SamlView>,
     pub domains: Vec<String>,
     /// Each domain's DNS proof, and whether it is verified (`POST
     /// .../verify-domains`): discovery sends a verified domain's users here.
@@ -346,11 +363,13 @@ pub fn base_url(app: &crate::App, req: &lambda_http::Request) -> String {
     format!("https://{}", host.unwrap_or_default())
 }
 
-/// What a connection talks to: the issuer, or the directory's `host:port`.
+/// What a connection talks to: the issuer, the directory's `host:port`, or the SAML
+/// IdP's entity id.
 pub fn endpoint_of(connection: &SsoConnection) -> String {
     match &connection.protocol {
         Protocol::Oidc(oidc) => oidc.issuer.clone(),
         Protocol::Ldap(ldap) => format!("{}:{}", ldap.host, ldap.port),
+        Protocol::Saml(saml) => saml.idp_entity_id.clone(),
     }
 }
 
@@ -376,6 +395,9 @@ impl ConnectionView {
             client_secret: oidc.map(|o| credential_location(&o.client_secret)),
             scopes: oidc.map(|o| o.scopes.clone()),
             ldap: c.ldap().map(crate::sso_ldap::LdapView::of),
+            saml: c
+                .saml()
+                .map(|s| crate::sso_saml::SamlView::of(c, s, base_url)),
             domains: c.domains.clone(),
             domain_verification: c
                 .domains

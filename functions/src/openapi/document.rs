@@ -149,7 +149,7 @@ fn describe(
         } else {
             json!({
                 "description": reply.description,
-                "content": {"application/json": {"schema": (reply.schema)(responses)}},
+                "content": {reply.media_type: {"schema": (reply.schema)(responses)}},
             })
         };
         replies.insert(reply.status.to_string(), answer);
@@ -179,13 +179,14 @@ fn describe(
     }
     let body = match operation.body {
         RequestBody::None => None,
-        RequestBody::Required(schema) => Some((true, schema)),
-        RequestBody::Optional(schema) => Some((false, schema)),
+        RequestBody::Required(schema) => Some((true, "application/json", schema)),
+        RequestBody::Optional(schema) => Some((false, "application/json", schema)),
+        RequestBody::Form(schema) => Some((true, "application/x-www-form-urlencoded", schema)),
     };
-    if let Some((required, schema)) = body {
+    if let Some((required, media_type, schema)) = body {
         op["requestBody"] = json!({
             "required": required,
-            "content": {"application/json": {"schema": schema(requests)}},
+            "content": {media_type: {"schema": schema(requests)}},
         });
     }
     if route.access == Access::Public {

@@ -73,6 +73,9 @@ pub enum RequestBody {
     Required(SchemaFn),
     /// The route also answers a request without a body.
     Optional(SchemaFn),
+    /// An HTML form post (`application/x-www-form-urlencoded`), as browsers send
+    /// SAML's HTTP-POST binding.
+    Form(SchemaFn),
 }
 
 /// A success response.
@@ -83,6 +86,8 @@ pub struct Reply {
     pub schema: SchemaFn,
     /// A redirect: no body, a `Location` header.
     pub redirect: bool,
+    /// The body's media type.
+    pub media_type: &'static str,
 }
 
 impl Reply {
@@ -92,6 +97,20 @@ impl Reply {
             description,
             schema,
             redirect: false,
+            media_type: "application/json",
+        }
+    }
+
+    /// A body in another media type than JSON (SAML metadata's XML).
+    pub const fn document(
+        status: u16,
+        description: &'static str,
+        media_type: &'static str,
+        schema: SchemaFn,
+    ) -> Self {
+        Self {
+            media_type,
+            ..Self::new(status, description, schema)
         }
     }
 
@@ -102,6 +121,7 @@ impl Reply {
             description,
             schema: gatehouse::http::schema::of::<String>(),
             redirect: true,
+            media_type: "application/json",
         }
     }
 }

@@ -143,31 +143,33 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         return Problem::from(outcome.err().unwrap_or(SsoError::NoConnection)).into_response();
     };
     match outcome {
-        Ok(logged_in) => {
-            let return_to = logged_in.return_to.clone();
-            let session = match super::record_login(app, &tenant, origin, logged_in, "").await {
-                Ok(session) => session,
-                Err(problem) => return problem.into_response(),
-            };
-            no_store(match &return_to {
-                Some(to) => Response::builder()
-                    .status(303)
-                    .header(
-                        "location",
-                        format!(
-                            "{to}#session_token={}&expires_at={}&refresh_token={}",
-                            session.session_token,
-                            session.expires_at.unix_timestamp(),
-                            session.refresh_token,
-                        ),
-                    )
-                    .body(Body::Empty)
-                    .unwrap_or_default(),
-                None => json_response(200, &session),
-            })
-        }
+        Ok(logged_in) => match super::record_login(app, &tenant, origin, logged_in, "").await {
+            Ok((session, return_to)) => answer_with(&session, return_to.as_deref()),
+            Err(problem) => problem.into_response(),
+        },
         Err(err) => super::refused(app, &tenant, ACTION, "sso.login_failed", origin, err).await,
     }
+}
+
+/// A finished login's answer: the session as JSON, or a 303 to the login's
+/// `return_to` with the session in the fragment (never sent to a server).
+pub fn answer_with(session: &Session, return_to: Option<&str>) -> Response<Body> {
+    no_store(match return_to {
+        Some(to) => Response::builder()
+            .status(303)
+            .header(
+                "location",
+                format!(
+                    "{to}#session_token={}&expires_at={}&refresh_token={}",
+                    session.session_token,
+                    session.expires_at.unix_timestamp(),
+                    session.refresh_token,
+                ),
+            )
+            .body(Body::Empty)
+            .unwrap_or_default(),
+        None => json_response(200, session),
+    })
 }
 
 async fn complete(

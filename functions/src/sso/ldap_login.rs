@@ -11,10 +11,9 @@ use gatehouse::App;
 use gatehouse::config::Needs;
 use gatehouse::http::body::json_body_up_to;
 use gatehouse::http::schema::of;
-use gatehouse::http::{Problem, ProblemType, json_response};
-use gatehouse::ids::{IntegrationId, TenantId};
+use gatehouse::http::{Problem, json_response};
 use gatehouse::sso::SsoError;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use zeroize::Zeroize;
@@ -63,29 +62,17 @@ impl Drop for LdapLoginRequest {
     }
 }
 
-fn path(req: &Request, name: &str) -> Option<String> {
-    req.path_parameters_ref()
-        .and_then(|p| p.first(name))
-        .map(str::to_owned)
-}
-
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let origin = gatehouse::http::caller::origin(&req);
-    let missing = || Problem::new(ProblemType::NotFound, "no such connection").into_response();
-    let (Some(tenant), Some(id)) = (
-        path(&req, "tenant_id").and_then(|t| TenantId::parse(&t).ok()),
-        path(&req, "integration_id").and_then(|i| IntegrationId::parse(&i).ok()),
-    ) else {
-        return missing();
-    };
     let request: LdapLoginRequest = match json_body_up_to(&req, 4096) {
         Ok(request) => request,
         Err(problem) => return problem.into_response(),
     };
-    let connection = match app.sso.connection(&tenant, &id).await {
+    let connection = match super::path_connection(app, &req).await {
         Ok(connection) => connection,
-        Err(e) => return Problem::from(e).into_response(),
+        Err(problem) => return problem.into_response(),
     };
+    let tenant = connection.tenant_id.clone();
     let now = app.clock.now();
     let outcome = app
         .sso
@@ -101,7 +88,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         Ok(logged_in) => {
             match super::record_login(app, &tenant, origin, logged_in, " from the directory").await
             {
-                Ok(session) => no_store(json_response(200, &session)),
+                Ok((session, _)) => no_store(json_response(200, &session)),
                 Err(problem) => problem.into_response(),
             }
         }

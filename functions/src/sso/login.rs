@@ -8,9 +8,8 @@ use gatehouse::App;
 use gatehouse::config::Needs;
 use gatehouse::http::query::{Param, Query};
 use gatehouse::http::schema::of;
-use gatehouse::http::{Problem, ProblemType};
-use gatehouse::ids::{IntegrationId, TenantId};
-use lambda_http::{Body, Request, RequestExt, Response};
+use gatehouse::http::Problem;
+use lambda_http::{Body, Request, Response};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
@@ -43,12 +42,6 @@ pub const DOC: Operation = Operation {
     )
 };
 
-fn path(req: &Request, name: &str) -> Option<String> {
-    req.path_parameters_ref()
-        .and_then(|p| p.first(name))
-        .map(str::to_owned)
-}
-
 pub async fn handle(app: &App, req: Request) -> Response<Body> {
     start(app, &req)
         .await
@@ -56,15 +49,8 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
 }
 
 async fn start(app: &App, req: &Request) -> Result<Response<Body>, Problem> {
-    let missing = || Problem::new(ProblemType::NotFound, "no such connection");
-    let tenant = path(req, "tenant_id")
-        .and_then(|t| TenantId::parse(&t).ok())
-        .ok_or_else(missing)?;
-    let id = path(req, "integration_id")
-        .and_then(|i| IntegrationId::parse(&i).ok())
-        .ok_or_else(missing)?;
     let query = Query::from_request(req, QUERY)?;
-    let connection = app.sso.connection(&tenant, &id).await?;
+    let connection = super::path_connection(app, req).await?;
     let return_to = query.text(&RETURN_TO).map(str::to_owned);
     if let Some(to) = &return_to
         && !gatehouse::sso_domain::return_allowed(&connection.return_urls, to)

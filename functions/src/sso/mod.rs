@@ -13,6 +13,8 @@ pub mod login;
 pub mod logout;
 pub mod providers;
 pub mod refresh;
+pub mod saml_acs;
+pub mod saml_metadata;
 pub mod test;
 pub mod update;
 pub mod verify_domains;
@@ -76,14 +78,15 @@ pub async fn refused(
 }
 
 /// Commits a login (its principal and session, with the `sso.login` audit event that
-/// says who logged in, `how`, and with which scopes): the session to answer with.
+/// says who logged in, `how`, and with which scopes): the session to answer with, and
+/// where the login returns to.
 pub async fn record_login(
     app: &App,
     tenant: &TenantId,
     origin: Origin,
     logged_in: LoggedIn,
     how: &str,
-) -> Result<callback::Session, Problem> {
+) -> Result<(callback::Session, Option<String>), Problem> {
     let principal = &logged_in.principal;
     let audit = AuditEvent::new(
         tenant,
@@ -114,10 +117,38 @@ pub async fn record_login(
     let mut batch = logged_in.batch;
     app.audit.add_to(&mut batch, &audit)?;
     app.dynamo.commit(batch).await?;
-    Ok(callback::Session::of(
+    let session = callback::Session::of(
         logged_in.token,
         &logged_in.refresh_token,
         &logged_in.session,
         logged_in.first_login,
-    ))
+    );
+    Ok((session, logged_in.return_to))
+}
+
+/// The connection a public SSO path names (`/v2/sso/{tenant_id}/{integration_id}/...`):
+/// a 404 when either id is malformed or there is no such connection.
+pub async fn path_connection(
+    app: &App,
+    req: &lambda_http::Request,
+) -> Result<gatehouse::sso_domain::SsoConnection, Problem> {
+    use lambda_http::RequestExt;
+    let param = |name: &str| {
+        req.path_parameters_ref()
+            .and_then(|p| p.first(name))
+            .map(str::to_owned)
+    };
+    let missing = || {
+        Problem::new(
+            gatehouse::http::ProblemType::NotFound,
+            "no such connection",
+        )
+    };
+    let tenant = param("tenant_id")
+        .and_then(|t| TenantId::parse(&t).ok())
+        .ok_or_else(missing)?;
+    let id = param("integration_id")
+        .and_then(|i| gatehouse::ids::IntegrationId::parse(&i).ok())
+        .ok_or_else(missing)?;
+    Ok(app.sso.connection(&tenant, &id).await?)
 }

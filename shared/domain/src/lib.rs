@@ -16,6 +16,7 @@ pub mod ldap;
 pub mod leases;
 pub mod limits;
 pub mod routes;
+pub mod saml;
 pub mod schema;
 pub mod sealed;
 pub mod secrets;

@@ -24,16 +24,19 @@ pub enum Preset {
     Custom,
     /// A directory: Active Directory, OpenLDAP or any LDAPv3 server.
     Ldap,
+    /// A SAML 2.0 IdP: Entra ID, Okta, ADFS, Google Workspace, any other.
+    Saml,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 6] = [
+    pub const ALL: [Preset; 7] = [
         Preset::Google,
         Preset::AzureAd,
         Preset::Okta,
         Preset::Auth0,
         Preset::Custom,
         Preset::Ldap,
+        Preset::Saml,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +47,7 @@ impl Preset {
             Preset::Auth0 => "auth0",
             Preset::Custom => "custom",
             Preset::Ldap => "ldap",
+            Preset::Saml => "saml",
         }
     }
 }
@@ -120,20 +124,28 @@ pub struct SsoConnection {
 pub enum Protocol {
     Oidc(OidcConfig),
     Ldap(crate::ldap::LdapConfig),
+    Saml(crate::saml::SamlConfig),
 }
 
 impl SsoConnection {
     pub fn oidc(&self) -> Option<&OidcConfig> {
         match &self.protocol {
             Protocol::Oidc(oidc) => Some(oidc),
-            Protocol::Ldap(_) => None,
+            _ => None,
         }
     }
 
     pub fn ldap(&self) -> Option<&crate::ldap::LdapConfig> {
         match &self.protocol {
             Protocol::Ldap(ldap) => Some(ldap),
-            Protocol::Oidc(_) => None,
+            _ => None,
+        }
+    }
+
+    pub fn saml(&self) -> Option<&crate::saml::SamlConfig> {
+        match &self.protocol {
+            Protocol::Saml(saml) => Some(saml),
+            _ => None,
         }
     }
 
@@ -141,6 +153,7 @@ impl SsoConnection {
         match &self.protocol {
             Protocol::Oidc(oidc) => oidc.preset,
             Protocol::Ldap(_) => Preset::Ldap,
+            Protocol::Saml(_) => Preset::Saml,
         }
     }
 }
@@ -181,6 +194,45 @@ pub enum LoginRefusal {
     /// A refresh token used a second time: the session is ended, since one of the two
     /// holders is not its owner.
     RefreshReused,
+    /// SAML: a response that is not a well-formed SAML Response (not base64, not
+    /// UTF-8, too large, a DOCTYPE, not XML, a required element missing).
+    MalformedResponse,
+    /// SAML: the IdP answered with a status other than Success.
+    StatusNotSuccess,
+    /// SAML: not exactly one assertion (a second one is how signature wrapping hides).
+    AssertionCount,
+    /// SAML: an encrypted assertion, which Gatehouse does not decrypt.
+    EncryptedAssertion,
+    /// SAML: the assertion carries no signature of its own (stripped, or only the
+    /// response is signed).
+    SignatureMissing,
+    /// SAML: a signature that no pinned certificate verifies, or a digest that does
+    /// not match.
+    SignatureInvalid,
+    /// SAML: a signature whose reference is not exactly the element that holds it
+    /// (another element, an ancestor, an XPointer) or that uses other transforms.
+    ReferenceInvalid,
+    /// SAML: SHA-1 (not allowed by the connection) or an unknown algorithm.
+    WeakAlgorithm,
+    /// SAML: a comment inside a signed value (`alice@acme.example<!---->.evil`).
+    CommentInjection,
+    /// SAML: the response's Destination is not this connection's ACS URL.
+    DestinationMismatch,
+    /// SAML: no bearer confirmation whose Recipient is this connection's ACS URL.
+    RecipientMismatch,
+    /// SAML: InResponseTo names no request this connection made, or another one.
+    RequestMismatch,
+    /// SAML: a response nobody asked for, and the connection does not accept
+    /// IdP-initiated logins.
+    Unsolicited,
+    /// SAML: an assertion whose NotBefore is still ahead.
+    NotYetValid,
+    /// SAML: an assertion already used for a login.
+    Replayed,
+    /// SAML: the connection has no pinned IdP certificate, so nothing can verify.
+    NoPinnedCertificate,
+    /// A return URL (`return_to`, SAML RelayState) not among the connection's.
+    ReturnNotAllowed,
 }
 
 impl LoginRefusal {
@@ -204,6 +256,23 @@ impl LoginRefusal {
             Self::InvalidCredentials => "invalid_credentials",
             Self::AmbiguousUser => "ambiguous_user",
             Self::RefreshReused => "refresh_reused",
+            Self::MalformedResponse => "malformed_response",
+            Self::StatusNotSuccess => "status_not_success",
+            Self::AssertionCount => "assertion_count",
+            Self::EncryptedAssertion => "encrypted_assertion",
+            Self::SignatureMissing => "signature_missing",
+            Self::SignatureInvalid => "signature_invalid",
+            Self::ReferenceInvalid => "reference_invalid",
+            Self::WeakAlgorithm => "weak_algorithm",
+            Self::CommentInjection => "comment_injection",
+            Self::DestinationMismatch => "destination_mismatch",
+            Self::RecipientMismatch => "recipient_mismatch",
+            Self::RequestMismatch => "request_mismatch",
+            Self::Unsolicited => "unsolicited",
+            Self::NotYetValid => "not_yet_valid",
+            Self::Replayed => "replayed",
+            Self::NoPinnedCertificate => "no_pinned_certificate",
+            Self::ReturnNotAllowed => "return_not_allowed",
         }
     }
 }

@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub use gatehouse_domain::ldap as ldap_domain;
+/// SAML connections (the IdP as pinned).
+pub use gatehouse_domain::saml as saml_domain;
 /// The SSO domain model (connections, rules, identities).
 pub use gatehouse_domain::sso as sso_domain;
 pub use gatehouse_domain::sso_domains;

@@ -4,8 +4,9 @@
 //!   secrets only sealed or by reference;
 //! - principals, in the keys table: `PRINCIPAL#<id>`, and `IDENTITY#<digest of issuer
 //!   and subject>` naming it, written together so one identity is one principal;
-//! - login states and sessions, in the ephemeral table (TTL'd): `SSOSTATE#<state>`,
-//!   taken once by a conditional delete, and `SESSION#<tenant>#<session id>`.
+//! - login states and sessions, in the ephemeral table (TTL'd): `SSOSTATE#<state>`
+//!   and SAML's `SAMLREQUEST#<request id>`, each taken once by a delete, SAML's
+//!   replay cache `SAMLASSERTION#<digest>`, and `SESSION#<tenant>#<session id>`.
 
 use super::item::{self, Item, Reader};
 use super::{StoreError, WriteBatch};
@@ -93,6 +94,17 @@ pub struct LoginState {
     pub expires_at: OffsetDateTime,
 }
 
+/// A SAML login between its AuthnRequest and the response (`SAMLREQUEST#<id>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamlRequest {
+    pub request_id: String,
+    pub tenant_id: TenantId,
+    pub connection_id: IntegrationId,
+    pub return_to: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
 /// How long a started login may take to come back.
 pub const LOGIN_STATE_SECONDS: i64 = 600;
 
@@ -158,17 +170,8 @@ fn session_item(session: &SessionRecord) -> Result<Item, StoreError> {
 
 impl SsoEphemeral {
     pub async fn put_state(&self, state: &str, login: &LoginState) -> Result<(), StoreError> {
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .item("pk", item::s(format!("SSOSTATE#{state}")))
-            .item("login", item::json(login)?)
-            .item("expires_at", item::time(login.expires_at))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
+        self.put_once(&format!("SSOSTATE#{state}"), login, login.expires_at)
             .await
-            .map_err(StoreError::from_sdk)?;
-        Ok(())
     }
 
     /// The login `state` started, removed in the same call: a second callback with the
@@ -178,20 +181,101 @@ impl SsoEphemeral {
         state: &str,
         now: OffsetDateTime,
     ) -> Result<Option<LoginState>, StoreError> {
+        let login: Option<LoginState> = self.take(&format!("SSOSTATE#{state}")).await?;
+        Ok(login.filter(|l| l.expires_at > now))
+    }
+
+    /// Remembers a SAML AuthnRequest until its response comes back.
+    pub async fn put_saml_request(&self, request: &SamlRequest) -> Result<(), StoreError> {
+        self.put_once(
+            &format!("SAMLREQUEST#{}", request.request_id),
+            request,
+            request.expires_at,
+        )
+        .await
+    }
+
+    /// The AuthnRequest `request_id` names, removed in the same call (one response per
+    /// request); an expired one counts as none.
+    pub async fn take_saml_request(
+        &self,
+        request_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<SamlRequest>, StoreError> {
+        let request: Option<SamlRequest> =
+            self.take(&format!("SAMLREQUEST#{request_id}")).await?;
+        Ok(request.filter(|r| r.expires_at > now))
+    }
+
+    /// Claims a SAML assertion for one login until `keep_until` (past its validity, so
+    /// the TTL never frees an id that could still be presented): `false` if it was
+    /// claimed before, a replay. Keyed by a digest of the connection, the IdP and the
+    /// assertion id.
+    pub async fn claim_assertion(
+        &self,
+        tenant: &TenantId,
+        connection: &IntegrationId,
+        issuer: &str,
+        assertion_id: &str,
+        keep_until: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut digest = Sha256::new();
+        for part in [tenant.as_str(), connection.as_str(), issuer, assertion_id] {
+            digest.update((part.len() as u64).to_be_bytes());
+            digest.update(part.as_bytes());
+        }
+        let result = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .item(
+                "pk",
+                item::s(format!("SAMLASSERTION#{}", item::hex(&digest.finalize()))),
+            )
+            .item("expires_at", item::time(keep_until))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        crate::applied(result)
+    }
+
+    /// Stores `value` under `pk` until `expires_at`, never over an existing item.
+    async fn put_once<T: Serialize>(
+        &self,
+        pk: &str,
+        value: &T,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .item("pk", item::s(pk))
+            .item("record", item::json(value)?)
+            .item("expires_at", item::time(expires_at))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+
+    /// The record under `pk`, deleted in the same call.
+    async fn take<T: serde::de::DeserializeOwned>(
+        &self,
+        pk: &str,
+    ) -> Result<Option<T>, StoreError> {
         let out = self
             .client()
             .delete_item()
             .table_name(self.table())
-            .key("pk", item::s(format!("SSOSTATE#{state}")))
+            .key("pk", item::s(pk))
             .return_values(ReturnValue::AllOld)
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
-        let Some(old) = out.attributes else {
-            return Ok(None);
-        };
-        let login: LoginState = Reader::new(&old).json("login")?;
-        Ok((login.expires_at > now).then_some(login))
+        out.attributes
+            .map(|old| Reader::new(&old).json("record"))
+            .transpose()
     }
 
     /// Stores a session on its own.

@@ -141,7 +141,8 @@ impl Sso {
     }
 
     /// Starts a login: the IdP's authorization URL. The state, nonce and PKCE verifier
-    /// are kept for ten minutes, for one callback.
+    /// are kept for ten minutes, for one callback. A SAML connection's login is an
+    /// AuthnRequest instead (`saml_begin`).
     pub async fn begin(
         &self,
         secrets: &TenantSecrets,
@@ -151,6 +152,11 @@ impl Sso {
         return_to: Option<String>,
         now: OffsetDateTime,
     ) -> Result<String, SsoError> {
+        if connection.saml().is_some() {
+            return self
+                .saml_begin(connection, base_url, return_to, now)
+                .await;
+        }
         let redirect_uri = redirect_uri(base_url);
         if !connection.enabled {
             return Err(refused(

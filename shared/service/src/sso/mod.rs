@@ -1,8 +1,9 @@
-//! Single sign-on: OpenID Connect logins for a tenant's connections, and the session
-//! tokens they end in.
+//! Single sign-on: OpenID Connect, SAML 2.0 and LDAP logins for a tenant's
+//! connections, and the session tokens they end in.
 pub mod domains;
 pub mod ldap;
 pub mod login;
 pub mod oidc;
 pub mod refresh;
+pub mod saml;
 pub mod session;

@@ -148,7 +148,7 @@ impl Oidc {
         }
     }
 
-    fn http(&self) -> Result<&OutboundClient, Unanswered> {
+    pub(crate) fn http(&self) -> Result<&OutboundClient, Unanswered> {
         self.http
             .get_or_init(|| {
                 OutboundClient::for_integration(self.allow.clone(), self.timeout, None)
