@@ -7,6 +7,7 @@
 #   postgresql   Debian's PostgreSQL server and psql, for the lease tests (apt, if missing)
 #   dnsmasq      Debian's dnsmasq-base, the DNS server of the domain verification tests (apt, if missing)
 #   slapd        Debian's slapd and ldap-utils, the directory of the LDAP login tests (apt, if missing)
+#   xmlsec1      Debian's xmlsec1, the signer of the SAML tests' responses (apt, if missing)
 # Re-running is cheap: nothing is installed unless the pins changed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -81,4 +82,13 @@ if [ ! -x /usr/sbin/slapd ] || ! command -v ldapadd >/dev/null; then
   [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq slapd ldap-utils >/dev/null
+fi
+
+# The SAML tests sign their IdP's responses (and the attack fixtures) with xmlsec1.
+if ! command -v xmlsec1 >/dev/null; then
+  echo "ensure-tools: installing xmlsec1 (Debian)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq xmlsec1 >/dev/null
 fi

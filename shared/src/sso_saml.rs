@@ -4,14 +4,13 @@
 
 use crate::http::Problem;
 use crate::http::call::Call;
-use gatehouse_service::sso::saml::metadata::{
-    IdpMetadata, MAX_CERTIFICATES, certificate_info, check_certificate, der_of,
-    parse_idp_metadata,
-};
-use gatehouse_service::sso::saml::{acs_url, sp_entity_id};
 use gatehouse_service::saml_domain::{
     DEFAULT_GROUPS_ATTRIBUTE, DEFAULT_NAME_ID_FORMAT, SamlConfig,
 };
+use gatehouse_service::sso::saml::metadata::{
+    IdpMetadata, MAX_CERTIFICATES, certificate_info, check_certificate, der_of, parse_idp_metadata,
+};
+use gatehouse_service::sso::saml::{acs_url, sp_entity_id};
 use gatehouse_service::sso_domain::SsoConnection;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -144,9 +143,8 @@ fn invalid(detail: impl Into<String>) -> Problem {
 
 /// The IdP of a request, checked: from the metadata given or fetched, or by hand.
 pub async fn saml_config(call: &Call<'_>, request: SamlRequest) -> Result<SamlConfig, Problem> {
-    let by_hand = request.entity_id.is_some()
-        || request.sso_url.is_some()
-        || request.certificates.is_some();
+    let by_hand =
+        request.entity_id.is_some() || request.sso_url.is_some() || request.certificates.is_some();
     let sources = usize::from(request.metadata_xml.is_some())
         + usize::from(request.metadata_url.is_some())
         + usize::from(by_hand);

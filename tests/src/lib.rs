@@ -8,6 +8,7 @@ pub mod dns;
 pub mod oidc;
 pub mod openbao;
 pub mod postgres;
+pub mod saml_idp;
 pub mod slapd;
 pub mod vault_aws_login;
 pub mod webhook_receiver;

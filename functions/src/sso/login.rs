@@ -6,9 +6,9 @@
 use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::App;
 use gatehouse::config::Needs;
+use gatehouse::http::Problem;
 use gatehouse::http::query::{Param, Query};
 use gatehouse::http::schema::of;
-use gatehouse::http::Problem;
 use lambda_http::{Body, Request, Response};
 
 /// What this function reads and requires at start (template.yaml gives it exactly

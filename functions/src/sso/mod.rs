@@ -138,12 +138,7 @@ pub async fn path_connection(
             .and_then(|p| p.first(name))
             .map(str::to_owned)
     };
-    let missing = || {
-        Problem::new(
-            gatehouse::http::ProblemType::NotFound,
-            "no such connection",
-        )
-    };
+    let missing = || Problem::new(gatehouse::http::ProblemType::NotFound, "no such connection");
     let tenant = param("tenant_id")
         .and_then(|t| TenantId::parse(&t).ok())
         .ok_or_else(missing)?;

@@ -20,7 +20,7 @@ use schemars::JsonSchema;
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
 pub const NEEDS: Needs = Needs::INTEGRATIONS
-    .with(Needs::SECRETS)
+    .with(Needs::SSO)
     .with(Needs::SESSIONS)
     .with(Needs::EPHEMERAL)
     .with(Needs::KEYS)
@@ -43,7 +43,10 @@ pub const DOC: Operation = Operation {
         "Complete a SAML login (assertion consumer service)",
         &[
             Reply::new(200, "The session", of::<Session>()),
-            Reply::redirect(303, "To the login's `return_to`, the session in the fragment"),
+            Reply::redirect(
+                303,
+                "To the login's `return_to`, the session in the fragment",
+            ),
         ],
     )
 };
@@ -73,14 +76,20 @@ fn read_form(req: &Request) -> Result<(String, Option<String>), Problem> {
     if bytes.len() > MAX_FORM_BYTES {
         return Err(Problem::new(
             ProblemType::PayloadTooLarge,
-            format!("the form is {} bytes; the limit is {MAX_FORM_BYTES}", bytes.len()),
+            format!(
+                "the form is {} bytes; the limit is {MAX_FORM_BYTES}",
+                bytes.len()
+            ),
         ));
     }
     let form_type = req
         .headers()
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     if !form_type {
         return Err(Problem::new(
             ProblemType::UnsupportedMediaType,

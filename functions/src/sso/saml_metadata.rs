@@ -14,7 +14,7 @@ use lambda_http::{Body, Request, Response};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::INTEGRATIONS;
+pub const NEEDS: Needs = Needs::INTEGRATIONS.with(Needs::SSO);
 
 pub const ACTION: &str = "sso.saml_metadata";
 

@@ -60,6 +60,11 @@ impl Args {
             .map(String::as_str)
     }
 
+    /// Every value of a repeated flag.
+    pub fn all(&self, name: &str) -> &[String] {
+        self.flags.get(name).map_or(&[], Vec::as_slice)
+    }
+
     pub fn value_or<'a>(&'a self, name: &str, default: &'a str) -> &'a str {
         self.value(name).unwrap_or(default)
     }

@@ -16,4 +16,5 @@ pub mod cli;
 pub mod gateway;
 pub mod pump;
 pub mod runtime_api;
+pub mod saml_check;
 pub mod template;

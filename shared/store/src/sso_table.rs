@@ -202,8 +202,7 @@ impl SsoEphemeral {
         request_id: &str,
         now: OffsetDateTime,
     ) -> Result<Option<SamlRequest>, StoreError> {
-        let request: Option<SamlRequest> =
-            self.take(&format!("SAMLREQUEST#{request_id}")).await?;
+        let request: Option<SamlRequest> = self.take(&format!("SAMLREQUEST#{request_id}")).await?;
         Ok(request.filter(|r| r.expires_at > now))
     }
 

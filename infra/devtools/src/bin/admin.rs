@@ -28,14 +28,22 @@ usage:
       prints its answer. `make invoke` builds the bootstrap first.
   gatehouse-admin openapi [--out shared/openapi.json]
       Writes the OpenAPI document, generated from the route declaration and the
-      handlers' request and response types (`make openapi`).";
+      handlers' request and response types (`make openapi`).
+";
+
+const REFUSED: &str = "the response is refused";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // A refused response is an answer, not a usage error: its report is printed.
+        Err(e) if e == REFUSED => std::process::ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("gatehouse-admin: {e}\n\n{USAGE}");
+            eprintln!(
+                "gatehouse-admin: {e}\n\n{USAGE}{}",
+                gatehouse_devtools::saml_check::USAGE
+            );
             std::process::ExitCode::FAILURE
         }
     }
@@ -48,8 +56,17 @@ async fn run() -> Result<(), String> {
         Some("create-tenant") => create_tenant_command(&args).await,
         Some("invoke") => invoke_command(&args).await,
         Some("openapi") => openapi_command(&args),
+        Some("saml-check") => {
+            let (accepted, report) = gatehouse_devtools::saml_check::run(&args)?;
+            print!("{report}");
+            if accepted {
+                Ok(())
+            } else {
+                Err(REFUSED.into())
+            }
+        }
         Some("help" | "--help" | "-h") | None => {
-            println!("{USAGE}");
+            println!("{USAGE}{}", gatehouse_devtools::saml_check::USAGE);
             Ok(())
         }
         Some(other) => Err(format!("unknown command `{other}`")),

@@ -153,9 +153,7 @@ impl Sso {
         now: OffsetDateTime,
     ) -> Result<String, SsoError> {
         if connection.saml().is_some() {
-            return self
-                .saml_begin(connection, base_url, return_to, now)
-                .await;
+            return self.saml_begin(connection, base_url, return_to, now).await;
         }
         let redirect_uri = redirect_uri(base_url);
         if !connection.enabled {

@@ -151,10 +151,9 @@ pub fn certificate_info(der: &[u8]) -> Result<CertificateInfo, String> {
     let cert = x509_cert::Certificate::from_der(der)
         .map_err(|e| format!("not an X.509 certificate: {e}"))?;
     let validity = &cert.tbs_certificate.validity;
-    let not_after = OffsetDateTime::from_unix_timestamp(
-        validity.not_after.to_unix_duration().as_secs() as i64,
-    )
-    .map_err(|e| format!("the certificate's notAfter: {e}"))?;
+    let not_after =
+        OffsetDateTime::from_unix_timestamp(validity.not_after.to_unix_duration().as_secs() as i64)
+            .map_err(|e| format!("the certificate's notAfter: {e}"))?;
     let digest = Sha256::digest(der);
     Ok(CertificateInfo {
         sha256_fingerprint: digest

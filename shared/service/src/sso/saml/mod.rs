@@ -16,9 +16,7 @@ use super::login::{LoggedIn, Sso, SsoError, refused};
 use crate::store::sso_table::{LOGIN_STATE_SECONDS, SamlRequest};
 use gatehouse_domain::ids::{IntegrationId, TenantId};
 use gatehouse_domain::saml::{EMAIL_ATTRIBUTES, NAME_ATTRIBUTES, SamlConfig};
-use gatehouse_domain::sso::{
-    Identity, LoginRefusal, SsoConnection, check_domains, return_allowed,
-};
+use gatehouse_domain::sso::{Identity, LoginRefusal, SsoConnection, check_domains, return_allowed};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use verify::{AcsPolicy, SamlRefusal, VerifiedAssertion};
@@ -70,8 +68,8 @@ impl Sso {
         enabled(connection)?;
         let saml = saml_of(connection)?;
         let (tenant, id) = (&connection.tenant_id, &connection.connection_id);
-        let request_id = request::new_request_id()
-            .map_err(|e| refused(LoginRefusal::ProviderError, e))?;
+        let request_id =
+            request::new_request_id().map_err(|e| refused(LoginRefusal::ProviderError, e))?;
         let xml = request::authn_request(
             &request_id,
             now,
@@ -243,7 +241,10 @@ impl Sso {
             .send(
                 reqwest::Method::GET,
                 url,
-                &[("accept", "application/samlmetadata+xml, application/xml, text/xml")],
+                &[(
+                    "accept",
+                    "application/samlmetadata+xml, application/xml, text/xml",
+                )],
                 None,
                 metadata::MAX_METADATA_BYTES,
             )

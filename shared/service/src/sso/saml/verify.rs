@@ -197,10 +197,16 @@ fn the_assertion(doc: &Document<'_>, root: NodeId) -> Result<NodeId, SamlRefusal
             LoginRefusal::AssertionCount,
             "the assertion is not a saml:Assertion child of the Response",
         ),
-        [] => refuse(LoginRefusal::AssertionCount, "the response holds no assertion"),
+        [] => refuse(
+            LoginRefusal::AssertionCount,
+            "the response holds no assertion",
+        ),
         many => refuse(
             LoginRefusal::AssertionCount,
-            format!("the response holds {} assertions; exactly one is accepted", many.len()),
+            format!(
+                "the response holds {} assertions; exactly one is accepted",
+                many.len()
+            ),
         ),
     }
 }
@@ -319,7 +325,13 @@ fn check_signed_info(
         )));
     }
     let method = algorithm(signed_info, "SignatureMethod")?;
-    check_algorithm(&method, STRONG_SIGNATURES, SHA1_SIGNATURES, allow_sha1, "signature")?;
+    check_algorithm(
+        &method,
+        STRONG_SIGNATURES,
+        SHA1_SIGNATURES,
+        allow_sha1,
+        "signature",
+    )?;
     let reference = match xml::children(doc, signed_info, DSIG, "Reference").as_slice() {
         [one] => *one,
         refs => {
@@ -416,7 +428,11 @@ fn check_request(answered: Option<&str>, policy: &AcsPolicy<'_>) -> Result<(), S
     }
 }
 
-fn time_attr(doc: &Document<'_>, node: NodeId, name: &str) -> Result<Option<OffsetDateTime>, SamlRefusal> {
+fn time_attr(
+    doc: &Document<'_>,
+    node: NodeId,
+    name: &str,
+) -> Result<Option<OffsetDateTime>, SamlRefusal> {
     xml::attr(doc, node, name)
         .map(|t| {
             OffsetDateTime::parse(t, &Rfc3339)
@@ -517,8 +533,7 @@ fn read_assertion(
         if xml::attr(doc, confirmation, "Method") != Some(BEARER) {
             continue;
         }
-        let Some(data) = xml::only_child(doc, confirmation, SAML, "SubjectConfirmationData")
-        else {
+        let Some(data) = xml::only_child(doc, confirmation, SAML, "SubjectConfirmationData") else {
             why = "a bearer confirmation without SubjectConfirmationData".into();
             continue;
         };
@@ -574,9 +589,7 @@ fn read_assertion(
         session_index,
         in_response_to,
         attributes,
-        valid_until: not_on_or_after
-            .map_or(confirmed_until, |end| end.max(confirmed_until))
-            + skew,
+        valid_until: not_on_or_after.map_or(confirmed_until, |end| end.max(confirmed_until)) + skew,
     })
 }
 

@@ -52,7 +52,12 @@ pub fn children(doc: &Document<'_>, node: NodeId, namespace: &str, local: &str) 
 }
 
 /// The one child `{namespace}local` of `node`: `None` when there is none or several.
-pub fn only_child(doc: &Document<'_>, node: NodeId, namespace: &str, local: &str) -> Option<NodeId> {
+pub fn only_child(
+    doc: &Document<'_>,
+    node: NodeId,
+    namespace: &str,
+    local: &str,
+) -> Option<NodeId> {
     match children(doc, node, namespace, local).as_slice() {
         [one] => Some(*one),
         _ => None,
