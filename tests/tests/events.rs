@@ -149,6 +149,11 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
             "sso-ldap-login/unknown-connection.json",
             Expect::Status(404),
         ),
+        ("sso-saml-acs/unknown-connection.json", Expect::Status(404)),
+        (
+            "sso-saml-metadata/unknown-connection.json",
+            Expect::Status(404),
+        ),
         (
             "verify-sso-domains/unknown-connection.json",
             Expect::Status(404),
