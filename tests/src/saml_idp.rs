@@ -355,3 +355,63 @@ pub fn form(response: &str, relay_state: Option<&str>) -> String {
     }
     form.finish()
 }
+
+/// Serves an IdP's metadata over HTTP on loopback (any path), as an IdP's metadata
+/// URL does; [`MetadataServer::set`] changes what it serves (a certificate rollover).
+pub struct MetadataServer {
+    pub port: u16,
+    document: std::sync::Arc<std::sync::Mutex<String>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl MetadataServer {
+    pub async fn start(document: String) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(document));
+        let serving = shared.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let body = serving.lock().unwrap().clone();
+                tokio::spawn(async move {
+                    let mut request = vec![0u8; 8192];
+                    let mut read = 0;
+                    while !request[..read].windows(4).any(|w| w == b"\r\n\r\n") {
+                        match socket.read(&mut request[read..]).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => read += n,
+                        }
+                        if read == request.len() {
+                            return;
+                        }
+                    }
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/samlmetadata+xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        Self {
+            port,
+            document: shared,
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/federationmetadata.xml", self.port)
+    }
+
+    pub fn set(&self, document: String) {
+        *self.document.lock().unwrap() = document;
+    }
+}
+
+impl Drop for MetadataServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1447,15 +1447,25 @@ async fn saml_routes(stack: &TestStack, c: &mut Checker, admin: &str) {
         .await;
     c.check("POST", "/v2/integrations/sso", &created);
     let saml = created.json()["saml"].clone();
-    let local = |url: &str| url.strip_prefix("http://gatehouse.test").unwrap().to_owned();
+    let local = |url: &str| {
+        url.strip_prefix("http://gatehouse.test")
+            .unwrap()
+            .to_owned()
+    };
     let metadata = "/v2/sso/{tenant_id}/{integration_id}/saml/metadata";
     let metadata_url = local(saml["sp_entity_id"].as_str().unwrap());
-    c.check("GET", metadata, &stack.call(TestRequest::get(&metadata_url)).await);
+    c.check(
+        "GET",
+        metadata,
+        &stack.call(TestRequest::get(&metadata_url)).await,
+    );
     c.check(
         "GET",
         metadata,
         &stack
-            .call(TestRequest::get("/v2/sso/0000000000/0000000000/saml/metadata"))
+            .call(TestRequest::get(
+                "/v2/sso/0000000000/0000000000/saml/metadata",
+            ))
             .await,
     );
     let acs = "/v2/sso/{tenant_id}/{integration_id}/saml/acs";

@@ -603,3 +603,238 @@ async fn forged_and_replayed_responses_are_refused_with_their_reason() {
         assert!(text.contains(reason), "{what}: {reason} not audited");
     }
 }
+
+/// `gatehouse-admin saml-check` on a saved response: the ACS's own validation,
+/// offline, at the time the response was captured.
+#[test]
+fn saml_check_explains_a_saved_response() {
+    use gatehouse_devtools::cli::Args;
+    use gatehouse_devtools::saml_check::run;
+    let idp = SamlIdp::new(IDP, IDP_SSO, 365);
+    let other = SamlIdp::new(IDP, IDP_SSO, 365);
+    let sp_entity_id = "https://gatehouse.test/v2/sso/t/c/saml/metadata";
+    let acs_url = "https://gatehouse.test/v2/sso/t/c/saml/acs";
+    let captured = OffsetDateTime::parse(
+        "2026-11-02T10:00:00Z",
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let mut assertion = Assertion::new(&idp, sp_entity_id, acs_url, "alice@acme.example", captured);
+    assertion.in_response_to = Some("_request1".into());
+    assertion.attributes = vec![("groups".into(), vec!["staff".into()])];
+    let dir = std::env::temp_dir().join(format!("saml-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let signed = idp.signed_response(&assertion, false);
+    let response = file("response.xml", &signed);
+    let posted = file(
+        "response.b64",
+        &base64::engine::general_purpose::STANDARD.encode(&signed),
+    );
+    let metadata = file("idp.xml", &idp.metadata());
+    let other_cert = file("other.pem", &other.certificate_pem);
+    let check = |extra: &[&str]| {
+        let mut argv: Vec<String> = [
+            "saml-check",
+            "--sp-entity-id",
+            sp_entity_id,
+            "--acs-url",
+            acs_url,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        argv.extend(extra.iter().map(|s| s.to_string()));
+        run(&Args::parse(argv, true).unwrap())
+    };
+    let at = "2026-11-02T10:01:00Z";
+    let (accepted, report) = check(&[
+        "--response",
+        &response,
+        "--metadata",
+        &metadata,
+        "--request-id",
+        "_request1",
+        "--now",
+        at,
+    ])
+    .unwrap();
+    assert!(accepted, "{report}");
+    assert!(report.contains("name_id: alice@acme.example"), "{report}");
+    assert!(report.contains("attribute groups: staff"), "{report}");
+    // The form value as captured from the browser (base64) reads the same.
+    let (accepted, _) = check(&[
+        "--response",
+        &posted,
+        "--metadata",
+        &metadata,
+        "--request-id",
+        "_request1",
+        "--now",
+        at,
+    ])
+    .unwrap();
+    assert!(accepted);
+    // Each refusal says precisely why.
+    let refused = |extra: &[&str], reason: &str| {
+        let (accepted, report) = check(extra).unwrap();
+        assert!(!accepted, "{report}");
+        assert!(
+            report.starts_with(&format!("refused: {reason}\n")),
+            "{reason}: {report}"
+        );
+    };
+    refused(
+        &[
+            "--response",
+            &response,
+            "--metadata",
+            &metadata,
+            "--request-id",
+            "_request1",
+            "--now",
+            "2026-11-02T11:00:00Z",
+        ],
+        "expired",
+    );
+    refused(
+        &[
+            "--response",
+            &response,
+            "--metadata",
+            &metadata,
+            "--request-id",
+            "_request2",
+            "--now",
+            at,
+        ],
+        "request_mismatch",
+    );
+    refused(
+        &[
+            "--response",
+            &response,
+            "--certificate",
+            &other_cert,
+            "--idp-entity-id",
+            IDP,
+            "--request-id",
+            "_request1",
+            "--now",
+            at,
+        ],
+        "signature_invalid",
+    );
+    assert!(
+        check(&["--response", &response]).is_err(),
+        "the IdP is required"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A connection that follows its IdP's metadata URL: pinned from it at creation,
+/// re-pinned by the scheduled upkeep when the IdP rolls its key over
+/// (`sso.certificates_changed`), and a certificate near its end announced once
+/// (`sso.certificate_expiring`).
+#[tokio::test]
+async fn metadata_urls_are_followed_and_expiring_certificates_announced() {
+    use gatehouse_integration_tests::saml_idp::MetadataServer;
+    let idp = SamlIdp::new(IDP, IDP_SSO, 365);
+    let server = MetadataServer::start(idp.metadata()).await;
+    let allow = format!("127.0.0.1:{}", server.port);
+    let stack = TestStack::with_params(&[
+        ("PublicBaseUrl", BASE),
+        ("IntegrationAllowHosts", allow.as_str()),
+    ])
+    .await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose().to_owned();
+    let tenant = acme.tenant.tenant_id.to_string();
+    let sp = connect(
+        &stack,
+        &admin,
+        &tenant,
+        json!({"metadata_url": server.url(), "allow_idp_initiated": true}),
+        json!({}),
+    )
+    .await;
+    let now = OffsetDateTime::now_utc();
+    let login = |signer: &SamlIdp| {
+        let assertion = Assertion::new(
+            signer,
+            &sp.entity_id,
+            &sp.acs_url,
+            "alice@acme.example",
+            now,
+        );
+        signer.signed_response(&assertion, false)
+    };
+    post(&stack, &sp, &login(&idp), None)
+        .await
+        .assert_status(200);
+
+    // The IdP rolls over to a key whose certificate ends in ten days.
+    let rolled = SamlIdp::new(IDP, IDP_SSO, 10);
+    server.set(rolled.metadata());
+    refused_with(
+        &post(&stack, &sp, &login(&rolled), None).await,
+        "signature_invalid",
+        "not pinned yet",
+    );
+    let prober = stack.function_app("IntegrationProberFunction");
+    stack.events().await; // drain what came before
+    // Not due yet: the metadata was fetched at creation.
+    let early = gatehouse::integrations_probe::probe_all(&prober, now)
+        .await
+        .unwrap();
+    assert_eq!((early.saml.connections, early.saml.refreshed), (1, 0));
+    let later = now + time::Duration::hours(7);
+    let due = gatehouse::integrations_probe::probe_all(&prober, later)
+        .await
+        .unwrap();
+    assert_eq!((due.saml.refreshed, due.saml.expiring), (1, 1), "{due:?}");
+    post(&stack, &sp, &login(&rolled), None)
+        .await
+        .assert_status(200);
+    refused_with(
+        &post(&stack, &sp, &login(&idp), None).await,
+        "signature_invalid",
+        "the old key is no longer pinned",
+    );
+    let events = stack.events().await;
+    let of = |kind: &str| {
+        events
+            .iter()
+            .filter(|e| e["type"] == kind)
+            .cloned()
+            .collect::<Vec<Value>>()
+    };
+    let changed = of("sso.certificates_changed");
+    assert_eq!(changed.len(), 1, "{events:?}");
+    assert_eq!(changed[0]["data"]["connection_id"], sp.id.as_str());
+    let expiring = of("sso.certificate_expiring");
+    assert_eq!(expiring.len(), 1, "{events:?}");
+    let days_left = expiring[0]["data"]["days_left"].as_i64().unwrap();
+    assert!((8..=10).contains(&days_left), "{}", expiring[0]);
+    // Announced once per certificate.
+    let again = gatehouse::integrations_probe::probe_all(&prober, later)
+        .await
+        .unwrap();
+    assert_eq!(again.saml.expiring, 0);
+    // What the API shows: the new pin and when the metadata was read.
+    let shown = stack
+        .send(
+            "GET",
+            &format!("/v2/integrations/sso/{}", sp.id),
+            &admin,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(shown["saml"]["metadata_url"], server.url());
+    assert_eq!(shown["saml"]["certificates"].as_array().unwrap().len(), 1);
+}

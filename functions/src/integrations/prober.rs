@@ -1,6 +1,7 @@
 //! Integration health, on a schedule (EventBridge): every tenant's Vault checked, its
 //! health recorded, a change published as `integration.unhealthy` or
-//! `integration.recovered` (`gatehouse::integrations_probe`).
+//! `integration.recovered` (`gatehouse::integrations_probe`); SAML connections'
+//! metadata refreshed and expiring certificates announced.
 
 use crate::event_sources::scheduled;
 use gatehouse::App;
@@ -9,7 +10,10 @@ use gatehouse::integrations_probe::{ProbeSummary, probe_all};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::INTEGRATIONS.with(Needs::SECRETS).with(Needs::EVENTS);
+pub const NEEDS: Needs = Needs::INTEGRATIONS
+    .with(Needs::SECRETS)
+    .with(Needs::EVENTS)
+    .with(Needs::EPHEMERAL);
 
 pub async fn handle(app: &App) -> Result<ProbeSummary, String> {
     let summary = scheduled("integration-health", probe_all(app, app.clock.now())).await?;
@@ -17,6 +21,9 @@ pub async fn handle(app: &App) -> Result<ProbeSummary, String> {
         checked = summary.checked,
         unhealthy = summary.unhealthy,
         changed = summary.changed,
+        saml_connections = summary.saml.connections,
+        saml_refreshed = summary.saml.refreshed,
+        certificates_expiring = summary.saml.expiring,
         "integration health"
     );
     Ok(summary)

@@ -149,6 +149,15 @@ impl SsoConnection {
         }
     }
 
+    /// `oidc`, `ldap` or `saml`.
+    pub fn protocol_name(&self) -> &'static str {
+        match &self.protocol {
+            Protocol::Oidc(_) => "oidc",
+            Protocol::Ldap(_) => "ldap",
+            Protocol::Saml(_) => "saml",
+        }
+    }
+
     pub fn preset(&self) -> Preset {
         match &self.protocol {
             Protocol::Oidc(oidc) => oidc.preset,

@@ -1,7 +1,9 @@
 //! The scheduled health check of every tenant's integrations (`monitor_integration_health`,
 //! `handle_integration_failures`): each Vault is checked as `POST
 //! /v2/integrations/{id}/test` would, its health recorded, and a change published as
-//! `integration.unhealthy` or `integration.recovered` (webhooks can subscribe).
+//! `integration.unhealthy` or `integration.recovered` (webhooks can subscribe). Then
+//! the SAML connections' upkeep: metadata fetched again, certificates near their end
+//! announced (`sso::saml::upkeep`).
 
 use crate::App;
 use crate::events::{Category, DomainEvent};
@@ -15,6 +17,8 @@ pub struct ProbeSummary {
     pub unhealthy: usize,
     /// Health changes published as events.
     pub changed: usize,
+    /// SAML connections' metadata refresh and certificate notices.
+    pub saml: crate::sso::saml::upkeep::SamlUpkeep,
 }
 
 pub async fn probe_all(app: &App, now: OffsetDateTime) -> Result<ProbeSummary, String> {
@@ -78,7 +82,9 @@ pub async fn probe_all(app: &App, now: OffsetDateTime) -> Result<ProbeSummary, S
         }
         match next {
             Some(key) => start = Some(key),
-            None => return Ok(summary),
+            None => break,
         }
     }
+    summary.saml = crate::sso::saml::upkeep::saml_upkeep(app, now).await?;
+    Ok(summary)
 }

@@ -35,6 +35,7 @@ impl SsoConnections {
             ("tenant_id", item::s(c.tenant_id.as_str())),
             ("sk", item::s(connection_sk(&c.connection_id))),
             ("kind", item::s("sso")),
+            ("protocol", item::s(c.protocol_name())),
             ("connection", item::json(c)?),
             ("version", item::n(c.version as i64)),
         ]))
@@ -63,6 +64,31 @@ impl SsoConnections {
             .iter()
             .map(Self::decode)
             .collect()
+    }
+
+    /// One page of every tenant's SAML connections (the scheduled upkeep's scan).
+    pub async fn scan_saml(
+        &self,
+        start: Option<Item>,
+    ) -> Result<(Vec<SsoConnection>, Option<Item>), StoreError> {
+        let out = self
+            .client()
+            .scan()
+            .table_name(self.table())
+            .filter_expression("kind = :sso AND protocol = :saml")
+            .expression_attribute_values(":sso", item::s("sso"))
+            .expression_attribute_values(":saml", item::s("saml"))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        let connections = out
+            .items
+            .unwrap_or_default()
+            .iter()
+            .map(Self::decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((connections, out.last_evaluated_key))
     }
 
     /// A new connection (`version` 1), or a changed one (`version` one more than stored).

@@ -56,6 +56,14 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "A session refresh was refused; `data.reason` says why (refresh_reused ends the session: its refresh token was used twice).",
     ),
     (
+        "sso.certificate_expiring",
+        "A SAML connection's pinned IdP signing certificate expires within 30 days (once per certificate); pin its successor.",
+    ),
+    (
+        "sso.certificates_changed",
+        "A SAML connection's IdP metadata, fetched again on schedule, pinned other signing certificates or endpoints.",
+    ),
+    (
         "webhook.test",
         "A test ping sent from POST /v2/webhooks/{id}/test.",
     ),

@@ -9,6 +9,7 @@
 
 pub mod metadata;
 pub mod request;
+pub mod upkeep;
 pub mod verify;
 pub mod xml;
 
