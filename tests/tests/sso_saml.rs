@@ -837,4 +837,30 @@ async fn metadata_urls_are_followed_and_expiring_certificates_announced() {
         .json();
     assert_eq!(shown["saml"]["metadata_url"], server.url());
     assert_eq!(shown["saml"]["certificates"].as_array().unwrap().len(), 1);
+    // The test route: the pin and how long it lasts, the metadata URL answering, and
+    // what sample attributes would get.
+    let tested = stack
+        .send(
+            "POST",
+            "/v2/integrations/sso/test",
+            &admin,
+            Some(json!({"connection_id": sp.id,
+                        "claims": {"email": "bob@acme.example", "groups": ["gatehouse-admins"]}})),
+        )
+        .await
+        .json();
+    assert_eq!(tested["healthy"], true, "{tested}");
+    assert_eq!(tested["checks"][0]["check"], "certificates");
+    assert!(
+        tested["checks"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("ends in"),
+        "{tested}"
+    );
+    assert_eq!(tested["checks"][1]["check"], "metadata");
+    assert_eq!(
+        tested["mapping"]["scopes"],
+        json!(["audit:read", "keys:read"])
+    );
 }

@@ -13,6 +13,8 @@ use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_response};
 use gatehouse::ids::IntegrationId;
 use gatehouse::ldap_domain::LdapConfig;
+use gatehouse::saml_domain::SamlConfig;
+use gatehouse::sso_domain::Protocol;
 use gatehouse::sso_domain::{Identity, OidcConfig, SsoConnection, check_domains, mapped_scopes};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -50,7 +52,7 @@ struct TestRequest {
 #[derive(Debug, Serialize, JsonSchema)]
 struct Check {
     /// OpenID Connect: `discovery`, `keys`, `client`, `redirect_uri`; LDAP: `tls`,
-    /// `service_bind`, `user_base`.
+    /// `service_bind`, `user_base`; SAML: `certificates`, `metadata`.
     check: &'static str,
     ok: bool,
     detail: String,
@@ -84,10 +86,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .get(&call.caller.tenant_id, &request.connection_id)
         .await?
         .ok_or_else(|| Problem::new(ProblemType::NotFound, "no such connection"))?;
-    let checks = match (connection.oidc(), connection.ldap()) {
-        (Some(oidc), _) => oidc_checks(call, &connection, oidc).await?,
-        (_, Some(ldap)) => ldap_checks(call, &connection, ldap).await?,
-        _ => Vec::new(),
+    let checks = match &connection.protocol {
+        Protocol::Oidc(oidc) => oidc_checks(call, &connection, oidc).await?,
+        Protocol::Ldap(ldap) => ldap_checks(call, &connection, ldap).await?,
+        Protocol::Saml(saml) => saml_checks(call, saml).await,
     };
     let mapping = request.claims.map(|claims| mapping(&connection, claims));
     let healthy = checks.iter().all(|c| c.ok);
@@ -241,13 +243,17 @@ fn mapping(
             Identity::from_claims(connection, claims)
                 .map(|i| (i.claims, i.groups, oidc.groups_claim.clone()))
         }
-        // A directory login's claims: its attributes, with `groups` as a list.
+        // A directory login's or SAML assertion's claims: its attributes, with the
+        // groups attribute as a list.
         None => {
+            let groups_key = connection
+                .saml()
+                .map_or("groups", |s| s.groups_attribute.as_str());
             let email = claims
                 .get("email")
                 .and_then(|v| v.as_str())
                 .map(str::to_lowercase);
-            let groups = match claims.get("groups") {
+            let groups = match claims.get(groups_key) {
                 Some(serde_json::Value::Array(items)) => items
                     .iter()
                     .filter_map(|v| v.as_str().map(str::to_owned))
@@ -255,7 +261,7 @@ fn mapping(
                 _ => Vec::new(),
             };
             check_domains(connection, email.as_deref(), None)
-                .map(|()| (claims, groups, "groups".to_owned()))
+                .map(|()| (claims, groups, groups_key.to_owned()))
         }
     };
     match allowed {
@@ -276,4 +282,62 @@ fn mapping(
             scopes: Vec::new(),
         },
     }
+}
+
+/// The pinned certificates (one still valid, each one's end), and the metadata URL,
+/// fetched now and compared with the pins.
+async fn saml_checks(call: &Call<'_>, saml: &SamlConfig) -> Vec<Check> {
+    use gatehouse::sso_service::saml::metadata::{certificate_info, der_of};
+    let infos: Vec<_> = saml
+        .certificates
+        .iter()
+        .filter_map(|pem| der_of(pem).ok().and_then(|der| certificate_info(&der).ok()))
+        .collect();
+    let valid = infos.iter().any(|i| i.not_after > call.now);
+    let mut checks = vec![Check {
+        check: "certificates",
+        ok: valid,
+        detail: if infos.is_empty() {
+            "no IdP certificate is pinned: no login can succeed".into()
+        } else {
+            infos
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{} ({}) ends in {} days",
+                        i.sha256_fingerprint,
+                        i.subject,
+                        (i.not_after - call.now).whole_days()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    }];
+    if let Some(url) = &saml.metadata_url {
+        let check = match call.app.sso.fetch_idp_metadata(url).await {
+            Ok(idp) => {
+                let same = idp.entity_id == saml.idp_entity_id && idp.sso_url == saml.sso_url;
+                Check {
+                    check: "metadata",
+                    ok: true,
+                    detail: if same {
+                        format!("{url} answers; it names {}", idp.entity_id)
+                    } else {
+                        format!(
+                            "{url} answers with other settings ({}); the scheduled refresh pins them",
+                            idp.entity_id
+                        )
+                    },
+                }
+            }
+            Err(e) => Check {
+                check: "metadata",
+                ok: false,
+                detail: format!("{url}: {e}"),
+            },
+        };
+        checks.push(check);
+    }
+    checks
 }
