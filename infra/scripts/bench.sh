@@ -45,3 +45,6 @@ echo "== AWS leases: issue, renew, revoke (STS, IAM and DynamoDB are moto on loo
 
 echo "== SSO sessions: a login's session opened, and refreshed (DynamoDB and KMS are moto on loopback)"
 "$scripts/with-moto.sh" "$bin/sso-sessions"
+
+echo "== SAML: a response's validation, and logins through the ACS (DynamoDB and KMS are moto on loopback; responses signed by xmlsec1)"
+"$scripts/with-moto.sh" "$bin/saml-acs"

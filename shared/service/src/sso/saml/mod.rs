@@ -258,3 +258,7 @@ impl Sso {
         metadata::parse_idp_metadata(&text)
     }
 }
+
+#[cfg(test)]
+#[path = "../tests/saml.rs"]
+mod tests;
