@@ -100,3 +100,35 @@ pub fn report(label: &str, mut samples: Vec<Duration>, elapsed: Duration) {
         quantile(&samples, 0.99)
     );
 }
+
+/// An SSO connection for `tenant` with `protocol`, default scopes `keys:read` and no
+/// rules, stored through `app` (as a create would store it).
+pub async fn store_connection(
+    app: &App,
+    tenant: &gatehouse::ids::TenantId,
+    id: gatehouse::ids::IntegrationId,
+    protocol: gatehouse::sso_domain::Protocol,
+) -> BenchResult<gatehouse::sso_domain::SsoConnection> {
+    let connection = gatehouse::sso_domain::SsoConnection {
+        tenant_id: tenant.clone(),
+        connection_id: id,
+        name: "Bench IdP".into(),
+        protocol,
+        domains: Vec::new(),
+        rules: Vec::new(),
+        default_scopes: vec!["keys:read".into()],
+        return_urls: Vec::new(),
+        session_hours: 8,
+        domain_token: String::new(),
+        verified_domains: Vec::new(),
+        enabled: true,
+        created_at: time::OffsetDateTime::now_utc(),
+        created_by: "bench".into(),
+        updated_at: None,
+        version: 1,
+    };
+    let mut batch = gatehouse::store::WriteBatch::new();
+    app.sso.connections.put(&mut batch, &connection)?;
+    app.dynamo.commit(batch).await?;
+    Ok(connection)
+}

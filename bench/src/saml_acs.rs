@@ -9,10 +9,12 @@
 use gatehouse::audit::{Actor, AuditEvent, Origin};
 use gatehouse::ids::{IntegrationId, TenantId};
 use gatehouse::saml_domain::SamlConfig;
-use gatehouse::sso_domain::{Protocol, SsoConnection};
+use gatehouse::sso_domain::Protocol;
 use gatehouse::sso_service::saml::verify::{AcsPolicy, verify_response};
 use gatehouse::sso_service::saml::{acs_url, sp_entity_id};
-use gatehouse_bench::{BenchResult, BenchStack, aws_calls, calls_per, header, report};
+use gatehouse_bench::{
+    BenchResult, BenchStack, aws_calls, calls_per, header, report, store_connection,
+};
 use gatehouse_integration_tests::saml_idp::{Assertion, SamlIdp};
 use std::time::Instant;
 
@@ -34,11 +36,11 @@ async fn main() -> BenchResult {
     let now = time::OffsetDateTime::now_utc();
     let sp = sp_entity_id(BASE, &tenant, &id);
     let acs_at = acs_url(BASE, &tenant, &id);
-    let connection = SsoConnection {
-        tenant_id: tenant.clone(),
-        connection_id: id,
-        name: "Bench SAML IdP".into(),
-        protocol: Protocol::Saml(SamlConfig {
+    let connection = store_connection(
+        &acs,
+        &tenant,
+        id,
+        Protocol::Saml(SamlConfig {
             idp_entity_id: idp.entity_id.clone(),
             sso_url: idp.sso_url.clone(),
             certificates: vec![idp.certificate_pem.clone()],
@@ -51,22 +53,8 @@ async fn main() -> BenchResult {
             allow_sha1: false,
             allow_idp_initiated: true,
         }),
-        domains: Vec::new(),
-        rules: Vec::new(),
-        default_scopes: vec!["keys:read".into()],
-        return_urls: Vec::new(),
-        session_hours: 8,
-        domain_token: String::new(),
-        verified_domains: Vec::new(),
-        enabled: true,
-        created_at: now,
-        created_by: "bench".into(),
-        updated_at: None,
-        version: 1,
-    };
-    let mut batch = gatehouse::store::WriteBatch::new();
-    acs.sso.connections.put(&mut batch, &connection)?;
-    acs.dynamo.commit(batch).await?;
+    )
+    .await?;
 
     let responses: Vec<String> = (0..LOGINS)
         .map(|i| {

@@ -7,8 +7,10 @@
 
 use gatehouse::audit::{Actor, AuditEvent, Origin};
 use gatehouse::ids::{IntegrationId, TenantId};
-use gatehouse::sso_domain::{Identity, OidcConfig, Preset, Protocol, SsoConnection};
-use gatehouse_bench::{BenchResult, BenchStack, aws_calls, calls_per, header, report};
+use gatehouse::sso_domain::{Identity, OidcConfig, Preset, Protocol};
+use gatehouse_bench::{
+    BenchResult, BenchStack, aws_calls, calls_per, header, report, store_connection,
+};
 use std::time::Instant;
 
 const SESSIONS: usize = 40;
@@ -34,11 +36,11 @@ async fn main() -> BenchResult {
     let refresher = stack.app("SsoRefreshFunction")?;
     let tenant = TenantId::generate().map_err(|e| e.to_string())?;
     let now = time::OffsetDateTime::now_utc();
-    let connection = SsoConnection {
-        tenant_id: tenant.clone(),
-        connection_id: IntegrationId::generate().map_err(|e| e.to_string())?,
-        name: "Bench IdP".into(),
-        protocol: Protocol::Oidc(OidcConfig {
+    let connection = store_connection(
+        &login,
+        &tenant,
+        IntegrationId::generate().map_err(|e| e.to_string())?,
+        Protocol::Oidc(OidcConfig {
             preset: Preset::Custom,
             issuer: "https://idp.bench.example".into(),
             client_id: "gatehouse".into(),
@@ -55,22 +57,8 @@ async fn main() -> BenchResult {
             hosted_domain: None,
             entra_tenant_id: None,
         }),
-        domains: Vec::new(),
-        rules: Vec::new(),
-        default_scopes: vec!["keys:read".into()],
-        return_urls: Vec::new(),
-        session_hours: 8,
-        domain_token: String::new(),
-        verified_domains: Vec::new(),
-        enabled: true,
-        created_at: now,
-        created_by: "bench".into(),
-        updated_at: None,
-        version: 1,
-    };
-    let mut batch = gatehouse::store::WriteBatch::new();
-    login.sso.connections.put(&mut batch, &connection)?;
-    login.dynamo.commit(batch).await?;
+    )
+    .await?;
 
     header("SSO session operation");
     let before = aws_calls().await?;

@@ -452,62 +452,43 @@ async fn forged_and_replayed_responses_are_refused_with_their_reason() {
         "signature_invalid",
     ));
 
-    // Expired, another audience, another IdP, a wrong InResponseTo, not yet valid.
-    let mut expired = good();
-    expired.issued = now - time::Duration::hours(1);
-    expired.not_before = now - time::Duration::hours(1);
-    expired.not_on_or_after = now - time::Duration::minutes(10);
-    cases.push(("expired", idp.signed_response(&expired, false), "expired"));
-    let mut elsewhere = good();
-    elsewhere.audience = "https://another-sp.example/saml".into();
-    cases.push((
-        "another audience",
-        idp.signed_response(&elsewhere, false),
-        "audience_mismatch",
-    ));
-    let mut other_issuer = good();
-    other_issuer.issuer = "https://other-idp.example".into();
-    cases.push((
-        "another issuer",
-        idp.signed_response(&other_issuer, false),
-        "issuer_mismatch",
-    ));
-    let mut wrong_request = good();
-    wrong_request.in_response_to = Some("_never-asked".into());
-    cases.push((
-        "wrong InResponseTo",
-        idp.signed_response(&wrong_request, false),
-        "request_mismatch",
-    ));
-    let mut future = good();
-    future.not_before = now + time::Duration::minutes(30);
-    future.not_on_or_after = now + time::Duration::minutes(40);
-    cases.push((
-        "not yet valid",
-        idp.signed_response(&future, false),
-        "not_yet_valid",
-    ));
-    let mut other_destination = good();
-    other_destination.destination = Some("https://evil.example/acs".into());
-    cases.push((
-        "another Destination",
-        idp.signed_response(&other_destination, false),
-        "destination_mismatch",
-    ));
-    let mut other_recipient = good();
-    other_recipient.recipient = "https://evil.example/acs".into();
-    cases.push((
-        "another Recipient",
-        idp.signed_response(&other_recipient, false),
-        "recipient_mismatch",
-    ));
-    let mut failed = good();
-    failed.status = "urn:oasis:names:tc:SAML:2.0:status:Responder".into();
-    cases.push((
-        "IdP failure",
-        idp.signed_response(&failed, false),
-        "status_not_success",
-    ));
+    // Expired, not yet valid, another audience, IdP, request, Destination or
+    // Recipient, and an IdP's failure: each a good assertion bent one way, signed.
+    type Bend = fn(&mut Assertion, OffsetDateTime);
+    let bent: [(&str, &str, Bend); 8] = [
+        ("expired", "expired", |a, now| {
+            a.issued = now - time::Duration::hours(1);
+            a.not_before = now - time::Duration::hours(1);
+            a.not_on_or_after = now - time::Duration::minutes(10);
+        }),
+        ("not yet valid", "not_yet_valid", |a, now| {
+            a.not_before = now + time::Duration::minutes(30);
+            a.not_on_or_after = now + time::Duration::minutes(40);
+        }),
+        ("another audience", "audience_mismatch", |a, _| {
+            a.audience = "https://another-sp.example/saml".into();
+        }),
+        ("another issuer", "issuer_mismatch", |a, _| {
+            a.issuer = "https://other-idp.example".into();
+        }),
+        ("wrong InResponseTo", "request_mismatch", |a, _| {
+            a.in_response_to = Some("_never-asked".into());
+        }),
+        ("another Destination", "destination_mismatch", |a, _| {
+            a.destination = Some("https://evil.example/acs".into());
+        }),
+        ("another Recipient", "recipient_mismatch", |a, _| {
+            a.recipient = "https://evil.example/acs".into();
+        }),
+        ("IdP failure", "status_not_success", |a, _| {
+            a.status = "urn:oasis:names:tc:SAML:2.0:status:Responder".into();
+        }),
+    ];
+    for (what, reason, bend) in bent {
+        let mut assertion = good();
+        bend(&mut assertion, now);
+        cases.push((what, idp.signed_response(&assertion, false), reason));
+    }
 
     // DOCTYPE: external entities (XXE) and entity expansion (billion laughs).
     let xxe = format!(
