@@ -158,6 +158,33 @@ const PRESETS: &[ProviderPreset] = &[
         register: "A read-only service account that may search `user_base` (and the groups); users log in at POST /v2/sso/{tenant}/{connection}/ldap-login.",
         enforced: "TLS with a verified certificate, exactly one entry per username, the password bound against it, `domains` against the `mail` attribute.",
     },
+    ProviderPreset {
+        preset: Preset::Saml,
+        name: "SAML 2.0 IdP (Entra ID, Okta, ADFS, Google Workspace, any other)",
+        issuer: "the IdP's entity id, from its metadata (`saml.metadata_xml` or `saml.metadata_url`) or given by hand (`saml.entity_id`)",
+        required: &[
+            "name",
+            "preset",
+            "saml.metadata_xml | saml.metadata_url | saml.entity_id + saml.sso_url + saml.certificates",
+        ],
+        optional: &[
+            "saml.name_id_format",
+            "saml.email_attribute",
+            "saml.name_attribute",
+            "saml.groups_attribute",
+            "saml.allow_sha1",
+            "saml.allow_idp_initiated",
+            "domains",
+            "rules",
+            "default_scopes",
+            "return_urls",
+            "session_hours",
+            "enabled",
+        ],
+        scopes: &[],
+        register: "A SAML application with the connection's `saml.sp_entity_id` (Identifier / Audience URI) and `saml.acs_url` (Reply URL / Single sign-on URL, HTTP-POST), or import `saml.sp_metadata_url`; signed assertions, not encrypted.",
+        enforced: "A signature by a pinned certificate on exactly one assertion, its Issuer, Audience, Recipient, Destination, time window (120 s skew), InResponseTo (IdP-initiated only when allowed), single use, SHA-256 or better unless `allow_sha1`, `domains` against the email attribute.",
+    },
 ];
 
 /// The route's logic; the framework has verified the caller and the route's scope.
