@@ -16,6 +16,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+/// The largest body of a connection's create or update: an IdP's metadata uploaded
+/// inline (Entra ID's federation metadata, with its WS-Federation roles, runs to tens
+/// of KB).
+pub const MAX_CONNECTION_BODY: usize = 256 * 1024;
+
 /// A SAML connection's IdP: exactly one of `metadata_xml`, `metadata_url`, or
 /// `entity_id` with `sso_url` and `certificates`.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -24,7 +29,7 @@ use time::OffsetDateTime;
 pub struct SamlRequest {
     /// The IdP's metadata XML (Entra ID: "Federation Metadata XML"; Okta: "IdP metadata").
     #[serde(default)]
-    #[schemars(length(min = 1, max = 524288))]
+    #[schemars(length(min = 1, max = 240000))]
     pub metadata_xml: Option<String>,
     /// Where the IdP publishes its metadata (https): fetched now through the outbound
     /// client, and again by the scheduled prober, which pins what it says.

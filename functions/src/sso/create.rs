@@ -9,7 +9,6 @@ use gatehouse::http::call::Call;
 use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_response};
 use gatehouse::ids::IntegrationId;
-use gatehouse::integrations::MAX_BODY_BYTES;
 use gatehouse::sso::{ConnectionRequest, ConnectionView, connection_from};
 use gatehouse::store::WriteBatch;
 
@@ -38,7 +37,8 @@ pub const DOC: Operation = Operation {
 
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
-    let request: ConnectionRequest = json_body_up_to(call.req, MAX_BODY_BYTES)?;
+    let request: ConnectionRequest =
+        json_body_up_to(call.req, gatehouse::sso_saml::MAX_CONNECTION_BODY)?;
     let id = IntegrationId::generate().map_err(|e| Problem::internal(&e))?;
     let connection = connection_from(call, &id, request, None).await?;
     // An OpenID Provider is asked first; a directory is not (it may be reachable only

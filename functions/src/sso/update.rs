@@ -9,7 +9,6 @@ use gatehouse::http::body::json_body_up_to;
 use gatehouse::http::call::Call;
 use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, json_response};
-use gatehouse::integrations::MAX_BODY_BYTES;
 use gatehouse::sso::{ConnectionRequest, ConnectionView, connection_from};
 use gatehouse::store::WriteBatch;
 
@@ -39,7 +38,8 @@ pub const DOC: Operation = Operation {
 /// The route's logic; the framework has verified the caller and the route's scope.
 pub async fn handle(call: &Call<'_>) -> ApiResult {
     let current = super::delete::load(call).await?;
-    let request: ConnectionRequest = json_body_up_to(call.req, MAX_BODY_BYTES)?;
+    let request: ConnectionRequest =
+        json_body_up_to(call.req, gatehouse::sso_saml::MAX_CONNECTION_BODY)?;
     let connection = connection_from(call, &current.connection_id, request, Some(&current)).await?;
     if let Some(oidc) = connection.oidc() {
         super::create::check_provider(call, &oidc.issuer).await?;

@@ -40,7 +40,7 @@ pub fn is(doc: &Document<'_>, node: NodeId, namespace: &str, local: &str) -> boo
 }
 
 /// The element's local name, whatever its namespace.
-pub fn local_name<'d>(doc: &'d Document<'_>, node: NodeId) -> Option<&'d str> {
+fn local_name<'d>(doc: &'d Document<'_>, node: NodeId) -> Option<&'d str> {
     doc.element(node).map(|e| e.name.local_name.as_ref())
 }
 
@@ -102,16 +102,6 @@ pub fn all_named(doc: &Document<'_>, node: NodeId, local: &str) -> Vec<NodeId> {
         found.insert(0, node);
     }
     found
-}
-
-/// Whether any comment or processing instruction sits anywhere under `node`.
-pub fn holds_comment(doc: &Document<'_>, node: NodeId) -> bool {
-    doc.descendants(node).into_iter().any(|n| {
-        matches!(
-            doc.node_kind(n),
-            Some(NodeKind::Comment(_) | NodeKind::ProcessingInstruction(_))
-        )
-    })
 }
 
 /// Escapes text for an attribute value or element content.
