@@ -52,6 +52,7 @@ async fn main() -> BenchResult {
             groups_attribute: "groups".into(),
             allow_sha1: false,
             allow_idp_initiated: true,
+            request_signing: None,
         }),
     )
     .await?;

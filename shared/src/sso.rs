@@ -183,7 +183,10 @@ pub async fn connection_from(
         let saml = request
             .saml
             .ok_or_else(|| invalid("a `saml` connection needs `saml`"))?;
-        Protocol::Saml(crate::sso_saml::saml_config(call, saml).await?)
+        Protocol::Saml(
+            crate::sso_saml::saml_config(call, id, saml, created.and_then(SsoConnection::saml))
+                .await?,
+        )
     } else if request.preset == Preset::Ldap {
         if oidc_fields {
             return Err(invalid(

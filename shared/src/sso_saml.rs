@@ -4,13 +4,17 @@
 
 use crate::http::Problem;
 use crate::http::call::Call;
+use crate::ids::IntegrationId;
+use crate::integrations::Credential;
+use gatehouse_service::saml_domain::RequestSigning;
 use gatehouse_service::saml_domain::{
     DEFAULT_GROUPS_ATTRIBUTE, DEFAULT_NAME_ID_FORMAT, SamlConfig,
 };
 use gatehouse_service::sso::saml::metadata::{
     IdpMetadata, MAX_CERTIFICATES, certificate_info, check_certificate, der_of, parse_idp_metadata,
 };
-use gatehouse_service::sso::saml::{acs_url, sp_entity_id};
+use gatehouse_service::sso::saml::request::new_signing_key;
+use gatehouse_service::sso::saml::{acs_url, request_key_context, sp_entity_id};
 use gatehouse_service::sso_domain::SsoConnection;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -71,6 +75,10 @@ pub struct SamlRequest {
     /// Accept responses that answer no request (IdP-initiated logins; default false).
     #[serde(default)]
     pub allow_idp_initiated: bool,
+    /// Sign AuthnRequests (RSA-SHA256, with a key Gatehouse makes for the connection
+    /// and keeps while this stays on; its certificate is in the SP metadata).
+    #[serde(default)]
+    pub sign_requests: bool,
 }
 
 /// A pinned IdP certificate as the API shows it.
@@ -102,6 +110,10 @@ pub struct SamlView {
     pub groups_attribute: String,
     pub allow_sha1: bool,
     pub allow_idp_initiated: bool,
+    pub sign_requests: bool,
+    /// The certificate signed AuthnRequests verify with (PEM): give it to the IdP, or
+    /// let it import the SP metadata.
+    pub request_signing_certificate: Option<String>,
     /// Register at the IdP: this SP's entity id (Entra: Identifier; Okta: Audience URI).
     pub sp_entity_id: String,
     /// Register at the IdP: the ACS URL (Entra: Reply URL; Okta: Single sign-on URL).
@@ -135,6 +147,11 @@ impl SamlView {
             groups_attribute: saml.groups_attribute.clone(),
             allow_sha1: saml.allow_sha1,
             allow_idp_initiated: saml.allow_idp_initiated,
+            sign_requests: saml.request_signing.is_some(),
+            request_signing_certificate: saml
+                .request_signing
+                .as_ref()
+                .map(|s| s.certificate_pem.clone()),
             sp_metadata_url: sp_entity_id.clone(),
             sp_entity_id,
             acs_url: acs_url(base_url, &c.tenant_id, &c.connection_id),
@@ -146,8 +163,14 @@ fn invalid(detail: impl Into<String>) -> Problem {
     Problem::invalid_body(detail.into())
 }
 
-/// The IdP of a request, checked: from the metadata given or fetched, or by hand.
-pub async fn saml_config(call: &Call<'_>, request: SamlRequest) -> Result<SamlConfig, Problem> {
+/// The IdP of a request, checked: from the metadata given or fetched, or by hand; and
+/// the AuthnRequest signing key, kept from `current` or made and sealed.
+pub async fn saml_config(
+    call: &Call<'_>,
+    id: &IntegrationId,
+    request: SamlRequest,
+    current: Option<&SamlConfig>,
+) -> Result<SamlConfig, Problem> {
     let by_hand =
         request.entity_id.is_some() || request.sso_url.is_some() || request.certificates.is_some();
     let sources = usize::from(request.metadata_xml.is_some())
@@ -192,7 +215,16 @@ pub async fn saml_config(call: &Call<'_>, request: SamlRequest) -> Result<SamlCo
     if sso_url.scheme() != "https" && sso_url.host_str() != Some("127.0.0.1") {
         return Err(invalid("the IdP SSO URL must be https"));
     }
+    let request_signing = match (
+        request.sign_requests,
+        current.and_then(|c| c.request_signing.clone()),
+    ) {
+        (false, _) => None,
+        (true, Some(kept)) => Some(kept),
+        (true, None) => Some(new_request_signing(call, id).await?),
+    };
     Ok(SamlConfig {
+        request_signing,
         idp_entity_id: idp.entity_id,
         sso_url: idp.sso_url,
         certificates,
@@ -208,6 +240,28 @@ pub async fn saml_config(call: &Call<'_>, request: SamlRequest) -> Result<SamlCo
             .unwrap_or_else(|| DEFAULT_GROUPS_ATTRIBUTE.to_owned()),
         allow_sha1: request.allow_sha1,
         allow_idp_initiated: request.allow_idp_initiated,
+    })
+}
+
+/// A new AuthnRequest signing key for connection `id`, its private key sealed.
+async fn new_request_signing(
+    call: &Call<'_>,
+    id: &IntegrationId,
+) -> Result<RequestSigning, Problem> {
+    let tenant = &call.caller.tenant_id;
+    let (certificate_pem, private_key) =
+        new_signing_key(&format!("Gatehouse SAML SP {tenant}/{id}"))
+            .map_err(|e| Problem::internal(&e))?;
+    let sealed = call
+        .app
+        .secrets
+        .envelope
+        .seal(private_key.as_bytes(), &request_key_context(tenant, id))
+        .await
+        .map_err(|e| Problem::unavailable(&e))?;
+    Ok(RequestSigning {
+        certificate_pem,
+        private_key: Credential::Sealed(sealed),
     })
 }
 

@@ -845,3 +845,142 @@ async fn metadata_urls_are_followed_and_expiring_certificates_announced() {
         json!(["audit:read", "keys:read"])
     );
 }
+
+/// A connection that signs its AuthnRequests: its own key and certificate (in its SP
+/// metadata), an HTTP-Redirect signature that `openssl` verifies with that
+/// certificate, the same key kept across an update, and none once turned off.
+#[tokio::test]
+async fn signed_authn_requests_verify_with_the_sp_certificate() {
+    let stack = TestStack::with_params(&[("PublicBaseUrl", BASE)]).await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose().to_owned();
+    let tenant = acme.tenant.tenant_id.to_string();
+    let idp = SamlIdp::new(IDP, IDP_SSO, 365);
+    let saml = json!({"metadata_xml": idp.metadata(), "sign_requests": true});
+    let sp = connect(&stack, &admin, &tenant, saml.clone(), json!({})).await;
+    let view = stack
+        .send(
+            "GET",
+            &format!("/v2/integrations/sso/{}", sp.id),
+            &admin,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(view["saml"]["sign_requests"], true);
+    let certificate = view["saml"]["request_signing_certificate"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!view.to_string().contains("PRIVATE KEY"));
+    let metadata = stack
+        .call(TestRequest::get(sp.entity_id.strip_prefix(BASE).unwrap()))
+        .await
+        .text();
+    assert!(
+        metadata.contains(r#"AuthnRequestsSigned="true""#),
+        "{metadata}"
+    );
+    let body: String = certificate
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    assert!(
+        metadata.contains(&body),
+        "the certificate is in the SP metadata"
+    );
+
+    let started = stack
+        .call(TestRequest::get(&format!(
+            "/v2/sso/{}/{}/login",
+            sp.tenant, sp.id
+        )))
+        .await;
+    assert_eq!(started.status, 302, "{}", started.text());
+    let location = started.header("location");
+    request_id(&location);
+    let query = location.split_once('?').unwrap().1;
+    let (signed, signature) = query.split_once("&Signature=").unwrap();
+    assert!(
+        signed.ends_with("&SigAlg=http%3A%2F%2Fwww.w3.org%2F2001%2F04%2Fxmldsig-more%23rsa-sha256"),
+        "{signed}"
+    );
+    let signature: String = url::form_urlencoded::parse(format!("s={signature}").as_bytes())
+        .next()
+        .unwrap()
+        .1
+        .into_owned();
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(signature)
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("saml-redirect-{}", sp.id));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("cert.pem"), &certificate).unwrap();
+    std::fs::write(dir.join("signature.bin"), &signature).unwrap();
+    std::fs::write(dir.join("signed.txt"), signed).unwrap();
+    std::fs::write(
+        dir.join("tampered.txt"),
+        signed.replacen("SAMLRequest=", "SAMLRequest=x", 1),
+    )
+    .unwrap();
+    let openssl = |args: &[&str]| {
+        std::process::Command::new("openssl")
+            .current_dir(&dir)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let public = openssl(&["x509", "-in", "cert.pem", "-pubkey", "-noout"]);
+    std::fs::write(dir.join("public.pem"), &public.stdout).unwrap();
+    let verify = |file: &str| {
+        openssl(&[
+            "dgst",
+            "-sha256",
+            "-verify",
+            "public.pem",
+            "-signature",
+            "signature.bin",
+            file,
+        ])
+        .status
+        .success()
+    };
+    assert!(
+        verify("signed.txt"),
+        "openssl verifies the redirect signature"
+    );
+    assert!(!verify("tampered.txt"), "and refuses it over other octets");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // An update that keeps signing keeps the key; one that turns it off drops it.
+    let connection_path = format!("/v2/integrations/sso/{}", sp.id);
+    let update = |saml: Value| {
+        stack.send(
+            "PUT",
+            &connection_path,
+            &admin,
+            Some(json!({"name": "Acme SAML", "preset": "saml", "saml": saml,
+                        "default_scopes": ["scopes:read"]})),
+        )
+    };
+    let kept = update(saml).await;
+    kept.assert_status(200);
+    assert_eq!(
+        kept.json()["saml"]["request_signing_certificate"],
+        certificate.as_str()
+    );
+    let off = update(json!({"metadata_xml": idp.metadata()})).await;
+    off.assert_status(200);
+    assert_eq!(
+        off.json()["saml"]["request_signing_certificate"],
+        Value::Null
+    );
+    let unsigned = stack
+        .call(TestRequest::get(&format!(
+            "/v2/sso/{}/{}/login",
+            sp.tenant, sp.id
+        )))
+        .await
+        .header("location");
+    assert!(!unsigned.contains("Signature="), "{unsigned}");
+}

@@ -174,6 +174,7 @@ const PRESETS: &[ProviderPreset] = &[
             "saml.groups_attribute",
             "saml.allow_sha1",
             "saml.allow_idp_initiated",
+            "saml.sign_requests",
             "domains",
             "rules",
             "default_scopes",

@@ -1,6 +1,7 @@
 //! `GET /v2/sso/{tenant_id}/{integration_id}/saml/metadata` (public): this SP's SAML
 //! metadata for one connection (entity id, ACS URL, NameID formats, signed assertions
-//! wanted), for IdPs that import it. The URL is also the SP's entity id.
+//! wanted, and the AuthnRequest signing certificate when it signs), for IdPs that
+//! import it. The URL is also the SP's entity id.
 
 use crate::openapi::{Operation, Reply, Tag};
 use gatehouse::App;
@@ -46,6 +47,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         &sp_entity_id(&base, tenant, id),
         &acs_url(&base, tenant, id),
         &saml.name_id_format,
+        saml.request_signing
+            .as_ref()
+            .map(|s| s.certificate_pem.as_str()),
     );
     Response::builder()
         .status(200)

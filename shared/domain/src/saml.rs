@@ -1,6 +1,7 @@
 //! SAML 2.0 connections: the tenant's IdP as Gatehouse pins it. The checks of a
 //! response live with the XML library, in the service crate (`sso::saml`).
 
+use crate::integrations::Credential;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -55,4 +56,16 @@ pub struct SamlConfig {
     /// Responses that answer no request of ours (IdP-initiated logins).
     #[serde(default)]
     pub allow_idp_initiated: bool,
+    /// Gatehouse's key for this connection's AuthnRequests, when it signs them.
+    #[serde(default)]
+    pub request_signing: Option<RequestSigning>,
+}
+
+/// The SP's own signing key for one connection: the certificate the IdP is given (in
+/// the SP metadata), and the private key (PKCS#8 PEM), sealed with the envelope
+/// helper.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSigning {
+    pub certificate_pem: String,
+    pub private_key: Credential,
 }

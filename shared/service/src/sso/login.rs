@@ -153,7 +153,9 @@ impl Sso {
         now: OffsetDateTime,
     ) -> Result<String, SsoError> {
         if connection.saml().is_some() {
-            return self.saml_begin(connection, base_url, return_to, now).await;
+            return self
+                .saml_begin(secrets, connection, base_url, return_to, now)
+                .await;
         }
         let redirect_uri = redirect_uri(base_url);
         if !connection.enabled {

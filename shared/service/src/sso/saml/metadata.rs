@@ -167,8 +167,14 @@ pub fn certificate_info(der: &[u8]) -> Result<CertificateInfo, String> {
 }
 
 /// This SP's metadata for one connection: its entity id, its ACS (HTTP-POST), the
-/// NameID formats it takes, and that it wants assertions signed.
-pub fn sp_metadata(sp_entity_id: &str, acs_url: &str, name_id_format: &str) -> String {
+/// NameID formats it takes, that it wants assertions signed, and, when it signs its
+/// AuthnRequests, the certificate (PEM) they verify with.
+pub fn sp_metadata(
+    sp_entity_id: &str,
+    acs_url: &str,
+    name_id_format: &str,
+    request_certificate: Option<&str>,
+) -> String {
     let formats = [
         name_id_format,
         "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
@@ -184,17 +190,31 @@ pub fn sp_metadata(sp_entity_id: &str, acs_url: &str, name_id_format: &str) -> S
         .iter()
         .map(|f| format!("<md:NameIDFormat>{}</md:NameIDFormat>", xml::escape(f)))
         .collect();
+    let key = request_certificate
+        .and_then(|pem| der_of(pem).ok())
+        .map(|der| {
+            format!(
+                concat!(
+                    r#"<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="{dsig}"><ds:X509Data>"#,
+                    "<ds:X509Certificate>{cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+                ),
+                dsig = DSIG,
+                cert = base64::engine::general_purpose::STANDARD.encode(der),
+            )
+        });
     format!(
         concat!(
             r#"<?xml version="1.0" encoding="UTF-8"?>"#,
             r#"<md:EntityDescriptor xmlns:md="{md}" entityID="{entity}">"#,
-            r#"<md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">"#,
-            "{name_ids}",
+            r#"<md:SPSSODescriptor AuthnRequestsSigned="{signed}" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">"#,
+            "{key}{name_ids}",
             r#"<md:AssertionConsumerService Binding="{post}" Location="{acs}" index="0" isDefault="true"/>"#,
             "</md:SPSSODescriptor></md:EntityDescriptor>"
         ),
         md = MD,
         entity = xml::escape(sp_entity_id),
+        signed = key.is_some(),
+        key = key.unwrap_or_default(),
         name_ids = name_ids,
         post = HTTP_POST,
         acs = xml::escape(acs_url),

@@ -14,6 +14,8 @@ pub mod verify;
 pub mod xml;
 
 use super::login::{LoggedIn, Sso, SsoError, refused};
+use crate::secrets::TenantSecrets;
+use crate::store::envelope::SealContext;
 use crate::store::sso_table::{LOGIN_STATE_SECONDS, SamlRequest};
 use gatehouse_domain::ids::{IntegrationId, TenantId};
 use gatehouse_domain::saml::{EMAIL_ATTRIBUTES, NAME_ATTRIBUTES, SamlConfig};
@@ -21,6 +23,15 @@ use gatehouse_domain::sso::{Identity, LoginRefusal, SsoConnection, check_domains
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use verify::{AcsPolicy, SamlRefusal, VerifiedAssertion};
+
+/// The envelope purpose of a connection's AuthnRequest signing key.
+pub const REQUEST_KEY_PURPOSE: &str = "sso-saml-request-key";
+
+pub fn request_key_context(tenant: &TenantId, connection: &IntegrationId) -> SealContext {
+    SealContext::new(REQUEST_KEY_PURPOSE)
+        .with("tenant", tenant.as_str())
+        .with("integration", connection.as_str())
+}
 
 /// This SP's entity id for a connection: its metadata URL (unique per connection).
 pub fn sp_entity_id(base_url: &str, tenant: &TenantId, id: &IntegrationId) -> String {
@@ -57,10 +68,12 @@ fn enabled(connection: &SsoConnection) -> Result<(), SsoError> {
 }
 
 impl Sso {
-    /// Starts an SP-initiated login: the IdP URL carrying a new AuthnRequest, which
-    /// is remembered for ten minutes, for one response.
+    /// Starts an SP-initiated login: the IdP URL carrying a new AuthnRequest (signed
+    /// when the connection signs its requests), which is remembered for ten minutes,
+    /// for one response.
     pub async fn saml_begin(
         &self,
+        secrets: &TenantSecrets,
         connection: &SsoConnection,
         base_url: &str,
         return_to: Option<String>,
@@ -79,8 +92,25 @@ impl Sso {
             &acs_url(base_url, tenant, id),
             &saml.name_id_format,
         );
-        let url = request::redirect_url(&saml.sso_url, &xml, None)
-            .map_err(|e| refused(LoginRefusal::ProviderError, e))?;
+        let signing_key = match &saml.request_signing {
+            Some(signing) => Some(
+                secrets
+                    .credential(
+                        tenant,
+                        &signing.private_key,
+                        &request_key_context(tenant, id),
+                    )
+                    .await?,
+            ),
+            None => None,
+        };
+        let url = request::redirect_url(
+            &saml.sso_url,
+            &xml,
+            None,
+            signing_key.as_ref().map(|k| k.as_str()),
+        )
+        .map_err(|e| refused(LoginRefusal::ProviderError, e))?;
         self.ephemeral
             .put_saml_request(&SamlRequest {
                 request_id,

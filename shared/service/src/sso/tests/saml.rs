@@ -180,7 +180,9 @@ fn sp_metadata_names_the_acs_and_wants_signed_assertions() {
         "https://api.example/v2/sso/t/c/saml/metadata",
         "https://api.example/v2/sso/t/c/saml/acs?a=1&b=2",
         "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+        None,
     );
+    assert!(xml.contains(r#"AuthnRequestsSigned="false""#));
     assert!(xml.contains(r#"entityID="https://api.example/v2/sso/t/c/saml/metadata""#));
     assert!(xml.contains("acs?a=1&amp;b=2"));
     assert!(xml.contains(r#"WantAssertionsSigned="true""#));
@@ -199,7 +201,13 @@ fn the_authn_request_travels_deflated_in_the_redirect() {
         "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
     );
     let url = url::Url::parse(
-        &redirect_url("https://idp.example/sso?tenant=1", &request, Some("r")).unwrap(),
+        &redirect_url(
+            "https://idp.example/sso?tenant=1",
+            &request,
+            Some("r"),
+            None,
+        )
+        .unwrap(),
     )
     .unwrap();
     let pairs: Vec<(String, String)> = url
@@ -240,6 +248,7 @@ fn the_identity_is_the_issuer_and_name_id_and_the_email_is_held_to_the_domains()
         groups_attribute: "memberOf".into(),
         allow_sha1: false,
         allow_idp_initiated: false,
+        request_signing: None,
     };
     let connection = SsoConnection {
         tenant_id: TenantId::parse("a1B2c3D4e5").unwrap(),
