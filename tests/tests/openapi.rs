@@ -669,7 +669,7 @@ async fn sso_routes(
     let one = "/v2/integrations/sso/{integration_id}";
     let providers = "/v2/integrations/sso/providers";
     let presets = stack.send("GET", providers, admin, None).await;
-    assert_eq!(presets.json()["items"].as_array().map(Vec::len), Some(6));
+    assert_eq!(presets.json()["items"].as_array().map(Vec::len), Some(7));
     c.check("GET", providers, &presets);
     c.check(
         "GET",
