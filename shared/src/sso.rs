@@ -299,7 +299,7 @@ pub struct ConnectionView {
     pub connection_id: IntegrationId,
     pub name: String,
     pub preset: Preset,
-    /// OpenID Connect only (null for LDAP), as the next four.
+    /// OpenID Connect only (null for LDAP and SAML), as the next four.
     pub issuer: Option<String>,
     pub client_id: Option<String>,
     /// Where the client secret is: `sealed`, or the secret it references.

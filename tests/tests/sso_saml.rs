@@ -455,7 +455,7 @@ async fn forged_and_replayed_responses_are_refused_with_their_reason() {
     // Expired, not yet valid, another audience, IdP, request, Destination or
     // Recipient, and an IdP's failure: each a good assertion bent one way, signed.
     type Bend = fn(&mut Assertion, OffsetDateTime);
-    let bent: [(&str, &str, Bend); 8] = [
+    let bent: [(&str, &str, Bend); 9] = [
         ("expired", "expired", |a, now| {
             a.issued = now - time::Duration::hours(1);
             a.not_before = now - time::Duration::hours(1);
@@ -473,6 +473,10 @@ async fn forged_and_replayed_responses_are_refused_with_their_reason() {
         }),
         ("wrong InResponseTo", "request_mismatch", |a, _| {
             a.in_response_to = Some("_never-asked".into());
+        }),
+        // Longer than any storage key may be: refused without a read.
+        ("oversized InResponseTo", "request_mismatch", |a, _| {
+            a.in_response_to = Some(format!("_{}", "a".repeat(4000)));
         }),
         ("another Destination", "destination_mismatch", |a, _| {
             a.destination = Some("https://evil.example/acs".into());

@@ -141,15 +141,21 @@ impl Sso {
         // whatever happens next, it answers no second response.
         let request = match verify::claimed_request(&response) {
             Some(request_id) => {
-                let request = self
-                    .ephemeral
-                    .take_saml_request(&request_id, now)
-                    .await?
+                // Only an id of Gatehouse's shape can be one of its requests; anything
+                // else is refused without a read (and never becomes a storage key).
+                let ours = request::is_request_id(&request_id);
+                let taken = if ours {
+                    self.ephemeral.take_saml_request(&request_id, now).await?
+                } else {
+                    None
+                };
+                let request = taken
                     .filter(|r| r.tenant_id == *tenant && r.connection_id == *id)
                     .ok_or_else(|| {
+                        let shown: String = request_id.chars().take(64).collect();
                         refused(
                             LoginRefusal::RequestMismatch,
-                            format!("InResponseTo {request_id} is no pending request of this connection (unknown, used or expired)"),
+                            format!("InResponseTo {shown} is no pending request of this connection (unknown, used or expired)"),
                         )
                     })?;
                 Some(request)

@@ -18,6 +18,11 @@ pub fn new_request_id() -> Result<String, String> {
         .map_err(|e| format!("random: {e}"))
 }
 
+/// Whether `id` has the shape [`new_request_id`] gives.
+pub fn is_request_id(id: &str) -> bool {
+    id.len() == 41 && id.starts_with('_') && id[1..].bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// The AuthnRequest XML.
 pub fn authn_request(
     id: &str,

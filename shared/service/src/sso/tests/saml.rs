@@ -229,7 +229,13 @@ fn the_authn_request_travels_deflated_in_the_redirect() {
     assert!(xml_text.contains(r#"IssueInstant="1970-01-01T00:00:00Z""#));
     assert!(xml_text.contains(r#"Destination="https://idp.example/sso?tenant=1""#));
     assert!(xml::parse(&xml_text).is_ok());
-    assert!(super::request::new_request_id().unwrap().starts_with('_'));
+    let id = super::request::new_request_id().unwrap();
+    assert!(super::request::is_request_id(&id), "{id}");
+    assert!(!super::request::is_request_id("_abc"));
+    assert!(!super::request::is_request_id(&format!(
+        "_{}",
+        "a".repeat(5000)
+    )));
 }
 
 #[test]
