@@ -423,14 +423,14 @@ async fn forged_and_replayed_logins_are_refused_with_their_reason() {
         .unwrap()
         .item
         .unwrap();
-    let mut login: Value = serde_json::from_str(item["record"].as_s().unwrap()).unwrap();
+    let mut login: Value = serde_json::from_str(item["login"].as_s().unwrap()).unwrap();
     login["nonce"] = json!("not-the-nonce-sent");
     dynamo
         .put_item()
         .table_name(table)
         .set_item(Some(item.clone()))
         .item(
-            "record",
+            "login",
             aws_sdk_dynamodb::types::AttributeValue::S(login.to_string()),
         )
         .send()

@@ -196,8 +196,13 @@ fn session_item(session: &SessionRecord) -> Result<Item, StoreError> {
 
 impl SsoEphemeral {
     pub async fn put_state(&self, state: &str, login: &LoginState) -> Result<(), StoreError> {
-        self.put_once(&format!("SSOSTATE#{state}"), login, login.expires_at)
-            .await
+        self.put_once(
+            &format!("SSOSTATE#{state}"),
+            "login",
+            login,
+            login.expires_at,
+        )
+        .await
     }
 
     /// The login `state` started, removed in the same call: a second callback with the
@@ -207,7 +212,7 @@ impl SsoEphemeral {
         state: &str,
         now: OffsetDateTime,
     ) -> Result<Option<LoginState>, StoreError> {
-        let login: Option<LoginState> = self.take(&format!("SSOSTATE#{state}")).await?;
+        let login: Option<LoginState> = self.take(&format!("SSOSTATE#{state}"), "login").await?;
         Ok(login.filter(|l| l.expires_at > now))
     }
 
@@ -215,6 +220,7 @@ impl SsoEphemeral {
     pub async fn put_saml_request(&self, request: &SamlRequest) -> Result<(), StoreError> {
         self.put_once(
             &format!("SAMLREQUEST#{}", request.request_id),
+            "request",
             request,
             request.expires_at,
         )
@@ -228,7 +234,9 @@ impl SsoEphemeral {
         request_id: &str,
         now: OffsetDateTime,
     ) -> Result<Option<SamlRequest>, StoreError> {
-        let request: Option<SamlRequest> = self.take(&format!("SAMLREQUEST#{request_id}")).await?;
+        let request: Option<SamlRequest> = self
+            .take(&format!("SAMLREQUEST#{request_id}"), "request")
+            .await?;
         Ok(request.filter(|r| r.expires_at > now))
     }
 
@@ -264,10 +272,12 @@ impl SsoEphemeral {
         crate::applied(result)
     }
 
-    /// Stores `value` under `pk` until `expires_at`, never over an existing item.
+    /// Stores `value` (as JSON in attribute `field`) under `pk` until `expires_at`,
+    /// never over an existing item.
     async fn put_once<T: Serialize>(
         &self,
         pk: &str,
+        field: &str,
         value: &T,
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
@@ -275,7 +285,7 @@ impl SsoEphemeral {
             .put_item()
             .table_name(self.table())
             .item("pk", item::s(pk))
-            .item("record", item::json(value)?)
+            .item(field, item::json(value)?)
             .item("expires_at", item::time(expires_at))
             .condition_expression("attribute_not_exists(pk)")
             .send()
@@ -284,10 +294,11 @@ impl SsoEphemeral {
         Ok(())
     }
 
-    /// The record under `pk`, deleted in the same call.
+    /// The record under `pk` (attribute `field`), deleted in the same call.
     async fn take<T: serde::de::DeserializeOwned>(
         &self,
         pk: &str,
+        field: &str,
     ) -> Result<Option<T>, StoreError> {
         let out = self
             .client()
@@ -299,7 +310,7 @@ impl SsoEphemeral {
             .await
             .map_err(StoreError::from_sdk)?;
         out.attributes
-            .map(|old| Reader::new(&old).json("record"))
+            .map(|old| Reader::new(&old).json(field))
             .transpose()
     }
 
