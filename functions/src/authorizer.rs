@@ -29,7 +29,6 @@ use serde_json::{Value, json};
 pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::AUDIT)
     .with(Needs::EPHEMERAL)
-    .with(Needs::EVENTS)
     .with(Needs::AUTHORIZER)
     .with(Needs::SESSIONS);
 

@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod authorizer;
+pub mod event_publisher;
 pub mod event_sources;
 pub mod integrations;
 pub mod keys;
@@ -69,6 +70,8 @@ pub enum Function {
     Authorizer,
     /// The access-log subscription (CloudWatch Logs events).
     UsageIngest,
+    /// The audit table's stream (the outbox) -> the events queue (DynamoDB stream events).
+    EventPublisher,
     /// Events queue -> webhook deliveries (SQS events).
     WebhookFanout,
     /// Delivery queue -> attempts (SQS events).
@@ -92,6 +95,7 @@ impl Function {
             } => *needs,
             Function::Authorizer => authorizer::NEEDS,
             Function::UsageIngest => usage::ingest::NEEDS,
+            Function::EventPublisher => event_publisher::NEEDS,
             Function::WebhookFanout => webhooks::fanout::NEEDS,
             Function::WebhookDispatcher => webhooks::dispatcher::NEEDS,
             Function::KeyExpiryNotifier => keys::expiry_notifier::NEEDS,
@@ -105,6 +109,7 @@ impl Function {
 const EVENT_FUNCTIONS: &[(&str, Function)] = &[
     ("authorizer", Function::Authorizer),
     ("usage-ingest", Function::UsageIngest),
+    ("event-publisher", Function::EventPublisher),
     ("webhook-fanout", Function::WebhookFanout),
     ("webhook-dispatcher", Function::WebhookDispatcher),
     ("key-expiry-notifier", Function::KeyExpiryNotifier),

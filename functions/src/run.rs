@@ -79,6 +79,16 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
             )))
             .await
         }
+        Function::EventPublisher => {
+            Box::pin(lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<aws_lambda_events::dynamodb::Event>| async move {
+                    Ok::<_, lambda_runtime::Error>(
+                        crate::event_publisher::handle(app, event.payload).await,
+                    )
+                },
+            )))
+            .await
+        }
         Function::WebhookFanout => {
             Box::pin(lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<SqsEvent>| async move {

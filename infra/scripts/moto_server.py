@@ -47,6 +47,8 @@ from werkzeug.serving import run_simple
 # X-Amz-Target prefix -> IAM service prefix.
 SERVICES = {
     "DynamoDB_": "dynamodb",
+    # DynamoDB Streams' actions are IAM `dynamodb:` actions on the stream.
+    "DynamoDBStreams_": "dynamodb",
     "AmazonSQS": "sqs",
     "TrentService": "kms",
     "secretsmanager": "secretsmanager",
@@ -88,12 +90,22 @@ def grants(service, operation, request, response):
             for table in request.get("RequestItems", {}):
                 yield f"dynamodb:{operation}", table
             return
+        if operation in ("DescribeStream", "GetShardIterator", "GetRecords", "ListStreams"):
+            # A stream ARN (`...:table/<name>/stream/<label>`), or a shard iterator,
+            # which moto begins with it: the table's stream.
+            arn = request.get("StreamArn") or request.get("ShardIterator", "")
+            if operation == "ListStreams":
+                arn = f"table/{request.get('TableName', '?')}"
+            yield f"dynamodb:{operation}", arn.split("table/", 1)[-1].split("/stream/")[0]
+            return
         table = request.get("TableName", "?")
         if request.get("IndexName"):
             table = f"{table}/index/{request['IndexName']}"
         yield f"dynamodb:{operation}", table
     elif service == "sqs":
-        yield f"sqs:{operation}", request.get("QueueUrl", request.get("QueueName", "?"))
+        # A batch call is authorised by its single-message action.
+        action = operation.removesuffix("Batch")
+        yield f"sqs:{action}", request.get("QueueUrl", request.get("QueueName", "?"))
     elif service == "kms":
         key = request.get("KeyId") or response.get("KeyId") or "?"
         yield f"kms:{operation}", key

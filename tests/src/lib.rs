@@ -59,6 +59,9 @@ pub struct TestStack {
     /// When set, [`TestStack::send`] sends every POST with a fresh `Idempotency-Key`
     /// and, when it succeeds, sends it again with the same key and checks the replay.
     pub replay_posts: std::sync::atomic::AtomicBool,
+    /// The audit table's stream, read as Lambda's mapping would for the event
+    /// publisher ([`TestStack::events`] runs it first).
+    pub outbox: gatehouse_devtools::outbox_pump::OutboxPump,
 }
 
 pub struct TestTenant {
@@ -105,6 +108,8 @@ impl TestStack {
         }
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("config");
         let app = App::new(config, &sdk, Arc::new(SystemClock)).expect("app");
+        let outbox = gatehouse_devtools::outbox_pump::OutboxPump::new(&template, &local, &sdk)
+            .expect("the outbox pump");
         Self {
             template,
             local,
@@ -112,6 +117,7 @@ impl TestStack {
             gateway,
             app,
             replay_posts: std::sync::atomic::AtomicBool::new(false),
+            outbox,
         }
     }
 
@@ -284,8 +290,10 @@ impl TestStack {
             .unwrap_or_default()
     }
 
-    /// Every event published to this stack's events queue so far (drains the queue).
+    /// Every event published so far: the event publisher is run over the outbox's new
+    /// records, then the events queue is drained.
     pub async fn events(&self) -> Vec<Value> {
+        self.outbox.pump_once().await.expect("the outbox pump");
         let sqs = aws_sdk_sqs::Client::new(&self.sdk);
         let url = self
             .local

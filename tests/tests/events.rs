@@ -83,6 +83,14 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("usage-ingest/access-log-batch.json", Expect::Recorded(3)),
         ("create-webhook/metadata-endpoint.json", Expect::Status(400)),
         ("webhook-fanout/domain-event.json", Expect::BatchFailures(0)),
+        (
+            "event-publisher/committed-key-created.json",
+            Expect::BatchFailures(0),
+        ),
+        (
+            "event-publisher/unreadable-and-expired.json",
+            Expect::BatchFailures(0),
+        ),
         ("disable-webhook/missing-reason.json", Expect::Status(400)),
         ("update-webhook/empty-update.json", Expect::Status(400)),
         (
@@ -391,6 +399,11 @@ async fn every_sample_event_gives_its_expected_outcome() {
                         .await
                         .unwrap();
                     assert_eq!(summary.recorded, *lines, "{name}: {summary:?}");
+                }
+                (Function::EventPublisher, Expect::BatchFailures(failed)) => {
+                    let event = serde_json::from_str(&text).unwrap();
+                    let response = gatehouse_functions::event_publisher::handle(&app, event).await;
+                    assert_eq!(response.batch_item_failures.len(), *failed, "{name}");
                 }
                 (Function::WebhookFanout, Expect::BatchFailures(failed)) => {
                     let event = serde_json::from_str(&text).unwrap();

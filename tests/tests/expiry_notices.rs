@@ -119,7 +119,8 @@ async fn expiring_keys_are_noticed_once_per_period() {
     assert_eq!(sent[0]["data"]["notice"], "1d");
 }
 
-/// A notice whose publishing fails is released, so the next run sends it.
+/// A notice whose audit item (the outbox) cannot be written is released, so the next
+/// run sends it.
 #[tokio::test]
 async fn a_notice_not_published_is_sent_by_the_next_run() {
     let stack = TestStack::new().await;
@@ -133,15 +134,13 @@ async fn a_notice_not_published_is_sent_by_the_next_run() {
         .await;
     stack.events().await;
     let notifier = stack.function_app("KeyExpiryNotifierFunction");
-    // An events queue that does not exist (of no stack): every send fails.
-    let url = &notifier.config.events_queue_url;
-    let missing = format!("{}/nostack-EventsQueue", &url[..url.rfind('/').unwrap()]);
-    let sqs = aws_sdk_sqs::Client::new(&gatehouse_devtools::pump::function_sdk(
+    // An audit table that does not exist (of no stack): every write fails.
+    let dynamodb = aws_sdk_dynamodb::Client::new(&gatehouse_devtools::pump::function_sdk(
         &stack.sdk,
         "KeyExpiryNotifierFunction",
     ));
     let unreachable = gatehouse::App {
-        events: gatehouse::events::EventPublisher::new(sqs, missing),
+        audit: gatehouse::audit::AuditStore::new(dynamodb, "nostack-AuditTable", 30),
         ..notifier.clone()
     };
     let failed = gatehouse_functions::keys::expiry_notifier::handle(&unreachable).await;

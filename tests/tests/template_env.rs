@@ -100,6 +100,7 @@ async fn a_function_builds_no_client_for_what_it_does_not_need() {
         time::OffsetDateTime::now_utc(),
         serde_json::json!({}),
     );
-    let refused = app.events.try_publish(&event).await.unwrap_err();
+    let (first, refused) = app.events.send_all(&[event]).await.unwrap_err();
+    assert_eq!(first, 0);
     assert!(refused.contains("EVENTS_QUEUE_URL"), "{refused}");
 }

@@ -12,7 +12,7 @@ use gatehouse::integrations_probe::{ProbeSummary, probe_all};
 /// these variables).
 pub const NEEDS: Needs = Needs::INTEGRATIONS
     .with(Needs::SECRETS)
-    .with(Needs::EVENTS)
+    .with(Needs::AUDIT)
     .with(Needs::EPHEMERAL);
 
 pub async fn handle(app: &App) -> Result<ProbeSummary, String> {

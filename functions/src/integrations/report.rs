@@ -133,7 +133,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         let line = operations.entry(event.action.clone()).or_default();
         match event.outcome {
             Outcome::Success => line.succeeded += 1,
-            Outcome::Refused => {
+            Outcome::Refused | Outcome::Failed => {
                 line.refused += 1;
                 if recent_refusals.len() < RECENT_REFUSALS {
                     recent_refusals.push(Refusal {

@@ -21,10 +21,7 @@ use serde::{Deserialize, Serialize};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::KEYS
-    .with(Needs::AUDIT)
-    .with(Needs::EPHEMERAL)
-    .with(Needs::EVENTS);
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
 
 pub const ACTION: &str = "api_key.compromise";
 
@@ -101,10 +98,8 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             Some((_, r)) => format!("{description} (replaced by {})", r.key_id),
             None => description.clone(),
         });
-    lifecycle::commit(call, batch, &audit).await?;
-
     let revoked_view = revoked.view();
-    lifecycle::publish(
+    let incident = lifecycle::event(
         call,
         "api_key.compromised",
         Category::Security,
@@ -116,8 +111,9 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             "source_ip": call.origin.source_ip,
             "replacement_key_id": replacement.as_ref().map(|(_, r)| r.key_id.to_string()),
         }),
-    )
-    .await;
+    );
+    let audit = audit.publishing(incident);
+    lifecycle::commit(call, batch, &audit).await?;
     Ok(json_response(
         200,
         &CompromiseResponse {

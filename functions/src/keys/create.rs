@@ -24,10 +24,7 @@ use time::OffsetDateTime;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::KEYS
-    .with(Needs::AUDIT)
-    .with(Needs::EPHEMERAL)
-    .with(Needs::EVENTS);
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
 
 pub const ACTION: &str = "api_key.create";
 
@@ -132,16 +129,15 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             .flatten()
             .collect(),
         );
-    let mut batch = WriteBatch::new();
-    call.app.keys.put_new(&mut batch, &record)?;
-    lifecycle::commit(call, batch, &audit).await?;
-    lifecycle::publish(
+    let audit = audit.publishing(lifecycle::event(
         call,
         "api_key.created",
         Category::Lifecycle,
         serde_json::json!({ "key": view }),
-    )
-    .await;
+    ));
+    let mut batch = WriteBatch::new();
+    call.app.keys.put_new(&mut batch, &record)?;
+    lifecycle::commit(call, batch, &audit).await?;
 
     let mut response = json_response(
         201,

@@ -10,7 +10,7 @@ use gatehouse::keys::expiry::{ScanSummary, notify_expiring};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::KEYS.with(Needs::EPHEMERAL).with(Needs::EVENTS);
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::EPHEMERAL).with(Needs::AUDIT);
 
 pub async fn handle(app: &App) -> Result<ScanSummary, String> {
     let summary = scheduled("key-expiry-notices", notify_expiring(app, app.clock.now())).await?;

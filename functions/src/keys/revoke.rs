@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EVENTS);
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT);
 
 pub const ACTION: &str = "api_key.revoke";
 
@@ -62,16 +62,15 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
                 .collect(),
         )
         .detail(reason);
-    let mut batch = WriteBatch::new();
-    call.app.keys.put_changed(&mut batch, &revoked)?;
-    lifecycle::commit(call, batch, &audit).await?;
     let view = revoked.view();
-    lifecycle::publish(
+    let audit = audit.publishing(lifecycle::event(
         call,
         "api_key.revoked",
         Category::Lifecycle,
         serde_json::json!({ "key": view }),
-    )
-    .await;
+    ));
+    let mut batch = WriteBatch::new();
+    call.app.keys.put_changed(&mut batch, &revoked)?;
+    lifecycle::commit(call, batch, &audit).await?;
     Ok(json_response(200, &view))
 }

@@ -22,10 +22,7 @@ use time::Duration;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::KEYS
-    .with(Needs::AUDIT)
-    .with(Needs::EPHEMERAL)
-    .with(Needs::EVENTS);
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
 
 pub const ACTION: &str = "api_key.rotate";
 
@@ -113,18 +110,17 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             new.key_id,
             grace.whole_seconds()
         ));
-    let mut batch = WriteBatch::new();
-    call.app.keys.put_changed(&mut batch, &retired)?;
-    call.app.keys.put_new(&mut batch, &new)?;
-    lifecycle::commit(call, batch, &audit).await?;
     let (new_view, old_view) = (new.view(), retired.view());
-    lifecycle::publish(
+    let audit = audit.publishing(lifecycle::event(
         call,
         "api_key.rotated",
         Category::Lifecycle,
         serde_json::json!({ "key": new_view, "previous": old_view }),
-    )
-    .await;
+    ));
+    let mut batch = WriteBatch::new();
+    call.app.keys.put_changed(&mut batch, &retired)?;
+    call.app.keys.put_new(&mut batch, &new)?;
+    lifecycle::commit(call, batch, &audit).await?;
     Ok(json_response(
         201,
         &Rotated {

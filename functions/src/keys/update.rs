@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EVENTS);
+pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT);
 
 pub const ACTION: &str = "api_key.update";
 
@@ -156,16 +156,15 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let audit = call
         .audit_event(ACTION)
         .target(gatehouse::audit::TargetKind::ApiKey, next.key_id.as_str())
-        .changes(changes.clone());
+        .changes(changes.clone())
+        .publishing(lifecycle::event(
+            call,
+            "api_key.updated",
+            Category::Lifecycle,
+            serde_json::json!({ "key": after, "changes": changes }),
+        ));
     let mut batch = WriteBatch::new();
     call.app.keys.put_changed(&mut batch, &next)?;
     lifecycle::commit(call, batch, &audit).await?;
-    lifecycle::publish(
-        call,
-        "api_key.updated",
-        Category::Lifecycle,
-        serde_json::json!({ "key": after, "changes": changes }),
-    )
-    .await;
     Ok(json_response(200, &after))
 }

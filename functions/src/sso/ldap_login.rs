@@ -25,8 +25,7 @@ pub const NEEDS: Needs = Needs::INTEGRATIONS
     .with(Needs::SESSIONS)
     .with(Needs::EPHEMERAL)
     .with(Needs::KEYS)
-    .with(Needs::AUDIT)
-    .with(Needs::EVENTS);
+    .with(Needs::AUDIT);
 
 pub const ACTION: &str = "sso.login";
 

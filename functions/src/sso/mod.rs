@@ -55,24 +55,27 @@ pub async fn refused(
         app.clock.precise_now(),
     )
     .refused(problem.status, format!("{} ({why})", problem.detail));
+    let audit = match reason {
+        Some(reason) => {
+            tracing::warn!(tenant_id = %tenant, action, reason = reason.as_str(), "SSO refused");
+            let event = DomainEvent::new(
+                event_type,
+                Category::Security,
+                tenant,
+                app.clock.now(),
+                serde_json::json!({
+                    "reason": reason.as_str(),
+                    "source_ip": origin.source_ip,
+                    "user_agent": origin.user_agent,
+                    "audit_event_id": audit.event_id,
+                }),
+            );
+            audit.publishing(event)
+        }
+        None => audit,
+    };
     if let Err(e) = app.audit.put(&audit).await {
         tracing::error!(error = %e, action, "refusal not audited");
-    }
-    if let Some(reason) = reason {
-        tracing::warn!(tenant_id = %tenant, action, reason = reason.as_str(), "SSO refused");
-        let event = DomainEvent::new(
-            event_type,
-            Category::Security,
-            tenant,
-            app.clock.now(),
-            serde_json::json!({
-                "reason": reason.as_str(),
-                "source_ip": origin.source_ip,
-                "user_agent": origin.user_agent,
-                "audit_event_id": audit.event_id,
-            }),
-        );
-        app.events.publish(&event).await;
     }
     problem.into_response()
 }

@@ -16,8 +16,7 @@ use gatehouse::usage::ingest::{IngestSummary, ingest};
 pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::AUDIT)
     .with(Needs::EPHEMERAL)
-    .with(Needs::USAGE)
-    .with(Needs::EVENTS);
+    .with(Needs::USAGE);
 
 pub async fn handle(
     app: &App,

@@ -16,7 +16,7 @@ use gatehouse::webhooks::dispatch::dispatch;
 pub const NEEDS: Needs = Needs::KEYS
     .with(Needs::EPHEMERAL)
     .with(Needs::DELIVERIES)
-    .with(Needs::EVENTS)
+    .with(Needs::AUDIT)
     .with(Needs::DELIVERY_QUEUE)
     .with(Needs::SEALING)
     .with(Needs::OUTBOUND)

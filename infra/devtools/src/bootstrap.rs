@@ -8,7 +8,8 @@
 use crate::template::{Queue, Table, Template, TemplateValue};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde::Deserialize;
@@ -45,6 +46,7 @@ pub struct LocalStack {
     pub parameters: BTreeMap<String, String>,
     refs: BTreeMap<String, String>,
     arns: BTreeMap<String, String>,
+    stream_arns: BTreeMap<String, String>,
 }
 
 impl LocalStack {
@@ -65,6 +67,14 @@ impl LocalStack {
                 .get(resource)
                 .cloned()
                 .ok_or_else(|| BootstrapError::Unresolved(format!("!GetAtt {resource}.Arn"))),
+            TemplateValue::GetAtt {
+                resource,
+                attribute,
+            } if attribute == "StreamArn" => {
+                self.stream_arns.get(resource).cloned().ok_or_else(|| {
+                    BootstrapError::Unresolved(format!("!GetAtt {resource}.StreamArn"))
+                })
+            }
             TemplateValue::GetAtt {
                 resource,
                 attribute,
@@ -184,9 +194,12 @@ pub async fn bootstrap(
     let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
     for table in &template.tables {
         let name = local.physical_name(&table.logical_id);
-        let arn = ensure_table(&dynamodb, table, &name).await?;
+        let (arn, stream) = ensure_table(&dynamodb, table, &name).await?;
         local.refs.insert(table.logical_id.clone(), name);
         local.arns.insert(table.logical_id.clone(), arn);
+        if let Some(stream) = stream {
+            local.stream_arns.insert(table.logical_id.clone(), stream);
+        }
     }
 
     let sqs = aws_sdk_sqs::Client::new(sdk);
@@ -319,6 +332,13 @@ struct TableProperties {
     #[serde(default)]
     global_secondary_indexes: Vec<IndexDef>,
     time_to_live_specification: Option<TtlDef>,
+    stream_specification: Option<StreamDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StreamDef {
+    stream_view_type: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -370,15 +390,17 @@ fn key_schema(keys: &[KeyDef], resource: &str) -> Result<Vec<KeySchemaElement>, 
         .collect()
 }
 
+/// The table's ARN and its stream's, created as the template declares it if missing.
 async fn ensure_table(
     dynamodb: &aws_sdk_dynamodb::Client,
     table: &Table,
     name: &str,
-) -> Result<String, BootstrapError> {
+) -> Result<(String, Option<String>), BootstrapError> {
     if let Ok(found) = dynamodb.describe_table().table_name(name).send().await
-        && let Some(arn) = found.table.and_then(|t| t.table_arn)
+        && let Some(table) = found.table
+        && let Some(arn) = table.table_arn
     {
-        return Ok(arn);
+        return Ok((arn, table.latest_stream_arn));
     }
     let props: TableProperties = serde_yaml::from_value(table.properties.clone())
         .map_err(|e| failed(&table.logical_id, e))?;
@@ -415,6 +437,15 @@ async fn ensure_table(
                 .map_err(|e| failed(name, e))?,
         );
     }
+    if let Some(stream) = &props.stream_specification {
+        create = create.stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(stream.stream_view_type.as_str()))
+                .build()
+                .map_err(|e| failed(name, e))?,
+        );
+    }
     let created = create.send().await.map_err(|e| sdk_failed(name, e))?;
     if let Some(ttl) = props.time_to_live_specification.filter(|t| t.enabled) {
         dynamodb
@@ -431,10 +462,14 @@ async fn ensure_table(
             .await
             .map_err(|e| sdk_failed(name, e))?;
     }
-    Ok(created
-        .table_description
-        .and_then(|t| t.table_arn)
-        .unwrap_or_default())
+    let description = created.table_description;
+    Ok((
+        description
+            .as_ref()
+            .and_then(|t| t.table_arn.clone())
+            .unwrap_or_default(),
+        description.and_then(|t| t.latest_stream_arn),
+    ))
 }
 
 async fn ensure_queue(

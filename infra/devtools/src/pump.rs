@@ -1,11 +1,13 @@
-//! The local stand-in for Lambda's SQS event source mappings: receives from the
-//! events queue and the delivery queue, hands batches to the fan-out and dispatcher
+//! The local stand-in for Lambda's event source mappings: the audit table's stream
+//! (the outbox) to the event publisher ([`OutboxPump`]), then the events queue and
+//! the delivery queue: receives from them, hands batches to the fan-out and dispatcher
 //! handlers as `SqsEvent`s, and deletes what they did not report as failed.
 //!
 //! One difference, for speed: a failed message is made visible again after
 //! [`RETRY_VISIBILITY_SECONDS`] instead of the queue's visibility timeout.
 
 use crate::bootstrap::LocalStack;
+use crate::outbox_pump::OutboxPump;
 use crate::template::{Template, TemplateValue};
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use gatehouse::App;
@@ -54,6 +56,7 @@ pub fn function_app(
 }
 
 pub struct QueuePump {
+    outbox: OutboxPump,
     sqs: aws_sdk_sqs::Client,
     events_url: String,
     deliveries_url: String,
@@ -65,6 +68,8 @@ pub struct QueuePump {
 /// What one round moved.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Pumped {
+    /// Committed audit records handed to the event publisher.
+    pub committed: usize,
     pub events: usize,
     pub attempts: usize,
     pub failed: usize,
@@ -84,6 +89,7 @@ impl QueuePump {
         };
         let dispatcher = app("WebhookDispatcherFunction")?;
         Ok(Self {
+            outbox: OutboxPump::new(template, local, sdk)?,
             sqs: aws_sdk_sqs::Client::new(sdk),
             events_url: url("EventsQueue")?,
             deliveries_url: url("DeliveryQueue")?,
@@ -93,9 +99,13 @@ impl QueuePump {
         })
     }
 
-    /// One receive from each queue (long-polling up to `wait_seconds`).
+    /// The outbox's new records, then one receive from each queue (long-polling up to
+    /// `wait_seconds`).
     pub async fn pump_once(&self, wait_seconds: i32) -> Result<Pumped, String> {
-        let mut pumped = Pumped::default();
+        let mut pumped = Pumped {
+            committed: self.outbox.pump_once().await?,
+            ..Pumped::default()
+        };
         let (batch, handles) = self.receive(&self.events_url, wait_seconds).await?;
         if !batch.records.is_empty() {
             pumped.events = batch.records.len();

@@ -2,18 +2,21 @@
 //! outcome and which changes. Never a secret: events name keys by id and record only
 //! the fields a caller can see.
 
+use crate::events::DomainEvent;
 use crate::ids::{KeyId, TenantId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-/// `success`, or `refused`: the call was refused (bad input, missing scope, unknown
-/// object, conflict).
+/// `success`; `refused`: the call was refused (bad input, missing scope, unknown
+/// object, conflict); or `failed`: work Gatehouse does on its own failed (a webhook
+/// delivery given up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Success,
     Refused,
+    Failed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -135,6 +138,12 @@ pub struct AuditEvent {
     /// A reason, an incident description or the problem type of a refusal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The domain event this change publishes. It is stored in the same item, so the
+    /// audit table's stream (the outbox) carries it exactly when the change committed;
+    /// it is not part of the audit trail's API.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub published: Option<DomainEvent>,
 }
 
 impl AuditEvent {
@@ -157,7 +166,18 @@ impl AuditEvent {
             status: 200,
             changes: Vec::new(),
             detail: None,
+            published: None,
         }
+    }
+
+    /// An event of Gatehouse's own doing (a scheduled job, a consumer), by `system`
+    /// (`usage-ingest`, `webhook-dispatcher`, ...): its actor is `system:<system>`.
+    pub fn system(tenant_id: &TenantId, action: &str, system: &str, now: OffsetDateTime) -> Self {
+        let actor = Actor {
+            principal: format!("system:{system}"),
+            key_id: None,
+        };
+        Self::new(tenant_id, action, actor, Origin::default(), now)
     }
 
     pub fn target(mut self, kind: TargetKind, id: impl Into<String>) -> Self {
@@ -180,6 +200,20 @@ impl AuditEvent {
 
     pub fn status(mut self, status: u16) -> Self {
         self.status = status;
+        self
+    }
+
+    /// Publishes `event` with this audit event: webhooks and SIEMs receive it once the
+    /// write that stores this audit event has committed, and never otherwise.
+    pub fn publishing(mut self, event: DomainEvent) -> Self {
+        self.published = Some(event);
+        self
+    }
+
+    /// Work of Gatehouse's own that failed, and why.
+    pub fn failed(mut self, detail: impl Into<String>) -> Self {
+        self.outcome = Outcome::Failed;
+        self.detail = Some(detail.into());
         self
     }
 

@@ -1,8 +1,9 @@
-//! Domain and security events, published to the events queue for webhooks and SIEMs.
+//! Domain and security events, for webhooks and SIEMs.
 //!
-//! Publishing happens after the change is committed; if SQS refuses, the event is
-//! logged and the change stands (its audit event is stored with it, so nothing is
-//! unaccounted for).
+//! An event travels inside the audit event of the change it describes
+//! ([`crate::audit::AuditEvent::publishing`]), in the same write. The audit table's
+//! stream is the outbox: the event publisher reads committed audit items and sends
+//! their events on, so an event exists if and only if its change committed.
 
 use crate::ids::TenantId;
 use serde::{Deserialize, Serialize};
@@ -18,7 +19,7 @@ pub enum Category {
     Security,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DomainEvent {
     pub id: String,
     /// e.g. `api_key.created`.

@@ -6,10 +6,14 @@
 //! announced (`sso::saml::upkeep`).
 
 use crate::App;
+use crate::audit::{AuditEvent, TargetKind};
 use crate::events::{Category, DomainEvent};
 use crate::store::WriteBatch;
 use serde_json::json;
 use time::OffsetDateTime;
+
+/// Who the audit trail names for the prober's own changes.
+pub const PROBER: &str = "integration-prober";
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct ProbeSummary {
@@ -54,11 +58,8 @@ pub async fn probe_all(app: &App, now: OffsetDateTime) -> Result<ProbeSummary, S
                 .integrations
                 .put_changed(&mut batch, &integration)
                 .map_err(|e| e.to_string())?;
-            // Changed meanwhile (updated, deleted): its next check is in the next run.
-            if app.dynamo.commit(batch).await.is_err() {
-                continue;
-            }
-            if was_checked && was_healthy != healthy {
+            let changed = was_checked && was_healthy != healthy;
+            if changed {
                 let event_type = if healthy {
                     "integration.recovered"
                 } else {
@@ -76,9 +77,21 @@ pub async fn probe_all(app: &App, now: OffsetDateTime) -> Result<ProbeSummary, S
                         "detail": diagnosis,
                     }),
                 );
-                app.events.publish(&event).await;
-                summary.changed += 1;
+                let mut audit = AuditEvent::system(&integration.tenant_id, event_type, PROBER, now)
+                    .target(TargetKind::Integration, integration.integration_id.as_str())
+                    .publishing(event);
+                if !healthy {
+                    audit = audit.failed(diagnosis.clone().unwrap_or_else(|| "unhealthy".into()));
+                }
+                app.audit
+                    .add_to(&mut batch, &audit)
+                    .map_err(|e| e.to_string())?;
             }
+            // Changed meanwhile (updated, deleted): its next check is in the next run.
+            if app.dynamo.commit(batch).await.is_err() {
+                continue;
+            }
+            summary.changed += usize::from(changed);
         }
         match next {
             Some(key) => start = Some(key),

@@ -29,6 +29,7 @@ pub mod keys;
 pub mod limits;
 pub mod notices;
 pub mod outbound;
+pub mod outbox;
 pub mod secrets;
 pub mod sso;
 pub mod telemetry;

@@ -199,15 +199,15 @@ pub async fn commit(call: &Call<'_>, batch: WriteBatch, audit: &AuditEvent) -> R
     .await
 }
 
-/// Publishes a key event after its change is committed.
-pub async fn publish(
+/// A key event in the caller's tenant, to publish with the audit event of its change
+/// ([`AuditEvent::publishing`]).
+pub fn event(
     call: &Call<'_>,
     event_type: &str,
     category: Category,
     data: serde_json::Value,
-) {
-    let event = DomainEvent::new(event_type, category, &call.caller.tenant_id, call.now, data);
-    call.app.events.publish(&event).await;
+) -> DomainEvent {
+    DomainEvent::new(event_type, category, &call.caller.tenant_id, call.now, data)
 }
 
 impl From<IssueError> for Problem {

@@ -2,7 +2,10 @@
 //!
 //! | `tenant_id` (hash) | `sk` (range)                      | attributes                                  |
 //! |--------------------|-----------------------------------|---------------------------------------------|
-//! | tenant id          | `<unix ms, 13 digits>#<event id>` | action, actor, actor_key, target, event (JSON), expires_at (TTL) |
+//! | tenant id          | `<unix ms, 13 digits>#<event id>` | action, actor, actor_key, target, event (JSON), published (JSON), expires_at (TTL) |
+//!
+//! `published` is the domain event the change publishes, if any. The table's stream
+//! (new images) is the outbox that the event publisher reads: see [`from_stream_image`].
 
 use crate::ids::TenantId;
 use crate::item::{self, Item, Reader};
@@ -30,6 +33,25 @@ pub struct AuditQuery {
     pub limit: usize,
     /// The sort key of the last event of the previous page.
     pub after: Option<String>,
+}
+
+/// A committed audit item as the table's stream delivers it, read from its new image
+/// (`text` gives an attribute's `S` value): the audit event with its tenant and the
+/// domain event it publishes.
+pub fn from_stream_image<'a>(
+    text: impl Fn(&str) -> Option<&'a str>,
+) -> Result<AuditEvent, StoreError> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("audit stream record: {what}"));
+    let tenant = text("tenant_id").ok_or_else(|| corrupt("no tenant_id"))?;
+    let tenant = TenantId::parse(tenant).map_err(|_| corrupt("bad tenant_id"))?;
+    let json = text("event").ok_or_else(|| corrupt("no event"))?;
+    let mut audit: AuditEvent = serde_json::from_str(json).map_err(|e| corrupt(&e.to_string()))?;
+    audit.tenant_id = Some(tenant);
+    if let Some(published) = text("published") {
+        audit.published =
+            Some(serde_json::from_str(published).map_err(|e| corrupt(&e.to_string()))?);
+    }
+    Ok(audit)
 }
 
 #[derive(Debug)]
@@ -78,6 +100,11 @@ impl AuditStore {
         }
         if let Some(target) = &event.target {
             item.insert("target".into(), item::s(&target.id));
+        }
+        if let Some(published) = &event.published {
+            let json =
+                serde_json::to_string(published).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            item.insert("published".into(), item::s(json));
         }
         Ok(item)
     }

@@ -1,7 +1,11 @@
-//! Publishing domain events to the events queue (SQS), after the change they describe
-//! has committed.
+//! Sending published domain events to the events queue (SQS), from which webhook
+//! fan-out reads. Only the event publisher sends: it reads the events from the audit
+//! table's stream, so an event is sent only after the change it describes committed.
 
 pub use gatehouse_domain::events::*;
+
+/// SQS takes at most ten messages per `SendMessageBatch`.
+const SQS_BATCH: usize = 10;
 
 #[derive(Debug, Clone)]
 pub struct EventPublisher {
@@ -18,7 +22,7 @@ impl EventPublisher {
         }
     }
 
-    /// A publisher for a function without an events queue: publishing fails, naming it.
+    /// A publisher for a function without an events queue: sending fails, naming it.
     pub fn unconfigured() -> Self {
         Self {
             client: None,
@@ -26,34 +30,51 @@ impl EventPublisher {
         }
     }
 
-    /// Publishes, logging a failure: for events that accompany a change already
-    /// stored, which must not fail because the queue did.
-    pub async fn publish(&self, event: &DomainEvent) {
-        if let Err(e) = self.try_publish(event).await {
-            tracing::error!(
-                error = %e,
-                event_id = %event.id,
-                event_type = %event.event_type,
-                "event not published"
-            );
+    /// Sends `events` in order, ten per call. On failure, the index of the first
+    /// event not known to be sent, and why: the caller sends again from there (the
+    /// ones after it may have gone too; fan-out is idempotent per event id).
+    pub async fn send_all(&self, events: &[DomainEvent]) -> Result<(), (usize, String)> {
+        let client = self.client.as_ref().ok_or_else(|| {
+            (
+                0,
+                "this function has no events queue (EVENTS_QUEUE_URL)".to_owned(),
+            )
+        })?;
+        for (chunk_index, chunk) in events.chunks(SQS_BATCH).enumerate() {
+            let first = chunk_index * SQS_BATCH;
+            let mut entries = Vec::with_capacity(chunk.len());
+            for (i, event) in chunk.iter().enumerate() {
+                let body = serde_json::to_string(event)
+                    .map_err(|e| (first + i, format!("event did not serialise: {e}")))?;
+                let entry = aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(body)
+                    .build()
+                    .map_err(|e| (first + i, e.to_string()))?;
+                entries.push(entry);
+            }
+            let out = client
+                .send_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| {
+                    (
+                        first,
+                        aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
+                    )
+                })?;
+            let failed = out
+                .failed()
+                .iter()
+                .filter_map(|f| f.id().parse::<usize>().ok().map(|i| (i, f.message())))
+                .min_by_key(|(i, _)| *i);
+            if let Some((i, message)) = failed {
+                let why = message.unwrap_or("refused by SQS").to_owned();
+                return Err((first + i, why));
+            }
         }
-    }
-
-    /// Publishes, or says why not: for callers that can try again.
-    pub async fn try_publish(&self, event: &DomainEvent) -> Result<(), String> {
-        let body =
-            serde_json::to_string(event).map_err(|e| format!("event did not serialise: {e}"))?;
-        let client = self
-            .client
-            .as_ref()
-            .ok_or("this function has no events queue (EVENTS_QUEUE_URL)")?;
-        client
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(body)
-            .send()
-            .await
-            .map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
         Ok(())
     }
 }

@@ -65,9 +65,6 @@ async fn raise(
     )
     .target(crate::audit::TargetKind::ApiKey, key.key_id.as_str())
     .refused(403, detail.clone());
-    if let Err(e) = app.audit.put(&audit).await {
-        tracing::error!(error = %e, "failed-verification alert not audited");
-    }
     let event = DomainEvent::new(
         "api_key.verification_failures",
         Category::Security,
@@ -86,5 +83,8 @@ async fn raise(
             "audit_event_id": audit.event_id,
         }),
     );
-    app.events.publish(&event).await;
+    let audit = audit.publishing(event);
+    if let Err(e) = app.audit.put(&audit).await {
+        tracing::error!(error = %e, "failed-verification alert not audited");
+    }
 }

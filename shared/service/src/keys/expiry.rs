@@ -10,6 +10,7 @@
 //! period starts.
 
 use crate::App;
+use crate::audit::{AuditEvent, TargetKind};
 use crate::events::{Category, DomainEvent};
 use crate::notices::publish_once;
 use time::{Duration, OffsetDateTime};
@@ -79,7 +80,16 @@ pub async fn notify_expiring(app: &App, now: OffsetDateTime) -> Result<ScanSumma
             expires_at.unix_timestamp()
         );
         // Kept until a day after the key expires.
-        if !publish_once(app, &marker, expires_at + Duration::DAY, &event).await? {
+        let audit = AuditEvent::system(
+            &key.tenant_id,
+            "api_key.expiring",
+            "key-expiry-notifier",
+            now,
+        )
+        .target(TargetKind::ApiKey, key.key_id.as_str())
+        .detail(format!("expires in under {notice}"))
+        .publishing(event);
+        if !publish_once(app, &marker, expires_at + Duration::DAY, &audit).await? {
             summary.already += 1;
             continue;
         }

@@ -168,19 +168,18 @@ async fn announce(app: &App, key: &KeyRef, finding: &Finding) {
         app.clock.now(),
     )
     .target(crate::audit::TargetKind::ApiKey, key_id.as_str())
-    .detail(format!("{}: {}", finding.kind.as_str(), finding.detail));
+    .detail(format!("{}: {}", finding.kind.as_str(), finding.detail))
+    .publishing(DomainEvent::new(
+        "api_key.anomaly",
+        Category::Security,
+        &tenant,
+        app.clock.now(),
+        serde_json::json!({ "key_id": key_id, "anomaly": finding }),
+    ));
     if let Err(e) = app.audit.put(&audit).await {
         tracing::error!(error = %e, "anomaly not audited");
     }
     if let Err(e) = app.keys.note_anomaly(&tenant, &key_id, finding).await {
         tracing::error!(error = %e, "anomaly not noted on the key");
     }
-    let event = DomainEvent::new(
-        "api_key.anomaly",
-        Category::Security,
-        &tenant,
-        app.clock.now(),
-        serde_json::json!({ "key_id": key_id, "anomaly": finding }),
-    );
-    app.events.publish(&event).await;
 }

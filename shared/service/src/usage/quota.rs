@@ -9,6 +9,7 @@
 //! is exact. A batch arriving after its window ended checks the new window.
 
 use crate::App;
+use crate::audit::{AuditEvent, TargetKind};
 use crate::events::{Category, DomainEvent};
 use crate::ids::{KeyId, TenantId};
 use crate::limits::LimitSet;
@@ -108,7 +109,14 @@ async fn check_key(
             spec.window.as_str(),
             start.unix_timestamp()
         );
-        if publish_once(app, &marker, resets_at + Duration::DAY, &event).await? {
+        let audit = AuditEvent::system(tenant_id, "api_key.quota_threshold", "usage-ingest", now)
+            .target(TargetKind::ApiKey, key_id.as_str())
+            .detail(format!(
+                "{threshold}% of the {} quota used",
+                spec.window.as_str()
+            ))
+            .publishing(event);
+        if publish_once(app, &marker, resets_at + Duration::DAY, &audit).await? {
             notices += 1;
         }
     }

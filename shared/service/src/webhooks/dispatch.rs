@@ -15,11 +15,15 @@ use super::signature::{
     HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, SigningSecret, signature_header,
 };
 use crate::App;
+use crate::audit::{AuditEvent, TargetKind};
 use crate::events::{Category, DomainEvent};
 use crate::limits::Window;
 use crate::store::{StoreError, WriteBatch};
 use bytes::Bytes;
 use time::{Duration, OffsetDateTime};
+
+/// Who the audit trail names for the dispatcher's own changes.
+const DISPATCHER: &str = "webhook-dispatcher";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
@@ -175,7 +179,7 @@ async fn admit(
         Admit::Probe => {
             let mut probing = endpoint.clone();
             probing.breaker.start_probe(now);
-            if !save_endpoint(app, &mut probing, now).await? {
+            if !save_endpoint(app, &mut probing, now, None).await? {
                 return later(app, message, now + Duration::SECOND, now).await;
             }
             endpoint = probing;
@@ -395,15 +399,21 @@ async fn finish(
 }
 
 /// Stores a changed endpoint unless someone else changed it first (`false`).
+/// Saves the endpoint, with the audit event of the change if it has one: `Ok(false)`
+/// if it changed meanwhile.
 async fn save_endpoint(
     app: &App,
     endpoint: &mut Endpoint,
     now: OffsetDateTime,
+    audit: Option<&AuditEvent>,
 ) -> Result<bool, StoreError> {
     endpoint.version += 1;
     endpoint.updated_at = Some(now);
     let mut batch = WriteBatch::new();
     app.endpoints.put_changed(&mut batch, endpoint)?;
+    if let Some(audit) = audit {
+        app.audit.add_to(&mut batch, audit)?;
+    }
     match app.dynamo.commit(batch).await {
         Ok(()) => Ok(true),
         Err(StoreError::Conflict) => Ok(false),
@@ -427,7 +437,7 @@ async fn move_breaker(
             return Ok(());
         };
         current.breaker.state = state;
-        if save_endpoint(app, &mut current, now).await? {
+        if save_endpoint(app, &mut current, now, None).await? {
             return Ok(());
         }
         match app
@@ -462,19 +472,20 @@ async fn disable(
     current.status = EndpointStatus::Disabled;
     current.disabled = Some(Disabled {
         at: now,
-        by: "system:webhook-dispatcher".into(),
+        by: format!("system:{DISPATCHER}"),
         reason: reason.to_owned(),
     });
-    if save_endpoint(app, &mut current, now).await? {
-        let event = DomainEvent::new(
+    let audit = AuditEvent::system(&current.tenant_id, "webhook.disable", DISPATCHER, now)
+        .target(TargetKind::Webhook, current.webhook_id.as_str())
+        .detail(reason)
+        .publishing(DomainEvent::new(
             "webhook.disabled",
             Category::Lifecycle,
             &current.tenant_id,
             now,
             serde_json::json!({ "webhook_id": current.webhook_id, "reason": reason }),
-        );
-        app.events.publish(&event).await;
-    }
+        ));
+    save_endpoint(app, &mut current, now, Some(&audit)).await?;
     Ok(())
 }
 
@@ -486,7 +497,7 @@ async fn operational_event(
     now: OffsetDateTime,
 ) {
     tracing::warn!(delivery_id = %delivery.delivery_id, webhook_id = %delivery.webhook_id, reason, "{kind}");
-    let event = DomainEvent::new(
+    let published = DomainEvent::new(
         kind,
         Category::Lifecycle,
         &delivery.tenant_id,
@@ -498,7 +509,13 @@ async fn operational_event(
             "reason": reason,
         }),
     );
-    app.events.publish(&event).await;
+    let audit = AuditEvent::system(&delivery.tenant_id, kind, DISPATCHER, now)
+        .target(TargetKind::WebhookDelivery, delivery.delivery_id.as_str())
+        .failed(reason)
+        .publishing(published);
+    if let Err(e) = app.audit.put(&audit).await {
+        tracing::error!(error = %e, delivery_id = %delivery.delivery_id, "{kind} not audited");
+    }
 }
 
 /// Jitter that differs per delivery and attempt but is the same when an attempt's

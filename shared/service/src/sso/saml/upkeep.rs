@@ -6,6 +6,7 @@
 
 use super::metadata::{certificate_info, check_certificate, der_of};
 use crate::App;
+use crate::audit::{AuditEvent, TargetKind};
 use crate::events::{Category, DomainEvent};
 use crate::store::WriteBatch;
 use gatehouse_domain::sso::SsoConnection;
@@ -110,33 +111,47 @@ async fn refresh_metadata(app: &App, connection: SsoConnection, now: OffsetDateT
     next.version += 1;
     next.updated_at = Some(now);
     let mut batch = WriteBatch::new();
-    if app.sso.connections.put(&mut batch, &next).is_err()
-        || app.dynamo.commit(batch).await.is_err()
-    {
+    let mut saved = app.sso.connections.put(&mut batch, &next).is_ok();
+    if changed {
+        let after = next
+            .saml()
+            .map(|s| fingerprints(&s.certificates))
+            .unwrap_or_default();
+        let event = DomainEvent::new(
+            "sso.certificates_changed",
+            Category::Security,
+            &next.tenant_id,
+            now,
+            json!({
+                "connection_id": next.connection_id,
+                "metadata_url": url,
+                "previous_fingerprints": before,
+                "fingerprints": after,
+            }),
+        );
+        let audit = audit_of(&next, "sso.certificates_changed", now).publishing(event);
+        saved = saved && app.audit.add_to(&mut batch, &audit).is_ok();
+    }
+    if !saved || app.dynamo.commit(batch).await.is_err() {
         // Changed meanwhile (updated, deleted): its next refresh is in the next run.
         return Refresh::Unchanged(connection);
     }
-    if !changed {
-        return Refresh::Unchanged(next);
+    if changed {
+        Refresh::Changed(next)
+    } else {
+        Refresh::Unchanged(next)
     }
-    let after = next
-        .saml()
-        .map(|s| fingerprints(&s.certificates))
-        .unwrap_or_default();
-    let event = DomainEvent::new(
-        "sso.certificates_changed",
-        Category::Security,
-        &next.tenant_id,
+}
+
+/// The upkeep's audit event about `connection`.
+fn audit_of(connection: &SsoConnection, action: &str, now: OffsetDateTime) -> AuditEvent {
+    AuditEvent::system(
+        &connection.tenant_id,
+        action,
+        crate::integrations_probe::PROBER,
         now,
-        json!({
-            "connection_id": next.connection_id,
-            "metadata_url": url,
-            "previous_fingerprints": before,
-            "fingerprints": after,
-        }),
-    );
-    app.events.publish(&event).await;
-    Refresh::Changed(next)
+    )
+    .target(TargetKind::Integration, connection.connection_id.as_str())
 }
 
 fn fingerprints(pems: &[String]) -> Vec<String> {
@@ -166,14 +181,6 @@ async fn announce_expiring(app: &App, connection: &SsoConnection, now: OffsetDat
             connection.tenant_id, connection.connection_id, info.sha256_fingerprint
         );
         let keep_until = info.not_after.max(now) + Duration::days(EXPIRY_NOTICE_DAYS);
-        match app.markers.claim(&marker, keep_until).await {
-            Ok(true) => {}
-            Ok(false) => continue,
-            Err(e) => {
-                tracing::warn!(error = %e, "certificate notice not claimed");
-                continue;
-            }
-        }
         let event = DomainEvent::new(
             "sso.certificate_expiring",
             Category::Security,
@@ -187,7 +194,20 @@ async fn announce_expiring(app: &App, connection: &SsoConnection, now: OffsetDat
                 "days_left": (info.not_after - now).whole_days(),
             }),
         );
-        app.events.publish(&event).await;
+        let audit = audit_of(connection, "sso.certificate_expiring", now)
+            .detail(format!(
+                "certificate {} ends {}",
+                info.sha256_fingerprint, info.not_after
+            ))
+            .publishing(event);
+        match crate::notices::publish_once(app, &marker, keep_until, &audit).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "certificate notice not sent; the next run sends it");
+                continue;
+            }
+        }
         published += 1;
     }
     published
