@@ -20,6 +20,7 @@ pub mod saml;
 pub mod schema;
 pub mod sealed;
 pub mod secrets;
+pub mod siem;
 pub mod sso;
 pub mod sso_domains;
 pub mod usage;
