@@ -8,6 +8,8 @@
 #   dnsmasq      Debian's dnsmasq-base, the DNS server of the domain verification tests (apt, if missing)
 #   slapd        Debian's slapd and ldap-utils, the directory of the LDAP login tests (apt, if missing)
 #   xmlsec1      Debian's xmlsec1, the signer of the SAML tests' responses (apt, if missing)
+#   rsyslog      Debian's rsyslog and rsyslog-openssl, the SIEM tests' syslog receiver
+#                (TCP, TLS, UDP; apt, if missing)
 # Re-running is cheap: nothing is installed unless the pins changed.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -91,4 +93,14 @@ if ! command -v xmlsec1 >/dev/null; then
   [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq xmlsec1 >/dev/null
+fi
+
+# The SIEM tests send syslog (TCP, TLS, UDP) to their own rsyslogd; the service is
+# not started.
+if ! dpkg -s rsyslog rsyslog-openssl >/dev/null 2>&1; then
+  echo "ensure-tools: installing rsyslog and rsyslog-openssl (Debian)"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq rsyslog rsyslog-openssl >/dev/null
 fi

@@ -5,9 +5,11 @@
 
 pub mod contract;
 pub mod dns;
+pub mod harness;
 pub mod oidc;
 pub mod openbao;
 pub mod postgres;
+pub mod rsyslog;
 pub mod saml_idp;
 pub mod slapd;
 pub mod vault_aws_login;

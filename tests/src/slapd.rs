@@ -5,7 +5,8 @@
 //! maintains `memberOf`). Stopped and removed when dropped; `pause` and `resume` send
 //! SIGSTOP and SIGCONT, for a directory that stops answering mid-login.
 
-use std::path::{Path, PathBuf};
+use crate::harness::{binary, free_port, run, test_certificates as certificates};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -26,106 +27,6 @@ pub struct Slapd {
     pub ldap_port: u16,
     /// The CA that signed the server's certificate (PEM).
     pub ca_pem: String,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-fn run(command: &mut Command, what: &str) {
-    let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    assert!(
-        out.status.success(),
-        "{what}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn binary(name: &str) -> PathBuf {
-    for dir in ["/usr/sbin", "/usr/bin"] {
-        let path = Path::new(dir).join(name);
-        if path.exists() {
-            return path;
-        }
-    }
-    PathBuf::from(name)
-}
-
-/// A CA, and a server certificate for `localhost` / 127.0.0.1 it signed.
-fn certificates(dir: &Path) {
-    let openssl = |args: &[&str], what: &str| {
-        run(Command::new("openssl").current_dir(dir).args(args), what);
-    };
-    openssl(
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=Gatehouse test CA",
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-        "CA",
-    );
-    openssl(
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=localhost",
-        ],
-        "server key",
-    );
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
-    )
-    .expect("extensions");
-    openssl(
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-        ],
-        "server certificate",
-    );
 }
 
 /// The directory's entries: people, two of them sharing a `cn` (for an ambiguous

@@ -8,8 +8,6 @@
 pub use gatehouse_domain::ldap as ldap_domain;
 /// SAML connections (the IdP as pinned).
 pub use gatehouse_domain::saml as saml_domain;
-/// Security events for SIEMs: the model, redaction and encoders.
-pub use gatehouse_domain::siem;
 /// The SSO domain model (connections, rules, identities).
 pub use gatehouse_domain::sso as sso_domain;
 pub use gatehouse_domain::sso_domains;
@@ -33,8 +31,10 @@ pub mod notices;
 pub mod outbound;
 pub mod outbox;
 pub mod secrets;
+pub mod siem;
 pub mod sso;
 pub mod telemetry;
+pub mod tls;
 pub mod usage;
 pub mod webhooks;
 

@@ -42,6 +42,32 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// The addresses of `host:port` for a connection Gatehouse makes itself (LDAP,
+/// syslog), resolved once and checked: an internal address is refused unless the
+/// allow list names the host and port. Connect only to these, so a second lookup
+/// cannot lead elsewhere. The error names the step (`DNS`, `address`) and why.
+pub async fn checked_addresses(
+    host: &str,
+    port: u16,
+    allow: &AllowList,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, (&'static str, String)> {
+    let addresses: Vec<SocketAddr> =
+        tokio::time::timeout(timeout, tokio::net::lookup_host((host, port)))
+            .await
+            .map_err(|_| ("DNS", "timed out".to_owned()))?
+            .map_err(|e| ("DNS", e.to_string()))?
+            .collect();
+    if addresses.is_empty() {
+        return Err(("DNS", format!("`{host}` has no address")));
+    }
+    if !allow.allows(host, port) {
+        let ips: Vec<std::net::IpAddr> = addresses.iter().map(|a| a.ip()).collect();
+        crate::webhooks::ssrf::check_resolved(&ips).map_err(|e| ("address", e.to_string()))?;
+    }
+    Ok(addresses)
+}
+
 /// The connect-time resolver, on its own (for tests of the rebinding defence).
 pub fn guarded_resolver(allow: AllowList) -> impl Resolve {
     GuardedResolver { allow }

@@ -17,7 +17,7 @@ use gatehouse_domain::ldap::{
     USER_SIZE_LIMIT, USERNAME_PLACEHOLDER, check_credentials, group_name_of_dn,
 };
 use gatehouse_domain::sso::{Identity, LoginRefusal, SsoConnection, check_domains};
-use gatehouse_domain::webhooks::ssrf::{AllowList, check_resolved};
+use gatehouse_domain::webhooks::ssrf::AllowList;
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchEntry, SearchOptions, StdStream};
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -38,44 +38,12 @@ pub fn bind_password_context(tenant: &TenantId, connection: &IntegrationId) -> S
 
 /// Whether `pem` holds at least one certificate rustls can use as a trust anchor.
 pub fn check_ca_certificate(pem: &str) -> Result<(), String> {
-    let roots = ca_roots(pem)?;
-    if roots.is_empty() {
-        return Err("`ca_certificate` holds no PEM certificate".into());
-    }
-    Ok(())
-}
-
-fn ca_roots(pem: &str) -> Result<rustls::RootCertStore, String> {
-    use rustls_pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pki_types::CertificateDer::pem_slice_iter(pem.as_bytes()) {
-        let cert = cert.map_err(|e| format!("`ca_certificate`: {e}"))?;
-        roots
-            .add(cert)
-            .map_err(|e| format!("`ca_certificate` is not a usable CA certificate: {e}"))?;
-    }
-    Ok(roots)
+    crate::tls::check_ca("ca_certificate", pem)
 }
 
 /// The TLS configuration of a connection: its CA or the system's roots, aws-lc-rs.
 fn tls_config(config: &LdapConfig) -> Result<Arc<rustls::ClientConfig>, String> {
-    let roots = match &config.ca_certificate {
-        Some(pem) => ca_roots(pem)?,
-        None => {
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in rustls_native_certs::load_native_certs().certs {
-                let _ = roots.add(cert);
-            }
-            roots
-        }
-    };
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(tls))
+    crate::tls::client_config("ca_certificate", config.ca_certificate.as_deref(), None)
 }
 
 /// Why a directory operation failed, as a person can act on it.
@@ -107,23 +75,12 @@ struct Session {
 /// (LDAPS, or StartTLS before anything else).
 async fn connect(config: &LdapConfig, allow: &AllowList) -> Result<Session, DirectoryError> {
     let timeout = Duration::from_secs(u64::from(config.timeout_seconds.max(1)));
-    let target = format!("{}:{}", config.host, config.port);
-    let addresses: Vec<std::net::SocketAddr> =
-        tokio::time::timeout(timeout, tokio::net::lookup_host(target.as_str()))
-            .await
-            .map_err(|_| unavailable("DNS", "timed out"))?
-            .map_err(|e| unavailable("DNS", e))?
-            .collect();
-    if addresses.is_empty() {
-        return Err(unavailable(
-            "DNS",
-            format!("`{}` has no address", config.host),
-        ));
-    }
-    if !allow.allows(&config.host, config.port) {
-        let ips: Vec<std::net::IpAddr> = addresses.iter().map(|a| a.ip()).collect();
-        check_resolved(&ips).map_err(|e| unavailable("the directory's address", e))?;
-    }
+    let addresses = crate::outbound::checked_addresses(&config.host, config.port, allow, timeout)
+        .await
+        .map_err(|(step, e)| match step {
+            "address" => unavailable("the directory's address", e),
+            step => unavailable(step, e),
+        })?;
     if config.transport == Transport::Plain && !allow.allows(&config.host, config.port) {
         return Err(unavailable(
             "transport",
