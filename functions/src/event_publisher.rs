@@ -1,5 +1,6 @@
-//! The event publisher: reads the audit table's stream (the outbox) and sends each
-//! committed change's domain event to the events queue (`gatehouse::outbox`).
+//! The event publisher: reads the audit table's stream (the outbox), sends each
+//! committed change's domain event to the events queue and queues each security
+//! event for the SIEM destinations that want it (`gatehouse::outbox`).
 //! Batches report item failures by sequence number, so the stream delivers the
 //! first unsent item and those after it again; a record that can never be read is
 //! logged and passed over rather than holding up the shard.
@@ -13,7 +14,11 @@ use serde_dynamo::AttributeValue;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
-pub const NEEDS: Needs = Needs::EVENTS;
+pub const NEEDS: Needs = Needs::EVENTS
+    .with(Needs::SIEM)
+    .with(Needs::OPERATOR)
+    .with(Needs::INTEGRATIONS)
+    .with(Needs::EPHEMERAL);
 
 pub async fn handle(app: &App, event: StreamEvent) -> DynamoDbEventResponse {
     let committed = committed(event);
@@ -21,6 +26,7 @@ pub async fn handle(app: &App, event: StreamEvent) -> DynamoDbEventResponse {
     tracing::info!(
         records = committed.len(),
         events = published.events,
+        siem_queued = published.siem_queued,
         retry_from = published.retry_from.as_deref().unwrap_or(""),
         "outbox published"
     );

@@ -26,6 +26,7 @@ pub mod rotation;
 mod run;
 pub mod scopes;
 pub mod secrets;
+pub mod siem;
 pub mod sso;
 pub mod usage;
 pub mod webhooks;
@@ -76,6 +77,8 @@ pub enum Function {
     WebhookFanout,
     /// Delivery queue -> attempts (SQS events).
     WebhookDispatcher,
+    /// SIEM queue -> destinations (SQS events).
+    SiemForwarder,
     /// The scheduled scan for expiring keys.
     KeyExpiryNotifier,
     /// Secrets Manager's rotation of the service secret.
@@ -98,6 +101,7 @@ impl Function {
             Function::EventPublisher => event_publisher::NEEDS,
             Function::WebhookFanout => webhooks::fanout::NEEDS,
             Function::WebhookDispatcher => webhooks::dispatcher::NEEDS,
+            Function::SiemForwarder => siem::forwarder::NEEDS,
             Function::KeyExpiryNotifier => keys::expiry_notifier::NEEDS,
             Function::ServiceSecretRotation => rotation::NEEDS,
             Function::IntegrationProber => integrations::prober::NEEDS,
@@ -112,6 +116,7 @@ const EVENT_FUNCTIONS: &[(&str, Function)] = &[
     ("event-publisher", Function::EventPublisher),
     ("webhook-fanout", Function::WebhookFanout),
     ("webhook-dispatcher", Function::WebhookDispatcher),
+    ("siem-forwarder", Function::SiemForwarder),
     ("key-expiry-notifier", Function::KeyExpiryNotifier),
     ("rotate-service-secret", Function::ServiceSecretRotation),
     ("integration-prober", Function::IntegrationProber),
@@ -212,6 +217,14 @@ routes! {
     PUT "/v2/integrations/vault" Scope("integrations:write") => "update-vault-integration" tenant integrations::update_vault;
     DELETE "/v2/integrations/vault" Scope("integrations:write") => "delete-vault-integration" tenant integrations::delete_vault;
     POST "/v2/integrations/{integration_id}/test" Scope("integrations:read") => "test-integration" tenant integrations::test;
+    POST "/v2/integrations/siem" Scope("integrations:write") => "create-siem-destination" tenant siem::create;
+    GET "/v2/integrations/siem" Scope("integrations:read") => "list-siem-destinations" tenant siem::list;
+    GET "/v2/integrations/siem/{destination_id}" Scope("integrations:read") => "get-siem-destination" tenant siem::get;
+    PUT "/v2/integrations/siem/{destination_id}" Scope("integrations:write") => "update-siem-destination" tenant siem::update;
+    DELETE "/v2/integrations/siem/{destination_id}" Scope("integrations:write") => "delete-siem-destination" tenant siem::delete;
+    POST "/v2/integrations/siem/{destination_id}/test" Scope("integrations:read") => "test-siem-destination" tenant siem::test;
+    GET "/v2/integrations/siem/{destination_id}/stats" Scope("integrations:read") => "siem-destination-stats" tenant siem::stats;
+    POST "/v2/integrations/siem/preview" Scope("integrations:read") => "preview-siem-filter" tenant siem::preview;
     POST "/v2/integrations/sso" Scope("integrations:write") => "create-sso-connection" tenant sso::create;
     GET "/v2/integrations/sso" Scope("integrations:read") => "list-sso-connections" tenant sso::list;
     POST "/v2/integrations/sso/test" Scope("integrations:read") => "test-sso-connection" tenant sso::test;

@@ -111,6 +111,15 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
             )))
             .await
         }
+        Function::SiemForwarder => {
+            Box::pin(lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<SqsEvent>| async move {
+                    let (_, response) = crate::siem::forwarder::handle(app, event.payload).await;
+                    Ok::<_, lambda_runtime::Error>(response)
+                },
+            )))
+            .await
+        }
         Function::IntegrationProber => {
             Box::pin(lambda_runtime::run(service_fn(
                 // The scheduled event carries nothing the check needs.

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod leases;
 pub mod openapi;
 pub mod secrets;
+pub mod siem;
 pub mod sso;
 pub mod sso_ldap;
 pub mod sso_saml;

@@ -84,6 +84,43 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("create-webhook/metadata-endpoint.json", Expect::Status(400)),
         ("webhook-fanout/domain-event.json", Expect::BatchFailures(0)),
         (
+            "create-siem-destination/preset-mismatch.json",
+            Expect::Status(400),
+        ),
+        ("list-siem-destinations/list.json", Expect::Status(200)),
+        (
+            "get-siem-destination/unknown-destination.json",
+            Expect::Status(404),
+        ),
+        (
+            "update-siem-destination/unknown-destination.json",
+            Expect::Status(404),
+        ),
+        (
+            "delete-siem-destination/unknown-destination.json",
+            Expect::Status(404),
+        ),
+        (
+            "test-siem-destination/unknown-destination.json",
+            Expect::Status(404),
+        ),
+        (
+            "siem-destination-stats/unknown-destination.json",
+            Expect::Status(404),
+        ),
+        (
+            "preview-siem-filter/findings-only.json",
+            Expect::Status(200),
+        ),
+        (
+            "siem-forwarder/destination-gone.json",
+            Expect::BatchFailures(0),
+        ),
+        (
+            "siem-forwarder/not-a-message.json",
+            Expect::BatchFailures(1),
+        ),
+        (
             "event-publisher/committed-key-created.json",
             Expect::BatchFailures(0),
         ),
@@ -403,6 +440,12 @@ async fn every_sample_event_gives_its_expected_outcome() {
                 (Function::EventPublisher, Expect::BatchFailures(failed)) => {
                     let event = serde_json::from_str(&text).unwrap();
                     let response = gatehouse_functions::event_publisher::handle(&app, event).await;
+                    assert_eq!(response.batch_item_failures.len(), *failed, "{name}");
+                }
+                (Function::SiemForwarder, Expect::BatchFailures(failed)) => {
+                    let event = serde_json::from_str(&text).unwrap();
+                    let (_, response) =
+                        gatehouse_functions::siem::forwarder::handle(&app, event).await;
                     assert_eq!(response.batch_item_failures.len(), *failed, "{name}");
                 }
                 (Function::WebhookFanout, Expect::BatchFailures(failed)) => {

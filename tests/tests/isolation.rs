@@ -11,6 +11,7 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         ("PUT", p) if p.starts_with("/v2/secrets") => Some(json!({"max_versions": 1})),
         (_, p) if p.starts_with("/v2/secrets/") => Some(json!({"versions": [1]})),
         ("PUT", p) if p.starts_with("/v2/webhooks") => Some(json!({"description": "hijacked"})),
+        ("PUT", p) if p.starts_with("/v2/integrations/siem") => Some(siem_destination("hijacked")),
         ("PUT", _) => Some(json!({"name": "hijacked", "status": "disabled"})),
         ("DELETE", _) => Some(json!({"reason": "cross-tenant"})),
         (_, p) if p.ends_with("/rotate") => Some(json!({"grace_period_seconds": 0})),
@@ -25,6 +26,14 @@ fn body_for(method: &str, path: &str) -> Option<Value> {
         }
         _ => None,
     }
+}
+
+fn siem_destination(name: &str) -> Value {
+    json!({
+        "name": name,
+        "preset": "arcsight",
+        "transport": {"kind": "syslog", "host": "siem.acme.example", "port": 6514},
+    })
 }
 
 #[tokio::test]
@@ -173,6 +182,19 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         .put(&mut batch, &acme_principal)
         .unwrap();
     stack.app.dynamo.commit(batch).await.unwrap();
+    let acme_siem = stack
+        .send(
+            "POST",
+            "/v2/integrations/siem",
+            acme_admin,
+            Some(siem_destination("Acme ArcSight")),
+        )
+        .await;
+    acme_siem.assert_status(201);
+    let acme_siem_id = acme_siem.json()["destination_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let before = stack.snapshot(&acme.tenant).await;
     let acme_secret_before = stack
         .send("GET", "/v2/secrets/metadata/acme/db", acme_admin, None)
@@ -181,7 +203,7 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     let globex_admin = globex.admin_key.expose();
 
     // Every route naming one of A's objects, with every placeholder filled by A's ids.
-    let targets: [(&str, Vec<&str>); 5] = [
+    let targets: [(&str, Vec<&str>); 6] = [
         (
             "{key_id}",
             vec![acme_key_id.as_str(), acme.admin_record.key_id.as_str()],
@@ -190,6 +212,7 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         ("{delivery_id}", vec![acme_delivery_id.as_str()]),
         ("{lease_id}", vec![acme_lease_id.as_str()]),
         ("{principal_id}", vec![acme_principal.principal_id.as_str()]),
+        ("{destination_id}", vec![acme_siem_id.as_str()]),
     ];
     let mut routes_per_placeholder = Vec::new();
     for (placeholder, ids) in &targets {
@@ -334,10 +357,11 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
 
     assert_eq!(
         routes_per_placeholder,
-        [7, 9, 2, 2, 3],
+        [7, 9, 2, 2, 3, 5],
         "keys: GET, PUT, DELETE, rotate, compromise, usage, usage reset; \
          webhooks: GET, PUT, DELETE, disable, enable, rotate-secret, test, deliveries, recover; \
-         deliveries: GET, retry; leases: renew, revoke; principals: GET, disable, enable"
+         deliveries: GET, retry; leases: renew, revoke; principals: GET, disable, enable; \
+         SIEM destinations: GET, PUT, DELETE, test, stats"
     );
     let mut sso_routes = 0;
     for route in stack
@@ -479,8 +503,32 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         "B's report has none of A's"
     );
     assert_eq!(report["leases"]["active"], 0);
+    // B's SIEM destinations are B's alone, and a filter preview reads B's events only.
+    let listed = stack
+        .send("GET", "/v2/integrations/siem", globex_admin, None)
+        .await
+        .json();
+    assert_eq!(
+        listed["items"],
+        json!([]),
+        "B lists none of A's destinations"
+    );
+    let preview = stack
+        .send(
+            "POST",
+            "/v2/integrations/siem/preview",
+            globex_admin,
+            Some(json!({"limit": 200})),
+        )
+        .await;
+    preview.assert_status(200);
+    assert!(
+        !preview.json().to_string().contains(acme_siem_id.as_str()),
+        "B's preview shows none of A's events"
+    );
+    // (POST /v2/integrations/siem makes B's own: tests/tests/siem_destinations.rs.)
     assert!(!report.to_string().contains(acme_lease_id.as_str()));
     // (The SSO login, callback, logout and keys are the SSO tests'; so are SAML's
     // metadata and ACS, public routes that name their tenant in the path.)
-    assert_eq!(stack.template.routes.len(), 72);
+    assert_eq!(stack.template.routes.len(), 80);
 }

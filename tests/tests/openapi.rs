@@ -149,11 +149,13 @@ async fn real_responses_match_the_document() {
     )
     .await;
     let slapd = gatehouse_integration_tests::slapd::Slapd::start();
+    let rsyslog = gatehouse_integration_tests::rsyslog::Rsyslog::start();
     let allow = format!(
-        "{},{},localhost:{}",
+        "{},{},localhost:{},127.0.0.1:{}",
         bao.host_port(),
         idp.host_port(),
-        slapd.ldaps_port
+        slapd.ldaps_port,
+        rsyslog.tcp_port
     );
     // The DNS of domain verification: it answers nothing until the walk publishes.
     let mut dns = gatehouse_integration_tests::dns::Dns::reserve();
@@ -509,6 +511,7 @@ async fn real_responses_match_the_document() {
     let tenant = acme.tenant.tenant_id.to_string();
     Box::pin(ldap_routes(&stack, &mut c, &admin, &tenant, &slapd)).await;
     Box::pin(saml_routes(&stack, &mut c, &admin)).await;
+    Box::pin(siem_routes(&stack, &mut c, &admin, &rsyslog)).await;
     Box::pin(integration_routes(&stack, &mut c, &admin, &bao)).await;
 
     let served = stack.call(TestRequest::get("/v2/openapi.json")).await;
@@ -1427,6 +1430,134 @@ async fn ldap_routes(
                     .json(&json!({"username": "a", "password": "b"})),
             )
             .await,
+    );
+}
+
+/// The SIEM destination routes, a test delivery landing in a real rsyslog.
+async fn siem_routes(
+    stack: &TestStack,
+    c: &mut Checker,
+    admin: &str,
+    rsyslog: &gatehouse_integration_tests::rsyslog::Rsyslog,
+) {
+    let collection = "/v2/integrations/siem";
+    let body = |name: &str| {
+        json!({
+            "name": name, "preset": "custom",
+            "transport": {"kind": "syslog", "host": "127.0.0.1", "port": rsyslog.tcp_port, "protocol": "tcp"},
+            "filter": {"min_severity": "informational"},
+            "redaction": {"emails": "mask", "ips": "truncate"},
+        })
+    };
+    let created = stack
+        .send("POST", collection, admin, Some(body("Doc syslog")))
+        .await;
+    c.check("POST", collection, &created);
+    let id = created.json()["destination_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mismatched = json!({"name": "x", "preset": "elastic", "transport": {"kind": "syslog", "host": "127.0.0.1", "port": 514}});
+    c.check(
+        "POST",
+        collection,
+        &stack
+            .send("POST", collection, admin, Some(mismatched))
+            .await,
+    );
+    c.check(
+        "GET",
+        collection,
+        &stack.send("GET", collection, admin, None).await,
+    );
+    let one = "/v2/integrations/siem/{destination_id}";
+    let path = format!("{collection}/{id}");
+    let unknown = format!("{collection}/0000000000");
+    c.check("GET", one, &stack.send("GET", &path, admin, None).await);
+    c.check("GET", one, &stack.send("GET", &unknown, admin, None).await);
+    c.check(
+        "PUT",
+        one,
+        &stack
+            .send("PUT", &path, admin, Some(body("Doc syslog, renamed")))
+            .await,
+    );
+    c.check(
+        "PUT",
+        one,
+        &stack
+            .send("PUT", &path, admin, Some(json!({"name": ""})))
+            .await,
+    );
+    c.check(
+        "PUT",
+        one,
+        &stack.send("PUT", &unknown, admin, Some(body("x"))).await,
+    );
+    let test = "/v2/integrations/siem/{destination_id}/test";
+    let tested = stack
+        .send("POST", &format!("{path}/test"), admin, None)
+        .await;
+    assert_eq!(tested.json()["healthy"], true, "{}", tested.json());
+    c.check("POST", test, &tested);
+    c.check(
+        "POST",
+        test,
+        &stack
+            .send("POST", &format!("{unknown}/test"), admin, None)
+            .await,
+    );
+    let stats = "/v2/integrations/siem/{destination_id}/stats";
+    c.check(
+        "GET",
+        stats,
+        &stack
+            .send("GET", &format!("{path}/stats?days=7"), admin, None)
+            .await,
+    );
+    c.check(
+        "GET",
+        stats,
+        &stack
+            .send("GET", &format!("{path}/stats?days=99"), admin, None)
+            .await,
+    );
+    c.check(
+        "GET",
+        stats,
+        &stack
+            .send("GET", &format!("{unknown}/stats"), admin, None)
+            .await,
+    );
+    let preview = "/v2/integrations/siem/preview";
+    let filter =
+        json!({"filter": {"classes": ["api_activity"], "outcomes": ["success"]}, "limit": 20});
+    c.check(
+        "POST",
+        preview,
+        &stack.send("POST", preview, admin, Some(filter)).await,
+    );
+    c.check(
+        "POST",
+        preview,
+        &stack
+            .send(
+                "POST",
+                preview,
+                admin,
+                Some(json!({"filter": {"classes": ["nope"]}})),
+            )
+            .await,
+    );
+    c.check(
+        "DELETE",
+        one,
+        &stack.send("DELETE", &path, admin, None).await,
+    );
+    c.check(
+        "DELETE",
+        one,
+        &stack.send("DELETE", &path, admin, None).await,
     );
 }
 

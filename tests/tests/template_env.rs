@@ -31,6 +31,7 @@ fn needs_and_policies_name_the_same_tables_queues_and_secrets() {
         ("DeliveriesTable", Needs::DELIVERIES),
         ("EventsQueue", Needs::EVENTS),
         ("DeliveryQueue", Needs::DELIVERY_QUEUE),
+        ("SiemQueue", Needs::SIEM),
         ("ServiceSecret", Needs::CURSORS),
     ];
     for function in template().functions.values() {

@@ -1,7 +1,8 @@
 //! The local stand-in for Lambda's event source mappings: the audit table's stream
 //! (the outbox) to the event publisher ([`OutboxPump`]), then the events queue and
-//! the delivery queue: receives from them, hands batches to the fan-out and dispatcher
-//! handlers as `SqsEvent`s, and deletes what they did not report as failed.
+//! the delivery queue and the SIEM queue: receives from them, hands batches to the
+//! fan-out, dispatcher and SIEM forwarder handlers as `SqsEvent`s, and deletes what
+//! they did not report as failed.
 //!
 //! One difference, for speed: a failed message is made visible again after
 //! [`RETRY_VISIBILITY_SECONDS`] instead of the queue's visibility timeout.
@@ -60,7 +61,9 @@ pub struct QueuePump {
     sqs: aws_sdk_sqs::Client,
     events_url: String,
     deliveries_url: String,
+    siem_url: String,
     fanout: App,
+    forwarder: App,
     dispatcher: App,
     client: OutboundClient,
 }
@@ -72,6 +75,8 @@ pub struct Pumped {
     pub committed: usize,
     pub events: usize,
     pub attempts: usize,
+    /// SIEM messages handed to the forwarder.
+    pub siem: usize,
     pub failed: usize,
 }
 
@@ -93,7 +98,9 @@ impl QueuePump {
             sqs: aws_sdk_sqs::Client::new(sdk),
             events_url: url("EventsQueue")?,
             deliveries_url: url("DeliveryQueue")?,
+            siem_url: url("SiemQueue")?,
             fanout: app("WebhookFanoutFunction")?,
+            forwarder: app("SiemForwarderFunction")?,
             client: OutboundClient::from_config(&dispatcher.config).map_err(|e| e.to_string())?,
             dispatcher,
         })
@@ -124,6 +131,13 @@ impl QueuePump {
             pumped.failed += self
                 .settle(&self.deliveries_url, handles, &response)
                 .await?;
+        }
+        let (batch, handles) = self.receive(&self.siem_url, wait_seconds).await?;
+        if !batch.records.is_empty() {
+            pumped.siem = batch.records.len();
+            let (_, response) =
+                gatehouse_functions::siem::forwarder::handle(&self.forwarder, batch).await;
+            pumped.failed += self.settle(&self.siem_url, handles, &response).await?;
         }
         Ok(pumped)
     }

@@ -66,6 +66,8 @@ pub struct App {
     /// Dynamic secrets' leases (the tenant's Vault, or STS into the declared roles).
     pub leases: crate::secrets::leases::DynamicSecrets,
     pub delivery_queue: crate::webhooks::queue::DeliveryQueue,
+    /// SIEM destinations, their statistics and their queue.
+    pub siem: crate::siem::Siem,
     pub clock: SharedClock,
 }
 
@@ -108,8 +110,30 @@ impl App {
                 config.lease_roles.clone(),
             )
         });
-        let sqs = (!config.events_queue_url.is_empty() || !config.delivery_queue_url.is_empty())
-            .then(|| aws_sdk_sqs::Client::new(sdk));
+        let sqs = (!config.events_queue_url.is_empty()
+            || !config.delivery_queue_url.is_empty()
+            || !config.siem_queue_url.is_empty())
+        .then(|| aws_sdk_sqs::Client::new(sdk));
+        let siem = crate::siem::Siem {
+            destinations: crate::store::siem_table::SiemDestinations::new(
+                integrations_table.clone(),
+            ),
+            stats: crate::store::siem_stats::SiemStats::new(
+                dynamodb.clone(),
+                config.ephemeral_table.clone(),
+            ),
+            queue: match &sqs {
+                Some(sqs) if !config.siem_queue_url.is_empty() => {
+                    crate::store::siem_queue::SiemQueue::new(
+                        sqs.clone(),
+                        config.siem_queue_url.clone(),
+                        config.siem_dlq_url.clone(),
+                    )
+                }
+                _ => crate::store::siem_queue::SiemQueue::unconfigured(),
+            },
+            routes: crate::siem::new_routes(),
+        };
         let secrets = Self::tenant_secrets(
             &config,
             sdk,
@@ -142,6 +166,7 @@ impl App {
         };
         Ok(Self {
             sso,
+            siem,
             leases: crate::secrets::leases::DynamicSecrets::new(
                 secrets.clone(),
                 crate::store::Leases::new(secrets_table),

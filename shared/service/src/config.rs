@@ -38,6 +38,9 @@
 //! | `WEBHOOK_TIMEOUT_SECONDS` | no    | `15`    | how long a delivery waits for the endpoint's answer |
 //! | `WEBHOOK_RETRY_SCHEDULE` | no     | see README | seconds before each retry, comma-separated (`5,60,300,...`) |
 //! | `WEBHOOK_CIRCUIT_MIN_VOLUME` | no | `10`    | attempts in a window before an endpoint's circuit can open |
+//! | `SIEM_QUEUE_URL`       | for SIEM |         | SQS queue of security events on their way to SIEM destinations |
+//! | `SIEM_DLQ_URL`         | for SIEM |         | SQS queue of events a destination will not take, with the reason |
+//! | `PLATFORM_TENANT_ID`   | no       | none    | the platform operator's tenant: only its SIEM destinations may receive every tenant's events |
 //!
 //! AWS endpoints and credentials come from the SDK's standard settings
 //! (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_DYNAMODB`, ...).
@@ -56,6 +59,10 @@ pub struct Config {
     pub delivery_queue_url: String,
     pub delivery_dlq_url: String,
     pub events_queue_url: String,
+    pub siem_queue_url: String,
+    pub siem_dlq_url: String,
+    /// The platform operator's tenant (`PLATFORM_TENANT_ID`), if the deployment has one.
+    pub platform_tenant_id: Option<crate::ids::TenantId>,
     pub service_secret_arn: String,
     pub audit_retention_days: u32,
     pub auth_cache_ttl: time::Duration,
@@ -127,7 +134,11 @@ impl Needs {
     pub const SSO: Self = Self(1 << 16);
     /// DNS lookups: domain verification.
     pub const DNS: Self = Self(1 << 17);
-    pub const ALL: Self = Self((1 << 18) - 1);
+    /// SIEM forwarding: its queue and dead-letter queue.
+    pub const SIEM: Self = Self(1 << 18);
+    /// The platform operator's tenant.
+    pub const OPERATOR: Self = Self(1 << 19);
+    pub const ALL: Self = Self((1 << 20) - 1);
     pub const NONE: Self = Self(0);
 
     pub const fn with(self, other: Self) -> Self {
@@ -183,6 +194,8 @@ impl Needs {
             (Needs::SESSIONS, &["SESSION_ISSUER", "SESSION_KEY_IDS"]),
             (Needs::SSO, &["PUBLIC_BASE_URL"]),
             (Needs::DNS, &["DNS_NAMESERVERS"]),
+            (Needs::SIEM, &["SIEM_QUEUE_URL", "SIEM_DLQ_URL"]),
+            (Needs::OPERATOR, &["PLATFORM_TENANT_ID"]),
         ];
         GROUPS
             .iter()
@@ -259,6 +272,15 @@ impl Config {
             })?,
             delivery_dlq_url: if_needed(Needs::DELIVERY_QUEUE, &|| vars.url("DELIVERY_DLQ_URL"))?,
             events_queue_url: if_needed(Needs::EVENTS, &|| vars.url("EVENTS_QUEUE_URL"))?,
+            siem_queue_url: if_needed(Needs::SIEM, &|| vars.url("SIEM_QUEUE_URL"))?,
+            siem_dlq_url: if_needed(Needs::SIEM, &|| vars.url("SIEM_DLQ_URL"))?,
+            platform_tenant_id: match vars.get("PLATFORM_TENANT_ID") {
+                Some(text) if need(Needs::OPERATOR) && !text.trim().is_empty() => Some(
+                    crate::ids::TenantId::parse(text.trim())
+                        .map_err(|e| vars.invalid("PLATFORM_TENANT_ID", e))?,
+                ),
+                _ => None,
+            },
             service_secret_arn: if_needed(Needs::CURSORS, &|| vars.arn("SERVICE_SECRET_ARN"))?,
             audit_retention_days: vars.parsed_in("AUDIT_RETENTION_DAYS", 365, 1..=3650)?,
             auth_cache_ttl: seconds(vars.parsed_in("AUTH_CACHE_TTL_SECONDS", 1, 0..=300)?),
@@ -382,6 +404,9 @@ const GROUP_OF: &[(&str, Needs)] = &[
     ("USAGE_TABLE", Needs::USAGE),
     ("DELIVERIES_TABLE", Needs::DELIVERIES),
     ("EVENTS_QUEUE_URL", Needs::EVENTS),
+    ("SIEM_QUEUE_URL", Needs::SIEM),
+    ("SIEM_DLQ_URL", Needs::SIEM),
+    ("PLATFORM_TENANT_ID", Needs::OPERATOR),
     ("DELIVERY_QUEUE_URL", Needs::DELIVERY_QUEUE),
     ("DELIVERY_DLQ_URL", Needs::DELIVERY_QUEUE),
     ("WEBHOOK_KEY_ID", Needs::SEALING),

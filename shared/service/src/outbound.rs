@@ -96,7 +96,7 @@ pub struct OutboundClient {
 
 impl OutboundClient {
     pub fn new(allow: AllowList, timeout: Duration) -> Result<Self, reqwest::Error> {
-        Self::build(allow, timeout, None, "Gatehouse-Webhooks")
+        Self::build(allow, timeout, None, None, "Gatehouse-Webhooks")
     }
 
     /// A client for one tenant integration: its own trusted CA (PEM), if it has one,
@@ -106,13 +106,25 @@ impl OutboundClient {
         timeout: Duration,
         ca_pem: Option<&[u8]>,
     ) -> Result<Self, reqwest::Error> {
-        Self::build(allow, timeout, ca_pem, "Gatehouse-Integrations")
+        Self::build(allow, timeout, ca_pem, None, "Gatehouse-Integrations")
+    }
+
+    /// A client for one SIEM destination: its trusted CA, and the client certificate
+    /// and key (one PEM) it presents for mTLS.
+    pub fn for_destination(
+        allow: AllowList,
+        timeout: Duration,
+        ca_pem: Option<&[u8]>,
+        identity_pem: Option<&[u8]>,
+    ) -> Result<Self, reqwest::Error> {
+        Self::build(allow, timeout, ca_pem, identity_pem, "Gatehouse-SIEM")
     }
 
     fn build(
         allow: AllowList,
         timeout: Duration,
         ca_pem: Option<&[u8]>,
+        identity_pem: Option<&[u8]>,
         agent: &str,
     ) -> Result<Self, reqwest::Error> {
         let mut builder = reqwest::Client::builder();
@@ -120,6 +132,9 @@ impl OutboundClient {
             for certificate in reqwest::Certificate::from_pem_bundle(pem)? {
                 builder = builder.add_root_certificate(certificate);
             }
+        }
+        if let Some(pem) = identity_pem {
+            builder = builder.identity(reqwest::Identity::from_pem(pem)?);
         }
         let client = builder
             .timeout(timeout)

@@ -122,6 +122,7 @@ impl Gateway {
                 | Function::EventPublisher
                 | Function::WebhookFanout
                 | Function::WebhookDispatcher
+                | Function::SiemForwarder
                 | Function::KeyExpiryNotifier => {}
             }
         }

@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 /// The OCSF classes Gatehouse's events belong to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "SiemEventClass")]
 pub enum EventClass {
     /// 3001: credentials created, rotated, revoked, re-scoped; principals disabled.
     AccountChange,
@@ -72,8 +73,21 @@ impl EventClass {
 }
 
 /// OCSF `severity_id` (1-5; Gatehouse raises nothing Fatal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "SiemSeverity")]
 pub enum Severity {
     Informational = 1,
     Low = 2,
@@ -140,8 +154,9 @@ impl Severity {
 }
 
 /// OCSF `status_id`: 1 success, 2 failure (a refused call or failed work).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "SiemOutcome")]
 pub enum Status {
     Success,
     Failure,

@@ -5,6 +5,8 @@
 
 pub mod cef;
 pub mod classify;
+pub mod delivery;
+pub mod destination;
 pub mod ecs;
 pub mod event;
 pub mod hec;

@@ -13,6 +13,7 @@ use std::net::IpAddr;
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "SiemEmailPolicy")]
 pub enum EmailPolicy {
     /// As audited.
     #[default]
@@ -28,6 +29,7 @@ pub enum EmailPolicy {
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "SiemIpPolicy")]
 pub enum IpPolicy {
     #[default]
     Keep,
@@ -40,6 +42,7 @@ pub enum IpPolicy {
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
 )]
+#[schemars(rename = "SiemRedactionRequest")]
 pub struct Redaction {
     #[serde(default)]
     pub emails: EmailPolicy,
