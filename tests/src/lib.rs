@@ -11,6 +11,7 @@ pub mod openbao;
 pub mod postgres;
 pub mod rsyslog;
 pub mod saml_idp;
+pub mod siem_receivers;
 pub mod slapd;
 pub mod vault_aws_login;
 pub mod webhook_receiver;
@@ -121,6 +122,23 @@ impl TestStack {
             replay_posts: std::sync::atomic::AtomicBool::new(false),
             outbox,
         }
+    }
+
+    /// Sets a template parameter after the stack exists (one that names something the
+    /// test made, such as `PlatformTenantId`): the gateway and the outbox pump are
+    /// built again with it; pumps and apps made afterwards see it too.
+    pub fn set_parameter(&mut self, name: &str, value: &str) {
+        self.local
+            .parameters
+            .insert(name.to_owned(), value.to_owned());
+        self.gateway =
+            Arc::new(Gateway::new(&self.template, &self.local, &self.sdk).expect("gateway builds"));
+        self.outbox = gatehouse_devtools::outbox_pump::OutboxPump::new(
+            &self.template,
+            &self.local,
+            &self.sdk,
+        )
+        .expect("the outbox pump");
     }
 
     /// The `App` function `logical_id` gets: its own environment and its own

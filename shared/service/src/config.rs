@@ -40,6 +40,7 @@
 //! | `WEBHOOK_CIRCUIT_MIN_VOLUME` | no | `10`    | attempts in a window before an endpoint's circuit can open |
 //! | `SIEM_QUEUE_URL`       | for SIEM |         | SQS queue of security events on their way to SIEM destinations |
 //! | `SIEM_DLQ_URL`         | for SIEM |         | SQS queue of events a destination will not take, with the reason |
+//! | `SIEM_RETRY_BASE_SECONDS` | no    | `5`     | the first retry's delay of a SIEM delivery; each further one doubles, up to 15 minutes |
 //! | `PLATFORM_TENANT_ID`   | no       | none    | the platform operator's tenant: only its SIEM destinations may receive every tenant's events |
 //!
 //! AWS endpoints and credentials come from the SDK's standard settings
@@ -61,6 +62,7 @@ pub struct Config {
     pub events_queue_url: String,
     pub siem_queue_url: String,
     pub siem_dlq_url: String,
+    pub siem_retry_base: time::Duration,
     /// The platform operator's tenant (`PLATFORM_TENANT_ID`), if the deployment has one.
     pub platform_tenant_id: Option<crate::ids::TenantId>,
     pub service_secret_arn: String,
@@ -194,7 +196,10 @@ impl Needs {
             (Needs::SESSIONS, &["SESSION_ISSUER", "SESSION_KEY_IDS"]),
             (Needs::SSO, &["PUBLIC_BASE_URL"]),
             (Needs::DNS, &["DNS_NAMESERVERS"]),
-            (Needs::SIEM, &["SIEM_QUEUE_URL", "SIEM_DLQ_URL"]),
+            (
+                Needs::SIEM,
+                &["SIEM_QUEUE_URL", "SIEM_DLQ_URL", "SIEM_RETRY_BASE_SECONDS"],
+            ),
             (Needs::OPERATOR, &["PLATFORM_TENANT_ID"]),
         ];
         GROUPS
@@ -274,6 +279,7 @@ impl Config {
             events_queue_url: if_needed(Needs::EVENTS, &|| vars.url("EVENTS_QUEUE_URL"))?,
             siem_queue_url: if_needed(Needs::SIEM, &|| vars.url("SIEM_QUEUE_URL"))?,
             siem_dlq_url: if_needed(Needs::SIEM, &|| vars.url("SIEM_DLQ_URL"))?,
+            siem_retry_base: seconds(vars.parsed_in("SIEM_RETRY_BASE_SECONDS", 5, 1..=300)?),
             platform_tenant_id: match vars.get("PLATFORM_TENANT_ID") {
                 Some(text) if need(Needs::OPERATOR) && !text.trim().is_empty() => Some(
                     crate::ids::TenantId::parse(text.trim())
@@ -406,6 +412,7 @@ const GROUP_OF: &[(&str, Needs)] = &[
     ("EVENTS_QUEUE_URL", Needs::EVENTS),
     ("SIEM_QUEUE_URL", Needs::SIEM),
     ("SIEM_DLQ_URL", Needs::SIEM),
+    ("SIEM_RETRY_BASE_SECONDS", Needs::SIEM),
     ("PLATFORM_TENANT_ID", Needs::OPERATOR),
     ("DELIVERY_QUEUE_URL", Needs::DELIVERY_QUEUE),
     ("DELIVERY_DLQ_URL", Needs::DELIVERY_QUEUE),

@@ -30,7 +30,7 @@ pub struct SiemMessage {
 
 /// How long an event is retried before it is dead-lettered.
 pub const MAX_AGE: Duration = Duration::hours(72);
-/// The first retry's delay; each further one doubles, up to [`MAX_DELAY`].
+/// The first retry's delay by default; each further one doubles, up to [`MAX_DELAY`].
 pub const BASE_DELAY: Duration = Duration::seconds(5);
 pub const MAX_DELAY: Duration = Duration::minutes(15);
 const JITTER: f64 = 0.2;
@@ -59,11 +59,17 @@ pub fn outcome_of_status(status: u16, detail: &str) -> Outcome {
     }
 }
 
-/// The next attempt of `message` after a retryable failure at `now`, or `None` when
-/// it has been retried for [`MAX_AGE`]. `unit_random` in [0, 1) drives the jitter.
-pub fn retry(message: &SiemMessage, now: OffsetDateTime, unit_random: f64) -> Option<SiemMessage> {
+/// The next attempt of `message` after a retryable failure at `now`, `base` after the
+/// first attempt and doubling, or `None` when it has been retried for [`MAX_AGE`].
+/// `unit_random` in [0, 1) drives the jitter.
+pub fn retry(
+    message: &SiemMessage,
+    now: OffsetDateTime,
+    base: Duration,
+    unit_random: f64,
+) -> Option<SiemMessage> {
     let exponent = message.attempt.min(16);
-    let delay = (BASE_DELAY * 2f64.powi(i32::try_from(exponent).unwrap_or(16))).min(MAX_DELAY);
+    let delay = (base * 2f64.powi(i32::try_from(exponent).unwrap_or(16))).min(MAX_DELAY);
     let factor = 1.0 + JITTER * (2.0 * unit_random.clamp(0.0, 1.0) - 1.0);
     let due_at = now + delay * factor;
     (due_at - message.first_queued_at <= MAX_AGE).then(|| SiemMessage {

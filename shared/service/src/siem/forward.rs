@@ -132,7 +132,13 @@ async fn deliver_group(
         Err(e) => {
             let reason = format!("the destination could not be read: {e}");
             let outcomes = vec![Outcome::Retry(reason); group.len()];
-            settle(&mut result, group, outcomes, now);
+            settle(
+                &mut result,
+                group,
+                outcomes,
+                now,
+                app.config.siem_retry_base,
+            );
             return result;
         }
     };
@@ -160,7 +166,13 @@ async fn deliver_group(
         }
     }
     let healthy = !outcomes.iter().any(|o| matches!(o, Outcome::Retry(_)));
-    settle(&mut result, group, outcomes, now);
+    settle(
+        &mut result,
+        group,
+        outcomes,
+        now,
+        app.config.siem_retry_base,
+    );
     counts.retried = result.retry.len() as u64;
     counts.dead_lettered = result.dead.len() as u64;
     if let Err(e) = app.siem.stats.add(&tenant, &id, now, &counts).await {
@@ -176,6 +188,7 @@ fn settle(
     group: Vec<(usize, SiemMessage)>,
     outcomes: Vec<Outcome>,
     now: OffsetDateTime,
+    base: time::Duration,
 ) {
     let mut outcomes = outcomes.into_iter();
     for (i, message) in group {
@@ -185,7 +198,7 @@ fn settle(
         {
             Outcome::Delivered => result.delivered += 1,
             Outcome::Reject(reason) => result.dead.push((i, message, reason)),
-            Outcome::Retry(reason) => match retry(&message, now, jitter_of(&message)) {
+            Outcome::Retry(reason) => match retry(&message, now, base, jitter_of(&message)) {
                 Some(next) => result.retry.push((i, next)),
                 None => result.dead.push((
                     i,
