@@ -363,7 +363,7 @@ fn bulk(
     }
     let text = String::from_utf8_lossy(body);
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    if lines.len() % 2 != 0 {
+    if !lines.len().is_multiple_of(2) {
         return reply(
             400,
             &json!({"error": {"type": "illegal_argument_exception", "reason": "The bulk request must be terminated by a newline [\\n]"}, "status": 400}),
@@ -382,20 +382,19 @@ fn bulk(
         };
         let document: Result<Value, _> = serde_json::from_str(pair[1]);
         let (status, error) = match (planned, document) {
-            (201, Ok(doc)) => {
-                if s.documents.contains_key(&(index.clone(), id.clone())) {
-                    (
-                        409,
-                        Some(es_error(
-                            "version_conflict_engine_exception",
-                            &format!("[{id}]: version conflict, document already exists"),
-                        )),
-                    )
-                } else {
-                    s.documents.insert((index.clone(), id.clone()), doc);
+            (201, Ok(doc)) => match s.documents.entry((index.clone(), id.clone())) {
+                std::collections::btree_map::Entry::Occupied(_) => (
+                    409,
+                    Some(es_error(
+                        "version_conflict_engine_exception",
+                        &format!("[{id}]: version conflict, document already exists"),
+                    )),
+                ),
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(doc);
                     (201, None)
                 }
-            }
+            },
             (201, Err(_)) => (
                 400,
                 Some(es_error("document_parsing_exception", "failed to parse")),
