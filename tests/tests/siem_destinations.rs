@@ -224,6 +224,11 @@ async fn key_webhook_secret_and_sso_events_reach_every_kind_of_sink() {
     .await;
     create(&stack, &admin, hec(&hec_rx.url(), true)).await;
     create(&stack, &admin, bulk(&bulk_rx.url(), "gatehouse-security")).await;
+    // A destination whose filter passes nothing these changes make: they are counted
+    // as dropped, not sent.
+    let mut findings = bulk(&bulk_rx.url(), "findings");
+    findings["filter"] = json!({"categories": ["findings"], "min_severity": "high"});
+    let findings_id = create(&stack, &admin, findings).await;
 
     // A key, a webhook, a secret and an SSO connection, each a committed change.
     let (full_key, key_id) = stack
@@ -330,6 +335,21 @@ async fn key_webhook_secret_and_sso_events_reach_every_kind_of_sink() {
     // Every produced event reached every sink, and no sink holds key or secret material.
     let bulk_ids: BTreeSet<String> = documents.keys().map(|(_, id)| id.clone()).collect();
     assert_eq!(bulk_ids, produced);
+    let stats = stack
+        .send(
+            "GET",
+            &format!("/v2/integrations/siem/{findings_id}/stats"),
+            &admin,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(stats["total"]["sent"], 0, "{stats}");
+    assert_eq!(
+        stats["total"]["dropped_by_filter"],
+        produced.len(),
+        "{stats}"
+    );
     let everything = format!("{received:?}{hec_events:?}{documents:?}");
     assert!(!everything.contains(&full_key), "a key reached a SIEM");
     assert!(
@@ -676,4 +696,16 @@ async fn produced_equals_delivered_plus_dead_lettered_through_outages() {
         .await
         .json();
     assert_eq!(health["health"]["healthy"], true, "{health}");
+    let report = stack
+        .send("GET", "/v2/integrations/health", &admin, None)
+        .await
+        .json();
+    let siem: Vec<&Value> = report["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["kind"] == "siem")
+        .collect();
+    assert_eq!(siem.len(), 2, "{report}");
+    assert!(siem.iter().all(|l| l["status"] == "healthy"), "{report}");
 }

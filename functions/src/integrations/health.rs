@@ -1,6 +1,7 @@
-//! `GET /v2/integrations/health` (`monitor_integration_health`): every integration of
-//! the tenant in one list: its Vault (the last connectivity check) and its webhook
-//! endpoints (the share of recent attempts that succeeded, and the circuit).
+//! `GET /v2/integrations/health` (`monitor_integration_health`, `monitor_siem_health`):
+//! every integration of the tenant in one list: its Vault (the last connectivity
+//! check), its SIEM destinations (the last delivery or test) and its webhook endpoints
+//! (the share of recent attempts that succeeded, and the circuit).
 
 use crate::openapi::{Operation, Reply, Tag};
 use futures_util::future::try_join_all;
@@ -28,7 +29,7 @@ pub const ACTION: &str = "integration.health";
 const WEBHOOK_HEALTHY_PERCENT: u8 = 50;
 
 pub const DOC: Operation = Operation {
-    description: "The tenant's Vault (its last connectivity check: run one with `POST /v2/integrations/{integration_id}/test`) and its webhook endpoints (healthy when active, the circuit closed and at least half of the recent attempts succeeded).",
+    description: "The tenant's Vault (its last connectivity check: run one with `POST /v2/integrations/{integration_id}/test`), its SIEM destinations (the last delivery or test; events meanwhile wait in the queue, they are not dropped) and its webhook endpoints (healthy when active, the circuit closed and at least half of the recent attempts succeeded).",
     ..Operation::new(
         Tag::Integrations,
         "Health of every integration",
@@ -53,10 +54,11 @@ enum Status {
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "IntegrationHealthLine")]
 struct Line {
-    /// `vault` or `webhook`.
+    /// `vault`, `siem` or `webhook`.
     kind: &'static str,
     id: String,
-    /// Where it is: the Vault's address, the endpoint's URL.
+    /// Where it is: the Vault's address, the SIEM's URL or `host:port`, the
+    /// endpoint's URL.
     target: String,
     status: Status,
     /// Why it is unhealthy, when that is known.
@@ -97,6 +99,37 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
                 (Some(_), false) => Status::Unhealthy,
             },
             detail: health.last_error.clone().filter(|_| !health.healthy),
+            latency_ms: health.latency_ms,
+            last_success: health.last_success.map(rfc3339),
+            checked_at: health.checked_at.map(rfc3339),
+            health_percent: None,
+            circuit: None,
+        });
+    }
+    for destination in call.app.siem.destinations.list(tenant).await? {
+        let health = &destination.health;
+        let target = match &destination.transport {
+            gatehouse::siem::destination::Transport::Syslog { host, port, .. } => {
+                format!("{host}:{port}")
+            }
+            gatehouse::siem::destination::Transport::Hec { url, .. }
+            | gatehouse::siem::destination::Transport::Bulk { url, .. }
+            | gatehouse::siem::destination::Transport::Https { url, .. } => url.clone(),
+        };
+        items.push(Line {
+            kind: "siem",
+            id: destination.destination_id.to_string(),
+            target,
+            status: match (destination.enabled, health.checked_at, health.healthy) {
+                (_, None, _) => Status::Unknown,
+                (true, Some(_), true) => Status::Healthy,
+                _ => Status::Unhealthy,
+            },
+            detail: if destination.enabled {
+                health.last_error.clone().filter(|_| !health.healthy)
+            } else {
+                Some("disabled".into())
+            },
             latency_ms: health.latency_ms,
             last_success: health.last_success.map(rfc3339),
             checked_at: health.checked_at.map(rfc3339),
