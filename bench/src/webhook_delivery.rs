@@ -136,7 +136,7 @@ async fn main() -> BenchResult {
         fan_out(&app, &event, app.clock.now()).await?;
         enqueued.insert(event.id.to_lowercase(), Instant::now());
     }
-    let pump = QueuePump::new(&stack.template, &stack.local, &stack.sdk)?;
+    let pump = QueuePump::new(&stack.template, &stack.local, &stack.sdk)?.webhooks_only();
     let calls_before = aws_calls().await?;
     let started = Instant::now();
     while arrivals.lock().unwrap().len() < EVENTS {

@@ -37,6 +37,9 @@ PY
 echo "== webhook delivery: one dispatcher to a local receiver (storage and queues are moto on loopback)"
 "$scripts/with-moto.sh" "$bin/webhook-delivery"
 
+echo "== SIEM forwarding: encoding per format (one core), one forwarder to rsyslog over TLS, commit to receipt (moto and rsyslog on loopback)"
+"$scripts/with-moto.sh" "$bin/siem-forwarding"
+
 echo "== tenant secret reads on both backends (moto and OpenBao on loopback)"
 "$scripts/with-moto.sh" "$bin/secret-reads"
 

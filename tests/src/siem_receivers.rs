@@ -189,7 +189,10 @@ fn hec(
     }
     let authorized = match header(headers, "authorization") {
         None => return hec_answer(401, 2, "Token is required"),
-        Some(value) => value.strip_prefix("Splunk ") == Some(s.token.as_str()),
+        Some(value) => match value.strip_prefix("Splunk ") {
+            None => return hec_answer(401, 3, "Invalid authorization"),
+            Some(token) => token == s.token,
+        },
     };
     if !authorized {
         return hec_answer(403, 4, "Invalid token");

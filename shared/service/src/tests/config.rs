@@ -19,6 +19,14 @@ const REQUIRED: &[(&str, &str)] = &[
         "https://sqs.us-east-1.amazonaws.com/123456789012/events",
     ),
     (
+        "SIEM_QUEUE_URL",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/siem",
+    ),
+    (
+        "SIEM_DLQ_URL",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/siem-dlq",
+    ),
+    (
         "SERVICE_SECRET_ARN",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:svc",
     ),
