@@ -183,8 +183,9 @@ async fn end_to_end(rsyslog: &Rsyslog) -> BenchResult {
     ])
     .await?;
     let app = stack.app("CreateSiemDestinationFunction")?;
+    let writer = stack.app("CreateApiKeyFunction")?;
     let (tenant, _, _) = create_tenant(
-        &app,
+        &writer,
         DisplayName::parse("Bench")?,
         None,
         Principal::parse("user:bench")?,
@@ -220,7 +221,6 @@ async fn end_to_end(rsyslog: &Rsyslog) -> BenchResult {
     let mut batch = gatehouse::store::WriteBatch::new();
     app.siem.destinations.put_new(&mut batch, &destination)?;
     app.dynamo.commit(batch).await?;
-    let writer = stack.app("CreateApiKeyFunction")?;
     let pump = gatehouse_devtools::pump::QueuePump::new(&stack.template, &stack.local, &stack.sdk)?;
     let already = rsyslog.received().len();
     for n in 0..COMMITS {

@@ -18,8 +18,10 @@ pidfile="$root/.local/dev-moto.pid"
 stop_moto=""
 bao_pid=""
 oidc_pid=""
+rsyslog_pid=""
 cleanup() {
   [ -n "$bao_pid" ] && kill "$bao_pid" 2>/dev/null || true
+  [ -n "$rsyslog_pid" ] && kill "$rsyslog_pid" 2>/dev/null || true
   [ -n "$oidc_pid" ] && kill "$oidc_pid" 2>/dev/null || true
   [ -n "$stop_moto" ] && "$scripts/moto.sh" stop "$pidfile" || true
 }
@@ -64,6 +66,23 @@ OIDC_PROVIDER_DIR="$root/.local/oidc-provider" node "$root/tests/oidc/provider.m
   >"$root/.local/dev-oidc-provider.log" 2>&1 &
 oidc_pid=$!
 echo "dev: OpenID Provider (oidc-provider) on 127.0.0.1:$oidc_port"
+
+# A local syslog receiver (Debian's rsyslog, not the system service), for SIEM
+# forwarding: what it receives over TCP (octet counting) lands in a file, one line each.
+siem_port="${SIEM_SYSLOG_PORT:-5514}"
+siem_dir="$root/.local/dev-siem"
+mkdir -p "$siem_dir"
+cat >"$siem_dir/rsyslog.conf" <<CONF
+global(workDirectory="$siem_dir" maxMessageSize="64k")
+module(load="imtcp")
+template(name="raw" type="string" string="%rawmsg%\n")
+ruleset(name="siem") { action(type="omfile" file="$siem_dir/received.log" template="raw") }
+input(type="imtcp" port="$siem_port" address="127.0.0.1" ruleset="siem")
+CONF
+/usr/sbin/rsyslogd -n -f "$siem_dir/rsyslog.conf" -i "$siem_dir/rsyslogd.pid" \
+  >"$root/.local/dev-rsyslog.log" 2>&1 &
+rsyslog_pid=$!
+echo "dev: syslog receiver (rsyslog) on 127.0.0.1:$siem_port, writing $siem_dir/received.log"
 # shellcheck source=local-aws-env.sh
 . "$scripts/local-aws-env.sh" "$moto_port"
 
@@ -99,10 +118,16 @@ cat <<MSG
   login_url with ?login_hint=dev in a browser (the callback answers with a session token,
   which works as a Bearer credential like a key):
     curl -s -X POST http://$listen/v2/integrations/sso -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"name":"Local IdP","preset":"custom","issuer":"http://127.0.0.1:$oidc_port","client_id":"gatehouse-dev","client_secret":"$oidc_secret","scopes":["email","profile","groups"],"domains":["example.com"],"rules":[{"claim":"groups","value":"gatehouse-admins","scopes":["keys:read"]}]}'
+  Forward the tenant's security events as CEF to the local syslog receiver, then watch
+  them arrive (this tenant is the platform operator's: add "all_tenants":true for every
+  tenant's):
+    curl -s -X POST http://$listen/v2/integrations/siem -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"name":"Local ArcSight","preset":"arcsight","transport":{"kind":"syslog","host":"127.0.0.1","port":$siem_port,"protocol":"tcp"}}'
+    tail -f $siem_dir/received.log
 
 MSG
 # Webhooks may reach these local receivers (plain HTTP); everything else must be public HTTPS.
 webhook_hosts="${WEBHOOK_ALLOW_HOSTS:-127.0.0.1:8900,localhost:8900}"
 "$bin/gatehouse-gateway" --stack "$stack" --listen "$listen" --param "WebhookAllowHosts=$webhook_hosts" \
-  --param "IntegrationAllowHosts=127.0.0.1:$bao_port,127.0.0.1:$oidc_port" \
+  --param "IntegrationAllowHosts=127.0.0.1:$bao_port,127.0.0.1:$oidc_port,127.0.0.1:$siem_port" \
+  --param "PlatformTenantId=$tenant" \
   --param "PublicBaseUrl=http://$listen"
