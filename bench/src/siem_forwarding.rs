@@ -45,6 +45,46 @@ fn event(n: usize) -> SecurityEvent {
     SecurityEvent::from_audit(&audit)
 }
 
+/// A syslog destination on loopback, as a create would store it.
+fn syslog_destination(
+    tenant: &TenantId,
+    id: &IntegrationId,
+    port: u16,
+    protocol: SyslogProtocol,
+    format: SyslogFormat,
+    ca_pem: Option<String>,
+) -> Destination {
+    Destination {
+        tenant_id: tenant.clone(),
+        destination_id: id.clone(),
+        name: "bench".into(),
+        preset: Preset::Custom,
+        transport: Transport::Syslog {
+            host: "127.0.0.1".into(),
+            port,
+            protocol,
+            format,
+            facility: 13,
+            hostname: "gatehouse".into(),
+            max_message_bytes: 8192,
+        },
+        credential: None,
+        tls: TlsOptions {
+            ca_pem,
+            ..TlsOptions::default()
+        },
+        filter: Filter::default(),
+        redaction: Redaction::default(),
+        all_tenants: false,
+        enabled: true,
+        health: Default::default(),
+        created_at: time::OffsetDateTime::now_utc(),
+        created_by: "bench".into(),
+        updated_at: None,
+        version: 1,
+    }
+}
+
 fn encode_rates() {
     let events: Vec<SecurityEvent> = (0..1000).map(event).collect();
     let policy = Redaction::default();
@@ -103,35 +143,14 @@ async fn forward_rate(rsyslog: &Rsyslog) -> BenchResult {
     let app = stack.app("SiemForwarderFunction")?;
     let tenant = TenantId::parse("acme000001")?;
     let id = IntegrationId::generate().map_err(|e| e.to_string())?;
-    let destination = Destination {
-        tenant_id: tenant.clone(),
-        destination_id: id.clone(),
-        name: "bench".into(),
-        preset: Preset::Arcsight,
-        transport: Transport::Syslog {
-            host: "127.0.0.1".into(),
-            port: rsyslog.tls_port,
-            protocol: SyslogProtocol::Tls,
-            format: SyslogFormat::Cef,
-            facility: 13,
-            hostname: "gatehouse".into(),
-            max_message_bytes: 8192,
-        },
-        credential: None,
-        tls: TlsOptions {
-            ca_pem: Some(rsyslog.ca_pem.clone()),
-            ..TlsOptions::default()
-        },
-        filter: Filter::default(),
-        redaction: Redaction::default(),
-        all_tenants: false,
-        enabled: true,
-        health: Default::default(),
-        created_at: time::OffsetDateTime::now_utc(),
-        created_by: "bench".into(),
-        updated_at: None,
-        version: 1,
-    };
+    let destination = syslog_destination(
+        &tenant,
+        &id,
+        rsyslog.tls_port,
+        SyslogProtocol::Tls,
+        SyslogFormat::Cef,
+        Some(rsyslog.ca_pem.clone()),
+    );
     let mut batch = gatehouse::store::WriteBatch::new();
     app.siem.destinations.put_new(&mut batch, &destination)?;
     app.dynamo.commit(batch).await?;
@@ -192,32 +211,14 @@ async fn end_to_end(rsyslog: &Rsyslog) -> BenchResult {
     )
     .await?;
     let id = IntegrationId::generate().map_err(|e| e.to_string())?;
-    let destination = Destination {
-        tenant_id: tenant.tenant_id.clone(),
-        destination_id: id,
-        name: "bench".into(),
-        preset: Preset::Custom,
-        transport: Transport::Syslog {
-            host: "127.0.0.1".into(),
-            port: rsyslog.tcp_port,
-            protocol: SyslogProtocol::Tcp,
-            format: SyslogFormat::Rfc5424,
-            facility: 13,
-            hostname: "gatehouse".into(),
-            max_message_bytes: 8192,
-        },
-        credential: None,
-        tls: TlsOptions::default(),
-        filter: Filter::default(),
-        redaction: Redaction::default(),
-        all_tenants: false,
-        enabled: true,
-        health: Default::default(),
-        created_at: time::OffsetDateTime::now_utc(),
-        created_by: "bench".into(),
-        updated_at: None,
-        version: 1,
-    };
+    let destination = syslog_destination(
+        &tenant.tenant_id,
+        &id,
+        rsyslog.tcp_port,
+        SyslogProtocol::Tcp,
+        SyslogFormat::Rfc5424,
+        None,
+    );
     let mut batch = gatehouse::store::WriteBatch::new();
     app.siem.destinations.put_new(&mut batch, &destination)?;
     app.dynamo.commit(batch).await?;

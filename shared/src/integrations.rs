@@ -322,6 +322,18 @@ pub struct HealthView {
     pub latency_ms: Option<u64>,
 }
 
+impl HealthView {
+    pub fn of(h: &Health) -> Self {
+        Self {
+            healthy: h.healthy,
+            checked_at: h.checked_at,
+            last_success: h.last_success,
+            last_error: h.last_error.clone(),
+            latency_ms: h.latency_ms,
+        }
+    }
+}
+
 /// A Vault integration as the API shows it: never a credential.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "VaultIntegration")]
@@ -373,13 +385,7 @@ impl VaultView {
             aws_iam_server_id: matches!(i.vault.auth, VaultAuth::AwsIam { .. })
                 .then(|| gatehouse_service::integrations::aws_iam_server_id(&i.tenant_id)),
             has_ca_certificate: i.vault.ca_pem.is_some(),
-            health: HealthView {
-                healthy: i.health.healthy,
-                checked_at: i.health.checked_at,
-                last_success: i.health.last_success,
-                last_error: i.health.last_error.clone(),
-                latency_ms: i.health.latency_ms,
-            },
+            health: HealthView::of(&i.health),
             created_at: i.created_at,
             updated_at: i.updated_at,
         }

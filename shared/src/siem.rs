@@ -412,39 +412,6 @@ pub fn audit(call: &Call<'_>, action: &str, id: &IntegrationId) -> AuditEvent {
         .target(TargetKind::Integration, id.as_str())
 }
 
-/// How a destination's transport is shown.
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-#[schemars(rename = "SiemTransport")]
-pub enum TransportView {
-    Syslog {
-        host: String,
-        port: u16,
-        protocol: SyslogProtocol,
-        format: SyslogFormat,
-        facility: u8,
-        hostname: String,
-        max_message_bytes: u32,
-    },
-    Hec {
-        url: String,
-        index: Option<String>,
-        source: String,
-        sourcetype: String,
-        acknowledgements: bool,
-        /// The `X-Splunk-Request-Channel` Gatehouse sends.
-        channel: String,
-    },
-    Bulk {
-        url: String,
-        index: String,
-    },
-    Https {
-        url: String,
-        format: JsonFormat,
-    },
-}
-
 /// A SIEM destination as the API shows it: never a token or key.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "SiemDestination")]
@@ -452,7 +419,7 @@ pub struct DestinationView {
     pub destination_id: IntegrationId,
     pub name: String,
     pub preset: Preset,
-    pub transport: TransportView,
+    pub transport: Transport,
     /// What the events are written as: `cef`, `leef1`, `leef2`, `rfc5424`,
     /// `hec_ocsf`, `ecs` or `ocsf`.
     pub format: &'static str,
@@ -499,48 +466,7 @@ impl DestinationView {
             destination_id: d.destination_id.clone(),
             name: d.name.clone(),
             preset: d.preset,
-            transport: match &d.transport {
-                Transport::Syslog {
-                    host,
-                    port,
-                    protocol,
-                    format,
-                    facility,
-                    hostname,
-                    max_message_bytes,
-                } => TransportView::Syslog {
-                    host: host.clone(),
-                    port: *port,
-                    protocol: *protocol,
-                    format: *format,
-                    facility: *facility,
-                    hostname: hostname.clone(),
-                    max_message_bytes: *max_message_bytes,
-                },
-                Transport::Hec {
-                    url,
-                    index,
-                    source,
-                    sourcetype,
-                    acknowledgements,
-                    channel,
-                } => TransportView::Hec {
-                    url: url.clone(),
-                    index: index.clone(),
-                    source: source.clone(),
-                    sourcetype: sourcetype.clone(),
-                    acknowledgements: *acknowledgements,
-                    channel: channel.clone(),
-                },
-                Transport::Bulk { url, index } => TransportView::Bulk {
-                    url: url.clone(),
-                    index: index.clone(),
-                },
-                Transport::Https { url, format } => TransportView::Https {
-                    url: url.clone(),
-                    format: *format,
-                },
-            },
+            transport: d.transport.clone(),
             format: d.transport.format(),
             has_token: d.credential.is_some(),
             has_ca_certificate: d.tls.ca_pem.is_some(),
@@ -557,13 +483,7 @@ impl DestinationView {
             },
             all_tenants: d.all_tenants,
             enabled: d.enabled,
-            health: HealthView {
-                healthy: d.health.healthy,
-                checked_at: d.health.checked_at,
-                last_success: d.health.last_success,
-                last_error: d.health.last_error.clone(),
-                latency_ms: d.health.latency_ms,
-            },
+            health: HealthView::of(&d.health),
             created_at: d.created_at,
             created_by: d.created_by.clone(),
             updated_at: d.updated_at,

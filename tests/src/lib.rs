@@ -11,6 +11,7 @@ pub mod openbao;
 pub mod postgres;
 pub mod rsyslog;
 pub mod saml_idp;
+pub mod siem_fixture;
 pub mod siem_receivers;
 pub mod slapd;
 pub mod vault_aws_login;

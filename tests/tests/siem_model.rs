@@ -3,8 +3,8 @@
 //! succeeded or refused, encodes to OCSF that validates against the OCSF 1.1 JSON
 //! Schema of its class (PyPI `ocsf-json-schema`, checked by `jsonschema`).
 
-use gatehouse::audit::{Actor, AuditEvent, Origin, TargetKind};
-use gatehouse::ids::{KeyId, TenantId};
+use gatehouse::audit::AuditEvent;
+use gatehouse::ids::TenantId;
 use gatehouse::siem::{Redaction, SecurityEvent, classify, ocsf, redact};
 use gatehouse_integration_tests::workspace_root;
 use std::collections::BTreeSet;
@@ -98,22 +98,7 @@ fn every_audit_action_has_a_classification() {
 }
 
 fn audit(action: &str) -> AuditEvent {
-    AuditEvent::new(
-        &TenantId::parse("acme000001").unwrap(),
-        action,
-        Actor {
-            principal: "ops@example.com".into(),
-            key_id: Some(KeyId::parse("4fT7wq2LmN").unwrap()),
-        },
-        Origin {
-            source_ip: Some("203.0.113.7".into()),
-            user_agent: Some("curl/8.5.0".into()),
-            request_id: Some("Rq1ABCdefGHI=".into()),
-            route: Some("POST /v2/api-keys".into()),
-        },
-        time::OffsetDateTime::now_utc(),
-    )
-    .target(TargetKind::ApiKey, "9hV2nB6dS3")
+    gatehouse_integration_tests::siem_fixture::audit_event(action, time::OffsetDateTime::now_utc())
 }
 
 #[test]

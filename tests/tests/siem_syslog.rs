@@ -3,12 +3,11 @@
 //! rsyslog parsed them (header fields, structured data through mmpstrucdata, the
 //! message) and compared field by field with what was sent, hostile values included.
 
-use gatehouse::audit::{Actor, AuditEvent, Origin, TargetKind};
-use gatehouse::ids::{KeyId, TenantId};
 use gatehouse::siem::syslog_transport::{Protocol, SendError, Target, send_batch};
 use gatehouse::siem::{Redacted, Redaction, SecurityEvent, cef, leef, redact, syslog};
 use gatehouse::webhooks::ssrf::AllowList;
 use gatehouse_integration_tests::rsyslog::{Rsyslog, unescape};
+use gatehouse_integration_tests::siem_fixture::audit_event;
 use serde_json::Value;
 use std::time::Duration;
 use time::macros::datetime;
@@ -16,24 +15,7 @@ use time::macros::datetime;
 const HOSTILE: &str = "a|b=c\\d\r\ne\"f]g\0h é漢 [x] \\| \\= \t end";
 
 fn events() -> Vec<Redacted> {
-    let audit = |action: &str| {
-        AuditEvent::new(
-            &TenantId::parse("acme000001").unwrap(),
-            action,
-            Actor {
-                principal: "ops@example.com".into(),
-                key_id: Some(KeyId::parse("4fT7wq2LmN").unwrap()),
-            },
-            Origin {
-                source_ip: Some("203.0.113.7".into()),
-                user_agent: Some("curl/8.5.0".into()),
-                request_id: Some("Rq1ABCdefGHI=".into()),
-                route: Some("POST /v2/api-keys".into()),
-            },
-            datetime!(2026-12-07 09:30:00.123 UTC),
-        )
-        .target(TargetKind::ApiKey, "9hV2nB6dS3")
-    };
+    let audit = |action: &str| audit_event(action, datetime!(2026-12-07 09:30:00.123 UTC));
     let mut hostile =
         audit("api_key.compromise").refused(409, format!("{HOSTILE} {}", "Z".repeat(10_240)));
     hostile.actor.principal = format!("evil{HOSTILE}");

@@ -103,7 +103,6 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     for c in &counts {
         total.add(c);
     }
-    let h = &destination.health;
     Ok(json_response(
         200,
         &Stats {
@@ -117,13 +116,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
                     figures: Figures::of(c),
                 })
                 .collect(),
-            health: HealthView {
-                healthy: h.healthy,
-                checked_at: h.checked_at,
-                last_success: h.last_success,
-                last_error: h.last_error.clone(),
-                latency_ms: h.latency_ms,
-            },
+            health: HealthView::of(&destination.health),
         },
     ))
 }

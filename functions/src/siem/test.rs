@@ -63,19 +63,12 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         None => audit.detail("delivered"),
     };
     call.app.audit.put(&audit).await?;
-    let h = checked.health;
     Ok(json_response(
         200,
         &TestResult {
             destination_id: destination.destination_id,
             event_id,
-            health: HealthView {
-                healthy: h.healthy,
-                checked_at: h.checked_at,
-                last_success: h.last_success,
-                last_error: h.last_error,
-                latency_ms: h.latency_ms,
-            },
+            health: HealthView::of(&checked.health),
         },
     ))
 }

@@ -108,30 +108,6 @@ impl SiemDestinations {
         Ok(all)
     }
 
-    /// A page of every tenant's destinations (for the health check), after `start`.
-    pub async fn scan(
-        &self,
-        start: Option<Item>,
-    ) -> Result<(Vec<Destination>, Option<Item>), StoreError> {
-        let out = self
-            .client()
-            .scan()
-            .table_name(self.table())
-            .filter_expression("begins_with(sk, :p)")
-            .expression_attribute_values(":p", item::s(PREFIX))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        let found = out
-            .items
-            .unwrap_or_default()
-            .iter()
-            .map(decode)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((found, out.last_evaluated_key))
-    }
-
     pub fn put_new(&self, batch: &mut WriteBatch, d: &Destination) -> Result<(), StoreError> {
         batch.put_new(self.table(), record_item(d)?, "tenant_id")
     }

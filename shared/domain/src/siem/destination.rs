@@ -59,8 +59,10 @@ pub enum SyslogProtocol {
     Tls,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How events travel to a destination (nothing secret: credentials are kept apart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[schemars(rename = "SiemTransport")]
 pub enum Transport {
     Syslog {
         host: String,

@@ -32,6 +32,22 @@ fn unanswered(e: &Unanswered) -> Outcome {
     }
 }
 
+/// POSTs `body`: the status and the answer as JSON (`null` if it is none), or the
+/// outcome of a request that got no answer.
+async fn post(
+    client: &OutboundClient,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Result<(u16, Value), Outcome> {
+    let answer = client
+        .send(reqwest::Method::POST, url, headers, Some(body), MAX_ANSWER)
+        .await
+        .map_err(|e| unanswered(&e))?;
+    let parsed = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    Ok((answer.status, parsed))
+}
+
 /// Splits encoded events into requests of at most `max_events` and
 /// [`MAX_REQUEST_BYTES`] (an event larger than that goes alone).
 fn chunks(encoded: &[String], max_events: usize) -> Vec<std::ops::Range<usize>> {
@@ -86,20 +102,10 @@ impl Hec<'_> {
             self.url.trim_end_matches('/')
         );
         let all = |o: Outcome| vec![o; batch.len()];
-        let answer = match client
-            .send(
-                reqwest::Method::POST,
-                &url,
-                &headers,
-                Some(body),
-                MAX_ANSWER,
-            )
-            .await
-        {
+        let (status, parsed) = match post(client, &url, &headers, body).await {
             Ok(answer) => answer,
-            Err(e) => return all(unanswered(&e)),
+            Err(outcome) => return all(outcome),
         };
-        let parsed: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
         let code = parsed["code"].as_i64();
         let text = parsed["text"]
             .as_str()
@@ -109,7 +115,7 @@ impl Hec<'_> {
             Some(code) => format!("HEC code {code}: {text}"),
             None => text,
         };
-        if answer.status == 400 && code == Some(6) {
+        if status == 400 && code == Some(6) {
             // Invalid data format: the events before the invalid one were indexed.
             let invalid = parsed["invalid-event-number"]
                 .as_u64()
@@ -126,7 +132,7 @@ impl Hec<'_> {
                 })
                 .collect();
         }
-        match outcome_of_status(answer.status, &detail) {
+        match outcome_of_status(status, &detail) {
             Outcome::Delivered if self.acknowledgements => match parsed["ackId"].as_u64() {
                 Some(ack) => all(self.await_ack(client, ack).await),
                 None => all(Outcome::Retry(
@@ -234,26 +240,16 @@ impl Bulk<'_> {
         }
         let url = format!("{}/_bulk", self.url.trim_end_matches('/'));
         let all = |o: Outcome| vec![o; pairs.len()];
-        let answer = match client
-            .send(
-                reqwest::Method::POST,
-                &url,
-                &headers,
-                Some(body),
-                MAX_ANSWER,
-            )
-            .await
-        {
+        let (status, parsed) = match post(client, &url, &headers, body).await {
             Ok(answer) => answer,
-            Err(e) => return all(unanswered(&e)),
+            Err(outcome) => return all(outcome),
         };
-        let parsed: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
-        if answer.status != 200 {
+        if status != 200 {
             let reason = parsed["error"]["reason"]
                 .as_str()
                 .or_else(|| parsed["error"].as_str())
                 .unwrap_or("no reason given");
-            return all(outcome_of_status(answer.status, reason));
+            return all(outcome_of_status(status, reason));
         }
         let items = parsed["items"].as_array().cloned().unwrap_or_default();
         if items.len() != pairs.len() {
