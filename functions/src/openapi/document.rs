@@ -27,6 +27,11 @@ const PATH_PARAMETERS: &[(&str, &str, SchemaFn)] = &[
         of::<gatehouse::ids::IntegrationId>(),
     ),
     ("lease_id", "LeaseId", of::<gatehouse::ids::LeaseId>()),
+    (
+        "destination_id",
+        "DestinationId",
+        of::<gatehouse::ids::IntegrationId>(),
+    ),
     ("tenant_id", "TenantId", of::<gatehouse::ids::TenantId>()),
     (
         "principal_id",
@@ -160,6 +165,20 @@ fn describe(
             "content": {"application/problem+json": {"schema": json_ref("Problem")}},
         })
     };
+    // Every `{name}` of the path must be declared above, or the operation would
+    // describe a parameter it does not define.
+    for segment in route.path.split('/') {
+        if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            let name = name.trim_end_matches('+');
+            assert!(
+                PATH_PARAMETERS
+                    .iter()
+                    .any(|(declared, ..)| *declared == name),
+                "path parameter `{name}` of {} is not in PATH_PARAMETERS",
+                route.path
+            );
+        }
+    }
     let mut parameters: Vec<Value> = PATH_PARAMETERS
         .iter()
         .filter(|(name, ..)| {

@@ -121,3 +121,82 @@ pub fn quantile(counts: &[u64], q: f64) -> Option<u64> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::siem::event::SecurityEvent;
+    use time::macros::datetime;
+
+    fn message(attempt: u32, first: OffsetDateTime) -> SiemMessage {
+        let audit = crate::audit::AuditEvent::new(
+            &TenantId::parse("acme000001").unwrap(),
+            "api_key.create",
+            crate::audit::Actor {
+                principal: "ops@example.com".into(),
+                key_id: None,
+            },
+            crate::audit::Origin::default(),
+            first,
+        );
+        SiemMessage {
+            destination_tenant: TenantId::parse("acme000001").unwrap(),
+            destination_id: IntegrationId::parse("siem000001").unwrap(),
+            event: SecurityEvent::from_audit(&audit),
+            attempt,
+            first_queued_at: first,
+            due_at: first,
+        }
+    }
+
+    #[test]
+    fn only_408_429_and_5xx_but_501_are_retried() {
+        for status in [408, 429, 500, 502, 503, 504, 599] {
+            assert!(retryable_status(status), "{status}");
+        }
+        for status in [400, 401, 403, 404, 409, 413, 501] {
+            assert!(!retryable_status(status), "{status}");
+        }
+        assert_eq!(outcome_of_status(204, ""), Outcome::Delivered);
+        assert!(matches!(outcome_of_status(503, "busy"), Outcome::Retry(_)));
+        assert!(matches!(outcome_of_status(501, "no"), Outcome::Reject(_)));
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_cap_and_ends_after_72_hours() {
+        let first = datetime!(2026-12-07 09:00 UTC);
+        let base = Duration::seconds(5);
+        let delay = |attempt, random| {
+            retry(&message(attempt, first), first, base, random)
+                .unwrap()
+                .due_at
+                - first
+        };
+        assert_eq!(delay(0, 0.5), Duration::seconds(5));
+        assert_eq!(delay(1, 0.5), Duration::seconds(10));
+        assert_eq!(delay(3, 0.5), Duration::seconds(40));
+        assert_eq!(delay(12, 0.5), MAX_DELAY, "capped");
+        assert_eq!(delay(0, 0.0), Duration::seconds(4), "-20 %");
+        assert!(delay(0, 0.999) < Duration::seconds(6), "+20 %");
+        let next = retry(&message(2, first), first, base, 0.5).unwrap();
+        assert_eq!(next.attempt, 3);
+        // Past the maximum age, no further attempt: the caller dead-letters it.
+        let old = message(40, first);
+        assert!(retry(&old, first + MAX_AGE, base, 0.5).is_none());
+        assert!(retry(&old, first + MAX_AGE - Duration::hours(1), base, 0.5).is_some());
+    }
+
+    #[test]
+    fn quantiles_come_from_the_bucket_bounds() {
+        let mut counts = [0u64; LATENCY_BUCKETS_MS.len() + 1];
+        assert_eq!(quantile(&counts, 0.5), None);
+        counts[bucket_of(7)] += 98;
+        counts[bucket_of(700)] += 1;
+        counts[bucket_of(9_999_999)] += 1;
+        assert_eq!(bucket_of(10), 0);
+        assert_eq!(bucket_of(11), 1);
+        assert_eq!(quantile(&counts, 0.5), Some(10));
+        assert_eq!(quantile(&counts, 0.99), Some(1_000));
+        assert_eq!(quantile(&counts, 1.0), Some(3_600_000));
+    }
+}
