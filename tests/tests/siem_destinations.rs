@@ -709,3 +709,56 @@ async fn produced_equals_delivered_plus_dead_lettered_through_outages() {
     assert_eq!(siem.len(), 2, "{report}");
     assert!(siem.iter().all(|l| l["status"] == "healthy"), "{report}");
 }
+
+/// A destination that accepts connections and never answers holds up only its own
+/// events: another destination's events of the same batch arrive while the slow one's
+/// delivery is still waiting for its timeout.
+#[tokio::test]
+async fn a_slow_destination_does_not_hold_up_the_others() {
+    // Accepts, reads nothing, never closes: a syslog receiver that hangs.
+    let hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hole_port = hole.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hole.accept().await {
+            held.push(socket);
+        }
+    });
+    let bulk_rx = BulkReceiver::start().await;
+    let rsyslog = Rsyslog::start();
+    let stack = siem_stack(&allow(&rsyslog, &[hole_port, bulk_rx.port])).await;
+    let tenant = stack.tenant("Acme").await;
+    let admin = tenant.admin_key.expose().to_owned();
+    create(
+        &stack,
+        &admin,
+        syslog("Hanging", "custom", hole_port, "tcp", "rfc5424", None),
+    )
+    .await;
+    create(&stack, &admin, bulk(&bulk_rx.url(), "fast")).await;
+    stack
+        .create_key(&admin, json!({"name": "k", "scopes": ["keys:read"]}))
+        .await;
+    let produced = produced(&stack, &tenant.tenant.tenant_id).await;
+    // The outbox first, so the SIEM queue holds both destinations' messages.
+    stack.outbox.pump_once().await.unwrap();
+    let pump = QueuePump::new(&stack.template, &stack.local, &stack.sdk).unwrap();
+    let started = std::time::Instant::now();
+    let round = tokio::spawn(async move { pump.pump_once(1).await });
+    while bulk_rx.documents().len() < produced.len() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the fast destination waited for the slow one"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        !round.is_finished(),
+        "the slow destination's delivery is still waiting for its timeout"
+    );
+    round.await.unwrap().unwrap();
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(9),
+        "the slow delivery ran into its 10 s timeout"
+    );
+}

@@ -54,6 +54,9 @@ const LISTING: &str = "audit";
 #[derive(Debug, Serialize, JsonSchema)]
 struct AuditList {
     items: Vec<AuditEvent>,
+    /// Present while older events remain to be read. A filtered read looks at a bounded
+    /// number of events per request, so a page may hold fewer items than `limit`, even
+    /// none, and still carry a cursor: read on until it is absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     next_cursor: Option<String>,
 }

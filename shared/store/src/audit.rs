@@ -54,6 +54,13 @@ pub fn from_stream_image<'a>(
     Ok(audit)
 }
 
+/// Items a filtered query reads per DynamoDB call: a filter that matches rarely then
+/// costs a few calls, not one per page of `limit` items read.
+const FILTERED_READ: usize = 500;
+/// Items one request reads at most, matched or not: a filter that matches nothing in a
+/// long history answers within this bound, with a cursor to read on from.
+const MOST_READ_PER_REQUEST: i32 = 5_000;
+
 #[derive(Debug)]
 pub struct AuditPage {
     pub events: Vec<AuditEvent>,
@@ -153,6 +160,10 @@ impl AuditStore {
             filters.push(&prefixes);
         }
         let mut events = Vec::with_capacity(q.limit);
+        let mut read = 0;
+        // The sort key of the last event returned, when a page held more matches than
+        // were wanted: the next page starts after it, not after the page.
+        let mut returned_up_to = None;
         let mut start = q.after.as_ref().map(|sk| {
             Item::from([
                 ("tenant_id".to_owned(), item::s(tenant.as_str())),
@@ -160,6 +171,12 @@ impl AuditStore {
             ])
         });
         loop {
+            let wanted = q.limit - events.len();
+            let reading = if filters.is_empty() {
+                wanted
+            } else {
+                wanted.max(FILTERED_READ)
+            };
             let mut query = self
                 .client
                 .query()
@@ -169,7 +186,7 @@ impl AuditStore {
                 .expression_attribute_values(":from", item::s(&from))
                 .expression_attribute_values(":to", item::s(&to))
                 .scan_index_forward(false)
-                .limit(i32::try_from(q.limit - events.len()).unwrap_or(i32::MAX))
+                .limit(i32::try_from(reading).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take());
             if !filters.is_empty() {
                 query = query.filter_expression(filters.join(" AND "));
@@ -194,20 +211,26 @@ impl AuditStore {
             }
             let out = query.send().await.map_err(StoreError::from_sdk)?;
             for item in out.items() {
+                if events.len() == q.limit {
+                    returned_up_to = events.last().map(sort_key);
+                    break;
+                }
                 let json = Reader::new(item).str("event")?;
                 let mut event: AuditEvent =
                     serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                 event.tenant_id = Some(tenant.clone());
                 events.push(event);
             }
+            read += out.scanned_count;
             start = out.last_evaluated_key;
-            if events.len() >= q.limit || start.is_none() {
+            if events.len() >= q.limit || start.is_none() || read >= MOST_READ_PER_REQUEST {
                 break;
             }
         }
-        let next = match start {
-            Some(last) => Some(Reader::new(&last).str("sk")?.to_owned()),
-            None => None,
+        let next = match (returned_up_to, start) {
+            (Some(sk), _) => Some(sk),
+            (None, Some(last)) => Some(Reader::new(&last).str("sk")?.to_owned()),
+            (None, None) => None,
         };
         Ok(AuditPage { events, next })
     }
