@@ -248,6 +248,7 @@ routes! {
     GET "/v2/.well-known/jwks.json" Public => "session-keys" public sso::jwks;
     GET "/v2/integrations/report" Scope("integrations:read") => "integration-report" tenant integrations::report;
     GET "/v2/integrations/health" Scope("integrations:read") => "integration-health" tenant integrations::health;
+    POST "/v2/secret-scanning/github" Public => "secret-scanning-github" public keys::leak_report;
 }
 
 /// Gatehouse's own HTTP routes.

@@ -11,9 +11,11 @@ pub mod openbao;
 pub mod postgres;
 pub mod rsyslog;
 pub mod saml_idp;
+pub mod secret_scanner;
 pub mod siem_fixture;
 pub mod siem_receivers;
 pub mod slapd;
+pub mod stub_server;
 pub mod vault_aws_login;
 pub mod webhook_receiver;
 

@@ -150,12 +150,14 @@ async fn real_responses_match_the_document() {
     .await;
     let slapd = gatehouse_integration_tests::slapd::Slapd::start();
     let rsyslog = gatehouse_integration_tests::rsyslog::Rsyslog::start();
+    let scanner = gatehouse_integration_tests::secret_scanner::SecretScanner::start().await;
     let allow = format!(
-        "{},{},localhost:{},127.0.0.1:{}",
+        "{},{},localhost:{},127.0.0.1:{},{}",
         bao.host_port(),
         idp.host_port(),
         slapd.ldaps_port,
-        rsyslog.tcp_port
+        rsyslog.tcp_port,
+        scanner.host_port()
     );
     // The DNS of domain verification: it answers nothing until the walk publishes.
     let mut dns = gatehouse_integration_tests::dns::Dns::reserve();
@@ -167,6 +169,7 @@ async fn real_responses_match_the_document() {
         ("IntegrationAllowHosts", allow.as_str()),
         ("PublicBaseUrl", "http://gatehouse.test"),
         ("DnsNameservers", nameservers.as_str()),
+        ("SecretScanningKeysUrl", scanner.keys_url().as_str()),
     ])
     .await;
     // Every POST of this run is also sent with an Idempotency-Key and, when it
@@ -513,6 +516,7 @@ async fn real_responses_match_the_document() {
     Box::pin(saml_routes(&stack, &mut c, &admin)).await;
     Box::pin(siem_routes(&stack, &mut c, &admin, &rsyslog)).await;
     Box::pin(integration_routes(&stack, &mut c, &admin, &bao)).await;
+    Box::pin(secret_scanning_routes(&stack, &mut c, &admin, &scanner)).await;
 
     let served = stack.call(TestRequest::get("/v2/openapi.json")).await;
     assert_eq!(served.status, 200);
@@ -533,6 +537,40 @@ async fn real_responses_match_the_document() {
             c.checked
         );
     }
+}
+
+/// The leaked-key intake: a signed report (one real key, one not), and the refusals.
+async fn secret_scanning_routes(
+    stack: &TestStack,
+    c: &mut Checker,
+    admin: &str,
+    scanner: &gatehouse_integration_tests::secret_scanner::SecretScanner,
+) {
+    let intake = "/v2/secret-scanning/github";
+    let (leaked, _) = stack
+        .create_key(admin, json!({"name": "leaked", "scopes": ["keys:read"]}))
+        .await;
+    let post = |body: String, signature: Option<String>| {
+        let mut request = TestRequest::post(intake).raw_body("application/json", body);
+        if let Some(signature) = signature {
+            request = request
+                .header("github-public-key-identifier", &scanner.identifier)
+                .header("github-public-key-signature", &signature);
+        }
+        stack.call(request)
+    };
+    let body = json!([
+        {"token": leaked, "type": "gatehouse_api_key", "url": "https://github.com/o/r/blob/1/.env", "source": "content"},
+        {"token": "gh_live_nope", "type": "gatehouse_api_key"},
+    ])
+    .to_string();
+    let answer = post(body.clone(), Some(scanner.sign(body.as_bytes()))).await;
+    c.check("POST", intake, &answer);
+    assert_eq!(answer.json()[0]["label"], "true_positive");
+    c.check("POST", intake, &post(body, None).await);
+    let not_reports = "{}".to_owned();
+    let signature = scanner.sign(not_reports.as_bytes());
+    c.check("POST", intake, &post(not_reports, Some(signature)).await);
 }
 
 /// The integration routes against a real OpenBao, each answered for real and checked

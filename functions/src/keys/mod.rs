@@ -3,6 +3,7 @@ pub mod compromise;
 pub mod create;
 pub mod expiry_notifier;
 pub mod get;
+pub mod leak_report;
 pub mod list;
 pub mod revoke;
 pub mod rotate;

@@ -68,6 +68,8 @@ pub struct App {
     pub delivery_queue: crate::webhooks::queue::DeliveryQueue,
     /// SIEM destinations, their statistics and their queue.
     pub siem: crate::siem::Siem,
+    /// Leaked-key reports: the scanner's signing keys, fetched and kept warm.
+    pub leak_intake: Arc<crate::keys::leak_intake::LeakIntake>,
     pub clock: SharedClock,
 }
 
@@ -164,9 +166,17 @@ impl App {
             },
             public_base_url: config.public_base_url.clone(),
         };
+        let leak_intake = Arc::new(crate::keys::leak_intake::LeakIntake::new(
+            config.secret_scanning_keys_url.clone(),
+            config.integration_allow_hosts.clone(),
+            std::time::Duration::from_secs(
+                u64::try_from(config.integration_timeout.whole_seconds()).unwrap_or(10),
+            ),
+        ));
         Ok(Self {
             sso,
             siem,
+            leak_intake,
             leases: crate::secrets::leases::DynamicSecrets::new(
                 secrets.clone(),
                 crate::store::Leases::new(secrets_table),

@@ -83,6 +83,8 @@ pub struct Config {
     pub integration_timeout: time::Duration,
     /// The API's own URL, without a trailing slash (`None`: the request's host).
     pub public_base_url: Option<String>,
+    /// Where the secret scanner publishes the keys that sign its reports.
+    pub secret_scanning_keys_url: String,
     /// Where DNS lookups go (none: the system's resolver).
     pub dns_nameservers: Vec<std::net::SocketAddr>,
     /// The `iss` of session tokens.
@@ -127,7 +129,10 @@ impl Needs {
     /// Tenant secrets on the AWS backend: their table, Secrets Manager prefix and KMS key.
     pub const SECRETS: Self = Self(1 << 12);
     /// Tenant integrations (the tenant's Vault): their table and outbound settings.
-    pub const INTEGRATIONS: Self = Self(1 << 13);
+    pub const INTEGRATIONS: Self = Self(1 << 13 | 1 << 21);
+    /// Outbound HTTP to integrations and partners (IdPs, Vaults, scanners' key
+    /// documents): allow list and timeout.
+    pub const INTEGRATION_OUTBOUND: Self = Self(1 << 21);
     /// Dynamic secrets: the AWS roles leases may assume (STS and IAM clients).
     pub const LEASES: Self = Self(1 << 14);
     /// Session tokens: their signing keys and issuer (SSO logins, the authorizer).
@@ -140,8 +145,13 @@ impl Needs {
     pub const SIEM: Self = Self(1 << 18);
     /// The platform operator's tenant.
     pub const OPERATOR: Self = Self(1 << 19);
-    pub const ALL: Self = Self((1 << 20) - 1);
+    /// Leaked-key reports: where the secret scanner publishes its signing keys.
+    pub const SECRET_SCANNING: Self = Self(1 << 20);
+    pub const ALL: Self = Self((1 << 22) - 1);
     pub const NONE: Self = Self(0);
+
+    /// The integrations table alone (part of [`Needs::INTEGRATIONS`]).
+    const INTEGRATIONS_TABLE: Self = Self(1 << 13);
 
     pub const fn with(self, other: Self) -> Self {
         Self(self.0 | other.0)
@@ -184,13 +194,10 @@ impl Needs {
                 Needs::SECRETS,
                 &["SECRETS_TABLE", "SECRETS_NAME_PREFIX", "SECRETS_KEY_ID"],
             ),
+            (Needs::INTEGRATIONS_TABLE, &["INTEGRATIONS_TABLE"]),
             (
-                Needs::INTEGRATIONS,
-                &[
-                    "INTEGRATIONS_TABLE",
-                    "INTEGRATION_ALLOW_HOSTS",
-                    "INTEGRATION_TIMEOUT_SECONDS",
-                ],
+                Needs::INTEGRATION_OUTBOUND,
+                &["INTEGRATION_ALLOW_HOSTS", "INTEGRATION_TIMEOUT_SECONDS"],
             ),
             (Needs::LEASES, &["LEASE_ROLES"]),
             (Needs::SESSIONS, &["SESSION_ISSUER", "SESSION_KEY_IDS"]),
@@ -201,6 +208,7 @@ impl Needs {
                 &["SIEM_QUEUE_URL", "SIEM_DLQ_URL", "SIEM_RETRY_BASE_SECONDS"],
             ),
             (Needs::OPERATOR, &["PLATFORM_TENANT_ID"]),
+            (Needs::SECRET_SCANNING, &["SECRET_SCANNING_KEYS_URL"]),
         ];
         GROUPS
             .iter()
@@ -332,6 +340,10 @@ impl Config {
                 10,
                 1..=60,
             )?),
+            secret_scanning_keys_url: match vars.get("SECRET_SCANNING_KEYS_URL") {
+                Some(_) => vars.url("SECRET_SCANNING_KEYS_URL")?,
+                None => DEFAULT_SECRET_SCANNING_KEYS_URL.to_owned(),
+            },
             public_base_url: match vars.get("PUBLIC_BASE_URL") {
                 Some(_) => Some(
                     vars.url("PUBLIC_BASE_URL")?
@@ -422,8 +434,9 @@ const GROUP_OF: &[(&str, Needs)] = &[
     ("SECRETS_NAME_PREFIX", Needs::SECRETS),
     ("SECRETS_KEY_ID", Needs::SECRETS),
     ("INTEGRATIONS_TABLE", Needs::INTEGRATIONS),
-    ("INTEGRATION_ALLOW_HOSTS", Needs::INTEGRATIONS),
-    ("INTEGRATION_TIMEOUT_SECONDS", Needs::INTEGRATIONS),
+    ("INTEGRATION_ALLOW_HOSTS", Needs::INTEGRATION_OUTBOUND),
+    ("INTEGRATION_TIMEOUT_SECONDS", Needs::INTEGRATION_OUTBOUND),
+    ("SECRET_SCANNING_KEYS_URL", Needs::SECRET_SCANNING),
     ("LEASE_ROLES", Needs::LEASES),
     ("PUBLIC_BASE_URL", Needs::SSO),
     ("DNS_NAMESERVERS", Needs::DNS),
@@ -439,6 +452,10 @@ const GROUP_OF: &[(&str, Needs)] = &[
     ("FAILED_VERIFICATION_THRESHOLD", Needs::AUTHORIZER),
     ("FAILED_VERIFICATION_WINDOW_SECONDS", Needs::AUTHORIZER),
 ];
+
+/// GitHub's secret scanning signing keys.
+pub const DEFAULT_SECRET_SCANNING_KEYS_URL: &str =
+    "https://api.github.com/meta/public_keys/secret_scanning";
 
 fn seconds(value: u32) -> time::Duration {
     time::Duration::seconds(i64::from(value))

@@ -16,18 +16,7 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
 
 /// [`json_body`] for a route that takes larger bodies (a secret's value).
 pub fn json_body_up_to<T: DeserializeOwned>(req: &Request, limit: usize) -> Result<T, Problem> {
-    let bytes: &[u8] = match req.body() {
-        Body::Empty => &[],
-        Body::Text(text) => text.as_bytes(),
-        Body::Binary(bytes) => bytes,
-        _ => &[],
-    };
-    if bytes.len() > limit {
-        return Err(Problem::new(
-            ProblemType::PayloadTooLarge,
-            format!("the body is {} bytes; the limit is {limit}", bytes.len()),
-        ));
-    }
+    let bytes = raw_body_up_to(req, limit)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Problem::invalid_body("a JSON object body is required"));
     }
@@ -53,6 +42,23 @@ pub fn json_body_up_to<T: DeserializeOwned>(req: &Request, limit: usize) -> Resu
             None => Err(Problem::invalid_body(describe_json_error(&e))),
         },
     }
+}
+
+/// The body's bytes as sent (what a signature covers), refused above `limit`.
+pub fn raw_body_up_to(req: &Request, limit: usize) -> Result<&[u8], Problem> {
+    let bytes: &[u8] = match req.body() {
+        Body::Empty => &[],
+        Body::Text(text) => text.as_bytes(),
+        Body::Binary(bytes) => bytes,
+        _ => &[],
+    };
+    if bytes.len() > limit {
+        return Err(Problem::new(
+            ProblemType::PayloadTooLarge,
+            format!("the body is {} bytes; the limit is {limit}", bytes.len()),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// JSON Schema counts a number with a zero fraction (`944.0`) as an integer, so the

@@ -232,6 +232,66 @@ impl fmt::Debug for ApiKey {
     }
 }
 
+/// A regular expression that finds candidate keys in text, for secret scanners. A match
+/// is a key only if its checksum holds ([`validate_key_format`]).
+pub const KEY_PATTERN: &str = r"\b[a-z0-9]{2,10}_(?:live|test)_[0-9A-Za-z]{55}\b";
+
+/// What a well-formed key says about itself, without its secret: what
+/// [`validate_key_format`] answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFacts {
+    pub prefix: KeyPrefix,
+    pub environment: KeyEnvironment,
+    pub tenant_id: TenantId,
+    pub key_id: KeyId,
+}
+
+/// Checks a string's format and checksum offline (no storage read, nothing kept of the
+/// secret): a scanner's or a support engineer's first question about a candidate.
+pub fn validate_key_format(text: &str) -> Result<KeyFacts, KeyFormatError> {
+    let key = ApiKey::parse(text)?;
+    Ok(KeyFacts {
+        prefix: key.prefix,
+        environment: key.environment,
+        tenant_id: key.tenant_id,
+        key_id: key.key_id,
+    })
+}
+
+/// How much randomness a key carries.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeyEntropy {
+    /// What the generator puts in: 29 uniform base62 characters, 172.7 bits.
+    pub designed_bits: f64,
+    /// The secret's empirical (Shannon) entropy per character times its length. For a
+    /// generated key it is lower than `designed_bits` (29 characters cannot show all 62
+    /// symbols); a secret typed or patterned by hand shows far less.
+    pub observed_bits: f64,
+}
+
+/// The entropy of a well-formed key's secret.
+pub fn calculate_key_entropy(text: &str) -> Result<KeyEntropy, KeyFormatError> {
+    let key = ApiKey::parse(text)?;
+    let secret = key.secret();
+    let mut counts = [0u32; 256];
+    for &b in secret {
+        counts[usize::from(b)] += 1;
+    }
+    let len = secret.len() as f64;
+    let per_char: f64 = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / len;
+            -p * p.log2()
+        })
+        .sum();
+    Ok(KeyEntropy {
+        designed_bits: SECRET_LEN as f64 * 62f64.log2(),
+        observed_bits: per_char * len,
+    })
+}
+
 fn checksum(signed: &str) -> String {
     base62::encode_fixed(u64::from(crc32fast::hash(signed.as_bytes())), CHECKSUM_LEN)
 }

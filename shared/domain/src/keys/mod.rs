@@ -4,11 +4,15 @@ pub mod base62;
 pub mod catalogue;
 pub mod custom;
 pub mod format;
+pub mod leaks;
 pub mod model;
 pub mod scope;
 pub mod verifier;
 
-pub use format::{ApiKey, KeyEnvironment, KeyFormatError, KeyPrefix};
+pub use format::{
+    ApiKey, KEY_PATTERN, KeyEntropy, KeyEnvironment, KeyFacts, KeyFormatError, KeyPrefix,
+    calculate_key_entropy, validate_key_format,
+};
 pub use model::{KeyRecord, KeyStatus, Tenant};
 pub use scope::{Scope, ScopeError, ScopeSet};
 pub use verifier::{Argon2Params, KeyVerifier, VerifyOutcome};

@@ -5,3 +5,4 @@ pub use gatehouse_domain::keys::*;
 
 pub mod expiry;
 pub mod issue;
+pub mod leak_intake;

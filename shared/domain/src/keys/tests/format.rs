@@ -88,3 +88,54 @@ fn prefixes_are_validated() {
         assert!(KeyPrefix::parse(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn the_published_pattern_finds_keys_and_the_checksum_tells_them_apart() {
+    let pattern = regex::Regex::new(KEY_PATTERN).unwrap();
+    let key = sample();
+    let text = format!("export API_KEY=\"{}\" # prod", key.expose());
+    let found = pattern.find(&text).unwrap().as_str();
+    assert_eq!(found, key.expose());
+    let facts = validate_key_format(found).unwrap();
+    assert_eq!(&facts.tenant_id, key.tenant_id());
+    assert_eq!(&facts.key_id, key.key_id());
+    assert_eq!(facts.environment, KeyEnvironment::Live);
+    // A look-alike the pattern matches fails the checksum offline.
+    let random = format!("gh_live_{}", base62::random_string(BODY_LEN).unwrap());
+    assert!(pattern.is_match(&random));
+    assert_eq!(validate_key_format(&random), Err(KeyFormatError::Checksum));
+    // Run on into more base62 characters, it is not a key.
+    assert!(!pattern.is_match(&format!("{}A", key.expose())));
+}
+
+/// The README's test vector: a key a scanner can check its implementation against.
+#[test]
+fn the_published_test_vector_holds() {
+    let signed = "gh_live_T3nant0001K3yId00001ExampleSecretNotForUse0000000";
+    assert_eq!(signed.len(), 8 + BODY_LEN - CHECKSUM_LEN);
+    let vector = format!("{signed}{}", checksum(signed));
+    assert_eq!(vector, TEST_VECTOR, "{vector}");
+    assert!(validate_key_format(TEST_VECTOR).is_ok());
+}
+
+/// Checked independently: `zlib.crc32` of the first 57 characters, written in 6
+/// base62 digits (`0-9A-Za-z`, most significant first), is `3LZ4dl`.
+const TEST_VECTOR: &str = "gh_live_T3nant0001K3yId00001ExampleSecretNotForUse00000003LZ4dl";
+
+#[test]
+fn entropy_reports_design_and_observation() {
+    let entropy = calculate_key_entropy(sample().expose()).unwrap();
+    assert!((entropy.designed_bits - 172.67).abs() < 0.01);
+    assert!(entropy.observed_bits > 100.0 && entropy.observed_bits <= entropy.designed_bits);
+    let signed = format!(
+        "gh_live_{}{}{}",
+        "A".repeat(10),
+        "B".repeat(10),
+        "a".repeat(29)
+    );
+    let patterned = format!("{signed}{}", checksum(&signed));
+    assert_eq!(
+        calculate_key_entropy(&patterned).unwrap().observed_bits,
+        0.0
+    );
+}

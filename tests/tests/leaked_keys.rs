@@ -1,0 +1,260 @@
+//! Leaked-key intake through the local gateway against moto: GitHub secret scanning
+//! reports, signed by a test ECDSA P-256 key whose public half a loopback stand-in
+//! publishes the way GitHub does.
+
+use gatehouse::keys::leaks::token_hash;
+use gatehouse::keys::{ApiKey, KeyEnvironment, KeyPrefix};
+use gatehouse_integration_tests::secret_scanner::SecretScanner;
+use gatehouse_integration_tests::{TestRequest, TestResponse, TestStack};
+use serde_json::{Value, json};
+
+const INTAKE: &str = "/v2/secret-scanning/github";
+
+async fn stack_for(scanner: &SecretScanner) -> TestStack {
+    TestStack::with_params(&[
+        ("AuthCacheTtlSeconds", "0"),
+        ("IntegrationAllowHosts", scanner.host_port().as_str()),
+        ("SecretScanningKeysUrl", scanner.keys_url().as_str()),
+    ])
+    .await
+}
+
+fn report(tokens: &[&str]) -> String {
+    let reports: Vec<Value> = tokens
+        .iter()
+        .map(|t| {
+            json!({
+                "token": t,
+                "type": "gatehouse_api_key",
+                "url": "https://github.com/octo/demo/blob/5d1c/config.env",
+                "source": "content",
+            })
+        })
+        .collect();
+    Value::Array(reports).to_string()
+}
+
+async fn send(
+    stack: &TestStack,
+    body: &str,
+    identifier: Option<&str>,
+    signature: Option<&str>,
+) -> TestResponse {
+    let mut request = TestRequest::post(INTAKE).raw_body("application/json", body.to_owned());
+    if let Some(identifier) = identifier {
+        request = request.header("github-public-key-identifier", identifier);
+    }
+    if let Some(signature) = signature {
+        request = request.header("github-public-key-signature", signature);
+    }
+    stack.call(request).await
+}
+
+async fn signed(stack: &TestStack, scanner: &SecretScanner, body: &str) -> TestResponse {
+    let signature = scanner.sign(body.as_bytes());
+    send(stack, body, Some(&scanner.identifier), Some(&signature)).await
+}
+
+/// A key with the right format, checksum and a real key's ids, but not its secret.
+fn forged(real: &str) -> String {
+    let real = ApiKey::parse(real).unwrap();
+    ApiKey::generate(
+        &KeyPrefix::parse(real.prefix().as_str()).unwrap(),
+        KeyEnvironment::Live,
+        real.tenant_id(),
+        real.key_id(),
+    )
+    .unwrap()
+    .expose()
+    .to_owned()
+}
+
+#[tokio::test]
+async fn a_signed_report_revokes_the_live_keys_and_labels_every_token() {
+    let scanner = SecretScanner::start().await;
+    let stack = stack_for(&scanner).await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose().to_owned();
+    let (leaked, leaked_id) = stack
+        .create_key(&admin, json!({"name": "ci", "scopes": ["keys:read"]}))
+        .await;
+    let (kept, kept_id) = stack
+        .create_key(&admin, json!({"name": "app", "scopes": ["keys:read"]}))
+        .await;
+    let look_alike = format!("{}AAAAAA", &leaked[..leaked.len() - 6]);
+    let forged_kept = forged(&kept);
+    let tokens = [
+        leaked.as_str(),
+        look_alike.as_str(),
+        forged_kept.as_str(),
+        "not a key at all",
+    ];
+    let answer = signed(&stack, &scanner, &report(&tokens)).await;
+    answer.assert_status(200);
+    let labels: Vec<Value> = answer.json().as_array().unwrap().clone();
+    let expected: Vec<Value> = tokens
+        .iter()
+        .zip([
+            "true_positive",
+            "false_positive",
+            "false_positive",
+            "false_positive",
+        ])
+        .map(|(t, label)| {
+            json!({"token_hash": token_hash(t), "token_type": "gatehouse_api_key", "label": label})
+        })
+        .collect();
+    assert_eq!(labels, expected);
+    assert!(
+        !answer.text().contains(&leaked),
+        "the answer never carries a token back"
+    );
+
+    // The leaked key is revoked by secret scanning, at once; the other still works.
+    let key = stack
+        .send("GET", &format!("/v2/api-keys/{leaked_id}"), &admin, None)
+        .await
+        .json();
+    assert_eq!(key["status"], "revoked");
+    assert_eq!(key["revocation"]["by"], "system:secret_scanning");
+    assert!(
+        key["revocation"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("https://github.com/octo/demo/blob/5d1c/config.env")
+    );
+    stack
+        .send("GET", "/v2/api-keys", &leaked, None)
+        .await
+        .assert_status(403);
+    stack
+        .send("GET", &format!("/v2/api-keys/{kept_id}"), &kept, None)
+        .await
+        .assert_status(200);
+
+    // Audited as the scanner, and published as a security event saying where.
+    let audit = stack
+        .audit(
+            &admin,
+            &format!("action=api_key.compromise&key_id={leaked_id}"),
+        )
+        .await;
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0]["actor"]["principal"], "system:secret_scanning");
+    let events = stack.events().await;
+    let compromised: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["type"] == "api_key.compromised")
+        .collect();
+    assert_eq!(compromised.len(), 1, "{events:?}");
+    let data = &compromised[0]["data"];
+    assert_eq!(data["source"], "secret_scanning");
+    assert_eq!(
+        data["url"],
+        "https://github.com/octo/demo/blob/5d1c/config.env"
+    );
+    assert_eq!(data["found_in"], "content");
+    assert_eq!(data["key"]["key_id"], leaked_id);
+    assert_eq!(data["incident_id"], audit[0]["event_id"]);
+
+    // Reported again: still a true positive, and nothing more happens.
+    let again = signed(&stack, &scanner, &report(&[&leaked])).await;
+    again.assert_status(200);
+    assert_eq!(again.json()[0]["label"], "true_positive");
+    let audit = stack
+        .audit(
+            &admin,
+            &format!("action=api_key.compromise&key_id={leaked_id}"),
+        )
+        .await;
+    assert_eq!(audit.len(), 1);
+}
+
+#[tokio::test]
+async fn reports_that_are_not_signed_by_a_published_key_are_refused() {
+    let scanner = SecretScanner::start().await;
+    let stack = stack_for(&scanner).await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose().to_owned();
+    let (leaked, leaked_id) = stack
+        .create_key(&admin, json!({"name": "ci", "scopes": ["keys:read"]}))
+        .await;
+    let body = report(&[&leaked]);
+    let signature = scanner.sign(body.as_bytes());
+
+    let refusals = [
+        send(&stack, &body, None, None).await,
+        send(&stack, &body, Some(&scanner.identifier), None).await,
+        // The body changed after signing.
+        send(
+            &stack,
+            &body.replace("content", "commit"),
+            Some(&scanner.identifier),
+            Some(&signature),
+        )
+        .await,
+        // The other published key did not sign it.
+        send(&stack, &body, Some("older-key"), Some(&signature)).await,
+        send(&stack, &body, Some("made-up-key"), Some(&signature)).await,
+        send(
+            &stack,
+            &body,
+            Some(&scanner.identifier),
+            Some("bm90IGRlcg=="),
+        )
+        .await,
+    ];
+    for refused in &refusals {
+        refused.assert_problem(401, "unauthenticated");
+    }
+    // Made-up identifiers do not turn into fetches: the keys were fetched once, and a
+    // second unknown identifier within the minute fetches nothing.
+    let fetched = scanner.fetches();
+    send(&stack, &body, Some("another-made-up-key"), Some(&signature))
+        .await
+        .assert_problem(401, "unauthenticated");
+    assert_eq!(scanner.fetches(), fetched);
+    // Nothing was revoked.
+    let key = stack
+        .send("GET", &format!("/v2/api-keys/{leaked_id}"), &admin, None)
+        .await
+        .json();
+    assert_eq!(key["status"], "active");
+
+    // A signed body that is not a report is a 400, after the signature.
+    for bad in ["{}", "[]", "[{\"type\":\"x\"}]"] {
+        signed(&stack, &scanner, bad)
+            .await
+            .assert_problem(400, "invalid-body");
+    }
+    let many = vec!["x"; 101];
+    signed(&stack, &scanner, &report(&many))
+        .await
+        .assert_problem(400, "invalid-body");
+}
+
+#[tokio::test]
+async fn when_the_keys_cannot_be_fetched_the_report_is_refused_for_a_retry() {
+    let scanner = SecretScanner::start().await;
+    scanner.set_down(true);
+    let stack = stack_for(&scanner).await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose().to_owned();
+    let (leaked, leaked_id) = stack
+        .create_key(&admin, json!({"name": "ci", "scopes": ["keys:read"]}))
+        .await;
+    let body = report(&[&leaked]);
+    signed(&stack, &scanner, &body)
+        .await
+        .assert_problem(503, "service-unavailable");
+    let key = stack
+        .send("GET", &format!("/v2/api-keys/{leaked_id}"), &admin, None)
+        .await
+        .json();
+    assert_eq!(key["status"], "active");
+    // GitHub sends it again; the keys are back, and a failed fetch held nothing back.
+    scanner.set_down(false);
+    let answer = signed(&stack, &scanner, &body).await;
+    answer.assert_status(200);
+    assert_eq!(answer.json()[0]["label"], "true_positive");
+}
