@@ -249,6 +249,7 @@ routes! {
     GET "/v2/integrations/report" Scope("integrations:read") => "integration-report" tenant integrations::report;
     GET "/v2/integrations/health" Scope("integrations:read") => "integration-health" tenant integrations::health;
     POST "/v2/secret-scanning/github" Public => "secret-scanning-github" public keys::leak_report;
+    POST "/v2/secret-scanning/reports" Public => "secret-scanning-report" public keys::scanner_report;
 }
 
 /// Gatehouse's own HTTP routes.

@@ -190,9 +190,13 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("sso-logout/api-key-caller.json", Expect::Status(400)),
         ("sso-refresh/unknown-session.json", Expect::Status(401)),
         ("sso-discover/unverified-domain.json", Expect::Status(404)),
-        // No Github-Public-Key-Signature: refused before the body is read.
+        // Unsigned: refused before the body is read.
         (
             "secret-scanning-github/unsigned-report.json",
+            Expect::Status(401),
+        ),
+        (
+            "secret-scanning-report/unsigned-report.json",
             Expect::Status(401),
         ),
         (

@@ -530,5 +530,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     assert!(!report.to_string().contains(acme_lease_id.as_str()));
     // (The SSO login, callback, logout and keys are the SSO tests'; so are SAML's
     // metadata and ACS, public routes that name their tenant in the path.)
-    assert_eq!(stack.template.routes.len(), 81);
+    assert_eq!(stack.template.routes.len(), 82);
 }

@@ -258,3 +258,120 @@ async fn when_the_keys_cannot_be_fetched_the_report_is_refused_for_a_retry() {
     answer.assert_status(200);
     assert_eq!(answer.json()[0]["label"], "true_positive");
 }
+
+const SHARED: &str = "/v2/secret-scanning/reports";
+
+/// Signs with the official Standard Webhooks library (`standardwebhooks` from PyPI), as
+/// another scanner would: `(id, timestamp, signature)`.
+fn official_sign(secret: &str, body: &str, timestamp: i64) -> (String, String, String) {
+    const SIGN: &str = r#"
+import sys
+from datetime import datetime, timezone
+from standardwebhooks.webhooks import Webhook
+secret, msg_id, ts, body_path = sys.argv[1:5]
+body = open(body_path).read()
+at = datetime.fromtimestamp(int(ts), tz=timezone.utc)
+print(Webhook(secret).sign(msg_id, at, body))
+"#;
+    let id = format!("msg_{}", std::process::id());
+    let path = std::env::temp_dir().join(format!("leak-report-{timestamp}-{}.json", body.len()));
+    std::fs::write(&path, body).unwrap();
+    let out = std::process::Command::new(
+        gatehouse_integration_tests::workspace_root().join(".venv/bin/python"),
+    )
+    .args(["-c", SIGN, secret, &id, &timestamp.to_string()])
+    .arg(&path)
+    .output()
+    .expect("run the official signer (make test installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signature = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (id, timestamp.to_string(), signature)
+}
+
+async fn send_shared(
+    stack: &TestStack,
+    body: &str,
+    signed: Option<(String, String, String)>,
+) -> TestResponse {
+    let mut request = TestRequest::post(SHARED).raw_body("application/json", body.to_owned());
+    if let Some((id, timestamp, signature)) = signed {
+        request = request
+            .header("webhook-id", &id)
+            .header("webhook-timestamp", &timestamp)
+            .header("webhook-signature", &signature);
+    }
+    stack.call(request).await
+}
+
+/// The scanner secret as its operator is given it (`gatehouse-admin scanner-secret`).
+async fn scanner_secret(stack: &TestStack) -> String {
+    let value = aws_sdk_secretsmanager::Client::new(&stack.sdk)
+        .get_secret_value()
+        .secret_id(&stack.app.config.secret_scanning_secret_arn)
+        .send()
+        .await
+        .unwrap()
+        .secret_string
+        .unwrap();
+    gatehouse::keys::leak_intake::scanner_secret(&value)
+        .unwrap()
+        .expose()
+}
+
+#[tokio::test]
+async fn other_scanners_sign_reports_with_the_scanner_secret() {
+    let stack = TestStack::new().await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose().to_owned();
+    let (leaked, leaked_id) = stack
+        .create_key(&admin, json!({"name": "ci", "scopes": ["keys:read"]}))
+        .await;
+    let secret = scanner_secret(&stack).await;
+    assert!(secret.starts_with("whsec_"));
+    let body = report(&[&leaked, "sk_not_ours"]);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+
+    // Refused: unsigned, signed with another secret, signed too long ago.
+    send_shared(&stack, &body, None)
+        .await
+        .assert_problem(401, "unauthenticated");
+    let other = gatehouse::webhooks::signature::SigningSecret::generate()
+        .unwrap()
+        .expose();
+    send_shared(&stack, &body, Some(official_sign(&other, &body, now)))
+        .await
+        .assert_problem(401, "unauthenticated");
+    let stale = send_shared(
+        &stack,
+        &body,
+        Some(official_sign(&secret, &body, now - 600)),
+    )
+    .await;
+    stale.assert_problem(401, "unauthenticated");
+    assert!(
+        stale.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("timestamp")
+    );
+    let key = stack
+        .send("GET", &format!("/v2/api-keys/{leaked_id}"), &admin, None)
+        .await
+        .json();
+    assert_eq!(key["status"], "active");
+
+    let answer = send_shared(&stack, &body, Some(official_sign(&secret, &body, now))).await;
+    answer.assert_status(200);
+    assert_eq!(answer.json()[0]["label"], "true_positive");
+    assert_eq!(answer.json()[1]["label"], "false_positive");
+    let key = stack
+        .send("GET", &format!("/v2/api-keys/{leaked_id}"), &admin, None)
+        .await
+        .json();
+    assert_eq!(key["status"], "revoked");
+    assert_eq!(key["revocation"]["by"], "system:secret_scanning");
+}

@@ -571,6 +571,32 @@ async fn secret_scanning_routes(
     let not_reports = "{}".to_owned();
     let signature = scanner.sign(not_reports.as_bytes());
     c.check("POST", intake, &post(not_reports, Some(signature)).await);
+
+    // Other scanners: Standard Webhooks signatures with the scanner secret.
+    let shared = "/v2/secret-scanning/reports";
+    let arn = &stack.app.config.secret_scanning_secret_arn;
+    let value = aws_sdk_secretsmanager::Client::new(&stack.sdk)
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .unwrap()
+        .secret_string
+        .unwrap();
+    let secret = gatehouse::keys::leak_intake::scanner_secret(&value).unwrap();
+    let body = json!([{"token": "gh_live_nope", "type": "x"}]).to_string();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let signed = TestRequest::post(shared)
+        .raw_body("application/json", body.clone())
+        .header("webhook-id", "msg_doc")
+        .header("webhook-timestamp", &now.to_string())
+        .header(
+            "webhook-signature",
+            &secret.sign("msg_doc", now, body.as_bytes()),
+        );
+    c.check("POST", shared, &stack.call(signed).await);
+    let unsigned = TestRequest::post(shared).raw_body("application/json", body);
+    c.check("POST", shared, &stack.call(unsigned).await);
 }
 
 /// The integration routes against a real OpenBao, each answered for real and checked

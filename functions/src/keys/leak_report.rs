@@ -13,7 +13,7 @@ use gatehouse::http::body::raw_body_up_to;
 use gatehouse::http::schema::of;
 use gatehouse::http::{Problem, ProblemType, json_response};
 use gatehouse::keys::leak_intake::{self, SignatureError};
-use gatehouse::keys::leaks::{LeakReport, MAX_TOKENS, Verdict, parse_reports};
+use gatehouse::keys::leaks::{Label, LeakReport, MAX_TOKENS, Verdict, parse_reports};
 use lambda_http::{Body, Request, Response};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
@@ -26,7 +26,7 @@ pub const NEEDS: Needs = Needs::KEYS
 pub const ACTION: &str = "api_key.compromise";
 
 /// A full report of `MAX_TOKENS` tokens with long URLs fits.
-const MAX_REPORT_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_REPORT_BYTES: usize = 256 * 1024;
 
 pub const DOC: Operation = Operation {
     description: "GitHub's secret scanning partner endpoint. Signed by GitHub: `Github-Public-Key-Identifier` names one of the keys published at `SecretScanningKeysUrl`, and `Github-Public-Key-Signature` is the base64 DER ECDSA P-256 SHA-256 signature of the raw body. Each live key reported is revoked at once. At most 100 tokens per report.",
@@ -57,14 +57,25 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             body,
         )
         .await;
-    if let Err(refusal) = verified {
-        tracing::warn!(reason = %refusal, "secret scanning report refused");
-        let kind = match refusal {
-            SignatureError::KeysUnavailable(_) => ProblemType::ServiceUnavailable,
-            _ => ProblemType::Unauthenticated,
-        };
-        return Problem::new(kind, refusal.to_string()).into_response();
+    match verified {
+        Ok(()) => judge(app, body).await,
+        Err(refusal) => refused(&refusal),
     }
+}
+
+/// The answer to a report whose signature failed: 503 when the keys that check it
+/// could not be read (the scanner sends it again), 401 otherwise.
+pub(crate) fn refused(refusal: &SignatureError) -> Response<Body> {
+    tracing::warn!(reason = %refusal, "secret scanning report refused");
+    let kind = match refusal {
+        SignatureError::KeysUnavailable(_) => ProblemType::ServiceUnavailable,
+        _ => ProblemType::Unauthenticated,
+    };
+    Problem::new(kind, refusal.to_string()).into_response()
+}
+
+/// A verified report's tokens judged, and the live keys among them revoked.
+pub(crate) async fn judge(app: &App, body: &[u8]) -> Response<Body> {
     let reports = match parse_reports(body) {
         Ok(reports) => reports,
         Err(e) => {
@@ -76,7 +87,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         Ok(verdicts) => {
             let revoked = verdicts
                 .iter()
-                .filter(|v| v.label == gatehouse::keys::leaks::Label::TruePositive)
+                .filter(|v| v.label == Label::TruePositive)
                 .count();
             tracing::info!(
                 tokens = verdicts.len(),

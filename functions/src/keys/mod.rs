@@ -7,4 +7,5 @@ pub mod leak_report;
 pub mod list;
 pub mod revoke;
 pub mod rotate;
+pub mod scanner_report;
 pub mod update;

@@ -172,6 +172,11 @@ impl App {
             std::time::Duration::from_secs(
                 u64::try_from(config.integration_timeout.whole_seconds()).unwrap_or(10),
             ),
+            crate::keys::leak_intake::ScannerSecret::new(
+                (!config.secret_scanning_secret_arn.is_empty())
+                    .then(|| aws_sdk_secretsmanager::Client::new(sdk)),
+                config.secret_scanning_secret_arn.clone(),
+            ),
         ));
         Ok(Self {
             sso,

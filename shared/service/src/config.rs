@@ -85,6 +85,8 @@ pub struct Config {
     pub public_base_url: Option<String>,
     /// Where the secret scanner publishes the keys that sign its reports.
     pub secret_scanning_keys_url: String,
+    /// The shared secret other scanners sign reports with.
+    pub secret_scanning_secret_arn: String,
     /// Where DNS lookups go (none: the system's resolver).
     pub dns_nameservers: Vec<std::net::SocketAddr>,
     /// The `iss` of session tokens.
@@ -147,7 +149,9 @@ impl Needs {
     pub const OPERATOR: Self = Self(1 << 19);
     /// Leaked-key reports: where the secret scanner publishes its signing keys.
     pub const SECRET_SCANNING: Self = Self(1 << 20);
-    pub const ALL: Self = Self((1 << 22) - 1);
+    /// Other scanners' leaked-key reports: the shared secret they sign with.
+    pub const SCANNER_SECRET: Self = Self(1 << 22);
+    pub const ALL: Self = Self((1 << 23) - 1);
     pub const NONE: Self = Self(0);
 
     /// The integrations table alone (part of [`Needs::INTEGRATIONS`]).
@@ -209,6 +213,7 @@ impl Needs {
             ),
             (Needs::OPERATOR, &["PLATFORM_TENANT_ID"]),
             (Needs::SECRET_SCANNING, &["SECRET_SCANNING_KEYS_URL"]),
+            (Needs::SCANNER_SECRET, &["SECRET_SCANNING_SECRET_ARN"]),
         ];
         GROUPS
             .iter()
@@ -296,6 +301,9 @@ impl Config {
                 _ => None,
             },
             service_secret_arn: if_needed(Needs::CURSORS, &|| vars.arn("SERVICE_SECRET_ARN"))?,
+            secret_scanning_secret_arn: if_needed(Needs::SCANNER_SECRET, &|| {
+                vars.arn("SECRET_SCANNING_SECRET_ARN")
+            })?,
             audit_retention_days: vars.parsed_in("AUDIT_RETENTION_DAYS", 365, 1..=3650)?,
             auth_cache_ttl: seconds(vars.parsed_in("AUTH_CACHE_TTL_SECONDS", 1, 0..=300)?),
             auth_memory_ttl: seconds(vars.parsed_in("AUTH_MEMORY_TTL_SECONDS", 300, 0..=3600)?),
@@ -437,6 +445,7 @@ const GROUP_OF: &[(&str, Needs)] = &[
     ("INTEGRATION_ALLOW_HOSTS", Needs::INTEGRATION_OUTBOUND),
     ("INTEGRATION_TIMEOUT_SECONDS", Needs::INTEGRATION_OUTBOUND),
     ("SECRET_SCANNING_KEYS_URL", Needs::SECRET_SCANNING),
+    ("SECRET_SCANNING_SECRET_ARN", Needs::SCANNER_SECRET),
     ("LEASE_ROLES", Needs::LEASES),
     ("PUBLIC_BASE_URL", Needs::SSO),
     ("DNS_NAMESERVERS", Needs::DNS),

@@ -26,6 +26,10 @@ usage:
       through the real bootstrap and a local Lambda Runtime API, with only the
       environment the template gives that function (plus the AWS SDK settings), and
       prints its answer. `make invoke` builds the bootstrap first.
+  gatehouse-admin scanner-secret
+      Prints the secret other secret scanners sign leaked-key reports with
+      (POST /v2/secret-scanning/reports), as whsec_...: the current version of
+      SECRET_SCANNING_SECRET_ARN. Give it to the scanner's operator only.
   gatehouse-admin openapi [--out shared/openapi.json]
       Writes the OpenAPI document, generated from the route declaration and the
       handlers' request and response types (`make openapi`).
@@ -54,6 +58,7 @@ async fn run() -> Result<(), String> {
     match args.command.as_deref() {
         Some("bootstrap") => bootstrap_command(&args).await,
         Some("create-tenant") => create_tenant_command(&args).await,
+        Some("scanner-secret") => scanner_secret_command(&args).await,
         Some("invoke") => invoke_command(&args).await,
         Some("openapi") => openapi_command(&args),
         Some("saml-check") => {
@@ -143,6 +148,24 @@ async fn invoke_command(args: &Args) -> Result<(), String> {
         }
         Err(error) => Err(format!("{} failed: {error}", function.handler)),
     }
+}
+
+async fn scanner_secret_command(args: &Args) -> Result<(), String> {
+    args.reject_unknown(&[])?;
+    let arn = std::env::var("SECRET_SCANNING_SECRET_ARN")
+        .map_err(|_| "SECRET_SCANNING_SECRET_ARN is not set (see `make dev`'s environment)")?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let value = aws_sdk_secretsmanager::Client::new(&sdk)
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        .map_err(|e| aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string())?
+        .secret_string
+        .ok_or("the scanner secret has no string value")?;
+    let secret = gatehouse::keys::leak_intake::scanner_secret(&value).map_err(|e| e.to_string())?;
+    println!("{}", secret.expose());
+    Ok(())
 }
 
 async fn create_tenant_command(args: &Args) -> Result<(), String> {

@@ -1,6 +1,7 @@
-//! Leaked-key intake: reports from GitHub's secret scanning, their signature checked
-//! against GitHub's published keys, then each token judged and, when it is a live key,
-//! the compromise response run as `system:secret_scanning`.
+//! Leaked-key intake: reports from GitHub's secret scanning (signed with ECDSA by the
+//! keys GitHub publishes) or from any other scanner (Standard Webhooks signatures with
+//! the deployment's scanner secret), then each token judged and, when it is a live
+//! key, the compromise response run as `system:secret_scanning`.
 //!
 //! A token costs a storage read only when its checksum holds (a scanner's false
 //! matches cost nothing), and counts as a key only when its secret verifies (argon2id),
@@ -14,6 +15,7 @@ use crate::keys::model::Revocation;
 use crate::keys::{ApiKey, KeyRecord, KeyStatus, VerifyOutcome};
 use crate::outbound::OutboundClient;
 use crate::store::{StoreError, WriteBatch};
+use crate::webhooks::signature::{self, SigningSecret};
 use crate::webhooks::ssrf::AllowList;
 use base64::Engine;
 use p256::ecdsa::signature::Verifier;
@@ -38,15 +40,17 @@ const MAX_KEYS_DOCUMENT: usize = 64 * 1024;
 /// Why a report's signature was not accepted. Every case refuses the report.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignatureError {
-    #[error("the report carries no Github-Public-Key-Identifier and Github-Public-Key-Signature")]
-    Missing,
+    #[error("the report is not signed: {0} required")]
+    Missing(&'static str),
+    #[error("the report's timestamp is more than 5 minutes from now")]
+    Stale,
     #[error("the signature is not base64 DER ECDSA")]
     Malformed,
     #[error("no published key has the identifier the report names")]
     UnknownKey,
     #[error("the signature does not match the report")]
     Invalid,
-    #[error("the scanner's keys could not be fetched: {0}")]
+    #[error("the keys that check the report could not be read: {0}")]
     KeysUnavailable(String),
 }
 
@@ -66,17 +70,60 @@ pub struct LeakIntake {
     /// Built at the first report (a function that never receives one builds none).
     client: OnceLock<OutboundClient>,
     keys: ScannerKeys,
+    shared: ScannerSecret,
 }
 
 impl LeakIntake {
-    pub fn new(keys_url: String, allow: AllowList, timeout: Duration) -> Self {
+    pub fn new(
+        keys_url: String,
+        allow: AllowList,
+        timeout: Duration,
+        shared: ScannerSecret,
+    ) -> Self {
         Self {
             keys_url,
             allow,
             timeout,
             client: OnceLock::new(),
             keys: ScannerKeys::default(),
+            shared,
         }
+    }
+
+    /// Checks another scanner's report: Standard Webhooks headers (`webhook-id`,
+    /// `webhook-timestamp`, `webhook-signature`) made with the scanner secret, its
+    /// current or previous version.
+    pub async fn verify_shared(
+        &self,
+        id: Option<&str>,
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+        body: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<(), SignatureError> {
+        let (Some(id), Some(timestamp), Some(signature)) = (id, timestamp, signature) else {
+            return Err(SignatureError::Missing(
+                "webhook-id, webhook-timestamp and webhook-signature",
+            ));
+        };
+        let secrets = self.shared.secrets().await?;
+        let secrets: Vec<&SigningSecret> = secrets.iter().collect();
+        signature::verify(
+            &secrets,
+            id,
+            timestamp,
+            signature,
+            body,
+            now,
+            signature::DEFAULT_TOLERANCE,
+        )
+        .map_err(|e| match e {
+            signature::VerifyError::NoMatch => SignatureError::Invalid,
+            signature::VerifyError::BadTimestamp => SignatureError::Malformed,
+            signature::VerifyError::TooOld | signature::VerifyError::TooNew => {
+                SignatureError::Stale
+            }
+        })
     }
 
     /// Checks a GitHub report's `Github-Public-Key-Identifier` and
@@ -88,7 +135,9 @@ impl LeakIntake {
         body: &[u8],
     ) -> Result<(), SignatureError> {
         let (Some(identifier), Some(signature)) = (identifier, signature) else {
-            return Err(SignatureError::Missing);
+            return Err(SignatureError::Missing(
+                "Github-Public-Key-Identifier and Github-Public-Key-Signature",
+            ));
         };
         let client = match self.client.get() {
             Some(client) => client,
@@ -101,6 +150,85 @@ impl LeakIntake {
         self.keys
             .verify(client, &self.keys_url, identifier, signature, body)
             .await
+    }
+}
+
+/// The deployment's scanner secret (`SECRET_SCANNING_SECRET_ARN`): the shared secret
+/// other scanners sign reports with. Both its current and previous versions verify,
+/// so a rotation does not cut a scanner off before it has the new one.
+pub struct ScannerSecret {
+    client: Option<aws_sdk_secretsmanager::Client>,
+    arn: String,
+    cached: Mutex<Option<(Instant, Vec<SigningSecret>)>>,
+}
+
+/// How long a read of the scanner secret is used.
+const SECRET_TTL: Duration = Duration::from_secs(300);
+
+impl ScannerSecret {
+    pub fn new(client: Option<aws_sdk_secretsmanager::Client>, arn: String) -> Self {
+        Self {
+            client,
+            arn,
+            cached: Mutex::new(None),
+        }
+    }
+
+    async fn secrets(&self) -> Result<Vec<SigningSecret>, SignatureError> {
+        let fresh = self.cached.lock().ok().and_then(|c| {
+            c.as_ref()
+                .filter(|(at, _)| at.elapsed() < SECRET_TTL)
+                .map(|(_, s)| s.clone())
+        });
+        if let Some(secrets) = fresh {
+            return Ok(secrets);
+        }
+        let unavailable = |e: String| SignatureError::KeysUnavailable(e);
+        let client = self
+            .client
+            .as_ref()
+            .ok_or_else(|| unavailable("no scanner secret is configured".into()))?;
+        let mut secrets = Vec::new();
+        for stage in ["AWSCURRENT", "AWSPREVIOUS"] {
+            let read = client
+                .get_secret_value()
+                .secret_id(&self.arn)
+                .version_stage(stage)
+                .send()
+                .await;
+            match read {
+                Ok(out) => {
+                    let value = out.secret_string.unwrap_or_default();
+                    secrets.push(scanner_secret(&value).map_err(|e| unavailable(e.to_string()))?);
+                }
+                // A secret never rotated has no previous version.
+                Err(e)
+                    if stage == "AWSPREVIOUS"
+                        && e.as_service_error()
+                            .is_some_and(|s| s.is_resource_not_found_exception()) => {}
+                Err(e) => {
+                    return Err(unavailable(
+                        aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string(),
+                    ));
+                }
+            }
+        }
+        if let Ok(mut cached) = self.cached.lock() {
+            *cached = Some((Instant::now(), secrets.clone()));
+        }
+        Ok(secrets)
+    }
+}
+
+/// The signing secret a stored value stands for: a `whsec_` secret as is, or the
+/// value's bytes (what CloudFormation's `GenerateSecretString` makes: 64 characters),
+/// which a scanner is given as `whsec_` + their base64.
+pub fn scanner_secret(value: &str) -> Result<SigningSecret, signature::SecretError> {
+    let value = value.trim();
+    if value.starts_with(signature::SECRET_PREFIX) {
+        SigningSecret::parse(value)
+    } else {
+        SigningSecret::from_bytes(value.as_bytes().to_vec())
     }
 }
 

@@ -34,6 +34,10 @@ const REQUIRED: &[(&str, &str)] = &[
     ("SECRETS_NAME_PREFIX", "gatehouse/tenant-secrets/"),
     ("SECRETS_KEY_ID", "alias/gatehouse-secrets"),
     ("INTEGRATIONS_TABLE", "gatehouse-integrations"),
+    (
+        "SECRET_SCANNING_SECRET_ARN",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:scanner",
+    ),
     ("SESSION_ISSUER", "gatehouse:stack"),
     ("SESSION_KEY_IDS", "1234abcd-12ab-34cd-56ef-1234567890ab"),
 ];
@@ -82,6 +86,12 @@ fn errors_name_the_variable() {
     assert_eq!(e.variable, "EVENTS_QUEUE_URL");
     let e = config(&[("KEYS_TABLE", "t_1"), ("SERVICE_SECRET_ARN", "secret")]).unwrap_err();
     assert_eq!(e.variable, "SERVICE_SECRET_ARN");
+    let e = config(&[
+        ("KEYS_TABLE", "t_1"),
+        ("SECRET_SCANNING_KEYS_URL", "github"),
+    ])
+    .unwrap_err();
+    assert_eq!(e.variable, "SECRET_SCANNING_KEYS_URL");
     let e = config(&[("KEYS_TABLE", "t_1"), ("AUDIT_RETENTION_DAYS", "0")]).unwrap_err();
     assert_eq!(e.variable, "AUDIT_RETENTION_DAYS");
     let e = config(&[("KEYS_TABLE", "t_1"), ("ARGON2_MEMORY_KIB", "1")]).unwrap_err();
