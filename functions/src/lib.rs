@@ -17,6 +17,7 @@ pub mod authorizer;
 pub mod event_publisher;
 pub mod event_sources;
 pub mod integrations;
+pub mod key_policy;
 pub mod keys;
 pub mod leases;
 pub mod openapi;
@@ -181,6 +182,8 @@ routes! {
     GET "/v2/openapi.json" Public => "openapi" public openapi;
     GET "/v2/access-policy" Scope("policy:read") => "get-access-policy" tenant policy::get;
     PUT "/v2/access-policy" Scope("policy:write") => "put-access-policy" tenant policy::put;
+    GET "/v2/key-policy" Scope("policy:read") => "get-key-policy" tenant key_policy::get;
+    PUT "/v2/key-policy" Scope("policy:write") => "put-key-policy" tenant key_policy::put;
     POST "/v2/api-keys/{key_id}/usage/reset" Scope("usage:write") => "reset-key-usage" tenant usage::reset;
     GET "/v2/api-keys/{key_id}/usage" Scope("usage:read") => "get-key-usage" tenant usage::get;
     GET "/v2/usage/report" Scope("usage:read") => "usage-report" tenant usage::report;

@@ -25,10 +25,10 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 # Operations that can end or disable the caller's key (revoke, compromise, rotate,
-# update) run last, in a
-# second pass: the fuzzer finds key ids in listings, and once it has revoked the
-# tenant's admin key every later request is a 403 that tests nothing.
-ends_key='^(revokeApiKey|compromiseApiKey|rotateApiKey|updateApiKey)$'
+# update), or stop the tenant issuing keys (its key policy), run last, in a second
+# pass: the fuzzer finds key ids in listings, and once it has revoked the tenant's
+# admin key every later request is a 403 that tests nothing.
+ends_key='^(revokeApiKey|compromiseApiKey|rotateApiKey|updateApiKey|putKeyPolicy)$'
 fuzz() {
   "$root/.venv-fuzz/bin/st" --config-file "$root/infra/schemathesis.toml" run shared/openapi.json \
     --url "http://127.0.0.1:$port" \

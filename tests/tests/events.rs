@@ -70,6 +70,9 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
         ("openapi/get-document.json", Expect::Status(200)),
         ("get-access-policy/get-policy.json", Expect::Status(200)),
         ("put-access-policy/put-policy.json", Expect::Status(200)),
+        ("get-key-policy/get-policy.json", Expect::Status(200)),
+        ("put-key-policy/put-policy.json", Expect::Status(200)),
+        ("put-key-policy/unknown-rule.json", Expect::Status(400)),
         (
             "put-access-policy/gatehouse-route.json",
             Expect::Status(400),

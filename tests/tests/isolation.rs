@@ -474,6 +474,20 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
         .await
         .json();
     assert_eq!(read["version"], 0, "A's policy untouched: {read}");
+    stack
+        .send(
+            "PUT",
+            "/v2/key-policy",
+            globex_admin,
+            Some(json!({"max_active_keys_per_tenant": 1})),
+        )
+        .await
+        .assert_status(200);
+    let read = stack
+        .send("GET", "/v2/key-policy", acme_admin, None)
+        .await
+        .json();
+    assert_eq!(read["version"], 0, "A's key policy untouched: {read}");
     let report = stack
         .send("GET", "/v2/usage/report", globex_admin, None)
         .await
@@ -530,5 +544,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     assert!(!report.to_string().contains(acme_lease_id.as_str()));
     // (The SSO login, callback, logout and keys are the SSO tests'; so are SAML's
     // metadata and ACS, public routes that name their tenant in the path.)
-    assert_eq!(stack.template.routes.len(), 82);
+    assert_eq!(stack.template.routes.len(), 84);
 }

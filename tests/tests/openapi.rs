@@ -398,6 +398,25 @@ async fn real_responses_match_the_document() {
             .await,
     );
 
+    // The key policy: set (loose enough for the rest of the walk), refused, cleared.
+    let key_policy = "/v2/key-policy";
+    c.check(
+        "GET",
+        key_policy,
+        &stack.send("GET", key_policy, &admin, None).await,
+    );
+    for body in [
+        json!({"max_active_keys_per_tenant": 100000, "test": {"max_lifetime_days": 3650}}),
+        json!({"live": {"allowed_scopes": ["nope"]}}),
+        json!({}),
+    ] {
+        c.check(
+            "PUT",
+            key_policy,
+            &stack.send("PUT", key_policy, &admin, Some(body)).await,
+        );
+    }
+
     // Limits, the access policy and usage.
     let policy = "/v2/access-policy";
     c.check(

@@ -14,6 +14,7 @@ use gatehouse::keys::KeyStatus;
 use gatehouse::keys::issue::{NewKey, prepare_key};
 use gatehouse::keys::lifecycle::{self, check_grantable, load_key, reason_text};
 use gatehouse::keys::model::KeyView;
+use gatehouse::keys::policy::{check_replacement, key_policy};
 use gatehouse::schema::PlainText;
 use gatehouse::store::WriteBatch;
 use schemars::JsonSchema;
@@ -65,10 +66,17 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     let body: CompromiseRequest = json_body(call.req)?;
     let description = reason_text(&body.description, "description")?;
     let key = load_key(call).await?;
-    if body.replace {
+    // The replacement is checked before anything changes: a refusal leaves the key
+    // as it was, and the report can be sent again without `replace`.
+    let replacement_spec = if body.replace {
         call.caller.require("keys:write")?;
         check_grantable(call, &key.scopes).await?;
-    }
+        let mut spec = NewKey::replacing(&key, &call.caller.key_id, call.now);
+        check_replacement(call, &key_policy(call).await?, &key, &mut spec)?;
+        Some(spec)
+    } else {
+        None
+    };
 
     let mut revoked = if key.status == KeyStatus::Revoked {
         lifecycle::next_version(&key, call.now)
@@ -76,8 +84,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         lifecycle::revoke(call, &key, &format!("compromised: {description}"))
     };
     let mut batch = WriteBatch::new();
-    let replacement = if body.replace {
-        let spec = NewKey::replacing(&key, &call.caller.key_id, call.now);
+    let replacement = if let Some(spec) = replacement_spec {
         let (new_key, record) = prepare_key(call.app, &key.tenant_id, &key.prefix, spec)?;
         revoked.rotated_to = Some(record.key_id.clone());
         call.app.keys.put_new(&mut batch, &record)?;

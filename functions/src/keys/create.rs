@@ -15,6 +15,7 @@ use gatehouse::keys::lifecycle::{
     self, check_expiry, check_grantable, checked_limits, parse_scopes,
 };
 use gatehouse::keys::model::{DisplayName, KeyView, Principal};
+use gatehouse::keys::policy::{check_new_key, key_policy};
 use gatehouse::limits::LimitSet;
 use gatehouse::schema::Rfc3339;
 use gatehouse::store::WriteBatch;
@@ -92,6 +93,16 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         None => Principal::parse(&call.caller.principal).map_err(|e| Problem::internal(&e.0))?,
     };
     check_grantable(call, &scopes).await?;
+    let policy = key_policy(call).await?;
+    check_new_key(
+        call,
+        &policy,
+        call.app.config.key_environment,
+        &scopes,
+        expires_at,
+        &principal,
+    )
+    .await?;
 
     let tenant = call
         .app

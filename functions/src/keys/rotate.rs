@@ -14,6 +14,7 @@ use gatehouse::keys::KeyStatus;
 use gatehouse::keys::issue::{NewKey, prepare_key};
 use gatehouse::keys::lifecycle::{self, DEFAULT_GRACE, MAX_GRACE, check_manageable, load_key};
 use gatehouse::keys::model::KeyView;
+use gatehouse::keys::policy::{check_replacement, key_policy};
 use gatehouse::store::WriteBatch;
 use lambda_http::Body;
 use schemars::JsonSchema;
@@ -89,7 +90,8 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         ));
     }
 
-    let spec = NewKey::replacing(&old, &call.caller.key_id, call.now);
+    let mut spec = NewKey::replacing(&old, &call.caller.key_id, call.now);
+    check_replacement(call, &key_policy(call).await?, &old, &mut spec)?;
     let (key, new) = prepare_key(call.app, &old.tenant_id, &old.prefix, spec)?;
     let mut retired = if grace.is_zero() {
         lifecycle::revoke(call, &old, "rotated without grace period")

@@ -9,6 +9,7 @@ use gatehouse::events::Category;
 use gatehouse::http::call::Call;
 use gatehouse::http::schema::of;
 use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
+use gatehouse::keys::KeyRecord;
 use gatehouse::keys::KeyStatus;
 use gatehouse::keys::ScopeSet;
 use gatehouse::keys::lifecycle::{
@@ -16,6 +17,7 @@ use gatehouse::keys::lifecycle::{
 };
 use gatehouse::keys::model::DisplayName;
 use gatehouse::keys::model::KeyView;
+use gatehouse::keys::policy::{check_counts, key_policy, refused};
 use gatehouse::limits::LimitSet;
 use gatehouse::schema::Rfc3339;
 use gatehouse::store::WriteBatch;
@@ -134,6 +136,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     if let Some(limits) = body.limits {
         next.limits = checked_limits(limits)?;
     }
+    check_key_policy(call, &current, &next).await?;
 
     let (before, after) = (current.view(), next.view());
     let changes: Vec<Change> = [
@@ -167,4 +170,34 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     call.app.keys.put_changed(&mut batch, &next)?;
     lifecycle::commit(call, batch, &audit).await?;
     Ok(json_response(200, &after))
+}
+
+/// The key policy's rules for what this update changes, and only those: a key that
+/// broke a rule before the policy changed can still be renamed or disabled.
+async fn check_key_policy(
+    call: &Call<'_>,
+    current: &KeyRecord,
+    next: &KeyRecord,
+) -> Result<(), Problem> {
+    let reactivated = current.status != KeyStatus::Active && next.status == KeyStatus::Active;
+    let changed_scopes = current.scopes != next.scopes;
+    let changed_expiry = current.expires_at != next.expires_at;
+    if !(reactivated || changed_scopes || changed_expiry) {
+        return Ok(());
+    }
+    let policy = key_policy(call).await?;
+    if changed_scopes {
+        policy
+            .check_scopes(next.environment, &next.scopes)
+            .map_err(refused)?;
+    }
+    if changed_expiry {
+        policy
+            .check_expiry(next.environment, next.expires_at, call.now)
+            .map_err(refused)?;
+    }
+    if reactivated {
+        check_counts(call, &policy, &next.principal).await?;
+    }
+    Ok(())
 }

@@ -41,6 +41,7 @@ pub enum TargetKind {
     Scope,
     Route,
     AccessPolicy,
+    KeyPolicy,
     Webhook,
     WebhookDelivery,
     Secret,
@@ -62,11 +63,12 @@ impl schemars::JsonSchema for TargetKind {
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 9] = [
+    pub const ALL: [TargetKind; 10] = [
         Self::ApiKey,
         Self::Scope,
         Self::Route,
         Self::AccessPolicy,
+        Self::KeyPolicy,
         Self::Webhook,
         Self::WebhookDelivery,
         Self::Secret,
@@ -80,6 +82,7 @@ impl TargetKind {
             Self::Scope => "scope",
             Self::Route => "route",
             Self::AccessPolicy => "access_policy",
+            Self::KeyPolicy => "key_policy",
             Self::Webhook => "webhook",
             Self::WebhookDelivery => "webhook_delivery",
             Self::Secret => "secret",

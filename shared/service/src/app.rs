@@ -22,6 +22,8 @@ pub struct App {
     pub keys: Keys,
     pub scopes: Scopes,
     pub policies: Policies,
+    /// Tenants' key policies.
+    pub key_policies: crate::store::KeyPolicies,
     /// Webhook endpoints.
     pub endpoints: Endpoints,
     /// Publish-once markers (notices).
@@ -192,6 +194,7 @@ impl App {
             keys: Keys::new(keys_table.clone()),
             scopes: Scopes::new(keys_table.clone()),
             policies: Policies::new(keys_table.clone()),
+            key_policies: crate::store::KeyPolicies::new(keys_table.clone()),
             endpoints: Endpoints::new(keys_table),
             markers: Markers::new(ephemeral.clone()),
             failure_counts: FailureCounts::new(ephemeral.clone()),

@@ -12,6 +12,8 @@ pub enum ProblemType {
     PayloadTooLarge,
     Unauthenticated,
     InsufficientScope,
+    /// The tenant's key policy forbids the key asked for; `detail` names the rule.
+    KeyPolicy,
     NotFound,
     Conflict,
     Gone,
@@ -30,6 +32,7 @@ impl ProblemType {
             Self::PayloadTooLarge => "payload-too-large",
             Self::Unauthenticated => "unauthenticated",
             Self::InsufficientScope => "insufficient-scope",
+            Self::KeyPolicy => "key-policy",
             Self::NotFound => "not-found",
             Self::Conflict => "conflict",
             Self::Gone => "gone",
@@ -48,6 +51,7 @@ impl ProblemType {
             Self::PayloadTooLarge => "The request body is too large",
             Self::Unauthenticated => "The request carries no verified caller",
             Self::InsufficientScope => "The key lacks a required scope",
+            Self::KeyPolicy => "The tenant's key policy forbids this key",
             Self::NotFound => "Not found",
             Self::Conflict => "The request conflicts with the current state",
             Self::Gone => "The object existed but is gone for good",
@@ -62,7 +66,7 @@ impl ProblemType {
         match self {
             Self::InvalidBody | Self::InvalidParameter => 400,
             Self::Unauthenticated => 401,
-            Self::InsufficientScope => 403,
+            Self::InsufficientScope | Self::KeyPolicy => 403,
             Self::NotFound => 404,
             Self::Conflict => 409,
             Self::Gone => 410,

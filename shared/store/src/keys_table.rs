@@ -6,6 +6,7 @@
 //! | key    | tenant id          | `KEY#<key id>` |
 //! | custom scope | tenant id    | `SCOPE#<name>` |
 //! | access policy | tenant id   | `POLICY`       |
+//! | key policy | tenant id      | `KEY_POLICY`   |
 //!
 //! The authorizer reads a key with one strongly consistent GetItem (both parts of the
 //! primary key are in the key string), so a revocation is seen by the next
@@ -16,6 +17,7 @@ use super::item::{self, Item, Reader};
 use super::{StoreError, WriteBatch, applied};
 use crate::ids::{KeyId, TenantId};
 use crate::keys::custom::CustomScope;
+use crate::keys::key_policy::KeyPolicy;
 use crate::keys::model::{DisplayName, Principal, Revocation};
 use crate::keys::{KeyPrefix, KeyRecord, KeyStatus, Scope, ScopeSet, Tenant};
 use crate::limits::policy::AccessPolicy;
@@ -26,6 +28,7 @@ const TENANT_SK: &str = "TENANT";
 const KEY_SK_PREFIX: &str = "KEY#";
 const SCOPE_SK_PREFIX: &str = "SCOPE#";
 const POLICY_SK: &str = "POLICY";
+const KEY_POLICY_SK: &str = "KEY_POLICY";
 
 pub use gatehouse_domain::limits::policy::StoredPolicy;
 
@@ -163,6 +166,32 @@ impl Keys {
             .await?
             .map(|item| decode_key(&item))
             .transpose()
+    }
+
+    /// Every key of the tenant active at `now` (all pages): what the key policy's
+    /// count rules count.
+    pub async fn all_active(
+        &self,
+        tenant_id: &TenantId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let mut keys = Vec::new();
+        let mut after = None;
+        loop {
+            let request = ListKeys {
+                include_inactive: false,
+                limit: 100,
+                after,
+                now,
+                expiring_within: None,
+            };
+            let page = self.list(tenant_id, &request).await?;
+            keys.extend(page.keys);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(keys),
+            }
+        }
     }
 
     pub async fn list(
@@ -362,6 +391,61 @@ impl Policies {
         let item = item::from_pairs([
             ("tenant_id", item::s(tenant_id.as_str())),
             ("sk", item::s(POLICY_SK)),
+            ("policy", item::json(policy)?),
+            ("version", item::n(stored.version as i64 + 1)),
+            ("updated_at", item::time(now)),
+        ]);
+        if stored.version == 0 {
+            batch.put_new(self.table(), item, "tenant_id")
+        } else {
+            batch.put_if_version(self.table(), item, stored.version)
+        }
+    }
+}
+
+crate::dynamo::repository!(
+    /// Tenants' key policies (`sk = KEY_POLICY`).
+    KeyPolicies
+);
+
+/// A tenant's key policy as stored; version 0: never written (the empty policy).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredKeyPolicy {
+    pub policy: KeyPolicy,
+    pub version: u64,
+    pub updated_at: Option<OffsetDateTime>,
+}
+
+impl KeyPolicies {
+    /// The tenant's key policy; the empty policy if it never wrote one.
+    pub async fn get(&self, tenant_id: &TenantId) -> Result<StoredKeyPolicy, StoreError> {
+        let Some(item) = self
+            .table
+            .get_item(tenant_id, KEY_POLICY_SK.to_owned())
+            .await?
+        else {
+            return Ok(StoredKeyPolicy::default());
+        };
+        let r = Reader::new(&item);
+        Ok(StoredKeyPolicy {
+            policy: r.json("policy")?,
+            version: r.number("version")?.unwrap_or(1),
+            updated_at: r.opt_time("updated_at")?,
+        })
+    }
+
+    /// Adds "replace the key policy, unless it changed since `stored` was read".
+    pub fn put(
+        &self,
+        batch: &mut WriteBatch,
+        tenant_id: &TenantId,
+        stored: &StoredKeyPolicy,
+        policy: &KeyPolicy,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let item = item::from_pairs([
+            ("tenant_id", item::s(tenant_id.as_str())),
+            ("sk", item::s(KEY_POLICY_SK)),
             ("policy", item::json(policy)?),
             ("version", item::n(stored.version as i64 + 1)),
             ("updated_at", item::time(now)),

@@ -43,7 +43,9 @@ pub use dynamo::{Dynamo, Table};
 pub use ephemeral::{FailureCounts, Markers};
 pub use idempotency::IdempotencyRecords;
 pub use integrations_table::Integrations;
-pub use keys_table::{KeyPage, Keys, ListKeys, Policies, Scopes, StoredPolicy, Tenants};
+pub use keys_table::{
+    KeyPage, KeyPolicies, Keys, ListKeys, Policies, Scopes, StoredKeyPolicy, StoredPolicy, Tenants,
+};
 pub use leases_table::Leases;
 pub use secrets_table::SecretRecords;
 pub use webhooks_table::Endpoints;

@@ -4,6 +4,7 @@ pub mod base62;
 pub mod catalogue;
 pub mod custom;
 pub mod format;
+pub mod key_policy;
 pub mod leaks;
 pub mod model;
 pub mod scope;
