@@ -360,6 +360,59 @@ impl Scopes {
     }
 }
 
+/// A tenant's settings item (one per tenant, under a fixed `sk`): its value as JSON,
+/// a version every write checks and increments, and when it last changed. Version 0:
+/// never written (the default value).
+struct Settings<T> {
+    value: T,
+    version: u64,
+    updated_at: Option<OffsetDateTime>,
+}
+
+async fn read_settings<T: serde::de::DeserializeOwned + Default>(
+    table: &crate::dynamo::Table,
+    tenant_id: &TenantId,
+    sk: &str,
+) -> Result<Settings<T>, StoreError> {
+    let Some(item) = table.get_item(tenant_id, sk.to_owned()).await? else {
+        return Ok(Settings {
+            value: T::default(),
+            version: 0,
+            updated_at: None,
+        });
+    };
+    let r = Reader::new(&item);
+    Ok(Settings {
+        value: r.json("policy")?,
+        version: r.number("version")?.unwrap_or(1),
+        updated_at: r.opt_time("updated_at")?,
+    })
+}
+
+/// Adds "replace the settings, unless they changed since version `read` was read".
+fn write_settings<T: serde::Serialize>(
+    table: &str,
+    batch: &mut WriteBatch,
+    tenant_id: &TenantId,
+    sk: &str,
+    read: u64,
+    value: &T,
+    now: OffsetDateTime,
+) -> Result<(), StoreError> {
+    let item = item::from_pairs([
+        ("tenant_id", item::s(tenant_id.as_str())),
+        ("sk", item::s(sk)),
+        ("policy", item::json(value)?),
+        ("version", item::n(read as i64 + 1)),
+        ("updated_at", item::time(now)),
+    ]);
+    if read == 0 {
+        batch.put_new(table, item, "tenant_id")
+    } else {
+        batch.put_if_version(table, item, read)
+    }
+}
+
 crate::dynamo::repository!(
     /// Tenants' access policies (`sk = POLICY`).
     Policies
@@ -368,14 +421,11 @@ crate::dynamo::repository!(
 impl Policies {
     /// The tenant's access policy; the empty policy if it never wrote one.
     pub async fn get(&self, tenant_id: &TenantId) -> Result<StoredPolicy, StoreError> {
-        let Some(item) = self.table.get_item(tenant_id, POLICY_SK.to_owned()).await? else {
-            return Ok(StoredPolicy::default());
-        };
-        let r = Reader::new(&item);
+        let read = read_settings(&self.table, tenant_id, POLICY_SK).await?;
         Ok(StoredPolicy {
-            policy: r.json("policy")?,
-            version: r.number("version")?.unwrap_or(1),
-            updated_at: r.opt_time("updated_at")?,
+            policy: read.value,
+            version: read.version,
+            updated_at: read.updated_at,
         })
     }
 
@@ -388,18 +438,15 @@ impl Policies {
         policy: &AccessPolicy,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let item = item::from_pairs([
-            ("tenant_id", item::s(tenant_id.as_str())),
-            ("sk", item::s(POLICY_SK)),
-            ("policy", item::json(policy)?),
-            ("version", item::n(stored.version as i64 + 1)),
-            ("updated_at", item::time(now)),
-        ]);
-        if stored.version == 0 {
-            batch.put_new(self.table(), item, "tenant_id")
-        } else {
-            batch.put_if_version(self.table(), item, stored.version)
-        }
+        write_settings(
+            self.table(),
+            batch,
+            tenant_id,
+            POLICY_SK,
+            stored.version,
+            policy,
+            now,
+        )
     }
 }
 
@@ -419,18 +466,11 @@ pub struct StoredKeyPolicy {
 impl KeyPolicies {
     /// The tenant's key policy; the empty policy if it never wrote one.
     pub async fn get(&self, tenant_id: &TenantId) -> Result<StoredKeyPolicy, StoreError> {
-        let Some(item) = self
-            .table
-            .get_item(tenant_id, KEY_POLICY_SK.to_owned())
-            .await?
-        else {
-            return Ok(StoredKeyPolicy::default());
-        };
-        let r = Reader::new(&item);
+        let read = read_settings(&self.table, tenant_id, KEY_POLICY_SK).await?;
         Ok(StoredKeyPolicy {
-            policy: r.json("policy")?,
-            version: r.number("version")?.unwrap_or(1),
-            updated_at: r.opt_time("updated_at")?,
+            policy: read.value,
+            version: read.version,
+            updated_at: read.updated_at,
         })
     }
 
@@ -443,18 +483,15 @@ impl KeyPolicies {
         policy: &KeyPolicy,
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let item = item::from_pairs([
-            ("tenant_id", item::s(tenant_id.as_str())),
-            ("sk", item::s(KEY_POLICY_SK)),
-            ("policy", item::json(policy)?),
-            ("version", item::n(stored.version as i64 + 1)),
-            ("updated_at", item::time(now)),
-        ]);
-        if stored.version == 0 {
-            batch.put_new(self.table(), item, "tenant_id")
-        } else {
-            batch.put_if_version(self.table(), item, stored.version)
-        }
+        write_settings(
+            self.table(),
+            batch,
+            tenant_id,
+            KEY_POLICY_SK,
+            stored.version,
+            policy,
+            now,
+        )
     }
 }
 
