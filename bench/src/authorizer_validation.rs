@@ -83,6 +83,7 @@ async fn main() -> BenchResult {
         elapsed += e;
     }
     report("cached (warm container, no I/O)", samples, elapsed);
+    cached_decisions(&stack, &cached_app, &token, &record).await?;
 
     let (s, e) = measure(300, || async {
         let found = uncached_app
@@ -169,5 +170,86 @@ async fn main() -> BenchResult {
     })
     .await;
     report("session: whole, cold (ES256 + GetItem)", s, e);
+    Ok(())
+}
+
+/// The whole cached decision the authorizer makes (key from the warm cache, then the
+/// key's restrictions, the route's scope and the access policy, also cached), with no
+/// restrictions and with the largest set a key may carry, the request matching only
+/// the last entry of each list.
+async fn cached_decisions(
+    stack: &BenchStack,
+    app: &App,
+    token: &str,
+    record: &gatehouse::keys::KeyRecord,
+) -> BenchResult {
+    use gatehouse::keys::restrictions::{AllowedHours, Day, KeyRestrictions, MAX_ENTRIES};
+    let warm = App::new(
+        Config {
+            auth_cache_ttl: time::Duration::seconds(3600),
+            ..app.config.clone()
+        },
+        &stack.sdk,
+        Arc::new(SystemClock),
+    )?;
+    let last = MAX_ENTRIES - 1;
+    let mut source_ips: Vec<String> = (0..last).map(|i| format!("10.{i}.0.0/16")).collect();
+    source_ips.push("2001:db8::/32".into());
+    let mut routes: Vec<String> = (0..last).map(|i| format!("GET /other{i}/*")).collect();
+    routes.push("ANY /v2/**".into());
+    let origins = (0..MAX_ENTRIES)
+        .map(|i| format!("https://*.shop{i}.example.com"))
+        .collect();
+    let largest = KeyRestrictions {
+        source_ips,
+        routes,
+        origins,
+        hours: Some(AllowedHours {
+            days: vec![
+                Day::Mon,
+                Day::Tue,
+                Day::Wed,
+                Day::Thu,
+                Day::Fri,
+                Day::Sat,
+                Day::Sun,
+            ],
+            from: "00:00".into(),
+            to: "24:00".into(),
+            utc_offset: Some("+01:00".into()),
+        }),
+    };
+    largest.validate()?;
+    let origin = format!("https://eu.shop{last}.example.com");
+    let request = auth::RequestFacts {
+        source_ip: Some("2001:db8:ffff::1"),
+        route: "GET /v2/api-keys",
+        origin: Some(&origin),
+        referer: None,
+        at: time::OffsetDateTime::now_utc(),
+    };
+    for (label, restrictions) in [
+        ("cached decision, no restrictions", None),
+        (
+            "cached decision, 50 addresses + 50 routes + 50 origins + hours",
+            Some(largest),
+        ),
+    ] {
+        let mut restricted = record.clone();
+        restricted.restrictions = restrictions;
+        warm.key_cache.put(
+            gatehouse::auth::cache::digest(token),
+            restricted,
+            warm.clock.precise_now(),
+        );
+        let (s, e) = measure(50_000, || async {
+            let authenticated = auth::authenticate(&warm, Some(black_box(token))).await;
+            let decision =
+                auth::authorize(&warm, authenticated, &request, gatehouse_functions::ROUTES).await;
+            assert!(matches!(decision, Decision::Allow(_)), "{decision:?}");
+        })
+        .await;
+        report(label, s, e);
+    }
     Ok(())
 }

@@ -41,6 +41,7 @@ async fn round(app: &App, shards: Option<u32>) -> BenchResult<(usize, Vec<Durati
         expires_at: None,
         rotated_from: None,
         limits: Some(limits),
+        restrictions: None,
     };
     let (key, _) = issue_key(app, &tenant, spec).await?;
     let token = key.expose().to_owned();
@@ -52,10 +53,17 @@ async fn round(app: &App, shards: Option<u32>) -> BenchResult<(usize, Vec<Durati
                 let mut outcomes = Vec::new();
                 for _ in 0..REQUESTS_EACH {
                     let t = Instant::now();
+                    let request = auth::RequestFacts {
+                        source_ip: Some("192.0.2.10"),
+                        route: "GET /orders",
+                        origin: None,
+                        referer: None,
+                        at: app.clock.now(),
+                    };
                     let decision = auth::authorize(
                         &app,
                         auth::authenticate(&app, Some(&token)).await,
-                        "GET /orders",
+                        &request,
                         gatehouse_functions::ROUTES,
                     )
                     .await;

@@ -8,10 +8,12 @@
 //!   reason code, for a gateway response template (`$context.authorizer.reason`); a
 //!   missing credential is the error `Unauthorized`, which API Gateway turns into 401.
 //!
-//! Allows carry {tenantId, keyId, principal, scopes}. After the key, the route's scope
-//! (Gatehouse's own routes from `crate::ROUTES`, a tenant's routes from its access
-//! policy) and then the key's rate limits and quotas are applied; a refused request
-//! never reaches the backend. A scope refusal is written to the tenant's audit trail;
+//! Allows carry {tenantId, keyId, principal, scopes}. After the key, its own
+//! restrictions (the gateway's `sourceIp`, the route key, the `Origin` / `Referer`
+//! headers, the time), the route's scope (Gatehouse's own routes from
+//! `crate::ROUTES`, a tenant's routes from its access policy) and then the key's rate
+//! limits and quotas are applied; a refused request never reaches the backend. A
+//! scope or restriction refusal is written to the tenant's audit trail;
 //! a REST deny's context carries `reason` (and `retryAfter` for limits). Nothing else
 //! is ever an error: an authorizer error is a 500 to the client.
 
@@ -20,7 +22,7 @@ use aws_lambda_events::apigw::{
 };
 use gatehouse::App;
 use gatehouse::audit::{Actor, AuditEvent, Origin};
-use gatehouse::auth::{self, Decision, DenyReason, Grant};
+use gatehouse::auth::{self, Decision, DenyReason, Grant, RequestFacts, Restricted};
 use gatehouse::config::Needs;
 use serde_json::{Value, json};
 
@@ -102,7 +104,17 @@ async fn rest(app: &App, event: &Value) -> Outcome {
         route: Some(route.clone()),
     };
     let presented = presented.as_deref().filter(|p| !p.is_empty());
-    let decision = decide(app, presented, &route, &origin).await;
+    let (web_origin, referer) = (header("origin"), header("referer"));
+    let request = RequestFacts {
+        // A TOKEN event carries no request context: a key restricted to addresses is
+        // then refused, never allowed unchecked.
+        source_ip: origin.source_ip.as_deref(),
+        route: &route,
+        origin: web_origin.as_deref(),
+        referer: referer.as_deref(),
+        at: app.clock.now(),
+    };
+    let decision = decide(app, presented, &request, &origin).await;
     let deny = |principal: &str, context: Value| {
         Outcome::Response(json!({
             "principalId": principal,
@@ -129,6 +141,10 @@ async fn rest(app: &App, event: &Value) -> Outcome {
         Decision::DenyScope { grant, .. } => deny(
             &grant.principal,
             json!({ "reason": DenyReason::InsufficientScope.code(), "keyId": grant.key_id }),
+        ),
+        Decision::DenyRestricted { grant, restricted } => deny(
+            &grant.principal,
+            json!({ "reason": restricted.code(), "keyId": grant.key_id }),
         ),
         Decision::Deny(reason) => deny("anonymous", json!({ "reason": reason.code() })),
     }
@@ -159,19 +175,32 @@ fn policy(effect: &str, method_arn: &str) -> Value {
     })
 }
 
-/// Authentication, the route's scope and the key's limits; every decision is logged
-/// (never with the credential) and a scope refusal is audited in the key's tenant.
-async fn decide(app: &App, presented: Option<&str>, route: &str, origin: &Origin) -> Decision {
+/// Authentication, the key's restrictions, the route's scope and the key's limits;
+/// every decision is logged (never with the credential), and a scope or restriction
+/// refusal is audited in the key's tenant.
+async fn decide(
+    app: &App,
+    presented: Option<&str>,
+    request: &RequestFacts<'_>,
+    origin: &Origin,
+) -> Decision {
     // Boxed: each step's future is large, and a caller polls them deep in its stack.
     let authenticated = Box::pin(auth::authenticate_from(app, presented, origin)).await;
-    let decision = Box::pin(auth::authorize(app, authenticated, route, crate::ROUTES)).await;
+    let decision = Box::pin(auth::authorize(app, authenticated, request, crate::ROUTES)).await;
+    let route = request.route;
     match &decision {
         Decision::Allow(grant) => {
             tracing::info!(route, tenant_id = %grant.tenant_id, key_id = %grant.key_id, "allow");
         }
         Decision::DenyScope { grant, required } => {
             tracing::info!(route, tenant_id = %grant.tenant_id, key_id = %grant.key_id, reason = "insufficient_scope", "deny");
-            audit_scope_refusal(app, route, origin.clone(), grant, required).await;
+            let detail = format!("insufficient-scope: the route needs `{required}`");
+            audit_refusal(app, route, origin.clone(), grant, detail).await;
+        }
+        Decision::DenyRestricted { grant, restricted } => {
+            tracing::info!(route, tenant_id = %grant.tenant_id, key_id = %grant.key_id, reason = restricted.code(), "deny");
+            let detail = restriction_detail(*restricted, request);
+            audit_refusal(app, route, origin.clone(), grant, detail).await;
         }
         Decision::Limited { grant, refusal } => {
             tracing::info!(route, tenant_id = %grant.tenant_id, key_id = %grant.key_id, reason = refusal.code(), window = refusal.window.as_str(), "deny");
@@ -181,10 +210,39 @@ async fn decide(app: &App, presented: Option<&str>, route: &str, origin: &Origin
     decision
 }
 
+/// What the audit trail says of a restriction refusal: the reason code and what the
+/// request presented (an address or origin is the tenant's own caller's, not secret).
+fn restriction_detail(restricted: Restricted, request: &RequestFacts<'_>) -> String {
+    let seen = match restricted {
+        Restricted::SourceIp => {
+            format!("from {}", request.source_ip.unwrap_or("an unknown address"))
+        }
+        Restricted::Route => format!("to {}", request.route),
+        Restricted::Origin => format!(
+            "from origin {}",
+            request.origin.or(request.referer).unwrap_or("(none)")
+        ),
+        Restricted::Hours => format!("at {}", request.at),
+    };
+    let seen: String = seen.chars().take(300).collect();
+    format!(
+        "{}: the key's restrictions refuse requests {seen}",
+        restricted.code()
+    )
+}
+
 pub async fn handle(app: &App, event: ApiGatewayV2CustomAuthorizerV2Request) -> AuthorizerResponse {
     let route = event.route_key.as_deref().unwrap_or("-");
     let origin = origin(&event);
-    let decision = decide(app, auth::credential(&event.headers), route, &origin).await;
+    let header = |name: &str| event.headers.get(name).and_then(|v| v.to_str().ok());
+    let request = RequestFacts {
+        source_ip: origin.source_ip.as_deref(),
+        route,
+        origin: header("origin"),
+        referer: header("referer"),
+        at: app.clock.now(),
+    };
+    let decision = decide(app, auth::credential(&event.headers), &request, &origin).await;
     let mut response = AuthorizerResponse::default();
     response.context = Value::Object(serde_json::Map::new());
     if let Decision::Allow(grant) = decision {
@@ -204,13 +262,7 @@ fn origin(event: &ApiGatewayV2CustomAuthorizerV2Request) -> Origin {
     }
 }
 
-async fn audit_scope_refusal(
-    app: &App,
-    route: &str,
-    origin: Origin,
-    grant: &Grant,
-    required: &str,
-) {
+async fn audit_refusal(app: &App, route: &str, origin: Origin, grant: &Grant, detail: String) {
     let actor = Actor {
         principal: grant.principal.clone(),
         key_id: Some(grant.key_id.clone()),
@@ -223,10 +275,7 @@ async fn audit_scope_refusal(
         app.clock.now(),
     )
     .target(gatehouse::audit::TargetKind::Route, route)
-    .refused(
-        403,
-        format!("insufficient-scope: the route needs `{required}`"),
-    );
+    .refused(403, detail);
     if let Err(e) = app.audit.put(&audit).await {
         tracing::error!(error = %e, "authorizer refusal not audited");
     }

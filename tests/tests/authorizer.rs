@@ -28,6 +28,7 @@ fn spec(expires_at: Option<OffsetDateTime>) -> NewKey {
         expires_at,
         rotated_from: None,
         limits: None,
+        restrictions: None,
     }
 }
 

@@ -345,6 +345,7 @@ async fn seed_event_fixtures(stack: &TestStack) {
         rotated_to: None,
         revocation: None,
         limits: None,
+        restrictions: None,
         last_used_at: None,
         anomalies: None,
         version: 1,

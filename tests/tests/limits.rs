@@ -20,10 +20,17 @@ fn app_at(stack: &TestStack, now: OffsetDateTime) -> App {
 }
 
 async fn decide(app: &App, key: &str, route: &str) -> Decision {
+    let request = auth::RequestFacts {
+        source_ip: Some("192.0.2.10"),
+        route,
+        origin: None,
+        referer: None,
+        at: app.clock.now(),
+    };
     auth::authorize(
         app,
         auth::authenticate(app, Some(key)).await,
-        route,
+        &request,
         gatehouse_functions::ROUTES,
     )
     .await

@@ -22,6 +22,7 @@ async fn add_key(
         expires_at,
         rotated_from: None,
         limits: None,
+        restrictions: None,
     };
     let (_, record) = issue_key(&stack.app, &owner.tenant, spec).await.unwrap();
     record.key_id.to_string()

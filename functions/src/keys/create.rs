@@ -12,10 +12,11 @@ use gatehouse::http::{ApiResult, Problem, json_body, json_response};
 use gatehouse::keys::ScopeSet;
 use gatehouse::keys::issue::{NewKey, prepare_key};
 use gatehouse::keys::lifecycle::{
-    self, check_expiry, check_grantable, checked_limits, parse_scopes,
+    self, check_expiry, check_grantable, checked_limits, checked_restrictions, parse_scopes,
 };
 use gatehouse::keys::model::{DisplayName, KeyView, Principal};
 use gatehouse::keys::policy::{check_new_key, key_policy};
+use gatehouse::keys::restrictions::KeyRestrictions;
 use gatehouse::limits::LimitSet;
 use gatehouse::schema::Rfc3339;
 use gatehouse::store::WriteBatch;
@@ -67,6 +68,10 @@ struct CreateKeyRequest {
     /// The key's own rate limits and quotas; windows left out follow the plan.
     #[serde(default)]
     limits: Option<LimitSet>,
+    /// Where, what, from which web origins and when the key may be used; checked by
+    /// the authorizer on every request.
+    #[serde(default)]
+    restrictions: Option<KeyRestrictions>,
 }
 
 /// A new key, shown once, and its metadata.
@@ -118,6 +123,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         expires_at,
         rotated_from: None,
         limits: checked_limits(body.limits)?,
+        restrictions: checked_restrictions(body.restrictions)?,
     };
     let (key, record) = prepare_key(call.app, &tenant.tenant_id, &tenant.key_prefix, spec)?;
     let view = record.view();
@@ -135,6 +141,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
                     &None,
                     &view.expires_at.map(|t| t.unix_timestamp()),
                 ),
+                Change::of("restrictions", &None, &view.restrictions),
             ]
             .into_iter()
             .flatten()

@@ -13,11 +13,13 @@ use gatehouse::keys::KeyRecord;
 use gatehouse::keys::KeyStatus;
 use gatehouse::keys::ScopeSet;
 use gatehouse::keys::lifecycle::{
-    self, check_expiry, check_grantable, check_manageable, checked_limits, load_key, parse_scopes,
+    self, check_expiry, check_grantable, check_manageable, checked_limits, checked_restrictions,
+    load_key, parse_scopes,
 };
 use gatehouse::keys::model::DisplayName;
 use gatehouse::keys::model::KeyView;
 use gatehouse::keys::policy::{check_counts, key_policy, refused};
+use gatehouse::keys::restrictions::KeyRestrictions;
 use gatehouse::limits::LimitSet;
 use gatehouse::schema::Rfc3339;
 use gatehouse::store::WriteBatch;
@@ -32,7 +34,7 @@ pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT);
 pub const ACTION: &str = "api_key.update";
 
 pub const DOC: Operation = Operation {
-    description: "Changes name, scopes, status (`active`/`disabled`) or expiry (`null` removes it). Fields left out keep their value.",
+    description: "Changes name, scopes, status (`active`/`disabled`), expiry, limits or restrictions (`null` removes expiry, limits or restrictions). Fields left out keep their value.",
     body: RequestBody::Required(of::<UpdateKeyRequest>()),
     conflict: Some("Conflicts with the object's state"),
     ..Operation::new(
@@ -74,6 +76,11 @@ struct UpdateKeyRequest {
     #[serde(default, deserialize_with = "gatehouse::http::body::present")]
     #[schemars(with = "Option<LimitSet>")]
     limits: Option<Option<LimitSet>>,
+    /// Absent: unchanged. `null`: no restrictions. An object: the key's restrictions,
+    /// replacing the ones it had.
+    #[serde(default, deserialize_with = "gatehouse::http::body::present")]
+    #[schemars(with = "Option<KeyRestrictions>")]
+    restrictions: Option<Option<KeyRestrictions>>,
 }
 
 /// The route's logic; the framework has verified the caller and the route's scope.
@@ -84,9 +91,10 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         && body.status.is_none()
         && body.expires_at.is_none()
         && body.limits.is_none()
+        && body.restrictions.is_none()
     {
         return Err(Problem::invalid_body(
-            "give at least one of `name`, `scopes`, `status`, `expires_at`, `limits`",
+            "give at least one of `name`, `scopes`, `status`, `expires_at`, `limits`, `restrictions`",
         ));
     }
     let current = load_key(call).await?;
@@ -136,6 +144,9 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     if let Some(limits) = body.limits {
         next.limits = checked_limits(limits)?;
     }
+    if let Some(restrictions) = body.restrictions {
+        next.restrictions = checked_restrictions(restrictions)?;
+    }
     check_key_policy(call, &current, &next).await?;
 
     let (before, after) = (current.view(), next.view());
@@ -149,6 +160,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
             &after.expires_at.map(|t| t.unix_timestamp()),
         ),
         Change::of("limits", &before.limits, &after.limits),
+        Change::of("restrictions", &before.restrictions, &after.restrictions),
     ]
     .into_iter()
     .flatten()

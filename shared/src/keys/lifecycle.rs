@@ -78,6 +78,19 @@ pub fn checked_limits(
     Ok(Some(limits))
 }
 
+/// A key's restrictions as given in a request: validated; an empty set is none.
+pub fn checked_restrictions(
+    restrictions: Option<crate::keys::restrictions::KeyRestrictions>,
+) -> Result<Option<crate::keys::restrictions::KeyRestrictions>, Problem> {
+    let Some(restrictions) = restrictions.filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    restrictions
+        .validate()
+        .map_err(|e| Problem::invalid_body(format!("restrictions: {e}")))?;
+    Ok(Some(restrictions))
+}
+
 /// A free-text reason (revocation, incident): trimmed, 1-500 characters, no control
 /// characters other than newlines.
 pub fn reason_text(raw: &str, field: &str) -> Result<String, Problem> {

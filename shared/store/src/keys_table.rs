@@ -534,6 +534,7 @@ fn decode_key(item: &Item) -> Result<KeyRecord, StoreError> {
             _ => None,
         },
         limits: r.opt_json("limits")?,
+        restrictions: r.opt_json("restrictions")?,
         last_used_at: r.opt_time("last_used_at")?,
         anomalies: match (r.number("anomaly_count")?, r.opt_json("last_anomaly")?) {
             (Some(count), Some(last)) => Some(crate::keys::model::AnomalyNote { count, last }),
@@ -592,6 +593,10 @@ fn key_item(key: &KeyRecord) -> Item {
     optional(
         "limits",
         key.limits.as_ref().and_then(|l| item::json(l).ok()),
+    );
+    optional(
+        "restrictions",
+        key.restrictions.as_ref().and_then(|r| item::json(r).ok()),
     );
     optional(
         "rotated_from",

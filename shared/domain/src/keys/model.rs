@@ -1,6 +1,7 @@
 //! Stored records for tenants and keys, and the masked view that APIs return.
 
 use super::format::{KeyEnvironment, KeyPrefix};
+use super::restrictions::KeyRestrictions;
 use super::scope::ScopeSet;
 use crate::ids::{KeyId, TenantId};
 use crate::limits::LimitSet;
@@ -69,6 +70,8 @@ pub struct KeyRecord {
     pub revocation: Option<Revocation>,
     /// The key's own rate limits and quotas; windows it leaves out follow the plan.
     pub limits: Option<LimitSet>,
+    /// Where, what, from which web origins and when the key may be used.
+    pub restrictions: Option<KeyRestrictions>,
     /// The latest request seen in the access logs (set by usage ingest, not by writes).
     pub last_used_at: Option<OffsetDateTime>,
     /// Usage anomalies found for this key (set by usage ingest).
@@ -114,6 +117,7 @@ impl KeyRecord {
             rotated_to: self.rotated_to.clone(),
             revocation: self.revocation.clone(),
             limits: self.limits.clone(),
+            restrictions: self.restrictions.clone(),
             last_used_at: self.last_used_at,
             anomalies: self.anomalies.clone(),
         }
@@ -145,6 +149,8 @@ pub struct KeyView {
     pub revocation: Option<Revocation>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitSet>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restrictions: Option<KeyRestrictions>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     #[schemars(with = "Option<crate::schema::Rfc3339>")]
     pub last_used_at: Option<OffsetDateTime>,

@@ -17,6 +17,8 @@ pub mod context_keys {
 use crate::App;
 use crate::audit::Origin;
 use crate::ids::{KeyId, TenantId};
+use crate::keys::restrictions::KeyRestrictions;
+pub use crate::keys::restrictions::{RequestFacts, Restricted};
 use crate::keys::{ApiKey, KeyFormatError, KeyStatus, Scope, ScopeSet, VerifyOutcome};
 use crate::limits::counters::Admission;
 use crate::limits::policy::{AccessPolicy, RouteRule};
@@ -40,6 +42,8 @@ pub enum DenyReason {
     Expired,
     /// The key is valid but lacks the scope the route declares.
     InsufficientScope,
+    /// The key is valid but one of its own restrictions refuses this request.
+    Restricted(Restricted),
     /// Storage failed; the authorizer fails closed.
     Unavailable,
 }
@@ -54,6 +58,7 @@ impl DenyReason {
             Self::Revoked => "revoked",
             Self::Expired => "expired",
             Self::InsufficientScope => "insufficient_scope",
+            Self::Restricted(restricted) => restricted.code(),
             Self::Unavailable => "unavailable",
         }
     }
@@ -67,6 +72,8 @@ pub struct Grant {
     pub scopes: ScopeSet,
     /// The key's own limits (the tenant's plan fills in what it leaves out).
     pub limits: Option<LimitSet>,
+    /// The key's own restrictions (source addresses, routes, origins, hours).
+    pub restrictions: Option<KeyRestrictions>,
 }
 
 impl Grant {
@@ -104,6 +111,12 @@ pub enum Decision {
         grant: Grant,
         required: String,
     },
+    /// A valid key used where, for what or when its restrictions refuse: audited in
+    /// its tenant, like a scope refusal.
+    DenyRestricted {
+        grant: Grant,
+        restricted: Restricted,
+    },
     /// A valid key over one of its rate limits or quotas.
     Limited {
         grant: Grant,
@@ -118,24 +131,37 @@ impl Decision {
             Self::Allow(_) => None,
             Self::Deny(reason) => Some(reason.code()),
             Self::DenyScope { .. } => Some(DenyReason::InsufficientScope.code()),
+            Self::DenyRestricted { restricted, .. } => Some(restricted.code()),
             Self::Limited { refusal, .. } => Some(refusal.code()),
         }
     }
 }
 
-/// Everything after authentication, for the route called: the scope it requires
-/// (Gatehouse's own routes from `own`, a tenant's routes from its access policy), then
-/// the limits that govern the route. Limits are consumed only by requests that pass
-/// every other check.
+/// Everything after authentication, for the request made: the key's own restrictions
+/// (source address, route, origin, hours), the scope the route requires (Gatehouse's
+/// own routes from `own`, a tenant's routes from its access policy), then the limits
+/// that govern the route. Limits are consumed only by requests that pass every other
+/// check.
 ///
 /// Gatehouse's own routes are governed only by the limits set on the calling key
 /// itself, never by the tenant's plan: a plan is for the tenant's own APIs, and one
 /// that reached Gatehouse's routes could lock every key, admin keys included, out of
 /// the very route that would change the plan back.
-pub async fn authorize(app: &App, decision: Decision, route_key: &str, own: Routes) -> Decision {
+pub async fn authorize(
+    app: &App,
+    decision: Decision,
+    request: &RequestFacts<'_>,
+    own: Routes,
+) -> Decision {
     let Decision::Allow(grant) = decision else {
         return decision;
     };
+    if let Some(restrictions) = &grant.restrictions
+        && let Err(restricted) = restrictions.check(request)
+    {
+        return Decision::DenyRestricted { grant, restricted };
+    }
+    let route_key = request.route;
     let policy = match access_policy(app, &grant.tenant_id).await {
         Ok(policy) => policy,
         Err(()) => return Decision::Deny(DenyReason::Unavailable),
@@ -342,6 +368,7 @@ async fn authenticate_session(app: &App, token: &str) -> Decision {
         principal: format!("sso:{}", claims.sub),
         scopes,
         limits: None,
+        restrictions: None,
     })
 }
 
@@ -361,6 +388,7 @@ fn decide(app: &App, record: crate::keys::KeyRecord) -> Decision {
         principal: record.principal.as_str().to_owned(),
         scopes: record.scopes,
         limits: record.limits,
+        restrictions: record.restrictions,
     })
 }
 

@@ -1,6 +1,7 @@
 //! Issuing a key: generate, hash, store. Shared by the create route and the admin CLI.
 
 use super::model::{DisplayName, Principal};
+use super::restrictions::KeyRestrictions;
 use super::{ApiKey, KeyPrefix, KeyRecord, KeyStatus, ScopeSet, Tenant};
 use crate::App;
 use crate::ids::{KeyId, TenantId};
@@ -20,6 +21,8 @@ pub struct NewKey {
     pub rotated_from: Option<KeyId>,
     /// The key's own rate limits and quotas (a replacement keeps its predecessor's).
     pub limits: Option<LimitSet>,
+    /// Where, what and when the key may be used (a replacement keeps its predecessor's).
+    pub restrictions: Option<KeyRestrictions>,
 }
 
 impl NewKey {
@@ -35,6 +38,7 @@ impl NewKey {
             expires_at: old.expires_at.filter(|at| *at > now),
             rotated_from: Some(old.key_id.clone()),
             limits: old.limits.clone(),
+            restrictions: old.restrictions.clone(),
         }
     }
 }
@@ -82,6 +86,7 @@ pub fn prepare_key(
         rotated_to: None,
         revocation: None,
         limits: spec.limits,
+        restrictions: spec.restrictions,
         last_used_at: None,
         anomalies: None,
         version: 1,
@@ -135,6 +140,7 @@ pub async fn create_tenant(
         expires_at: None,
         rotated_from: None,
         limits: None,
+        restrictions: None,
     };
     let (key, record) = issue_key(app, &tenant, admin).await?;
     Ok((tenant, key, record))

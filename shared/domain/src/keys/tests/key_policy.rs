@@ -35,6 +35,7 @@ fn key(
         rotated_to: None,
         revocation: None,
         limits: None,
+        restrictions: None,
         last_used_at: None,
         anomalies: None,
         version: 1,

@@ -22,6 +22,7 @@ fn record(id: &str) -> KeyRecord {
         rotated_to: None,
         revocation: None,
         limits: None,
+        restrictions: None,
         last_used_at: None,
         anomalies: None,
         version: 1,
