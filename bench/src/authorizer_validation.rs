@@ -200,25 +200,26 @@ async fn cached_decisions(
     let origins = (0..MAX_ENTRIES)
         .map(|i| format!("https://*.shop{i}.example.com"))
         .collect();
-    let largest = KeyRestrictions {
+    let every_day = vec![
+        Day::Mon,
+        Day::Tue,
+        Day::Wed,
+        Day::Thu,
+        Day::Fri,
+        Day::Sat,
+        Day::Sun,
+    ];
+    let largest = KeyRestrictions::new(
         source_ips,
         routes,
         origins,
-        hours: Some(AllowedHours {
-            days: vec![
-                Day::Mon,
-                Day::Tue,
-                Day::Wed,
-                Day::Thu,
-                Day::Fri,
-                Day::Sat,
-                Day::Sun,
-            ],
+        Some(AllowedHours {
+            days: every_day,
             from: "00:00".into(),
             to: "24:00".into(),
             utc_offset: Some("+01:00".into()),
         }),
-    };
+    );
     largest.validate()?;
     let origin = format!("https://eu.shop{last}.example.com");
     let request = auth::RequestFacts {
@@ -236,7 +237,7 @@ async fn cached_decisions(
         ),
     ] {
         let mut restricted = record.clone();
-        restricted.restrictions = restrictions;
+        restricted.restrictions = restrictions.map(Arc::new);
         warm.key_cache.put(
             gatehouse::auth::cache::digest(token),
             restricted,

@@ -37,6 +37,7 @@ async fn round(app: &App, shards: Option<u32>) -> BenchResult<(usize, Vec<Durati
         name: DisplayName::parse("limited")?,
         scopes: ScopeSet::new(vec![Scope::parse("keys:read")?])?,
         principal: Principal::parse("service:load")?,
+        owner: None,
         created_by: None,
         expires_at: None,
         rotated_from: None,

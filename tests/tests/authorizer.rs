@@ -24,6 +24,7 @@ fn spec(expires_at: Option<OffsetDateTime>) -> NewKey {
         name: DisplayName::parse("expiring").unwrap(),
         scopes: ScopeSet::new(vec![Scope::parse("keys:read").unwrap()]).unwrap(),
         principal: Principal::parse("service:billing").unwrap(),
+        owner: None,
         created_by: None,
         expires_at,
         rotated_from: None,

@@ -337,6 +337,7 @@ async fn seed_event_fixtures(stack: &TestStack) {
         scopes: ScopeSet::new(vec![Scope::admin()]).unwrap(),
         status: KeyStatus::Active,
         principal: Principal::parse("user:events@example.com").unwrap(),
+        owner: None,
         created_at: stack.app.clock.now(),
         created_by: None,
         expires_at: None,

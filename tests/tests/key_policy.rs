@@ -341,3 +341,138 @@ async fn policies_are_validated_and_kept_per_tenant() {
         )
         .await;
 }
+
+/// The scheduled key scan as it would run at `at`.
+async fn scan_at(stack: &TestStack, at: OffsetDateTime) -> gatehouse::keys::expiry::ScanSummary {
+    let notifier = gatehouse::App {
+        clock: std::sync::Arc::new(gatehouse::clock::FixedClock(at)),
+        ..stack.function_app("KeyExpiryNotifierFunction")
+    };
+    gatehouse_functions::keys::expiry_notifier::handle(&notifier)
+        .await
+        .unwrap()
+}
+
+async fn used_at(
+    stack: &TestStack,
+    tenant: &gatehouse::ids::TenantId,
+    key_id: &str,
+    at: OffsetDateTime,
+) {
+    let key_id = gatehouse::ids::KeyId::parse(key_id).unwrap();
+    stack
+        .app
+        .keys
+        .touch_last_used(tenant, &key_id, at)
+        .await
+        .unwrap();
+}
+
+fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["type"] == kind).collect()
+}
+
+#[tokio::test]
+async fn idle_keys_are_warned_then_disabled_and_old_keys_fall_due_for_rotation() {
+    let stack = TestStack::with_params(&[("AuthCacheTtlSeconds", "0")]).await;
+    let acme = stack.tenant("Acme").await;
+    let tenant = acme.tenant.tenant_id.clone();
+    let admin = acme.admin_key.expose().to_owned();
+    let (idle_key, idle) = stack
+        .create_key(&admin, json!({"name": "idle", "scopes": ["keys:read"]}))
+        .await;
+    let (_, busy) = stack
+        .create_key(&admin, json!({"name": "busy", "scopes": ["keys:read"]}))
+        .await;
+    let policy = json!({"live": {"max_idle_days": 30, "rotate_after_days": 90}});
+    stack
+        .send("PUT", "/v2/key-policy", &admin, Some(policy.clone()))
+        .await
+        .assert_status(200);
+    assert_eq!(
+        stack
+            .send("GET", "/v2/key-policy", &admin, None)
+            .await
+            .json()["live"],
+        policy["live"]
+    );
+    // The admin key is used all along; `busy` is used on day 24.
+    let now = OffsetDateTime::now_utc();
+    let admin_id = acme.admin_record.key_id.to_string();
+    used_at(&stack, &tenant, &admin_id, now + Duration::days(100)).await;
+    used_at(&stack, &tenant, &busy, now + Duration::days(24)).await;
+    stack.events().await; // drain the lifecycle events
+
+    // Day 25: `idle` is warned (disabled on day 30), once.
+    let day25 = scan_at(&stack, now + Duration::days(25)).await;
+    assert_eq!(
+        (day25.upkeep.idle_warnings, day25.upkeep.disabled_idle),
+        (1, 0),
+        "{day25:?}"
+    );
+    let again = scan_at(&stack, now + Duration::days(25) + Duration::hours(6)).await;
+    assert_eq!(
+        (again.upkeep.idle_warnings, again.upkeep.skipped),
+        (0, 1),
+        "{again:?}"
+    );
+    let events = stack.events().await;
+    let warnings = of_type(&events, "api_key.idle_warning");
+    assert_eq!(warnings.len(), 1);
+    assert_eq!(warnings[0]["data"]["key"]["key_id"], idle.as_str());
+    let disable_at = OffsetDateTime::parse(
+        warnings[0]["data"]["disable_at"].as_str().unwrap(),
+        &Rfc3339,
+    )
+    .unwrap();
+    assert!((disable_at - (now + Duration::days(30))).abs() < Duration::minutes(1));
+
+    // Day 31: `idle` is disabled, audited and published; the authorizer refuses it.
+    let day31 = scan_at(&stack, now + Duration::days(31)).await;
+    assert_eq!(day31.upkeep.disabled_idle, 1, "{day31:?}");
+    let events = stack.events().await;
+    let disabled = of_type(&events, "api_key.disabled_idle");
+    assert_eq!(disabled.len(), 1);
+    assert_eq!(disabled[0]["data"]["key"]["key_id"], idle.as_str());
+    assert_eq!(disabled[0]["data"]["key"]["status"], "disabled");
+    assert_eq!(disabled[0]["data"]["max_idle_days"], 30);
+    let view = stack
+        .send("GET", &format!("/v2/api-keys/{idle}"), &admin, None)
+        .await
+        .json();
+    assert_eq!(view["status"], "disabled");
+    stack
+        .send("GET", &format!("/v2/api-keys/{idle}"), &idle_key, None)
+        .await
+        .assert_status(403);
+    let audit = stack
+        .audit(
+            &admin,
+            &format!("key_id={idle}&action=api_key.disable_idle"),
+        )
+        .await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0]["actor"]["principal"], "system:key-expiry-notifier");
+    assert_eq!(audit[0]["changes"][0]["field"], "status");
+
+    // Day 91: both remaining keys are older than 90 days: each is due, once.
+    used_at(&stack, &tenant, &busy, now + Duration::days(85)).await;
+    let day91 = scan_at(&stack, now + Duration::days(91)).await;
+    assert_eq!(day91.upkeep.rotation_due, 2, "{day91:?}");
+    assert_eq!(
+        scan_at(&stack, now + Duration::days(92))
+            .await
+            .upkeep
+            .rotation_due,
+        0
+    );
+    let events = stack.events().await;
+    let mut due: Vec<&str> = of_type(&events, "api_key.rotation_due")
+        .iter()
+        .map(|e| e["data"]["key"]["key_id"].as_str().unwrap())
+        .collect();
+    due.sort_unstable();
+    let mut expected = vec![busy.as_str(), admin_id.as_str()];
+    expected.sort_unstable();
+    assert_eq!(due, expected);
+}

@@ -18,6 +18,7 @@ async fn add_key(
         name: DisplayName::parse(name).unwrap(),
         scopes: ScopeSet::new(vec![Scope::parse("keys:read").unwrap()]).unwrap(),
         principal: Principal::parse("user:test@example.com").unwrap(),
+        owner: None,
         created_by: None,
         expires_at,
         rotated_from: None,

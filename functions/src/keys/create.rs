@@ -93,9 +93,11 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         .expires_at
         .map(|at| check_expiry(at, call.now))
         .transpose()?;
-    let principal = match &body.service {
-        Some(service) => service_principal(service)?,
-        None => Principal::parse(&call.caller.principal).map_err(|e| Problem::internal(&e.0))?,
+    let caller = Principal::parse(&call.caller.principal).map_err(|e| Problem::internal(&e.0))?;
+    // A service key is bound to its creator's permissions (permission sync).
+    let (principal, owner) = match &body.service {
+        Some(service) => (service_principal(service)?, Some(caller)),
+        None => (caller, None),
     };
     check_grantable(call, &scopes).await?;
     let policy = key_policy(call).await?;
@@ -119,11 +121,12 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         name,
         scopes,
         principal,
+        owner,
         created_by: Some(call.caller.key_id.clone()),
         expires_at,
         rotated_from: None,
         limits: checked_limits(body.limits)?,
-        restrictions: checked_restrictions(body.restrictions)?,
+        restrictions: checked_restrictions(body.restrictions)?.map(std::sync::Arc::new),
     };
     let (key, record) = prepare_key(call.app, &tenant.tenant_id, &tenant.key_prefix, spec)?;
     let view = record.view();

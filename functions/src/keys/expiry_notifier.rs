@@ -1,24 +1,29 @@
-//! Key expiry notices, on a schedule (EventBridge): publishes `api_key.expiring` for
-//! active keys expiring within 7 days, then again within 1 day (see
-//! `gatehouse::keys::expiry`). A failed run is retried by the next one: every notice
+//! The scheduled key scan (EventBridge): publishes `api_key.expiring` for active keys
+//! expiring within 7 days, then again within 1 day (see `gatehouse::keys::expiry`),
+//! and applies the key policies' idle and rotation-age rules
+//! (`gatehouse::keys::upkeep`). A failed run is retried by the next one: every notice
 //! not yet sent is still due.
 
 use crate::event_sources::scheduled;
 use gatehouse::App;
 use gatehouse::config::Needs;
-use gatehouse::keys::expiry::{ScanSummary, notify_expiring};
+use gatehouse::keys::expiry::{ScanSummary, scan_keys};
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
 pub const NEEDS: Needs = Needs::KEYS.with(Needs::EPHEMERAL).with(Needs::AUDIT);
 
 pub async fn handle(app: &App) -> Result<ScanSummary, String> {
-    let summary = scheduled("key-expiry-notices", notify_expiring(app, app.clock.now())).await?;
+    let summary = scheduled("key-expiry-notices", scan_keys(app, app.clock.now())).await?;
     tracing::info!(
         expiring = summary.expiring,
         notified = summary.notified,
         already = summary.already,
-        "expiry notices"
+        idle_warnings = summary.upkeep.idle_warnings,
+        disabled_idle = summary.upkeep.disabled_idle,
+        rotation_due = summary.upkeep.rotation_due,
+        skipped = summary.upkeep.skipped,
+        "key scan"
     );
     Ok(summary)
 }

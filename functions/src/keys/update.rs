@@ -145,7 +145,7 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
         next.limits = checked_limits(limits)?;
     }
     if let Some(restrictions) = body.restrictions {
-        next.restrictions = checked_restrictions(restrictions)?;
+        next.restrictions = checked_restrictions(restrictions)?.map(std::sync::Arc::new);
     }
     check_key_policy(call, &current, &next).await?;
 

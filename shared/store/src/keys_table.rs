@@ -19,6 +19,7 @@ use crate::ids::{KeyId, TenantId};
 use crate::keys::custom::CustomScope;
 use crate::keys::key_policy::KeyPolicy;
 use crate::keys::model::{DisplayName, Principal, Revocation};
+use crate::keys::restrictions::KeyRestrictions;
 use crate::keys::{KeyPrefix, KeyRecord, KeyStatus, Scope, ScopeSet, Tenant};
 use crate::limits::policy::AccessPolicy;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -256,41 +257,32 @@ impl Keys {
         Ok(KeyPage { keys, next })
     }
 
-    /// Every tenant's active, unrotated keys expiring in `(now, until]`: a paged scan
-    /// of the whole table (for the scheduled expiry notices; no route uses it).
-    pub async fn scan_expiring(
+    /// One page of the active keys not yet replaced by rotation, across tenants (the
+    /// scheduled scan's input); `start` is the previous page's continuation.
+    pub async fn scan_active_page(
         &self,
-        now: OffsetDateTime,
-        until: OffsetDateTime,
-    ) -> Result<Vec<KeyRecord>, StoreError> {
-        let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .scan()
-                .table_name(self.table())
-                .filter_expression(
-                    "begins_with(sk, :k) AND #status = :active AND expires_at > :now \
-                     AND expires_at <= :until AND attribute_not_exists(rotated_to)",
-                )
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":k", item::s(KEY_SK_PREFIX))
-                .expression_attribute_values(":active", item::s(KeyStatus::Active.as_str()))
-                .expression_attribute_values(":now", item::time(now))
-                .expression_attribute_values(":until", item::time(until))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            for found in out.items() {
-                keys.push(decode_key(found)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(keys);
-            }
-        }
+        start: Option<Item>,
+    ) -> Result<(Vec<KeyRecord>, Option<Item>), StoreError> {
+        let out = self
+            .client()
+            .scan()
+            .table_name(self.table())
+            .filter_expression(
+                "begins_with(sk, :k) AND #status = :active AND attribute_not_exists(rotated_to)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":k", item::s(KEY_SK_PREFIX))
+            .expression_attribute_values(":active", item::s(KeyStatus::Active.as_str()))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        let keys = out
+            .items()
+            .iter()
+            .map(decode_key)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((keys, out.last_evaluated_key))
     }
 
     /// Replaces a key's verifier (rehash on use) only if it still holds `old`, so a
@@ -515,6 +507,11 @@ fn decode_key(item: &Item) -> Result<KeyRecord, StoreError> {
         scopes,
         status: r.parsed("status", |s| KeyStatus::parse(s).ok_or("unknown status"))?,
         principal: r.parsed("principal", Principal::parse)?,
+        owner: r
+            .opt_str("owner")?
+            .map(Principal::parse)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("attribute `owner`: {}", e.0)))?,
         created_at: r.time("created_at")?,
         created_by: opt_key_id(&r, "created_by")?,
         expires_at: r.opt_time("expires_at")?,
@@ -534,7 +531,9 @@ fn decode_key(item: &Item) -> Result<KeyRecord, StoreError> {
             _ => None,
         },
         limits: r.opt_json("limits")?,
-        restrictions: r.opt_json("restrictions")?,
+        restrictions: r
+            .opt_json::<KeyRestrictions>("restrictions")?
+            .map(std::sync::Arc::new),
         last_used_at: r.opt_time("last_used_at")?,
         anomalies: match (r.number("anomaly_count")?, r.opt_json("last_anomaly")?) {
             (Some(count), Some(last)) => Some(crate::keys::model::AnomalyNote { count, last }),
@@ -579,6 +578,7 @@ fn key_item(key: &KeyRecord) -> Item {
         "created_by",
         key.created_by.as_ref().map(|k| item::s(k.as_str())),
     );
+    optional("owner", key.owner.as_ref().map(|o| item::s(o.as_str())));
     optional("expires_at", key.expires_at.map(item::time));
     optional("updated_at", key.updated_at.map(item::time));
     optional("last_used_at", key.last_used_at.map(item::time));

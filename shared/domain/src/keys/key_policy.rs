@@ -54,6 +54,16 @@ pub struct EnvironmentRules {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<ScopeSet>")]
     pub allowed_scopes: Option<Vec<String>>,
+    /// Keys unused for this many days are disabled by the scheduled scan, after an
+    /// `api_key.idle_warning` notice (absent: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_LIFETIME_DAYS))]
+    pub max_idle_days: Option<u32>,
+    /// Keys older than this many days are due for rotation: the scheduled scan
+    /// publishes `api_key.rotation_due` (absent: never). The key stays usable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_LIFETIME_DAYS))]
+    pub rotate_after_days: Option<u32>,
 }
 
 impl EnvironmentRules {
@@ -71,6 +81,8 @@ pub enum Rule {
     AllowedScopes,
     MaxActiveKeysPerPrincipal,
     MaxActiveKeysPerTenant,
+    MaxIdle,
+    RotateAfter,
 }
 
 impl Rule {
@@ -81,6 +93,8 @@ impl Rule {
             Self::AllowedScopes => "allowed_scopes",
             Self::MaxActiveKeysPerPrincipal => "max_active_keys_per_principal",
             Self::MaxActiveKeysPerTenant => "max_active_keys_per_tenant",
+            Self::MaxIdle => "max_idle",
+            Self::RotateAfter => "rotate_after",
         }
     }
 }
@@ -106,12 +120,16 @@ impl KeyPolicy {
     /// Checks the policy's own consistency: scope names parse, numbers in range.
     pub fn validate(&self) -> Result<(), String> {
         for (env, rules) in [("live", &self.live), ("test", &self.test)] {
-            if let Some(days) = rules.max_lifetime_days
-                && !(1..=MAX_LIFETIME_DAYS).contains(&days)
-            {
-                return Err(format!(
-                    "`{env}.max_lifetime_days` must be 1 to {MAX_LIFETIME_DAYS}"
-                ));
+            for (field, days) in [
+                ("max_lifetime_days", rules.max_lifetime_days),
+                ("max_idle_days", rules.max_idle_days),
+                ("rotate_after_days", rules.rotate_after_days),
+            ] {
+                if let Some(days) = days
+                    && !(1..=MAX_LIFETIME_DAYS).contains(&days)
+                {
+                    return Err(format!("`{env}.{field}` must be 1 to {MAX_LIFETIME_DAYS}"));
+                }
             }
             if let Some(scopes) = &rules.allowed_scopes {
                 rules_scopes(scopes).map_err(|e| format!("`{env}.allowed_scopes`: {e}"))?;
@@ -277,6 +295,39 @@ impl KeyPolicy {
                     "when its scopes are updated; until then it keeps them, and it cannot be rotated or replaced",
                 ));
             }
+            let rules = self.rules(key.environment);
+            if let Some(days) = rules.max_idle_days
+                && now - key.idle_since() > Duration::days(i64::from(days))
+            {
+                found.push(violation(
+                    key,
+                    Breach {
+                        rule: Rule::MaxIdle,
+                        detail: format!(
+                            "unused since {}; {} keys may be idle {days} days",
+                            rfc3339(key.idle_since()),
+                            key.environment
+                        ),
+                    },
+                    "disabled by the scheduled scan after an `api_key.idle_warning` notice, at least 7 days after the policy changed, unless it is used first",
+                ));
+            }
+            if let Some(days) = rules.rotate_after_days
+                && now - key.created_at > Duration::days(i64::from(days))
+            {
+                found.push(violation(
+                    key,
+                    Breach {
+                        rule: Rule::RotateAfter,
+                        detail: format!(
+                            "issued {}; {} keys are due for rotation after {days} days",
+                            rfc3339(key.created_at),
+                            key.environment
+                        ),
+                    },
+                    "when it is rotated; the scheduled scan publishes `api_key.rotation_due` and the key stays usable",
+                ));
+            }
         }
         let mut by_principal: std::collections::BTreeMap<&str, Vec<&KeyRecord>> =
             std::collections::BTreeMap::new();
@@ -323,6 +374,89 @@ impl KeyPolicy {
         }
         found
     }
+}
+
+/// How long before an idle key is disabled its owner is warned (or half the idle
+/// period, when that is shorter).
+pub const IDLE_NOTICE: Duration = Duration::days(7);
+
+/// What the scheduled scan owes an active key under the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upkeep {
+    /// Unused since `idle_since`; disabled at `disable_at` unless used first.
+    IdleWarning {
+        idle_since: OffsetDateTime,
+        disable_at: OffsetDateTime,
+    },
+    /// Unused since `idle_since` past the idle period and its notice: disable now.
+    DisableIdle {
+        idle_since: OffsetDateTime,
+        max_idle_days: u32,
+    },
+    /// Issued more than `rotate_after_days` ago.
+    RotationDue {
+        due_since: OffsetDateTime,
+        rotate_after_days: u32,
+    },
+}
+
+impl KeyPolicy {
+    /// The upkeep due for `key` at `now`, under this policy as last changed at
+    /// `policy_changed`. Only active, unexpired keys not already replaced by rotation
+    /// owe anything. An idle key is never disabled sooner than [`IDLE_NOTICE`] after
+    /// the policy changed, so tightening the policy warns before it disables.
+    pub fn upkeep(
+        &self,
+        key: &KeyRecord,
+        now: OffsetDateTime,
+        policy_changed: Option<OffsetDateTime>,
+    ) -> Vec<Upkeep> {
+        if key.status != KeyStatus::Active || key.is_expired(now) || key.rotated_to.is_some() {
+            return Vec::new();
+        }
+        let rules = self.rules(key.environment);
+        let mut due = Vec::new();
+        if let Some(days) = rules.max_idle_days {
+            let period = Duration::days(i64::from(days));
+            let lead = IDLE_NOTICE.min(period / 2);
+            let idle_since = key.idle_since();
+            let earliest = policy_changed.map_or(idle_since, |at| at + IDLE_NOTICE);
+            let disable_at = (idle_since + period).max(earliest);
+            if now >= disable_at {
+                due.push(Upkeep::DisableIdle {
+                    idle_since,
+                    max_idle_days: days,
+                });
+            } else if now >= disable_at - lead {
+                due.push(Upkeep::IdleWarning {
+                    idle_since,
+                    disable_at,
+                });
+            }
+        }
+        if let Some(days) = rules.rotate_after_days {
+            let due_since = key.created_at + Duration::days(i64::from(days));
+            if now >= due_since {
+                due.push(Upkeep::RotationDue {
+                    due_since,
+                    rotate_after_days: days,
+                });
+            }
+        }
+        due
+    }
+
+    /// Whether any rule needs the scheduled scan.
+    pub fn needs_upkeep(&self) -> bool {
+        [&self.live, &self.test]
+            .iter()
+            .any(|r| r.max_idle_days.is_some() || r.rotate_after_days.is_some())
+    }
+}
+
+fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 fn violation(key: &KeyRecord, breach: Breach, when: &str) -> Violation {

@@ -6,6 +6,7 @@ use super::scope::ScopeSet;
 use crate::ids::{KeyId, TenantId};
 use crate::limits::LimitSet;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -58,6 +59,9 @@ pub struct KeyRecord {
     pub status: KeyStatus,
     /// Who the key acts as, e.g. `user:alice@example.com` or `service:billing`.
     pub principal: Principal,
+    /// For a service key, the principal that created it: the key is bound to that
+    /// principal's permissions (permission sync). `None` for other keys.
+    pub owner: Option<Principal>,
     pub created_at: OffsetDateTime,
     /// The key id that created this key; `None` for keys made by the admin CLI.
     pub created_by: Option<KeyId>,
@@ -70,8 +74,9 @@ pub struct KeyRecord {
     pub revocation: Option<Revocation>,
     /// The key's own rate limits and quotas; windows it leaves out follow the plan.
     pub limits: Option<LimitSet>,
-    /// Where, what, from which web origins and when the key may be used.
-    pub restrictions: Option<KeyRestrictions>,
+    /// Where, what, from which web origins and when the key may be used. Shared, so
+    /// that the authorizer's cached copies share one parse of it.
+    pub restrictions: Option<Arc<KeyRestrictions>>,
     /// The latest request seen in the access logs (set by usage ingest, not by writes).
     pub last_used_at: Option<OffsetDateTime>,
     /// Usage anomalies found for this key (set by usage ingest).
@@ -100,6 +105,15 @@ impl KeyRecord {
         self.expires_at.is_some_and(|at| now >= at)
     }
 
+    /// Since when the key has been idle: its last use, creation or change, whichever
+    /// is latest (so re-enabling a key disabled for idleness gives it a fresh period).
+    pub fn idle_since(&self) -> OffsetDateTime {
+        [self.last_used_at, self.updated_at]
+            .into_iter()
+            .flatten()
+            .fold(self.created_at, OffsetDateTime::max)
+    }
+
     pub fn view(&self) -> KeyView {
         KeyView {
             key_id: self.key_id.clone(),
@@ -109,6 +123,7 @@ impl KeyRecord {
             scopes: self.scopes.clone(),
             status: self.status,
             principal: self.principal.as_str().to_owned(),
+            owner: self.owner.as_ref().map(|o| o.as_str().to_owned()),
             created_at: self.created_at,
             created_by: self.created_by.clone(),
             expires_at: self.expires_at,
@@ -117,7 +132,7 @@ impl KeyRecord {
             rotated_to: self.rotated_to.clone(),
             revocation: self.revocation.clone(),
             limits: self.limits.clone(),
-            restrictions: self.restrictions.clone(),
+            restrictions: self.restrictions.as_deref().cloned(),
             last_used_at: self.last_used_at,
             anomalies: self.anomalies.clone(),
         }
@@ -134,6 +149,9 @@ pub struct KeyView {
     pub scopes: ScopeSet,
     pub status: KeyStatus,
     pub principal: String,
+    /// A service key's creator, whose permissions bind it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     #[schemars(with = "crate::schema::Rfc3339")]
     pub created_at: OffsetDateTime,

@@ -8,12 +8,13 @@
 
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
+use std::sync::OnceLock;
 use time::{OffsetDateTime, UtcOffset, Weekday};
 
 /// Most entries in one allow list.
 pub const MAX_ENTRIES: usize = 50;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyRestrictions {
     /// Addresses the key may be used from: IPv4 or IPv6 addresses or CIDR blocks,
@@ -38,6 +39,31 @@ pub struct KeyRestrictions {
     /// When the key may be used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hours: Option<AllowedHours>,
+    /// The lists parsed, on the first check: the authorizer's warm cache shares one
+    /// record (and so one parse) across requests.
+    #[serde(skip)]
+    compiled: OnceLock<Compiled>,
+}
+
+impl PartialEq for KeyRestrictions {
+    fn eq(&self, other: &Self) -> bool {
+        self.source_ips == other.source_ips
+            && self.routes == other.routes
+            && self.origins == other.origins
+            && self.hours == other.hours
+    }
+}
+
+impl Eq for KeyRestrictions {}
+
+/// [`KeyRestrictions`] parsed. An entry that does not parse is left out, so a list
+/// whose entries all fail allows nothing (they cannot fail once validated).
+#[derive(Debug, Clone)]
+struct Compiled {
+    networks: Vec<ipnet::IpNet>,
+    routes: Vec<RoutePattern>,
+    origins: Vec<OriginPattern>,
+    window: Option<Window>,
 }
 
 /// A weekly window: on `days`, from `from` until `to` (exclusive), at `utc_offset`.
@@ -146,6 +172,21 @@ pub struct RequestFacts<'a> {
 }
 
 impl KeyRestrictions {
+    pub fn new(
+        source_ips: Vec<String>,
+        routes: Vec<String>,
+        origins: Vec<String>,
+        hours: Option<AllowedHours>,
+    ) -> Self {
+        Self {
+            source_ips,
+            routes,
+            origins,
+            hours,
+            compiled: OnceLock::new(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.source_ips.is_empty()
             && self.routes.is_empty()
@@ -180,43 +221,60 @@ impl KeyRestrictions {
         Ok(())
     }
 
-    /// The first restriction the request breaks. Fails closed: an entry that does not
-    /// parse (it cannot, once validated) allows nothing, and an unknown source address
-    /// or a missing origin is refused when the key restricts them.
+    /// The first restriction the request breaks. Fails closed: an unknown source
+    /// address, or a missing origin, is refused when the key restricts them.
     pub fn check(&self, request: &RequestFacts<'_>) -> Result<(), Restricted> {
-        if !self.source_ips.is_empty() && !self.allows_source(request.source_ip) {
+        let compiled = self.compiled.get_or_init(|| self.compile());
+        if !self.source_ips.is_empty() && !compiled.allows_source(request.source_ip) {
             return Err(Restricted::SourceIp);
         }
-        if !self.routes.is_empty()
-            && !self
-                .routes
-                .iter()
-                .filter_map(|p| RoutePattern::parse(p).ok())
-                .any(|p| p.matches(request.route))
-        {
+        if !self.routes.is_empty() && !compiled.routes.iter().any(|p| p.matches(request.route)) {
             return Err(Restricted::Route);
         }
-        if !self.origins.is_empty() && !self.allows_origin(request) {
+        if !self.origins.is_empty() && !compiled.allows_origin(request) {
             return Err(Restricted::Origin);
         }
-        if let Some(hours) = &self.hours
-            && !hours.window().is_ok_and(|w| w.contains(request.at))
+        if self.hours.is_some()
+            && !compiled
+                .window
+                .as_ref()
+                .is_some_and(|w| w.contains(request.at))
         {
             return Err(Restricted::Hours);
         }
         Ok(())
     }
 
+    fn compile(&self) -> Compiled {
+        Compiled {
+            networks: self
+                .source_ips
+                .iter()
+                .filter_map(|c| parse_cidr(c).ok())
+                .collect(),
+            routes: self
+                .routes
+                .iter()
+                .filter_map(|p| RoutePattern::parse(p).ok())
+                .collect(),
+            origins: self
+                .origins
+                .iter()
+                .filter_map(|o| OriginPattern::parse(o).ok())
+                .collect(),
+            window: self.hours.as_ref().and_then(|h| h.window().ok()),
+        }
+    }
+}
+
+impl Compiled {
     fn allows_source(&self, source_ip: Option<&str>) -> bool {
         let Some(ip) = source_ip.and_then(|s| s.trim().parse::<IpAddr>().ok()) else {
             return false;
         };
         // An IPv4 client reaching a dual-stack listener shows as `::ffff:a.b.c.d`.
         let ip = ip.to_canonical();
-        self.source_ips
-            .iter()
-            .filter_map(|c| parse_cidr(c).ok())
-            .any(|net| net.contains(&ip))
+        self.networks.iter().any(|net| net.contains(&ip))
     }
 
     fn allows_origin(&self, request: &RequestFacts<'_>) -> bool {
@@ -231,7 +289,6 @@ impl KeyRestrictions {
         };
         self.origins
             .iter()
-            .filter_map(|o| OriginPattern::parse(o).ok())
             .any(|pattern| pattern.matches(&presented))
     }
 }
@@ -256,26 +313,26 @@ fn parse_cidr(text: &str) -> Result<ipnet::IpNet, String> {
 }
 
 /// A parsed route pattern.
-#[derive(Debug, PartialEq, Eq)]
-struct RoutePattern<'a> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RoutePattern {
     /// `None`: any method.
-    method: Option<&'a str>,
-    segments: Vec<&'a str>,
+    method: Option<String>,
+    segments: Vec<String>,
     /// Ends in `**`: any further segments, or none.
     open_ended: bool,
 }
 
 const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
-impl<'a> RoutePattern<'a> {
-    fn parse(text: &'a str) -> Result<Self, String> {
+impl RoutePattern {
+    fn parse(text: &str) -> Result<Self, String> {
         let bad = |why: &str| format!("`{text}` {why}");
         let (method, path) = text
             .split_once(' ')
             .ok_or_else(|| bad("is not `METHOD /path`"))?;
         let method = match method {
             "ANY" => None,
-            m if METHODS.contains(&m) => Some(m),
+            m if METHODS.contains(&m) => Some(m.to_owned()),
             _ => return Err(bad("has no known method (GET ... OPTIONS, or ANY)")),
         };
         let path = path
@@ -294,7 +351,7 @@ impl<'a> RoutePattern<'a> {
         }
         Ok(Self {
             method,
-            segments,
+            segments: segments.into_iter().map(str::to_owned).collect(),
             open_ended,
         })
     }
@@ -303,7 +360,7 @@ impl<'a> RoutePattern<'a> {
         let Some((method, path)) = route.split_once(' ') else {
             return false;
         };
-        if self.method.is_some_and(|m| m != method) {
+        if self.method.as_deref().is_some_and(|m| m != method) {
             return false;
         }
         let Some(path) = path.strip_prefix('/') else {
@@ -321,12 +378,12 @@ impl<'a> RoutePattern<'a> {
                 .segments
                 .iter()
                 .zip(&called)
-                .all(|(want, got)| *want == "*" || want == got)
+                .all(|(want, got)| want == "*" || want == got)
     }
 }
 
 /// `scheme://host[:port]`, lowercased, with the scheme's default port made explicit.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct SiteOrigin {
     scheme: String,
     host: String,
@@ -361,7 +418,7 @@ fn origin_of_url(referer: &str) -> Option<String> {
 }
 
 /// An allowed origin; a host starting `*.` allows its subdomains (not itself).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct OriginPattern {
     origin: SiteOrigin,
     subdomains: bool,
@@ -400,6 +457,7 @@ impl OriginPattern {
 }
 
 /// [`AllowedHours`], parsed.
+#[derive(Debug, Clone)]
 struct Window {
     days: Vec<Day>,
     from: u16,

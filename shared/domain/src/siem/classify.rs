@@ -64,6 +64,15 @@ const SPECIFIC: &[(&str, Classification)] = &[
         "api_key.expiring",
         of(AccountChange, 99, "Other", Informational),
     ),
+    (
+        "api_key.idle_warning",
+        of(AccountChange, 99, "Other", Informational),
+    ),
+    ("api_key.disable_idle", of(AccountChange, 5, "Disable", Low)),
+    (
+        "api_key.rotation_due",
+        of(AccountChange, 99, "Other", Informational),
+    ),
     ("principal.disable", of(AccountChange, 5, "Disable", Low)),
     (
         "principal.enable",

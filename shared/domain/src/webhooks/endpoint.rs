@@ -12,7 +12,7 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
     ("api_key.created", "A key was created."),
     (
         "api_key.updated",
-        "A key's name, scopes, status, expiry or limits changed.",
+        "A key's name, scopes, status, expiry, limits or restrictions changed.",
     ),
     (
         "api_key.rotated",
@@ -26,6 +26,18 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
     (
         "api_key.expiring",
         "An active key expires within 7 days (sent once), then within 1 day (once more).",
+    ),
+    (
+        "api_key.idle_warning",
+        "An active key has been unused so long that the key policy will disable it soon.",
+    ),
+    (
+        "api_key.disabled_idle",
+        "The key policy disabled a key that was unused for its idle period.",
+    ),
+    (
+        "api_key.rotation_due",
+        "A key is older than the key policy's rotation age (again each period until rotated).",
     ),
     (
         "api_key.quota_threshold",

@@ -73,7 +73,7 @@ pub struct Grant {
     /// The key's own limits (the tenant's plan fills in what it leaves out).
     pub limits: Option<LimitSet>,
     /// The key's own restrictions (source addresses, routes, origins, hours).
-    pub restrictions: Option<KeyRestrictions>,
+    pub restrictions: Option<Arc<KeyRestrictions>>,
 }
 
 impl Grant {

@@ -7,7 +7,8 @@
 //! rotated (it expires at the end of its grace period, by design) or is disabled or
 //! revoked gets none. The scan reads the keys table in pages; it runs every few
 //! hours (`KeyExpiryScanSchedule`), so a notice can arrive that much after its
-//! period starts.
+//! period starts. The same pass applies the key policies' idle and rotation-age
+//! rules (`super::upkeep`).
 
 use crate::App;
 use crate::audit::{AuditEvent, TargetKind};
@@ -41,61 +42,81 @@ pub struct ScanSummary {
     pub notified: usize,
     /// Notices sent by an earlier run.
     pub already: usize,
+    /// What the tenants' key policies asked of this run (idle keys, rotation age).
+    pub upkeep: super::upkeep::UpkeepSummary,
 }
 
-/// Scans for expiring keys and publishes the notices due.
-pub async fn notify_expiring(app: &App, now: OffsetDateTime) -> Result<ScanSummary, String> {
-    let horizon = now + NOTICES[0].1;
-    let keys = app
-        .keys
-        .scan_expiring(now, horizon)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut summary = ScanSummary {
-        expiring: keys.len(),
-        ..ScanSummary::default()
-    };
-    for key in &keys {
-        let Some(expires_at) = key.expires_at else {
-            continue;
-        };
-        let Some(notice) = notice_for(expires_at, now) else {
-            continue;
-        };
-        let event = DomainEvent::new(
-            "api_key.expiring",
-            Category::Lifecycle,
-            &key.tenant_id,
-            now,
-            serde_json::json!({
-                "key": key.view(),
-                "notice": notice,
-                "expires_in_seconds": (expires_at - now).whole_seconds(),
-            }),
-        );
-        let marker = format!(
-            "EXPIRY_NOTICE#{}#{}#{}#{notice}",
-            key.tenant_id,
-            key.key_id,
-            expires_at.unix_timestamp()
-        );
-        // Kept until a day after the key expires.
-        let audit = AuditEvent::system(
-            &key.tenant_id,
-            "api_key.expiring",
-            "key-expiry-notifier",
-            now,
-        )
-        .target(TargetKind::ApiKey, key.key_id.as_str())
-        .detail(format!("expires in under {notice}"))
-        .publishing(event);
-        if !publish_once(app, &marker, expires_at + Duration::DAY, &audit).await? {
-            summary.already += 1;
-            continue;
+/// The scheduled scan of every active key: expiry notices, then the upkeep the
+/// tenant's key policy asks for (`super::upkeep`). One pass over the table, a page at
+/// a time.
+pub async fn scan_keys(app: &App, now: OffsetDateTime) -> Result<ScanSummary, String> {
+    let mut summary = ScanSummary::default();
+    let mut policies = super::upkeep::Policies::default();
+    let mut start = None;
+    loop {
+        let (keys, next) = app
+            .keys
+            .scan_active_page(start)
+            .await
+            .map_err(|e| e.to_string())?;
+        for key in &keys {
+            notice_expiry(app, key, now, &mut summary).await?;
+            super::upkeep::keep_in_line(app, key, now, &mut policies, &mut summary.upkeep).await?;
         }
-        summary.notified += 1;
+        start = next;
+        if start.is_none() {
+            return Ok(summary);
+        }
     }
-    Ok(summary)
+}
+
+/// Publishes the expiry notice due for `key`, once.
+async fn notice_expiry(
+    app: &App,
+    key: &crate::keys::KeyRecord,
+    now: OffsetDateTime,
+    summary: &mut ScanSummary,
+) -> Result<(), String> {
+    let Some(expires_at) = key.expires_at.filter(|at| *at > now) else {
+        return Ok(());
+    };
+    let Some(notice) = notice_for(expires_at, now) else {
+        return Ok(());
+    };
+    summary.expiring += 1;
+    let event = DomainEvent::new(
+        "api_key.expiring",
+        Category::Lifecycle,
+        &key.tenant_id,
+        now,
+        serde_json::json!({
+            "key": key.view(),
+            "notice": notice,
+            "expires_in_seconds": (expires_at - now).whole_seconds(),
+        }),
+    );
+    let marker = format!(
+        "EXPIRY_NOTICE#{}#{}#{}#{notice}",
+        key.tenant_id,
+        key.key_id,
+        expires_at.unix_timestamp()
+    );
+    // Kept until a day after the key expires.
+    let audit = AuditEvent::system(
+        &key.tenant_id,
+        "api_key.expiring",
+        "key-expiry-notifier",
+        now,
+    )
+    .target(TargetKind::ApiKey, key.key_id.as_str())
+    .detail(format!("expires in under {notice}"))
+    .publishing(event);
+    if publish_once(app, &marker, expires_at + Duration::DAY, &audit).await? {
+        summary.notified += 1;
+    } else {
+        summary.already += 1;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

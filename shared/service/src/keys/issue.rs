@@ -15,6 +15,8 @@ pub struct NewKey {
     pub name: DisplayName,
     pub scopes: ScopeSet,
     pub principal: Principal,
+    /// A service key's creator, whose permissions bind it (a replacement keeps it).
+    pub owner: Option<Principal>,
     pub created_by: Option<KeyId>,
     pub expires_at: Option<OffsetDateTime>,
     /// Set when the new key replaces another (rotation, compromise replacement).
@@ -22,7 +24,7 @@ pub struct NewKey {
     /// The key's own rate limits and quotas (a replacement keeps its predecessor's).
     pub limits: Option<LimitSet>,
     /// Where, what and when the key may be used (a replacement keeps its predecessor's).
-    pub restrictions: Option<KeyRestrictions>,
+    pub restrictions: Option<std::sync::Arc<KeyRestrictions>>,
 }
 
 impl NewKey {
@@ -34,6 +36,7 @@ impl NewKey {
             name: old.name.clone(),
             scopes: old.scopes.clone(),
             principal: old.principal.clone(),
+            owner: old.owner.clone(),
             created_by: Some(caller.clone()),
             expires_at: old.expires_at.filter(|at| *at > now),
             rotated_from: Some(old.key_id.clone()),
@@ -78,6 +81,7 @@ pub fn prepare_key(
         scopes: spec.scopes,
         status: KeyStatus::Active,
         principal: spec.principal,
+        owner: spec.owner,
         created_at: app.clock.now(),
         created_by: spec.created_by,
         expires_at: spec.expires_at,
@@ -136,6 +140,7 @@ pub async fn create_tenant(
         scopes: ScopeSet::new(vec![super::Scope::admin()])
             .map_err(|e| IssueError::Invalid(e.to_string()))?,
         principal,
+        owner: None,
         created_by: None,
         expires_at: None,
         rotated_from: None,

@@ -6,3 +6,4 @@ pub use gatehouse_domain::keys::*;
 pub mod expiry;
 pub mod issue;
 pub mod leak_intake;
+pub mod upkeep;

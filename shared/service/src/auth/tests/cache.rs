@@ -14,6 +14,7 @@ fn record(id: &str) -> KeyRecord {
         scopes: ScopeSet::default(),
         status: KeyStatus::Active,
         principal: Principal::parse("user:a").unwrap(),
+        owner: None,
         created_at: OffsetDateTime::UNIX_EPOCH,
         created_by: None,
         expires_at: None,
