@@ -86,6 +86,8 @@ pub enum Function {
     ServiceSecretRotation,
     /// The scheduled health check of every tenant's integrations.
     IntegrationProber,
+    /// The scheduled check of LDAP principals against their directory.
+    DirectoryCheck,
 }
 
 impl Function {
@@ -106,6 +108,7 @@ impl Function {
             Function::KeyExpiryNotifier => keys::expiry_notifier::NEEDS,
             Function::ServiceSecretRotation => rotation::NEEDS,
             Function::IntegrationProber => integrations::prober::NEEDS,
+            Function::DirectoryCheck => sso::directory_check::NEEDS,
         }
     }
 }
@@ -121,6 +124,7 @@ const EVENT_FUNCTIONS: &[(&str, Function)] = &[
     ("key-expiry-notifier", Function::KeyExpiryNotifier),
     ("rotate-service-secret", Function::ServiceSecretRotation),
     ("integration-prober", Function::IntegrationProber),
+    ("directory-check", Function::DirectoryCheck),
 ];
 
 macro_rules! serve {
@@ -246,6 +250,7 @@ routes! {
     GET "/v2/principals/{principal_id}" Scope("principals:read") => "get-principal" tenant principals::get;
     POST "/v2/principals/{principal_id}/disable" Scope("principals:write") => "disable-principal" tenant principals::disable;
     POST "/v2/principals/{principal_id}/enable" Scope("principals:write") => "enable-principal" tenant principals::enable;
+    POST "/v2/principals/{principal_id}/sync-keys" Scope("principals:write") => "sync-principal-keys" tenant principals::sync_keys;
     POST "/v2/sso/refresh" Public => "sso-refresh" public sso::refresh;
     POST "/v2/sso/logout" AnyKey => "sso-logout" tenant sso::logout;
     GET "/v2/.well-known/jwks.json" Public => "session-keys" public sso::jwks;

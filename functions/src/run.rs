@@ -134,6 +134,21 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
             )))
             .await
         }
+        Function::DirectoryCheck => {
+            Box::pin(lambda_runtime::run(service_fn(
+                // The scheduled event carries nothing the check needs.
+                move |_: LambdaEvent<serde_json::Value>| async move {
+                    let summary = crate::sso::directory_check::handle(app).await?;
+                    Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                        "principals": summary.principals,
+                        "updated": summary.updated,
+                        "disabled": summary.disabled,
+                        "unreachable": summary.unreachable,
+                    }))
+                },
+            )))
+            .await
+        }
         Function::ServiceSecretRotation => {
             Box::pin(lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<rotation::RotationEvent>| async move {

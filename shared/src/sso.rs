@@ -14,6 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use gatehouse_service::keys::permission_sync::{SyncCause, sync_key_permissions};
 pub use gatehouse_service::sso::login::{LoggedIn, SsoError, client_secret_context, redirect_uri};
 pub use gatehouse_service::sso::refresh::{RefreshToken, Refreshed};
 pub use gatehouse_service::sso_domain::LoginRefusal;
@@ -547,6 +548,12 @@ pub async fn set_disabled(
         .await?;
     if disabled {
         end_sessions(call, &principal).await?;
+        let cause = SyncCause {
+            actor: call.actor(),
+            origin: call.origin.clone(),
+            trigger: "principal_disabled",
+        };
+        sync_key_permissions(call.app, &principal, &cause, call.now).await?;
     }
     Ok(principal)
 }

@@ -27,6 +27,8 @@ pub struct Slapd {
     pub ldap_port: u16,
     /// The CA that signed the server's certificate (PEM).
     pub ca_pem: String,
+    /// The local socket, where the root account administers the directory.
+    ldapi: String,
 }
 
 /// The directory's entries: people, two of them sharing a `cn` (for an ambiguous
@@ -167,6 +169,7 @@ overlay memberof
             ldaps_port,
             ldap_port,
             ca_pem: std::fs::read_to_string(dir.join("ca.pem")).expect("the CA"),
+            ldapi: ldapi.clone(),
         };
         // Ready when it accepts on the socket; then the entries.
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -198,6 +201,31 @@ overlay memberof
         run(
             Command::new("kill").args([signal, &self.pid.to_string()]),
             "kill",
+        );
+    }
+
+    /// Changes the directory as its administrator would (`ldapmodify` with an LDIF).
+    pub fn modify(&self, ldif: &str) {
+        let file = self.dir.join("change.ldif");
+        std::fs::write(&file, ldif).expect("the change");
+        let out = Command::new(binary("ldapmodify"))
+            .args([
+                "-x",
+                "-H",
+                &self.ldapi,
+                "-D",
+                ROOT_DN,
+                "-w",
+                ROOT_PASSWORD,
+                "-f",
+            ])
+            .arg(&file)
+            .output()
+            .expect("ldapmodify runs");
+        assert!(
+            out.status.success(),
+            "ldapmodify: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
     }
 

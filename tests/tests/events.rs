@@ -26,6 +26,8 @@ enum Expect {
     Refused(&'static str),
     /// The integration prober: how many integrations it checked.
     Checked(usize),
+    /// The directory check: how many principals it looked up.
+    LookedUp(usize),
 }
 
 fn expectations() -> BTreeMap<&'static str, Expect> {
@@ -235,6 +237,10 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
             "enable-principal/unknown-principal.json",
             Expect::Status(404),
         ),
+        (
+            "sync-principal-keys/unknown-principal.json",
+            Expect::Status(404),
+        ),
         ("create-lease/aws-tenant-files.json", Expect::Status(201)),
         ("create-lease/unknown-role.json", Expect::Status(400)),
         ("list-leases/list-leases.json", Expect::Status(200)),
@@ -305,6 +311,7 @@ fn expectations() -> BTreeMap<&'static str, Expect> {
             "integration-prober/scheduled-check.json",
             Expect::Checked(0),
         ),
+        ("directory-check/scheduled-check.json", Expect::LookedUp(0)),
     ])
 }
 
@@ -483,6 +490,13 @@ async fn every_sample_event_gives_its_expected_outcome() {
                         .await
                         .unwrap();
                     assert_eq!(summary.checked, *checked, "{name}: {summary:?}");
+                }
+                (Function::DirectoryCheck, Expect::LookedUp(principals)) => {
+                    let _: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    let summary = gatehouse_functions::sso::directory_check::handle(&app)
+                        .await
+                        .unwrap();
+                    assert_eq!(summary.principals, *principals, "{name}: {summary:?}");
                 }
                 (Function::ServiceSecretRotation, Expect::Refused(why)) => {
                     let event = serde_json::from_str(&text).unwrap();

@@ -357,10 +357,10 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
 
     assert_eq!(
         routes_per_placeholder,
-        [7, 9, 2, 2, 3, 5],
+        [7, 9, 2, 2, 4, 5],
         "keys: GET, PUT, DELETE, rotate, compromise, usage, usage reset; \
          webhooks: GET, PUT, DELETE, disable, enable, rotate-secret, test, deliveries, recover; \
-         deliveries: GET, retry; leases: renew, revoke; principals: GET, disable, enable; \
+         deliveries: GET, retry; leases: renew, revoke; principals: GET, disable, enable, sync-keys; \
          SIEM destinations: GET, PUT, DELETE, test, stats"
     );
     let mut sso_routes = 0;
@@ -544,5 +544,5 @@ async fn another_tenant_gets_404_on_every_object_route_and_changes_nothing() {
     assert!(!report.to_string().contains(acme_lease_id.as_str()));
     // (The SSO login, callback, logout and keys are the SSO tests'; so are SAML's
     // metadata and ACS, public routes that name their tenant in the path.)
-    assert_eq!(stack.template.routes.len(), 84);
+    assert_eq!(stack.template.routes.len(), 85);
 }

@@ -930,6 +930,20 @@ async fn sso_routes(
             .send("POST", &principal_path("/enable"), admin, None)
             .await,
     );
+    c.check(
+        "POST",
+        "/v2/principals/{principal_id}/sync-keys",
+        &stack
+            .send("POST", &principal_path("/sync-keys"), admin, None)
+            .await,
+    );
+    c.check(
+        "POST",
+        "/v2/principals/{principal_id}/sync-keys",
+        &stack
+            .send("POST", "/v2/principals/0000000000/sync-keys", admin, None)
+            .await,
+    );
     let logout = "/v2/sso/logout";
     c.check(
         "POST",

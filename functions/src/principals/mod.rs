@@ -5,3 +5,4 @@ pub mod disable;
 pub mod enable;
 pub mod get;
 pub mod list;
+pub mod sync_keys;

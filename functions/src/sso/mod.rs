@@ -4,6 +4,7 @@
 pub mod callback;
 pub mod create;
 pub mod delete;
+pub mod directory_check;
 pub mod discover;
 pub mod get;
 pub mod jwks;
@@ -24,6 +25,7 @@ use gatehouse::audit::{Actor, AuditEvent, Origin};
 use gatehouse::events::{Category, DomainEvent};
 use gatehouse::http::Problem;
 use gatehouse::ids::TenantId;
+use gatehouse::keys::permission_sync::{SyncCause, sync_key_permissions};
 use gatehouse::sso::{LoggedIn, SsoError};
 use lambda_http::{Body, Response};
 
@@ -91,6 +93,7 @@ pub async fn record_login(
     how: &str,
 ) -> Result<(callback::Session, Option<String>), Problem> {
     let principal = &logged_in.principal;
+    let sync_origin = origin.clone();
     let audit = AuditEvent::new(
         tenant,
         callback::ACTION,
@@ -120,6 +123,13 @@ pub async fn record_login(
     let mut batch = logged_in.batch;
     app.audit.add_to(&mut batch, &audit)?;
     app.dynamo.commit(batch).await?;
+    // The login mapped the principal's scopes afresh: its keys follow. A failure does
+    // not undo the login (the session already carries the new scopes); the next
+    // login, directory check or an administrator's sync catches the keys up.
+    let cause = SyncCause::system("login", sync_origin);
+    if let Err(e) = sync_key_permissions(app, &logged_in.principal, &cause, app.clock.now()).await {
+        tracing::error!(error = %e, principal_id = %logged_in.principal.principal_id, "key permissions not synced at login");
+    }
     let session = callback::Session::of(
         logged_in.token,
         &logged_in.refresh_token,

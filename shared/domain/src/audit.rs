@@ -47,6 +47,7 @@ pub enum TargetKind {
     Secret,
     Integration,
     Lease,
+    Principal,
 }
 
 impl schemars::JsonSchema for TargetKind {
@@ -63,7 +64,7 @@ impl schemars::JsonSchema for TargetKind {
 }
 
 impl TargetKind {
-    pub const ALL: [TargetKind; 10] = [
+    pub const ALL: [TargetKind; 11] = [
         Self::ApiKey,
         Self::Scope,
         Self::Route,
@@ -74,6 +75,7 @@ impl TargetKind {
         Self::Secret,
         Self::Integration,
         Self::Lease,
+        Self::Principal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,6 +90,7 @@ impl TargetKind {
             Self::Secret => "secret",
             Self::Integration => "integration",
             Self::Lease => "lease",
+            Self::Principal => "principal",
         }
     }
 }

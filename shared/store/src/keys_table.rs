@@ -176,11 +176,21 @@ impl Keys {
         tenant_id: &TenantId,
         now: OffsetDateTime,
     ) -> Result<Vec<KeyRecord>, StoreError> {
+        self.all(tenant_id, now, false).await
+    }
+
+    /// Every key of the tenant (all pages), inactive ones too if asked.
+    pub async fn all(
+        &self,
+        tenant_id: &TenantId,
+        now: OffsetDateTime,
+        include_inactive: bool,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
         let mut keys = Vec::new();
         let mut after = None;
         loop {
             let request = ListKeys {
-                include_inactive: false,
+                include_inactive,
                 limit: 100,
                 after,
                 now,
@@ -596,7 +606,9 @@ fn key_item(key: &KeyRecord) -> Item {
     );
     optional(
         "restrictions",
-        key.restrictions.as_ref().and_then(|r| item::json(r).ok()),
+        key.restrictions
+            .as_ref()
+            .and_then(|r| item::json(r.as_ref()).ok()),
     );
     optional(
         "rotated_from",

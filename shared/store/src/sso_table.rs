@@ -71,13 +71,29 @@ impl SsoConnections {
         &self,
         start: Option<Item>,
     ) -> Result<(Vec<SsoConnection>, Option<Item>), StoreError> {
+        self.scan_protocol("saml", start).await
+    }
+
+    /// One page of every tenant's LDAP connections (the scheduled directory check).
+    pub async fn scan_ldap(
+        &self,
+        start: Option<Item>,
+    ) -> Result<(Vec<SsoConnection>, Option<Item>), StoreError> {
+        self.scan_protocol("ldap", start).await
+    }
+
+    async fn scan_protocol(
+        &self,
+        protocol: &str,
+        start: Option<Item>,
+    ) -> Result<(Vec<SsoConnection>, Option<Item>), StoreError> {
         let out = self
             .client()
             .scan()
             .table_name(self.table())
-            .filter_expression("kind = :sso AND protocol = :saml")
+            .filter_expression("kind = :sso AND protocol = :protocol")
             .expression_attribute_values(":sso", item::s("sso"))
-            .expression_attribute_values(":saml", item::s("saml"))
+            .expression_attribute_values(":protocol", item::s(protocol))
             .set_exclusive_start_key(start)
             .send()
             .await

@@ -119,6 +119,7 @@ impl Gateway {
                 // Manager, step by step (`make invoke`, or its tests).
                 Function::ServiceSecretRotation
                 | Function::IntegrationProber
+                | Function::DirectoryCheck
                 | Function::EventPublisher
                 | Function::WebhookFanout
                 | Function::WebhookDispatcher

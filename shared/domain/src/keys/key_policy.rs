@@ -9,6 +9,7 @@
 
 use super::format::KeyEnvironment;
 use super::model::{KeyRecord, KeyStatus};
+use super::permission_sync::PermissionLoss;
 use super::scope::{Scope, ScopeSet};
 use crate::ids::KeyId;
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,11 @@ pub struct KeyPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = MAX_KEYS_LIMIT))]
     pub max_active_keys_per_tenant: Option<u32>,
+    /// What happens to an SSO principal's keys (and the service keys it owns) when it
+    /// loses scopes: `narrow_scopes` (the default) or `disable`. A disabled
+    /// principal's keys are always disabled.
+    #[serde(default, skip_serializing_if = "PermissionLoss::is_default")]
+    pub on_permission_loss: PermissionLoss,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]

@@ -7,6 +7,7 @@ pub mod format;
 pub mod key_policy;
 pub mod leaks;
 pub mod model;
+pub mod permission_sync;
 pub mod restrictions;
 pub mod scope;
 pub mod verifier;

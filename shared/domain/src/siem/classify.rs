@@ -137,6 +137,7 @@ const VERBS: &[(&[&str], u8, &str)] = &[
             "delivery_retry",
             "verify_domains",
             "usage_reset",
+            "sync_keys",
             "restore",
             "undelete",
         ],

@@ -6,4 +6,5 @@ pub use gatehouse_domain::keys::*;
 pub mod expiry;
 pub mod issue;
 pub mod leak_intake;
+pub mod permission_sync;
 pub mod upkeep;

@@ -313,7 +313,30 @@ async fn log_in(
             ));
         }
     }
-    let groups = match &config.groups {
+    if matches!(config.groups, GroupSource::Search { .. }) {
+        // Groups are read as the service account: a user may not see them.
+        session.service_bind(config, bind_password).await?;
+    }
+    let groups = read_groups(&mut session, config, &entry).await?;
+    let user = DirectoryUser {
+        id: id_of(&entry, &config.id_attribute),
+        email: first(&entry, &config.email_attribute).map(|e| e.to_lowercase()),
+        name: first(&entry, &config.name_attribute),
+        dn: entry.dn,
+        groups,
+    };
+    session.close().await;
+    Ok(user)
+}
+
+/// The entry's group names, from its `memberOf`-style attribute or by a search (made
+/// with the session's current bind).
+async fn read_groups(
+    session: &mut Session,
+    config: &LdapConfig,
+    entry: &SearchEntry,
+) -> Result<Vec<String>, DirectoryError> {
+    Ok(match &config.groups {
         GroupSource::MemberOf { attribute } => entry
             .attrs
             .iter()
@@ -325,8 +348,6 @@ async fn log_in(
             filter,
             name_attribute,
         } => {
-            // Groups are read as the service account: a user may not see them.
-            session.service_bind(config, bind_password).await?;
             let filter = fill_filter(filter, DN_PLACEHOLDER, &entry.dn);
             let (found, _) = session
                 .search(
@@ -343,7 +364,117 @@ async fn log_in(
                 .collect()
         }
         GroupSource::None => Vec::new(),
+    })
+}
+
+/// What the directory says now of a person who logged in through it before.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    /// Still there, and a user the connection's filter matches: its groups now.
+    Present(DirectoryUser),
+    /// No longer found (deleted, moved out of `user_base`, or excluded by the user
+    /// filter).
+    Gone,
+    /// Active Directory marks the account disabled (`userAccountControl` bit 2).
+    Disabled,
+}
+
+/// Attributes whose values Gatehouse keeps as hex (binary in the directory).
+const BINARY_IDS: [&str; 2] = ["objectGUID", "objectSid"];
+/// `userAccountControl`'s ACCOUNTDISABLE flag (Active Directory).
+const ACCOUNT_DISABLED: u32 = 0x2;
+
+/// Finds the person whose lasting id is `subject` (what a login stored), as the
+/// service account, under the connection's user base and filter: the scheduled
+/// directory check's question.
+pub async fn look_up(
+    config: &LdapConfig,
+    bind_password: &str,
+    subject: &str,
+    allow: &AllowList,
+) -> Result<Standing, DirectoryError> {
+    let bound = Duration::from_secs(u64::from(config.timeout_seconds.max(1)) * 8);
+    tokio::time::timeout(bound, find(config, bind_password, subject, allow))
+        .await
+        .map_err(|_| unavailable("the directory", "did not answer in time"))?
+}
+
+/// The filter that finds `subject` among the users the connection logs in: its id
+/// attribute equal to it (bytes for a binary id kept as hex), and the user filter with
+/// any username.
+pub fn subject_filter(config: &LdapConfig, subject: &str) -> String {
+    let binary = BINARY_IDS
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(&config.id_attribute));
+    let value = match hex_bytes(subject) {
+        Some(bytes) if binary => bytes.iter().map(|b| format!("\\{b:02x}")).collect(),
+        _ => ldap3::ldap_escape(subject).into_owned(),
     };
+    let any_user = config.user_filter.replace(USERNAME_PLACEHOLDER, "*");
+    format!("(&({}={value}){any_user})", config.id_attribute)
+}
+
+fn hex_bytes(text: &str) -> Option<Vec<u8>> {
+    if text.is_empty() || !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+async fn find(
+    config: &LdapConfig,
+    bind_password: &str,
+    subject: &str,
+    allow: &AllowList,
+) -> Result<Standing, DirectoryError> {
+    let mut session = connect(config, allow).await?;
+    session.service_bind(config, bind_password).await?;
+    let mut attributes = vec![
+        config.id_attribute.clone(),
+        config.email_attribute.clone(),
+        config.name_attribute.clone(),
+        "userAccountControl".to_owned(),
+    ];
+    if let GroupSource::MemberOf { attribute } = &config.groups {
+        attributes.push(attribute.clone());
+    }
+    // An entry without the id attribute logged in under its DN: read that entry
+    // (a DN that no longer exists is the search's error, so such a person is never
+    // taken for gone).
+    let (base, scope, filter) = if subject.contains('=') {
+        let any_user = config.user_filter.replace(USERNAME_PLACEHOLDER, "*");
+        (subject, Scope::Base, any_user)
+    } else {
+        (
+            config.user_base.as_str(),
+            Scope::Subtree,
+            subject_filter(config, subject),
+        )
+    };
+    let (mut entries, more) = session
+        .search(base, scope, &filter, attributes, USER_SIZE_LIMIT)
+        .await?;
+    if more || entries.len() > 1 {
+        session.close().await;
+        return Err(DirectoryError::Unavailable(format!(
+            "more than one entry matches `{filter}`"
+        )));
+    }
+    let Some(entry) = entries.pop() else {
+        session.close().await;
+        return Ok(Standing::Gone);
+    };
+    let disabled = first(&entry, "userAccountControl")
+        .and_then(|flags| flags.parse::<u32>().ok())
+        .is_some_and(|flags| flags & ACCOUNT_DISABLED != 0);
+    if disabled {
+        session.close().await;
+        return Ok(Standing::Disabled);
+    }
+    let groups = read_groups(&mut session, config, &entry).await?;
     let user = DirectoryUser {
         id: id_of(&entry, &config.id_attribute),
         email: first(&entry, &config.email_attribute).map(|e| e.to_lowercase()),
@@ -352,7 +483,7 @@ async fn log_in(
         groups,
     };
     session.close().await;
-    Ok(user)
+    Ok(Standing::Present(user))
 }
 
 /// What a connection test found, step by step.

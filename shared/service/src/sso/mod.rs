@@ -1,5 +1,6 @@
 //! Single sign-on: OpenID Connect, SAML 2.0 and LDAP logins for a tenant's
 //! connections, and the session tokens they end in.
+pub mod directory_check;
 pub mod domains;
 pub mod ldap;
 pub mod login;

@@ -54,6 +54,7 @@ fn strict() -> KeyPolicy {
         test: EnvironmentRules::default(),
         max_active_keys_per_principal: Some(2),
         max_active_keys_per_tenant: Some(3),
+        ..KeyPolicy::default()
     }
 }
 

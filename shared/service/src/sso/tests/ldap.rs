@@ -26,3 +26,37 @@ fn a_ca_certificate_must_be_pem() {
     assert!(check_ca_certificate("not a certificate").is_err());
     assert!(check_ca_certificate("").is_err());
 }
+
+fn directory(id_attribute: &str, user_filter: &str) -> LdapConfig {
+    serde_json::from_value(serde_json::json!({
+        "host": "ldap.example", "port": 636, "transport": "ldaps", "ca_certificate": null,
+        "bind_dn": "cn=svc", "bind_password": {"secret_ref": {"path": "ldap/svc", "key": "password"}},
+        "user_base": "ou=people", "user_filter": user_filter, "id_attribute": id_attribute,
+        "email_attribute": "mail", "name_attribute": "cn", "groups": {"source": "none"},
+        "timeout_seconds": 5,
+    }))
+    .unwrap()
+}
+
+#[test]
+fn a_directory_check_finds_a_person_by_lasting_id_within_the_user_filter() {
+    let openldap = directory("entryUUID", "(&(objectClass=inetOrgPerson)(uid={username}))");
+    assert_eq!(
+        subject_filter(&openldap, "6f1c-*)(uid=x"),
+        "(&(entryUUID=6f1c-\\2a\\29\\28uid=x)(&(objectClass=inetOrgPerson)(uid=*)))"
+    );
+    // Active Directory's objectGUID is binary: kept as hex, matched byte by byte.
+    let ad = directory(
+        "objectGUID",
+        "(&(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2))(sAMAccountName={username}))",
+    );
+    assert_eq!(
+        subject_filter(&ad, "0a1bff"),
+        "(&(objectGUID=\\0a\\1b\\ff)(&(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2))(sAMAccountName=*)))"
+    );
+    // Not hex after all: matched as text, escaped.
+    assert_eq!(
+        subject_filter(&ad, "xyz*"),
+        "(&(objectGUID=xyz\\2a)(&(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2))(sAMAccountName=*)))"
+    );
+}

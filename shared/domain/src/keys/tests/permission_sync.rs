@@ -1,0 +1,148 @@
+use super::*;
+use crate::ids::{KeyId, TenantId};
+use crate::keys::format::{KeyEnvironment, KeyPrefix};
+use crate::keys::model::{DisplayName, Principal};
+use time::macros::datetime;
+
+fn scopes(names: &[&str]) -> ScopeSet {
+    ScopeSet::new(names.iter().map(|n| Scope::parse(n).unwrap()).collect()).unwrap()
+}
+
+fn key(principal: &str, owner: Option<&str>, names: &[&str], status: KeyStatus) -> KeyRecord {
+    KeyRecord {
+        tenant_id: TenantId::parse("T3nant0001").unwrap(),
+        key_id: KeyId::generate().unwrap(),
+        name: DisplayName::parse("k").unwrap(),
+        prefix: KeyPrefix::parse("gh").unwrap(),
+        environment: KeyEnvironment::Live,
+        hint: "gh_live_...".into(),
+        verifier: String::new(),
+        scopes: scopes(names),
+        status,
+        principal: Principal::parse(principal).unwrap(),
+        owner: owner.map(|o| Principal::parse(o).unwrap()),
+        created_at: datetime!(2026-12-01 00:00 UTC),
+        created_by: None,
+        expires_at: None,
+        updated_at: None,
+        rotated_from: None,
+        rotated_to: None,
+        revocation: None,
+        limits: None,
+        restrictions: None,
+        last_used_at: None,
+        anomalies: None,
+        version: 1,
+    }
+}
+
+#[test]
+fn keys_bound_to_a_principal_act_as_it_or_are_its_service_keys() {
+    let own = key("sso:P1", None, &["keys:read"], KeyStatus::Active);
+    let service = key(
+        "service:billing",
+        Some("sso:P1"),
+        &["keys:read"],
+        KeyStatus::Active,
+    );
+    let other = key("sso:P2", None, &["keys:read"], KeyStatus::Active);
+    assert!(is_bound_to(&own, "sso:P1"));
+    assert!(is_bound_to(&service, "sso:P1"));
+    assert!(!is_bound_to(&other, "sso:P1"));
+}
+
+#[test]
+fn a_key_loses_the_scopes_its_holder_lost() {
+    let k = key(
+        "sso:P1",
+        None,
+        &["keys:read", "usage:read", "webhooks:write"],
+        KeyStatus::Active,
+    );
+    let held = scopes(&["keys:*", "usage:read"]);
+    assert_eq!(
+        reconcile(&k, Holder::Active(&held), PermissionLoss::NarrowScopes),
+        Some(KeyChange::NarrowScopes {
+            kept: scopes(&["keys:read", "usage:read"]),
+            lost: vec![Scope::parse("webhooks:write").unwrap()],
+        })
+    );
+    // Still within: nothing to do (admin covers everything).
+    assert_eq!(
+        reconcile(
+            &k,
+            Holder::Active(&scopes(&["admin"])),
+            PermissionLoss::Disable
+        ),
+        None
+    );
+}
+
+#[test]
+fn the_tenant_policy_may_disable_instead() {
+    let k = key(
+        "sso:P1",
+        None,
+        &["keys:read", "webhooks:write"],
+        KeyStatus::Active,
+    );
+    let held = scopes(&["keys:read"]);
+    let Some(KeyChange::Disable { why }) =
+        reconcile(&k, Holder::Active(&held), PermissionLoss::Disable)
+    else {
+        panic!("disabled")
+    };
+    assert_eq!(why, "its principal no longer holds `webhooks:write`");
+}
+
+#[test]
+fn a_key_left_with_no_scope_or_a_disabled_holder_is_disabled() {
+    let k = key("sso:P1", None, &["webhooks:write"], KeyStatus::Active);
+    assert!(matches!(
+        reconcile(
+            &k,
+            Holder::Active(&scopes(&["keys:read"])),
+            PermissionLoss::NarrowScopes
+        ),
+        Some(KeyChange::Disable { .. })
+    ));
+    assert_eq!(
+        reconcile(&k, Holder::Disabled, PermissionLoss::NarrowScopes),
+        Some(KeyChange::Disable {
+            why: "its principal is disabled".into()
+        })
+    );
+}
+
+#[test]
+fn disabled_keys_are_only_narrowed_and_revoked_keys_left_alone() {
+    let disabled = key(
+        "sso:P1",
+        None,
+        &["keys:read", "webhooks:write"],
+        KeyStatus::Disabled,
+    );
+    let held = scopes(&["keys:read"]);
+    assert!(matches!(
+        reconcile(&disabled, Holder::Active(&held), PermissionLoss::Disable),
+        Some(KeyChange::NarrowScopes { .. })
+    ));
+    assert_eq!(
+        reconcile(&disabled, Holder::Disabled, PermissionLoss::Disable),
+        None
+    );
+    let only_lost = key("sso:P1", None, &["webhooks:write"], KeyStatus::Disabled);
+    assert_eq!(
+        reconcile(
+            &only_lost,
+            Holder::Active(&held),
+            PermissionLoss::NarrowScopes
+        ),
+        None
+    );
+    let revoked = key("sso:P1", None, &["webhooks:write"], KeyStatus::Revoked);
+    assert_eq!(
+        reconcile(&revoked, Holder::Disabled, PermissionLoss::Disable),
+        None
+    );
+}
