@@ -40,7 +40,10 @@ fn directory(id_attribute: &str, user_filter: &str) -> LdapConfig {
 
 #[test]
 fn a_directory_check_finds_a_person_by_lasting_id_within_the_user_filter() {
-    let openldap = directory("entryUUID", "(&(objectClass=inetOrgPerson)(uid={username}))");
+    let openldap = directory(
+        "entryUUID",
+        "(&(objectClass=inetOrgPerson)(uid={username}))",
+    );
     assert_eq!(
         subject_filter(&openldap, "6f1c-*)(uid=x"),
         "(&(entryUUID=6f1c-\\2a\\29\\28uid=x)(&(objectClass=inetOrgPerson)(uid=*)))"
