@@ -168,6 +168,40 @@ async fn a_signed_report_revokes_the_live_keys_and_labels_every_token() {
         )
         .await;
     assert_eq!(audit.len(), 1);
+
+    // Gatehouse cannot hand a replacement to a scanner; the owner gets one from the
+    // compromise route, with the same settings, once.
+    let replaced = stack
+        .send(
+            "POST",
+            &format!("/v2/api-keys/{leaked_id}/compromise"),
+            &admin,
+            Some(json!({"description": "found by secret scanning", "replace": true})),
+        )
+        .await;
+    replaced.assert_status(200);
+    let replacement = &replaced.json()["replacement"];
+    assert_eq!(replacement["rotated_from"], leaked_id);
+    assert_eq!(replacement["scopes"], key["scopes"]);
+    assert_eq!(replacement["name"], key["name"]);
+    let fresh = replacement["key"].as_str().unwrap();
+    stack
+        .send("GET", "/v2/api-keys", fresh, None)
+        .await
+        .assert_status(200);
+    let detail = stack
+        .send(
+            "POST",
+            &format!("/v2/api-keys/{leaked_id}/compromise"),
+            &admin,
+            Some(json!({"description": "again", "replace": true})),
+        )
+        .await
+        .assert_problem(409, "conflict")["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(detail.contains("already replaced by"), "{detail}");
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use gatehouse::config::Needs;
 use gatehouse::events::Category;
 use gatehouse::http::call::Call;
 use gatehouse::http::schema::of;
-use gatehouse::http::{ApiResult, json_body, json_response};
+use gatehouse::http::{ApiResult, Problem, ProblemType, json_body, json_response};
 use gatehouse::keys::KeyStatus;
 use gatehouse::keys::issue::{NewKey, prepare_key};
 use gatehouse::keys::lifecycle::{self, check_grantable, load_key, reason_text};
@@ -27,7 +27,7 @@ pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT).with(Needs::EPHEMERAL);
 pub const ACTION: &str = "api_key.compromise";
 
 pub const DOC: Operation = Operation {
-    description: "Revokes the key at once, records the incident in the audit trail, publishes an `api_key.compromised` security event and, with `replace`, issues a replacement (needs `keys:write` too).",
+    description: "Revokes the key at once, records the incident in the audit trail, publishes an `api_key.compromised` security event and, with `replace`, issues a replacement (needs `keys:write` too). A key already revoked (by secret scanning, say) can be reported again to get its replacement, once.",
     body: RequestBody::Required(of::<CompromiseRequest>()),
     conflict: Some("Conflicts with the object's state"),
     ..Operation::new(
@@ -70,6 +70,14 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     // as it was, and the report can be sent again without `replace`.
     let replacement_spec = if body.replace {
         call.caller.require("keys:write")?;
+        // One replacement per key: a key revoked by secret scanning gets its
+        // replacement here, once.
+        if let Some(successor) = &key.rotated_to {
+            return Err(Problem::new(
+                ProblemType::Conflict,
+                format!("this key was already replaced by {successor}"),
+            ));
+        }
         check_grantable(call, &key.scopes).await?;
         let mut spec = NewKey::replacing(&key, &call.caller.key_id, call.now);
         check_replacement(call, &key_policy(call).await?, &key, &mut spec)?;

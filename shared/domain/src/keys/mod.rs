@@ -12,6 +12,10 @@ pub mod restrictions;
 pub mod scope;
 pub mod verifier;
 
+#[cfg(test)]
+#[path = "tests/fixture.rs"]
+pub(crate) mod fixture;
+
 pub use format::{
     ApiKey, KEY_PATTERN, KeyEntropy, KeyEnvironment, KeyFacts, KeyFormatError, KeyPrefix,
     calculate_key_entropy, validate_key_format,

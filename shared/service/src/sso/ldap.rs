@@ -191,6 +191,32 @@ pub struct DirectoryUser {
     pub groups: Vec<String>,
 }
 
+impl DirectoryUser {
+    fn of(config: &LdapConfig, entry: SearchEntry, groups: Vec<String>) -> Self {
+        Self {
+            id: id_of(&entry, &config.id_attribute),
+            email: first(&entry, &config.email_attribute).map(|e| e.to_lowercase()),
+            name: first(&entry, &config.name_attribute),
+            dn: entry.dn,
+            groups,
+        }
+    }
+}
+
+/// What a user search asks for: the lasting id, email, name, and the group
+/// attribute when groups come from one.
+fn user_attributes(config: &LdapConfig) -> Vec<String> {
+    let mut attributes = vec![
+        config.id_attribute.clone(),
+        config.email_attribute.clone(),
+        config.name_attribute.clone(),
+    ];
+    if let GroupSource::MemberOf { attribute } = &config.groups {
+        attributes.push(attribute.clone());
+    }
+    attributes
+}
+
 /// `template` with each `placeholder` replaced by `value`, escaped (RFC 4515: `*`,
 /// `(`, `)`, `\` and NUL as `\2a`-style pairs), so a value is only ever matched,
 /// never read as filter syntax.
@@ -265,14 +291,7 @@ async fn log_in(
     let mut session = connect(config, allow).await?;
     session.service_bind(config, bind_password).await?;
     let filter = fill_filter(&config.user_filter, USERNAME_PLACEHOLDER, username);
-    let mut attributes = vec![
-        config.id_attribute.clone(),
-        config.email_attribute.clone(),
-        config.name_attribute.clone(),
-    ];
-    if let GroupSource::MemberOf { attribute } = &config.groups {
-        attributes.push(attribute.clone());
-    }
+    let attributes = user_attributes(config);
     let (mut entries, more) = session
         .search(
             &config.user_base,
@@ -318,13 +337,7 @@ async fn log_in(
         session.service_bind(config, bind_password).await?;
     }
     let groups = read_groups(&mut session, config, &entry).await?;
-    let user = DirectoryUser {
-        id: id_of(&entry, &config.id_attribute),
-        email: first(&entry, &config.email_attribute).map(|e| e.to_lowercase()),
-        name: first(&entry, &config.name_attribute),
-        dn: entry.dn,
-        groups,
-    };
+    let user = DirectoryUser::of(config, entry, groups);
     session.close().await;
     Ok(user)
 }
@@ -432,15 +445,8 @@ async fn find(
 ) -> Result<Standing, DirectoryError> {
     let mut session = connect(config, allow).await?;
     session.service_bind(config, bind_password).await?;
-    let mut attributes = vec![
-        config.id_attribute.clone(),
-        config.email_attribute.clone(),
-        config.name_attribute.clone(),
-        "userAccountControl".to_owned(),
-    ];
-    if let GroupSource::MemberOf { attribute } = &config.groups {
-        attributes.push(attribute.clone());
-    }
+    let mut attributes = user_attributes(config);
+    attributes.push("userAccountControl".to_owned());
     // An entry without the id attribute logged in under its DN: read that entry
     // (a DN that no longer exists is the search's error, so such a person is never
     // taken for gone).
@@ -475,13 +481,7 @@ async fn find(
         return Ok(Standing::Disabled);
     }
     let groups = read_groups(&mut session, config, &entry).await?;
-    let user = DirectoryUser {
-        id: id_of(&entry, &config.id_attribute),
-        email: first(&entry, &config.email_attribute).map(|e| e.to_lowercase()),
-        name: first(&entry, &config.name_attribute),
-        dn: entry.dn,
-        groups,
-    };
+    let user = DirectoryUser::of(config, entry, groups);
     session.close().await;
     Ok(Standing::Present(user))
 }

@@ -1,14 +1,6 @@
 use super::*;
-use crate::ids::TenantId;
-use crate::keys::format::KeyPrefix;
-use crate::keys::model::{DisplayName, Principal};
-use time::macros::datetime;
 
-const NOW: OffsetDateTime = datetime!(2026-12-07 12:00 UTC);
-
-fn scopes(names: &[&str]) -> ScopeSet {
-    ScopeSet::new(names.iter().map(|n| Scope::parse(n).unwrap()).collect()).unwrap()
-}
+use crate::keys::fixture::{NOW, scopes};
 
 fn key(
     principal: &str,
@@ -17,29 +9,9 @@ fn key(
     age_days: i64,
 ) -> KeyRecord {
     KeyRecord {
-        tenant_id: TenantId::parse("T3nant0001").unwrap(),
-        key_id: KeyId::generate().unwrap(),
-        name: DisplayName::parse("k").unwrap(),
-        prefix: KeyPrefix::parse("gh").unwrap(),
-        environment: KeyEnvironment::Live,
-        hint: "gh_live_...".into(),
-        verifier: String::new(),
-        scopes: scopes(names),
-        status: KeyStatus::Active,
-        principal: Principal::parse(principal).unwrap(),
-        owner: None,
-        created_at: NOW - Duration::days(age_days),
-        created_by: None,
         expires_at,
-        updated_at: None,
-        rotated_from: None,
-        rotated_to: None,
-        revocation: None,
-        limits: None,
-        restrictions: None,
-        last_used_at: None,
-        anomalies: None,
-        version: 1,
+        created_at: NOW - Duration::days(age_days),
+        ..crate::keys::fixture::key(principal, names)
     }
 }
 

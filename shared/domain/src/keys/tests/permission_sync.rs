@@ -1,38 +1,11 @@
 use super::*;
-use crate::ids::{KeyId, TenantId};
-use crate::keys::format::{KeyEnvironment, KeyPrefix};
-use crate::keys::model::{DisplayName, Principal};
-use time::macros::datetime;
-
-fn scopes(names: &[&str]) -> ScopeSet {
-    ScopeSet::new(names.iter().map(|n| Scope::parse(n).unwrap()).collect()).unwrap()
-}
+use crate::keys::fixture::scopes;
 
 fn key(principal: &str, owner: Option<&str>, names: &[&str], status: KeyStatus) -> KeyRecord {
     KeyRecord {
-        tenant_id: TenantId::parse("T3nant0001").unwrap(),
-        key_id: KeyId::generate().unwrap(),
-        name: DisplayName::parse("k").unwrap(),
-        prefix: KeyPrefix::parse("gh").unwrap(),
-        environment: KeyEnvironment::Live,
-        hint: "gh_live_...".into(),
-        verifier: String::new(),
-        scopes: scopes(names),
+        owner: owner.map(|o| crate::keys::model::Principal::parse(o).unwrap()),
         status,
-        principal: Principal::parse(principal).unwrap(),
-        owner: owner.map(|o| Principal::parse(o).unwrap()),
-        created_at: datetime!(2026-12-01 00:00 UTC),
-        created_by: None,
-        expires_at: None,
-        updated_at: None,
-        rotated_from: None,
-        rotated_to: None,
-        revocation: None,
-        limits: None,
-        restrictions: None,
-        last_used_at: None,
-        anomalies: None,
-        version: 1,
+        ..crate::keys::fixture::key(principal, names)
     }
 }
 
