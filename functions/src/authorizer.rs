@@ -184,9 +184,11 @@ async fn decide(
     request: &RequestFacts<'_>,
     origin: &Origin,
 ) -> Decision {
+    let started = std::time::Instant::now();
     // Boxed: each step's future is large, and a caller polls them deep in its stack.
     let authenticated = Box::pin(auth::authenticate_from(app, presented, origin)).await;
     let decision = Box::pin(auth::authorize(app, authenticated, request, crate::ROUTES)).await;
+    record_metrics(&decision, started.elapsed());
     let route = request.route;
     match &decision {
         Decision::Allow(grant) => {
@@ -208,6 +210,25 @@ async fn decide(
         Decision::Deny(reason) => tracing::info!(route, reason = reason.code(), "deny"),
     }
     decision
+}
+
+/// The decision's count (by outcome and reason code) and the authorizer's time.
+fn record_metrics(decision: &Decision, took: std::time::Duration) {
+    use gatehouse::telemetry::metrics::{AUTHORIZER_DECISIONS, AUTHORIZER_LATENCY};
+    let (outcome, reason, path) = match decision {
+        Decision::Allow(grant) => (
+            "allow",
+            "none",
+            if grant.from_cache {
+                "cached"
+            } else {
+                "uncached"
+            },
+        ),
+        other => ("deny", other.reason_code().unwrap_or("unknown"), "deny"),
+    };
+    metrics::counter!(AUTHORIZER_DECISIONS, "Outcome" => outcome, "Reason" => reason).increment(1);
+    metrics::histogram!(AUTHORIZER_LATENCY, "Path" => path).record(took.as_secs_f64() * 1000.0);
 }
 
 /// What the audit trail says of a restriction refusal: the reason code and what the

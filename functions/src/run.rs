@@ -29,6 +29,30 @@ pub async fn serve_http(app: &App, function: Function, req: Request) -> Response
     }
 }
 
+/// What [`metered`] does with a call's result: flush the metrics, pass it on.
+type Flush<S, R> = fn(
+    Result<
+        <S as lambda_runtime::tower::Service<R>>::Response,
+        <S as lambda_runtime::tower::Service<R>>::Error,
+    >,
+) -> Result<
+    <S as lambda_runtime::tower::Service<R>>::Response,
+    <S as lambda_runtime::tower::Service<R>>::Error,
+>;
+
+/// `service`, writing the invocation's metrics (EMF lines on stdout) after each call,
+/// whatever its result: Lambda may freeze the process as soon as it answers.
+fn metered<S, R>(service: S) -> lambda_runtime::tower::util::MapResult<S, Flush<S, R>>
+where
+    S: lambda_runtime::tower::Service<R>,
+{
+    use lambda_runtime::tower::ServiceExt;
+    service.map_result(|result| {
+        gatehouse::telemetry::metrics::flush();
+        result
+    })
+}
+
 /// Initialises logging, builds the function's dependencies from its environment once,
 /// and serves its events until the runtime stops. An unknown name, or a missing or
 /// invalid variable, stops the function at start with a message naming it.
@@ -36,21 +60,22 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
     let function = crate::function(name)
         .ok_or_else(|| format!("`{name}` is not a Gatehouse function (template Handler)"))?;
     gatehouse::telemetry::init();
+    gatehouse::telemetry::metrics::init(name);
     let app = App::from_env(function.needs()).await?;
     let app = &app;
     // Each runtime loop boxed: one future per function kind in one match would nest
     // deeper than the compiler's layout query limit.
     match function {
         Function::Http { .. } => {
-            Box::pin(lambda_http::run(lambda_http::service_fn(
+            Box::pin(lambda_http::run(metered(lambda_http::service_fn(
                 move |req: Request| async move {
                     Ok::<_, std::convert::Infallible>(serve_http(app, function, req).await)
                 },
-            )))
+            ))))
             .await
         }
         Function::Authorizer => {
-            Box::pin(lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(metered(service_fn(
                 move |event: LambdaEvent<serde_json::Value>| async move {
                     // Boxed: the decision future is deep enough to exceed the layout
                     // query limit inline.
@@ -62,11 +87,11 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
                         }
                     }
                 },
-            )))
+            ))))
             .await
         }
         Function::UsageIngest => {
-            Box::pin(lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(metered(service_fn(
                 move |event: LambdaEvent<LogsEvent>| async move {
                     let summary = usage::ingest::handle(app, event.payload).await?;
                     Ok::<_, lambda_runtime::Error>(serde_json::json!({
@@ -76,52 +101,52 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
                         "quota_notices": summary.quota_notices,
                     }))
                 },
-            )))
+            ))))
             .await
         }
         Function::EventPublisher => {
-            Box::pin(lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(metered(service_fn(
                 move |event: LambdaEvent<aws_lambda_events::dynamodb::Event>| async move {
                     Ok::<_, lambda_runtime::Error>(
                         crate::event_publisher::handle(app, event.payload).await,
                     )
                 },
-            )))
+            ))))
             .await
         }
         Function::WebhookFanout => {
-            Box::pin(lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(metered(service_fn(
                 move |event: LambdaEvent<SqsEvent>| async move {
                     Ok::<_, lambda_runtime::Error>(
                         webhooks::fanout::handle(app, event.payload).await,
                     )
                 },
-            )))
+            ))))
             .await
         }
         Function::WebhookDispatcher => {
             let client = OutboundClient::from_config(&app.config)?;
             let client = &client;
-            Box::pin(lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(metered(service_fn(
                 move |event: LambdaEvent<SqsEvent>| async move {
                     Ok::<_, lambda_runtime::Error>(
                         webhooks::dispatcher::handle(app, client, event.payload).await,
                     )
                 },
-            )))
+            ))))
             .await
         }
         Function::SiemForwarder => {
-            Box::pin(lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(metered(service_fn(
                 move |event: LambdaEvent<SqsEvent>| async move {
                     let (_, response) = crate::siem::forwarder::handle(app, event.payload).await;
                     Ok::<_, lambda_runtime::Error>(response)
                 },
-            )))
+            ))))
             .await
         }
         Function::IntegrationProber => {
-            Box::pin(lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(metered(service_fn(
                 // The scheduled event carries nothing the check needs.
                 move |_: LambdaEvent<serde_json::Value>| async move {
                     let summary = crate::integrations::prober::handle(app).await?;
@@ -131,11 +156,11 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
                         "changed": summary.changed,
                     }))
                 },
-            )))
+            ))))
             .await
         }
         Function::DirectoryCheck => {
-            Box::pin(lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(metered(service_fn(
                 // The scheduled event carries nothing the check needs.
                 move |_: LambdaEvent<serde_json::Value>| async move {
                     let summary = crate::sso::directory_check::handle(app).await?;
@@ -146,20 +171,20 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
                         "unreachable": summary.unreachable,
                     }))
                 },
-            )))
+            ))))
             .await
         }
         Function::ServiceSecretRotation => {
-            Box::pin(lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(metered(service_fn(
                 move |event: LambdaEvent<rotation::RotationEvent>| async move {
                     rotation::handle(app, event.payload).await?;
                     Ok::<_, lambda_runtime::Error>(serde_json::json!({}))
                 },
-            )))
+            ))))
             .await
         }
         Function::KeyExpiryNotifier => {
-            Box::pin(lambda_runtime::run(service_fn(
+            Box::pin(lambda_runtime::run(metered(service_fn(
                 // The scheduled event carries nothing the scan needs.
                 move |_: LambdaEvent<serde_json::Value>| async move {
                     let summary = keys::expiry_notifier::handle(app).await?;
@@ -169,7 +194,7 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
                         "already": summary.already,
                     }))
                 },
-            )))
+            ))))
             .await
         }
     }

@@ -74,6 +74,8 @@ pub struct Grant {
     pub limits: Option<LimitSet>,
     /// The key's own restrictions (source addresses, routes, origins, hours).
     pub restrictions: Option<Arc<KeyRestrictions>>,
+    /// Answered from the warm cache, without reading the key (metrics only).
+    pub from_cache: bool,
 }
 
 impl Grant {
@@ -278,16 +280,27 @@ pub async fn authenticate_from(app: &App, presented: Option<&str>, origin: &Orig
     let digest = cache::digest(presented);
     let seen_at = app.clock.precise_now();
     if app.key_cache.is_known_bad(&digest, seen_at) {
+        count_cache("hit");
         return Decision::Deny(DenyReason::Unknown);
     }
     let verified = match app
         .key_cache
         .lookup(key.tenant_id(), key.key_id(), &digest, seen_at)
     {
-        cache::Lookup::Fresh(record) => return decide(app, *record),
+        cache::Lookup::Fresh(record) => {
+            count_cache("hit");
+            return match decide(app, *record) {
+                Decision::Allow(grant) => Decision::Allow(Grant {
+                    from_cache: true,
+                    ..grant
+                }),
+                other => other,
+            };
+        }
         cache::Lookup::Verified { verifier } => Some(verifier),
         cache::Lookup::Miss => None,
     };
+    count_cache("miss");
     match verify_against_store(app, &key, origin, verified.as_deref()).await {
         Ok(record) => {
             app.key_cache.put(digest, record.clone(), seen_at);
@@ -302,6 +315,15 @@ pub async fn authenticate_from(app: &App, presented: Option<&str>, origin: &Orig
             Decision::Deny(reason)
         }
     }
+}
+
+/// One key-cache lookup for the metrics: `hit` answered without I/O, `miss` read.
+fn count_cache(result: &'static str) {
+    ::metrics::counter!(
+        crate::telemetry::metrics::AUTHORIZER_KEY_CACHE,
+        "Result" => result
+    )
+    .increment(1);
 }
 
 /// A session token: signature (a listed KMS key, its public half cached), issuer,
@@ -369,6 +391,7 @@ async fn authenticate_session(app: &App, token: &str) -> Decision {
         scopes,
         limits: None,
         restrictions: None,
+        from_cache: false,
     })
 }
 
@@ -389,6 +412,7 @@ fn decide(app: &App, record: crate::keys::KeyRecord) -> Decision {
         scopes: record.scopes,
         limits: record.limits,
         restrictions: record.restrictions,
+        from_cache: false,
     })
 }
 
