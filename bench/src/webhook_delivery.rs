@@ -93,7 +93,9 @@ async fn main() -> BenchResult {
     .await?;
     let webhook_id = WebhookId::generate().map_err(|e| e.to_string())?;
     let secret = SigningSecret::generate().map_err(|e| e.to_string())?;
-    let sealed = app
+    // The fan-out holds no sealing key; the dispatcher, which opens secrets, does.
+    let sealed = stack
+        .app("WebhookDispatcherFunction")?
         .sealer
         .seal(
             &secret,

@@ -23,6 +23,7 @@ pub const NEEDS: Needs = Needs::EVENTS
 pub async fn handle(app: &App, event: StreamEvent) -> DynamoDbEventResponse {
     let committed = committed(event);
     let published = publish(app, &committed).await;
+    count_committed(&committed, published.retry_from.as_deref());
     tracing::info!(
         records = committed.len(),
         events = published.events,
@@ -58,9 +59,64 @@ fn committed(event: StreamEvent) -> Vec<Committed> {
         .collect()
 }
 
+/// Counts the key and security events among the records this batch is done with
+/// (those before the retry point come back and are counted then).
+fn count_committed(committed: &[Committed], retry_from: Option<&str>) {
+    use gatehouse::telemetry::metrics::{self, KEY_EVENTS, SECURITY_EVENTS};
+    for record in committed
+        .iter()
+        .take_while(|c| Some(c.sequence.as_str()) != retry_from)
+    {
+        let audit = &record.audit;
+        if let Some(action) = key_action(&audit.action) {
+            metrics::count(KEY_EVENTS, &[("Action", action)]);
+        }
+        if let Some(kind) = security_kind(&audit.action, &audit.outcome) {
+            metrics::count(SECURITY_EVENTS, &[("Kind", kind)]);
+        }
+    }
+}
+
+/// The metric's `Action` for a key audit action: the bounded set the SIEM model
+/// classifies, so an unforeseen action cannot add a dimension value.
+fn key_action(action: &str) -> Option<&'static str> {
+    const ACTIONS: &[&str] = &[
+        "create",
+        "rotate",
+        "revoke",
+        "update",
+        "compromise",
+        "anomaly",
+        "expiring",
+        "idle_warning",
+        "disable_idle",
+        "rotation_due",
+        "quota_threshold",
+        "verification_failures",
+    ];
+    let action = action.strip_prefix("api_key.")?;
+    ACTIONS.iter().find(|known| **known == action).copied()
+}
+
+fn security_kind(action: &str, outcome: &gatehouse::audit::Outcome) -> Option<&'static str> {
+    use gatehouse::audit::Outcome;
+    match action {
+        "api_key.verification_failures" => Some("failed_verifications"),
+        "api_key.anomaly" => Some("anomaly"),
+        "api_key.compromise" => Some("compromise"),
+        "access.denied" => Some("access_denied"),
+        "sso.login" | "sso.refresh" if *outcome != Outcome::Success => Some("sso_refused"),
+        _ => None,
+    }
+}
+
 fn response(published: Published) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
     if let Some(sequence) = published.retry_from {
+        gatehouse::telemetry::metrics::count(
+            gatehouse::telemetry::metrics::ERRORS,
+            &[("Class", "batch_item")],
+        );
         let mut failure = DynamoDbBatchItemFailure::default();
         failure.item_identifier = Some(sequence);
         response.batch_item_failures.push(failure);

@@ -51,6 +51,11 @@ where
         .filter_map(std::future::ready)
         .collect()
         .await;
+    gatehouse::telemetry::metrics::count_by(
+        gatehouse::telemetry::metrics::ERRORS,
+        &[("Class", "batch_item")],
+        failed.len() as u64,
+    );
     let mut response = SqsBatchResponse::default();
     for id in failed {
         let mut failure = BatchItemFailure::default();

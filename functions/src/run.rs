@@ -13,6 +13,15 @@ use lambda_runtime::{LambdaEvent, service_fn};
 /// Serves one HTTP request for `function`'s route: the same path under Lambda, the
 /// local gateway and the tests.
 pub async fn serve_http(app: &App, function: Function, req: Request) -> Response<Body> {
+    let response = route_http(app, function, req).await;
+    if response.status().is_server_error() {
+        use gatehouse::telemetry::metrics;
+        metrics::count(metrics::ERRORS, &[("Class", "http_5xx")]);
+    }
+    response
+}
+
+async fn route_http(app: &App, function: Function, req: Request) -> Response<Body> {
     match function {
         Function::Http {
             route,
@@ -48,6 +57,10 @@ where
 {
     use lambda_runtime::tower::ServiceExt;
     service.map_result(|result| {
+        if result.is_err() {
+            use gatehouse::telemetry::metrics;
+            metrics::count(metrics::ERRORS, &[("Class", "invocation")]);
+        }
         gatehouse::telemetry::metrics::flush();
         result
     })

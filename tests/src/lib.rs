@@ -5,6 +5,7 @@
 
 pub mod contract;
 pub mod dns;
+pub mod emf;
 pub mod harness;
 pub mod oidc;
 pub mod openbao;

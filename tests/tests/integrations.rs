@@ -331,6 +331,7 @@ async fn a_revoked_session_logs_in_again_within_the_same_call() {
 /// change published as `integration.unhealthy`, then `integration.recovered`.
 #[tokio::test]
 async fn the_prober_records_health_and_publishes_changes() {
+    gatehouse_integration_tests::emf::init();
     let bao = OpenBao::start().await;
     let stack = TestStack::with_params(&[
         ("IntegrationAllowHosts", bao.host_port()),
@@ -358,7 +359,17 @@ async fn the_prober_records_health_and_publishes_changes() {
     );
     bao.signal("STOP");
     let down = gatehouse_functions::integrations::prober::handle(&prober).await;
+    // A read while the Vault is down fails, and is counted as the store's failure.
+    let read = stack
+        .send("GET", "/v2/secrets/data/app/db", admin, None)
+        .await;
     bao.signal("CONT");
+    assert!(read.status >= 500, "{}", read.text());
+    gatehouse_integration_tests::emf::assert_emitted(
+        "SecretStoreErrors",
+        &[("Store", "vault"), ("Operation", "read")],
+    );
+    gatehouse_integration_tests::emf::assert_emitted("IntegrationsUnhealthy", &[("Kind", "vault")]);
     let down = down.unwrap();
     assert_eq!((down.checked, down.unhealthy, down.changed), (1, 1, 1));
     let view = stack

@@ -191,6 +191,7 @@ fn sd_event_ids(rsyslog: &Rsyslog, port_input: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn key_webhook_secret_and_sso_events_reach_every_kind_of_sink() {
+    gatehouse_integration_tests::emf::init();
     let rsyslog = Rsyslog::start();
     let hec_rx = HecReceiver::start(HEC_TOKEN, true).await;
     let bulk_rx = BulkReceiver::start().await;
@@ -356,6 +357,8 @@ async fn key_webhook_secret_and_sso_events_reach_every_kind_of_sink() {
         !everything.contains("s3cr3t-value"),
         "a secret value reached a SIEM"
     );
+    gatehouse_integration_tests::emf::assert_emitted("SiemLag", &[]);
+    gatehouse_integration_tests::emf::assert_emitted("SiemEvents", &[("Outcome", "delivered")]);
 }
 
 #[tokio::test]

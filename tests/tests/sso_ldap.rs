@@ -26,6 +26,7 @@ fn refused_with(answer: &TestResponse, reason: &str) {
 
 #[tokio::test]
 async fn directory_logins_work_and_fail_closed() {
+    gatehouse_integration_tests::emf::init();
     let slapd = Slapd::start();
     let allow = format!(
         "localhost:{},localhost:{}",
@@ -258,4 +259,10 @@ async fn directory_logins_work_and_fail_closed() {
     for secret in ["alice-password", "bob-password", SERVICE_PASSWORD] {
         assert!(!audit.to_string().contains(secret));
     }
+    // Logins by outcome, with the refusals' reason codes.
+    use gatehouse_integration_tests::emf::{assert_emitted, emitted};
+    assert_emitted("SsoLogins", &[("Protocol", "ldap"), ("Outcome", "success")]);
+    assert!(emitted().iter().any(|e| e.name == "SsoLogins"
+        && e.dimensions["Protocol"] == "ldap"
+        && e.dimensions["Outcome"] != "success"));
 }

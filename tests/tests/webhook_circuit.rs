@@ -66,6 +66,7 @@ async fn concurrent_attempts_are_counted_exactly_and_windows_roll() {
 
 #[tokio::test]
 async fn a_failing_endpoint_opens_its_circuit_and_holds_deliveries() {
+    gatehouse_integration_tests::emf::init();
     let rx = receiver(vec![Reply::Status(500)]).await;
     let stack = TestStack::with_params(&[
         ("AuthCacheTtlSeconds", "0"),
@@ -117,5 +118,9 @@ async fn a_failing_endpoint_opens_its_circuit_and_holds_deliveries() {
         rows.iter()
             .all(|r| r.status == DeliveryStatus::Pending && r.attempts <= 2),
         "held, not failed: {rows:?}"
+    );
+    gatehouse_integration_tests::emf::assert_emitted(
+        "WebhookEndpointChanges",
+        &[("State", "open")],
     );
 }

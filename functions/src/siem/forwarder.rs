@@ -8,6 +8,7 @@ use gatehouse::App;
 use gatehouse::config::Needs;
 use gatehouse::siem::delivery::SiemMessage;
 use gatehouse::siem::forward::{Forwarded, forward};
+use gatehouse::telemetry::metrics;
 
 /// What this function reads and requires at start (template.yaml gives it exactly
 /// these variables).
@@ -30,6 +31,7 @@ pub async fn handle(app: &App, event: SqsEvent) -> (Forwarded, SqsBatchResponse)
             Err(error) => {
                 // Comes back until the queue's redrive moves it to the dead-letter queue.
                 tracing::error!(%error, message_id = %id, "unreadable SIEM message");
+                metrics::count(metrics::ERRORS, &[("Class", "unreadable_message")]);
                 let mut failure = BatchItemFailure::default();
                 failure.item_identifier = id;
                 response.batch_item_failures.push(failure);
@@ -43,6 +45,15 @@ pub async fn handle(app: &App, event: SqsEvent) -> (Forwarded, SqsBatchResponse)
             failure.item_identifier = id;
             response.batch_item_failures.push(failure);
         }
+    }
+    for (outcome, n) in [
+        ("delivered", forwarded.delivered),
+        ("retried", forwarded.retried),
+        ("dead_lettered", forwarded.dead_lettered),
+        ("dropped", forwarded.dropped),
+        ("deferred", forwarded.deferred),
+    ] {
+        metrics::count_by(metrics::SIEM_EVENTS, &[("Outcome", outcome)], n as u64);
     }
     tracing::info!(
         delivered = forwarded.delivered,

@@ -142,11 +142,24 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         return Problem::from(outcome.err().unwrap_or(SsoError::NoConnection)).into_response();
     };
     match outcome {
-        Ok(logged_in) => match super::record_login(app, &tenant, origin, logged_in, "").await {
-            Ok((session, return_to)) => answer_with(&session, return_to.as_deref()),
-            Err(problem) => problem.into_response(),
-        },
-        Err(err) => super::refused(app, &tenant, ACTION, "sso.login_failed", origin, err).await,
+        Ok(logged_in) => {
+            match super::record_login(app, &tenant, origin, logged_in, ("oidc", "")).await {
+                Ok((session, return_to)) => answer_with(&session, return_to.as_deref()),
+                Err(problem) => problem.into_response(),
+            }
+        }
+        Err(err) => {
+            super::refused(
+                app,
+                &tenant,
+                "oidc",
+                ACTION,
+                "sso.login_failed",
+                origin,
+                err,
+            )
+            .await
+        }
     }
 }
 

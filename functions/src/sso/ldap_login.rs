@@ -85,14 +85,30 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         .await;
     match outcome {
         Ok(logged_in) => {
-            match super::record_login(app, &tenant, origin, logged_in, " from the directory").await
+            match super::record_login(
+                app,
+                &tenant,
+                origin,
+                logged_in,
+                ("ldap", " from the directory"),
+            )
+            .await
             {
                 Ok((session, _)) => no_store(json_response(200, &session)),
                 Err(problem) => problem.into_response(),
             }
         }
         Err(err @ (SsoError::Refused { .. } | SsoError::Directory(_))) => {
-            super::refused(app, &tenant, ACTION, "sso.login_failed", origin, err).await
+            super::refused(
+                app,
+                &tenant,
+                "ldap",
+                ACTION,
+                "sso.login_failed",
+                origin,
+                err,
+            )
+            .await
         }
         Err(err) => Problem::from(err).into_response(),
     }

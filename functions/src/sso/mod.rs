@@ -27,6 +27,7 @@ use gatehouse::http::Problem;
 use gatehouse::ids::TenantId;
 use gatehouse::keys::permission_sync::{SyncCause, sync_key_permissions};
 use gatehouse::sso::{LoggedIn, SsoError};
+use gatehouse::telemetry::metrics;
 use lambda_http::{Body, Response};
 
 /// A refused login or refresh: audited in the tenant with what was wrong, published as
@@ -35,6 +36,7 @@ use lambda_http::{Body, Response};
 pub async fn refused(
     app: &App,
     tenant: &TenantId,
+    protocol: &'static str,
     action: &str,
     event_type: &str,
     origin: Origin,
@@ -45,6 +47,11 @@ pub async fn refused(
         _ => None,
     };
     let why = err.to_string();
+    let outcome = reason.map_or("error", |reason| reason.as_str());
+    metrics::count(
+        metrics::SSO_LOGINS,
+        &[("Protocol", protocol), ("Outcome", outcome)],
+    );
     let problem = Problem::from(err);
     let audit = AuditEvent::new(
         tenant,
@@ -90,7 +97,7 @@ pub async fn record_login(
     tenant: &TenantId,
     origin: Origin,
     logged_in: LoggedIn,
-    how: &str,
+    (protocol, how): (&'static str, &str),
 ) -> Result<(callback::Session, Option<String>), Problem> {
     let principal = &logged_in.principal;
     let sync_origin = origin.clone();
@@ -123,6 +130,10 @@ pub async fn record_login(
     let mut batch = logged_in.batch;
     app.audit.add_to(&mut batch, &audit)?;
     app.dynamo.commit(batch).await?;
+    metrics::count(
+        metrics::SSO_LOGINS,
+        &[("Protocol", protocol), ("Outcome", "success")],
+    );
     // The login mapped the principal's scopes afresh: its keys follow. A failure does
     // not undo the login (the session already carries the new scopes); the next
     // login, directory check or an administrator's sync catches the keys up.

@@ -104,6 +104,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                     let response = super::refused(
                         app,
                         &tenant,
+                        "refresh",
                         ACTION,
                         "sso.refresh_failed",
                         audit.origin,
@@ -123,9 +124,18 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                 ),
             ))
         }
-        Err(err @ SsoError::Refused { .. }) => {
-            no_store(super::refused(app, &tenant, ACTION, "sso.refresh_failed", origin, err).await)
-        }
+        Err(err @ SsoError::Refused { .. }) => no_store(
+            super::refused(
+                app,
+                &tenant,
+                "refresh",
+                ACTION,
+                "sso.refresh_failed",
+                origin,
+                err,
+            )
+            .await,
+        ),
         Err(err) => Problem::from(err).into_response(),
     }
 }

@@ -135,11 +135,22 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         .await;
     match outcome {
         Ok(logged_in) => {
-            match super::record_login(app, &tenant, origin, logged_in, " by SAML").await {
+            match super::record_login(app, &tenant, origin, logged_in, ("saml", " by SAML")).await {
                 Ok((session, return_to)) => answer_with(&session, return_to.as_deref()),
                 Err(problem) => problem.into_response(),
             }
         }
-        Err(err) => super::refused(app, &tenant, ACTION, "sso.login_failed", origin, err).await,
+        Err(err) => {
+            super::refused(
+                app,
+                &tenant,
+                "saml",
+                ACTION,
+                "sso.login_failed",
+                origin,
+                err,
+            )
+            .await
+        }
     }
 }

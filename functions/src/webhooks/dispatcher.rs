@@ -29,6 +29,10 @@ const CONCURRENCY: usize = 10;
 pub async fn handle(app: &App, client: &OutboundClient, event: SqsEvent) -> SqsBatchResponse {
     sqs_batch(event, CONCURRENCY, |message: DeliveryMessage| async move {
         let dispatched = dispatch(app, client, &message, app.clock.precise_now()).await?;
+        gatehouse::telemetry::metrics::count(
+            gatehouse::telemetry::metrics::WEBHOOK_ATTEMPTS,
+            &[("Outcome", dispatched.as_str())],
+        );
         tracing::info!(delivery_id = %message.delivery_id, attempt = message.attempt, ?dispatched, "dispatched");
         Ok::<_, gatehouse::webhooks::dispatch::DispatchError>(())
     })

@@ -98,6 +98,12 @@ pub async fn probe_all(app: &App, now: OffsetDateTime) -> Result<ProbeSummary, S
             None => break,
         }
     }
+    // A level, so the alarm sees it clear when the integrations recover.
+    crate::telemetry::metrics::level(
+        crate::telemetry::metrics::INTEGRATIONS_UNHEALTHY,
+        &[("Kind", "vault")],
+        summary.unhealthy as f64,
+    );
     summary.saml = crate::sso::saml::upkeep::saml_upkeep(app, now).await?;
     Ok(summary)
 }

@@ -47,6 +47,40 @@ pub mod metrics {
     pub const AUTHORIZER_LATENCY: &str = "AuthorizerLatency";
     /// API keys looked up in the authorizer's warm cache, by `Result` (`hit`, `miss`).
     pub const AUTHORIZER_KEY_CACHE: &str = "AuthorizerKeyCache";
+    /// Committed API key changes and notices, by `Action` (the audit action without
+    /// its `api_key.` prefix: `create`, `rotate`, `revoke`, `compromise`, `anomaly`,
+    /// `quota_threshold`, ...), counted once by the event publisher.
+    pub const KEY_EVENTS: &str = "KeyEvents";
+    /// Security findings, by `Kind`: `failed_verifications`, `anomaly`, `compromise`,
+    /// `access_denied`, `sso_refused`.
+    pub const SECURITY_EVENTS: &str = "SecurityEvents";
+    /// Webhook attempts, by `Outcome`: `delivered`, `retrying`, `gave_up` (dead-lettered),
+    /// `skipped`, `deferred` (circuit or rate limit), `duplicate`, `dropped`.
+    pub const WEBHOOK_ATTEMPTS: &str = "WebhookAttempts";
+    /// Time to the endpoint's answer, milliseconds, by `Result` (`success`, `failure`).
+    pub const WEBHOOK_ATTEMPT_LATENCY: &str = "WebhookAttemptLatency";
+    /// Endpoint health changes, by `State`: `open`, `half_open`, `closed` (the circuit),
+    /// `disabled` (given up on).
+    pub const WEBHOOK_ENDPOINT_CHANGES: &str = "WebhookEndpointChanges";
+    /// SSO logins and session refreshes, by `Protocol` (`oidc`, `saml`, `ldap`,
+    /// `refresh`) and `Outcome` (`success`, or the refusal's reason code).
+    pub const SSO_LOGINS: &str = "SsoLogins";
+    /// Secret-store calls, milliseconds, by `Store` (`aws`, `vault`) and `Operation`.
+    pub const SECRET_STORE_LATENCY: &str = "SecretStoreLatency";
+    /// Failed secret-store calls, by `Store` and `Operation`.
+    pub const SECRET_STORE_ERRORS: &str = "SecretStoreErrors";
+    /// SIEM events, by `Outcome`: `delivered`, `retried`, `dead_lettered`, `dropped`,
+    /// `deferred`.
+    pub const SIEM_EVENTS: &str = "SiemEvents";
+    /// From an event's first queueing to its delivery to a SIEM, milliseconds.
+    pub const SIEM_LAG: &str = "SiemLag";
+    /// Integrations found unhealthy by the scheduled probe, by `Kind` (a gauge: the
+    /// count at the last probe).
+    pub const INTEGRATIONS_UNHEALTHY: &str = "IntegrationsUnhealthy";
+    /// Failures a caller or a queue sees, by `Class`: `http_5xx`, `invocation` (the
+    /// function returned an error), `batch_item` (a queue message that comes back),
+    /// `unreadable_message`.
+    pub const ERRORS: &str = "Errors";
 
     /// Every metric the code emits, with its unit and its dimensions besides
     /// [`FUNCTION`]: what the dashboard and the alarms may name.
@@ -54,6 +88,22 @@ pub mod metrics {
         (AUTHORIZER_DECISIONS, "Count", &["Outcome", "Reason"]),
         (AUTHORIZER_LATENCY, "Milliseconds", &["Path"]),
         (AUTHORIZER_KEY_CACHE, "Count", &["Result"]),
+        (KEY_EVENTS, "Count", &["Action"]),
+        (SECURITY_EVENTS, "Count", &["Kind"]),
+        (WEBHOOK_ATTEMPTS, "Count", &["Outcome"]),
+        (WEBHOOK_ATTEMPT_LATENCY, "Milliseconds", &["Result"]),
+        (WEBHOOK_ENDPOINT_CHANGES, "Count", &["State"]),
+        (SSO_LOGINS, "Count", &["Protocol", "Outcome"]),
+        (
+            SECRET_STORE_LATENCY,
+            "Milliseconds",
+            &["Store", "Operation"],
+        ),
+        (SECRET_STORE_ERRORS, "Count", &["Store", "Operation"]),
+        (SIEM_EVENTS, "Count", &["Outcome"]),
+        (SIEM_LAG, "Milliseconds", &[]),
+        (INTEGRATIONS_UNHEALTHY, "Count", &["Kind"]),
+        (ERRORS, "Count", &["Class"]),
     ];
 
     /// The installed recorder; `None` if another one was installed first.
@@ -80,16 +130,47 @@ pub mod metrics {
         });
     }
 
-    /// Units, declared once: the EMF lines carry them.
+    /// Units, declared once from the catalogue: the EMF lines carry them.
     fn describe() {
-        use ::metrics::Unit;
-        ::metrics::describe_counter!(AUTHORIZER_DECISIONS, Unit::Count, "authorizer decisions");
-        ::metrics::describe_histogram!(
-            AUTHORIZER_LATENCY,
-            Unit::Milliseconds,
-            "authorizer time per decision"
-        );
-        ::metrics::describe_counter!(AUTHORIZER_KEY_CACHE, Unit::Count, "key cache lookups");
+        for (name, unit, _) in CATALOGUE {
+            let unit = if *unit == "Milliseconds" {
+                ::metrics::Unit::Milliseconds
+            } else {
+                ::metrics::Unit::Count
+            };
+            if unit == ::metrics::Unit::Milliseconds {
+                ::metrics::describe_histogram!(*name, unit, "");
+            } else {
+                ::metrics::describe_counter!(*name, unit, "");
+                ::metrics::describe_gauge!(*name, unit, "");
+            }
+        }
+    }
+
+    /// Counts one occurrence of `name` with bounded `labels`.
+    pub fn count(name: &'static str, labels: &[(&'static str, &'static str)]) {
+        ::metrics::counter!(name, labels).increment(1);
+    }
+
+    /// Records a duration in milliseconds.
+    pub fn time(
+        name: &'static str,
+        labels: &[(&'static str, &'static str)],
+        took: std::time::Duration,
+    ) {
+        ::metrics::histogram!(name, labels).record(took.as_secs_f64() * 1000.0);
+    }
+
+    /// Counts `by` occurrences at once (a batch's outcomes); nothing when zero.
+    pub fn count_by(name: &'static str, labels: &[(&'static str, &'static str)], by: u64) {
+        if by > 0 {
+            ::metrics::counter!(name, labels).increment(by);
+        }
+    }
+
+    /// Sets a gauge (a level, not a count of events).
+    pub fn level(name: &'static str, labels: &[(&'static str, &'static str)], value: f64) {
+        ::metrics::gauge!(name, labels).set(value);
     }
 
     /// Writes what was recorded since the last flush to stdout (one EMF line per

@@ -66,6 +66,7 @@ pub async fn resend(
     let message = DeliveryMessage {
         tenant_id: delivery.tenant_id.clone(),
         delivery_id: delivery.delivery_id.clone(),
+        webhook_id: Some(delivery.webhook_id.clone()),
         attempt: delivery.attempts + 1,
         due_at: now,
     };

@@ -11,16 +11,38 @@
 //! dispatcher that died is taken over after [`STALE_CLAIM`].
 
 use super::item::{self, Item, Reader};
-use super::{StoreError, applied};
+use super::{StoreError, applied, is_condition_failure};
 use crate::ids::{TenantId, WebhookId};
 use crate::webhooks::delivery::{AttemptLog, Delivery, DeliveryStatus};
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    PutRequest, ReturnValue, ReturnValuesOnConditionCheckFailure, WriteRequest,
+};
 pub use gatehouse_domain::webhooks::delivery::DeliverySummary;
 use time::{Duration, OffsetDateTime};
 
 pub const RETENTION: Duration = Duration::days(30);
 /// Longer than the longest attempt (timeout plus bookkeeping).
 pub const STALE_CLAIM: Duration = Duration::minutes(2);
+/// Retries of writes DynamoDB leaves unprocessed (throttling), with doubling waits
+/// from 20 ms.
+const RECORD_ROUNDS: u32 = 5;
+
+/// What claiming an attempt found.
+#[derive(Debug)]
+pub enum Claim {
+    /// The attempt is this dispatcher's to make: the delivery as stored.
+    Claimed(Box<Delivery>),
+    /// No such delivery (expired from the log).
+    Unknown,
+    /// The delivery is finished (delivered, failed or skipped).
+    Finished,
+    /// This attempt was made and recorded: the message is a duplicate.
+    Recorded,
+    /// Claimed by another dispatcher and not recorded yet.
+    InFlight,
+}
 
 #[derive(Debug, Clone)]
 pub struct DeliveryStore {
@@ -149,15 +171,16 @@ impl DeliveryStore {
         Ok(delivery.map(|d| (d, attempts)))
     }
 
-    /// Claims attempt `attempt` of a pending delivery; `false` if another dispatcher
-    /// has it (or the delivery is no longer pending).
+    /// Claims attempt `attempt` of a pending delivery and reads it, in one
+    /// conditional update: the queue message names the delivery, and the claim is
+    /// the first thing the dispatcher needs it for.
     pub async fn claim(
         &self,
         tenant: &TenantId,
         id: &str,
         attempt: u32,
         now: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Claim, StoreError> {
         let result = self
             .client
             .update_item()
@@ -174,37 +197,115 @@ impl DeliveryStore {
             .expression_attribute_values(":prev", item::n(i64::from(attempt) - 1))
             .expression_attribute_values(":now", item::time(now))
             .expression_attribute_values(":stale", item::time(now - STALE_CLAIM))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(
+                ReturnValuesOnConditionCheckFailure::AllOld,
+            )
             .send()
             .await;
-        applied(result)
+        match result {
+            Ok(out) => {
+                let found = out.attributes.unwrap_or_default();
+                Ok(Claim::Claimed(Box::new(
+                    Reader::new(&found).json::<Delivery>("delivery")?,
+                )))
+            }
+            Err(e) if is_condition_failure(&e) => {
+                let old = match e.into_service_error() {
+                    UpdateItemError::ConditionalCheckFailedException(failed) => failed.item,
+                    _ => None,
+                };
+                let Some(old) = old else {
+                    return Ok(Claim::Unknown);
+                };
+                let delivery = Reader::new(&old).json::<Delivery>("delivery")?;
+                Ok(if delivery.status != DeliveryStatus::Pending {
+                    Claim::Finished
+                } else if delivery.attempts >= attempt {
+                    Claim::Recorded
+                } else {
+                    Claim::InFlight
+                })
+            }
+            Err(e) => Err(StoreError::from_sdk(e)),
+        }
     }
 
     /// Logs an attempt and stores the delivery as it now stands (status, attempt
-    /// count, last status) and its index row.
+    /// count, last status) and its index row, in one `BatchWriteItem`.
     ///
     /// Plain writes, not a transaction (which costs twice the capacity on the busiest
-    /// path): the log and the index row first, the delivery last. The delivery is
-    /// what a repeated message is checked against, so if anything fails before it is
-    /// written, the message returns and the attempt is made and recorded again.
+    /// path). The delivery is what a repeated message is checked against: if
+    /// DynamoDB hands items back unprocessed, the log and the index row are retried
+    /// first and the delivery only after them, so a failure here returns the message
+    /// and the attempt is made and recorded again. Only if the delivery was stored
+    /// in the first call and the log could not be after [`RECORD_ROUNDS`] is the log
+    /// of that one attempt missing.
     pub async fn record(&self, d: &Delivery, log: Option<&AttemptLog>) -> Result<(), StoreError> {
-        let attempt = log
-            .map(|log| -> Result<Item, StoreError> {
-                Ok(item::from_pairs([
-                    ("pk", item::s(delivery_pk(&d.tenant_id, &d.delivery_id))),
-                    ("sk", item::s(format!("ATTEMPT#{:04}", log.attempt))),
-                    ("attempt", item::json(log)?),
-                    ("expires_at", item::time(d.created_at + RETENTION)),
-                ]))
-            })
-            .transpose()?;
-        let log_write = async {
-            match attempt {
-                Some(item) => self.put(item).await,
-                None => Ok(()),
+        let mut before = vec![self.index_item(d)?];
+        if let Some(log) = log {
+            before.push(item::from_pairs([
+                ("pk", item::s(delivery_pk(&d.tenant_id, &d.delivery_id))),
+                ("sk", item::s(format!("ATTEMPT#{:04}", log.attempt))),
+                ("attempt", item::json(log)?),
+                ("expires_at", item::time(d.created_at + RETENTION)),
+            ]));
+        }
+        let meta = self.meta_item(d)?;
+        let mut all = before;
+        all.push(meta.clone());
+        let mut unprocessed = self.put_all(&all).await?;
+        let mut round = 0;
+        while !unprocessed.is_empty() {
+            if round == RECORD_ROUNDS {
+                return Err(StoreError::Unavailable(format!(
+                    "delivery {} not recorded: DynamoDB left writes unprocessed",
+                    d.delivery_id
+                )));
             }
-        };
-        tokio::try_join!(log_write, self.put(self.index_item(d)?))?;
-        self.put(self.meta_item(d)?).await
+            tokio::time::sleep(std::time::Duration::from_millis(20 << round)).await;
+            round += 1;
+            let meta_left = unprocessed.contains(&meta);
+            unprocessed.retain(|item| *item != meta);
+            unprocessed = if unprocessed.is_empty() {
+                self.put_all(std::slice::from_ref(&meta)).await?
+            } else {
+                let mut left = self.put_all(&unprocessed).await?;
+                if meta_left {
+                    left.push(meta.clone());
+                }
+                left
+            };
+        }
+        Ok(())
+    }
+
+    /// One `BatchWriteItem` of puts; returns the items DynamoDB left unprocessed.
+    async fn put_all(&self, items: &[Item]) -> Result<Vec<Item>, StoreError> {
+        let requests = items
+            .iter()
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item.clone()))
+                    .build()
+                    .map(|put| WriteRequest::builder().put_request(put).build())
+                    .map_err(|e| StoreError::Corrupt(format!("invalid put: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = self
+            .client
+            .batch_write_item()
+            .request_items(&self.table, requests)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(out
+            .unprocessed_items
+            .and_then(|mut tables| tables.remove(&self.table))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|request| request.put_request.map(|put| put.item))
+            .collect())
     }
 
     /// A webhook's deliveries created in `[from, to)`, newest first, optionally of one

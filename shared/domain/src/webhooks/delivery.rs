@@ -130,12 +130,16 @@ pub struct AttemptLog {
     pub error_detail: Option<String>,
 }
 
-/// The delivery queue's message: which delivery, which attempt, and when it is due
-/// (waits longer than SQS's 15-minute delay arrive early and are sent on again).
+/// The delivery queue's message: which delivery, to which endpoint, which attempt,
+/// and when it is due (waits longer than SQS's 15-minute delay arrive early and are
+/// sent on again). The endpoint is named so the dispatcher can read it without
+/// reading the delivery first; messages queued before it was added lack it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryMessage {
     pub tenant_id: TenantId,
     pub delivery_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<WebhookId>,
     pub attempt: u32,
     #[serde(with = "time::serde::timestamp")]
     pub due_at: OffsetDateTime,

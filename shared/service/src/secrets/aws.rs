@@ -44,6 +44,14 @@ pub enum SecretStoreError {
     Unreadable(u64),
 }
 
+impl SecretStoreError {
+    /// Whether the store itself failed (unreachable, refusing, corrupt), rather than
+    /// the request being one the rules refuse.
+    pub fn is_store_failure(&self) -> bool {
+        !matches!(self, Self::Secret(_) | Self::Unsupported(_))
+    }
+}
+
 /// How long an opened version is kept in memory. A version's value never changes; what
 /// can change (deleted, destroyed, pruned) is read from the record on every read, before
 /// the cache is consulted, so a cached value is never handed out after its version

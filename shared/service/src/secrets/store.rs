@@ -116,6 +116,16 @@ pub enum Backend<'a> {
     Vault(VaultKv),
 }
 
+impl Backend<'_> {
+    /// The metrics' name for the backend.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Backend::Aws(_) => "aws",
+            Backend::Vault(_) => "vault",
+        }
+    }
+}
+
 pub fn token_context(tenant: &TenantId, integration: &str) -> SealContext {
     SealContext::new(VAULT_TOKEN_PURPOSE)
         .with("tenant", tenant.as_str())
@@ -397,6 +407,38 @@ impl TenantSecrets {
             .remove(tenant.as_str());
     }
 
+    /// Runs `call` on the tenant's backend, timed for the metrics, and counted if the
+    /// store failed (not a caller's mistake such as a secret that is not there).
+    /// Opening the backend is part of the operation: a tenant's Vault that cannot be
+    /// reached fails there.
+    async fn measured<'s, T, F, Fut>(
+        &'s self,
+        tenant: &TenantId,
+        operation: &'static str,
+        call: F,
+    ) -> Result<T, SecretStoreError>
+    where
+        F: FnOnce(Backend<'s>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, SecretStoreError>>,
+    {
+        use crate::telemetry::metrics;
+        let started = std::time::Instant::now();
+        let (store, result) = match self.backend(tenant).await {
+            Ok(backend) => (backend.kind(), call(backend).await),
+            Err(e @ SecretStoreError::Vault(_)) => ("vault", Err(e)),
+            Err(e) => ("aws", Err(e)),
+        };
+        let labels = [("Store", store), ("Operation", operation)];
+        metrics::time(metrics::SECRET_STORE_LATENCY, &labels, started.elapsed());
+        if result
+            .as_ref()
+            .is_err_and(SecretStoreError::is_store_failure)
+        {
+            metrics::count(metrics::SECRET_STORE_ERRORS, &labels);
+        }
+        result
+    }
+
     /// Runs a Vault operation; if Vault refused the session's token (a token revoked
     /// or expired under a cached session reads as refused or "permission denied"), the
     /// session is dropped and the operation runs once more after a fresh login, within
@@ -433,35 +475,38 @@ impl TenantSecrets {
         cas: Option<u64>,
         now: time::OffsetDateTime,
     ) -> Result<(Written, Committed), SecretStoreError> {
-        match self.backend(tenant).await? {
-            Backend::Aws(aws) => {
-                let prepared = aws.prepare_write(tenant, path, data, cas, now).await?;
-                let state = prepared.record.meta.versions[&prepared.version].clone();
-                Ok((
-                    Written {
-                        version: prepared.version,
-                        state,
-                        created: prepared.created,
-                    },
-                    Committed::Batch(prepared.batch),
-                ))
+        self.measured(tenant, "write", |backend| async move {
+            match backend {
+                Backend::Aws(aws) => {
+                    let prepared = aws.prepare_write(tenant, path, data, cas, now).await?;
+                    let state = prepared.record.meta.versions[&prepared.version].clone();
+                    Ok((
+                        Written {
+                            version: prepared.version,
+                            state,
+                            created: prepared.created,
+                        },
+                        Committed::Batch(prepared.batch),
+                    ))
+                }
+                Backend::Vault(kv) => {
+                    let (version, state) = self
+                        .on_vault(tenant, kv, |kv| async move {
+                            Ok(self.vault(tenant, kv.write(path, data, cas).await)??)
+                        })
+                        .await?;
+                    Ok((
+                        Written {
+                            version,
+                            state,
+                            created: version == 1,
+                        },
+                        Committed::Done,
+                    ))
+                }
             }
-            Backend::Vault(kv) => {
-                let (version, state) = self
-                    .on_vault(tenant, kv, |kv| async move {
-                        Ok(self.vault(tenant, kv.write(path, data, cas).await)??)
-                    })
-                    .await?;
-                Ok((
-                    Written {
-                        version,
-                        state,
-                        created: version == 1,
-                    },
-                    Committed::Done,
-                ))
-            }
-        }
+        })
+        .await
     }
 
     /// A version's value and state.
@@ -472,19 +517,22 @@ impl TenantSecrets {
         version: Option<u64>,
         now: time::OffsetDateTime,
     ) -> Result<(u64, SecretData, VersionState), SecretStoreError> {
-        match self.backend(tenant).await? {
-            Backend::Aws(aws) => {
-                let record = aws.load(tenant, path, now).await?;
-                let (version, data) = aws.read(&record, version, now).await?;
-                Ok((version, data, record.meta.versions[&version].clone()))
+        self.measured(tenant, "read", |backend| async move {
+            match backend {
+                Backend::Aws(aws) => {
+                    let record = aws.load(tenant, path, now).await?;
+                    let (version, data) = aws.read(&record, version, now).await?;
+                    Ok((version, data, record.meta.versions[&version].clone()))
+                }
+                Backend::Vault(kv) => {
+                    self.on_vault(tenant, kv, |kv| async move {
+                        Ok(self.vault(tenant, kv.read(path, version).await)??)
+                    })
+                    .await
+                }
             }
-            Backend::Vault(kv) => {
-                self.on_vault(tenant, kv, |kv| async move {
-                    Ok(self.vault(tenant, kv.read(path, version).await)??)
-                })
-                .await
-            }
-        }
+        })
+        .await
     }
 
     pub async fn metadata(
@@ -493,16 +541,19 @@ impl TenantSecrets {
         path: &SecretPath,
         now: time::OffsetDateTime,
     ) -> Result<SecretMeta, SecretStoreError> {
-        match self.backend(tenant).await? {
-            Backend::Aws(aws) => Ok(aws.load(tenant, path, now).await?.meta),
-            Backend::Vault(kv) => {
-                self.on_vault(tenant, kv, |kv| async move {
-                    self.vault(tenant, kv.metadata(path).await)?
-                        .ok_or(SecretError::NotFound.into())
-                })
-                .await
+        self.measured(tenant, "metadata", |backend| async move {
+            match backend {
+                Backend::Aws(aws) => Ok(aws.load(tenant, path, now).await?.meta),
+                Backend::Vault(kv) => {
+                    self.on_vault(tenant, kv, |kv| async move {
+                        self.vault(tenant, kv.metadata(path).await)?
+                            .ok_or(SecretError::NotFound.into())
+                    })
+                    .await
+                }
             }
-        }
+        })
+        .await
     }
 
     /// Changes a secret's settings (creating it without a version if need be): the

@@ -196,7 +196,15 @@ fn settle(
             .next()
             .unwrap_or_else(|| Outcome::Retry("not attempted".into()))
         {
-            Outcome::Delivered => result.delivered += 1,
+            Outcome::Delivered => {
+                result.delivered += 1;
+                let lag = (now - message.first_queued_at).max(time::Duration::ZERO);
+                crate::telemetry::metrics::time(
+                    crate::telemetry::metrics::SIEM_LAG,
+                    &[],
+                    lag.unsigned_abs(),
+                );
+            }
             Outcome::Reject(reason) => result.dead.push((i, message, reason)),
             Outcome::Retry(reason) => match retry(&message, now, base, jitter_of(&message)) {
                 Some(next) => result.retry.push((i, next)),

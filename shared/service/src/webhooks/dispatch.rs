@@ -18,7 +18,9 @@ use crate::App;
 use crate::audit::{AuditEvent, TargetKind};
 use crate::events::{Category, DomainEvent};
 use crate::limits::Window;
+use crate::store::deliveries::Claim;
 use crate::store::{StoreError, WriteBatch};
+use crate::telemetry::metrics;
 use bytes::Bytes;
 use time::{Duration, OffsetDateTime};
 
@@ -81,6 +83,7 @@ pub async fn fan_out(
         let message = DeliveryMessage {
             tenant_id: delivery.tenant_id.clone(),
             delivery_id: delivery.delivery_id.clone(),
+            webhook_id: Some(delivery.webhook_id.clone()),
             attempt: 1,
             due_at: now,
         };
@@ -109,32 +112,75 @@ pub enum Dispatched {
     GaveUp,
 }
 
-/// Handles one queued attempt in four steps: admit (is it due, does the delivery and
-/// its endpoint still want it, do the circuit and the rate limit let it through),
-/// claim (exactly one dispatcher sends each attempt), attempt (the signed POST) and
-/// settle (log, breaker, and what comes next).
+impl Dispatched {
+    /// The metrics' name for the outcome.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deferred => "deferred",
+            Self::Dropped => "dropped",
+            Self::Duplicate => "duplicate",
+            Self::Skipped => "skipped",
+            Self::Delivered => "delivered",
+            Self::Retrying => "retrying",
+            Self::GaveUp => "gave_up",
+        }
+    }
+}
+
+/// Handles one queued attempt in four steps: admit (is it due, is its endpoint still
+/// there and active, do the circuit and the rate limit let it through), claim
+/// (exactly one dispatcher sends each attempt; the claim also reads the delivery),
+/// attempt (the signed POST) and settle (log, breaker, and what comes next).
+///
+/// A delivered attempt costs four DynamoDB calls: the endpoint, the claim, the
+/// breaker's counts and the record.
 pub async fn dispatch(
     app: &App,
     client: &OutboundClient,
     message: &DeliveryMessage,
     now: OffsetDateTime,
 ) -> Result<Dispatched, DispatchError> {
-    let (delivery, endpoint) = match admit(app, message, now).await? {
-        Admission::Ready(delivery, endpoint) => (delivery, endpoint),
+    let endpoint = match admit(app, message, now).await? {
+        Admission::Ready(endpoint) => endpoint,
         Admission::Not(outcome) => return Ok(outcome),
     };
-    if !claim(app, &delivery, message, now).await? {
-        return Ok(Dispatched::Duplicate);
-    }
+    let delivery = match app
+        .deliveries
+        .claim(
+            &message.tenant_id,
+            &message.delivery_id,
+            message.attempt,
+            now,
+        )
+        .await?
+    {
+        Claim::Claimed(delivery) => delivery,
+        Claim::Unknown => return Ok(dropped(message)),
+        // Finished, or this attempt recorded: the message is a duplicate.
+        Claim::Finished | Claim::Recorded => return Ok(Dispatched::Duplicate),
+        // In flight elsewhere, or its dispatcher died: come back, and after the
+        // claim goes stale it is made again.
+        Claim::InFlight => {
+            return Err(DispatchError::Message(format!(
+                "attempt {} of {} is claimed but not recorded yet",
+                message.attempt, message.delivery_id
+            )));
+        }
+    };
     let outcome = send(app, client, &endpoint, &delivery, now).await?;
     settle(app, message, delivery, &endpoint, &outcome, now).await
 }
 
 enum Admission {
-    /// Due, pending, its endpoint active, and the circuit and rate limit allow it.
-    Ready(Box<Delivery>, Box<Endpoint>),
+    /// Due, its endpoint active, and the circuit and rate limit allow it.
+    Ready(Box<Endpoint>),
     /// Handled without an attempt.
     Not(Dispatched),
+}
+
+fn dropped(message: &DeliveryMessage) -> Dispatched {
+    tracing::warn!(delivery_id = %message.delivery_id, "no such delivery; message dropped");
+    Dispatched::Dropped
 }
 
 async fn admit(
@@ -147,21 +193,19 @@ async fn admit(
         app.delivery_queue.send(message, now).await?;
         return Ok(Admission::Not(Dispatched::Deferred));
     }
-    let Some((mut delivery, _)) = app
-        .deliveries
-        .get(&message.tenant_id, &message.delivery_id)
-        .await?
-    else {
-        tracing::warn!(delivery_id = %message.delivery_id, "no such delivery; message dropped");
-        return Ok(Admission::Not(Dispatched::Dropped));
+    let webhook_id = match &message.webhook_id {
+        Some(id) => id.clone(),
+        // Queued before messages named the endpoint: the delivery does.
+        None => match app
+            .deliveries
+            .get(&message.tenant_id, &message.delivery_id)
+            .await?
+        {
+            Some((delivery, _)) => delivery.webhook_id,
+            None => return Ok(Admission::Not(dropped(message))),
+        },
     };
-    if delivery.status != DeliveryStatus::Pending {
-        return Ok(Admission::Not(Dispatched::Duplicate));
-    }
-    let endpoint = app
-        .endpoints
-        .get(&delivery.tenant_id, &delivery.webhook_id)
-        .await?;
+    let endpoint = app.endpoints.get(&message.tenant_id, &webhook_id).await?;
     let skip_because = match &endpoint {
         None => Some("the endpoint was deleted"),
         Some(e) if e.status == EndpointStatus::Disabled => Some("the endpoint is disabled"),
@@ -169,8 +213,7 @@ async fn admit(
     };
     let (Some(mut endpoint), None) = (endpoint, skip_because) else {
         let reason = skip_because.unwrap_or_default();
-        finish(app, &mut delivery, DeliveryStatus::Skipped, reason, now).await?;
-        return Ok(Admission::Not(Dispatched::Skipped));
+        return skip(app, message, reason, now).await;
     };
     // The circuit and the endpoint's rate limit hold the attempt back without using it.
     match endpoint.breaker.admit(now) {
@@ -195,40 +238,28 @@ async fn admit(
             return later(app, message, Window::Second.end(now), now).await;
         }
     }
-    Ok(Admission::Ready(Box::new(delivery), Box::new(endpoint)))
+    Ok(Admission::Ready(Box::new(endpoint)))
 }
 
-/// Claims the attempt: `false` if this message is a duplicate of a recorded attempt;
-/// an error (the message returns) if the attempt is claimed but not recorded yet.
-async fn claim(
+/// Finishes a pending delivery whose endpoint is gone or disabled as skipped.
+async fn skip(
     app: &App,
-    delivery: &Delivery,
     message: &DeliveryMessage,
+    reason: &str,
     now: OffsetDateTime,
-) -> Result<bool, DispatchError> {
-    if app
+) -> Result<Admission, DispatchError> {
+    let Some((mut delivery, _)) = app
         .deliveries
-        .claim(
-            &delivery.tenant_id,
-            &delivery.delivery_id,
-            message.attempt,
-            now,
-        )
+        .get(&message.tenant_id, &message.delivery_id)
         .await?
-    {
-        return Ok(true);
+    else {
+        return Ok(Admission::Not(dropped(message)));
+    };
+    if delivery.status != DeliveryStatus::Pending {
+        return Ok(Admission::Not(Dispatched::Duplicate));
     }
-    // `delivery.attempts` counts recorded attempts. Recorded: this message is a
-    // duplicate. Claimed but not recorded: in flight elsewhere, or its dispatcher
-    // died; come back, and after the claim goes stale it is made again.
-    if delivery.attempts >= message.attempt {
-        Ok(false)
-    } else {
-        Err(DispatchError::Message(format!(
-            "attempt {} of {} is claimed but not recorded yet",
-            message.attempt, delivery.delivery_id
-        )))
-    }
+    finish(app, &mut delivery, DeliveryStatus::Skipped, reason, now).await?;
+    Ok(Admission::Not(Dispatched::Skipped))
 }
 
 /// Records the attempt, moves the breaker and queues what comes next: done, the next
@@ -265,6 +296,11 @@ async fn settle(
         error_detail: outcome.error_detail.clone(),
     };
     let success = result == AttemptResult::Delivered;
+    metrics::time(
+        metrics::WEBHOOK_ATTEMPT_LATENCY,
+        &[("Result", if success { "success" } else { "failure" })],
+        outcome.latency,
+    );
     let policy = Policy::with_min_volume(app.config.webhook_circuit_min_volume);
     let counts = app
         .deliveries
@@ -368,7 +404,6 @@ async fn send(
     Ok(client.post(&endpoint.url, &headers, body).await)
 }
 
-/// Sends the same attempt again at `at` (not counted as an attempt).
 /// Queues the attempt again for `at`, without using it.
 async fn later(
     app: &App,
@@ -398,7 +433,6 @@ async fn finish(
     Ok(())
 }
 
-/// Stores a changed endpoint unless someone else changed it first (`false`).
 /// Saves the endpoint, with the audit event of the change if it has one: `Ok(false)`
 /// if it changed meanwhile.
 async fn save_endpoint(
@@ -438,6 +472,10 @@ async fn move_breaker(
         };
         current.breaker.state = state;
         if save_endpoint(app, &mut current, now, None).await? {
+            metrics::count(
+                metrics::WEBHOOK_ENDPOINT_CHANGES,
+                &[("State", state.name())],
+            );
             return Ok(());
         }
         match app
@@ -485,7 +523,9 @@ async fn disable(
             now,
             serde_json::json!({ "webhook_id": current.webhook_id, "reason": reason }),
         ));
-    save_endpoint(app, &mut current, now, Some(&audit)).await?;
+    if save_endpoint(app, &mut current, now, Some(&audit)).await? {
+        metrics::count(metrics::WEBHOOK_ENDPOINT_CHANGES, &[("State", "disabled")]);
+    }
     Ok(())
 }
 
