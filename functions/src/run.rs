@@ -50,7 +50,8 @@ type Flush<S, R> = fn(
 >;
 
 /// `service`, writing the invocation's metrics (EMF lines on stdout) after each call,
-/// whatever its result: Lambda may freeze the process as soon as it answers.
+/// whatever its result: Lambda may freeze the process as soon as it answers. An
+/// error result is counted in `Errors` (class `invocation`).
 fn metered<S, R>(service: S) -> lambda_runtime::tower::util::MapResult<S, Flush<S, R>>
 where
     S: lambda_runtime::tower::Service<R>,
@@ -61,6 +62,19 @@ where
             use gatehouse::telemetry::metrics;
             metrics::count(metrics::ERRORS, &[("Class", "invocation")]);
         }
+        gatehouse::telemetry::metrics::flush();
+        result
+    })
+}
+
+/// [`metered`] for the authorizer, whose error result is an answer (REST APIs map
+/// `Unauthorized` to 401), not a failure: its failures are counted as decisions.
+fn metered_answers<S, R>(service: S) -> lambda_runtime::tower::util::MapResult<S, Flush<S, R>>
+where
+    S: lambda_runtime::tower::Service<R>,
+{
+    use lambda_runtime::tower::ServiceExt;
+    service.map_result(|result| {
         gatehouse::telemetry::metrics::flush();
         result
     })
@@ -88,7 +102,7 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
             .await
         }
         Function::Authorizer => {
-            Box::pin(lambda_runtime::run(metered(service_fn(
+            Box::pin(lambda_runtime::run(metered_answers(service_fn(
                 move |event: LambdaEvent<serde_json::Value>| async move {
                     // Boxed: the decision future is deep enough to exceed the layout
                     // query limit inline.
