@@ -98,7 +98,7 @@ impl App {
         sdk: &aws_config::SdkConfig,
         clock: SharedClock,
     ) -> Result<Self, StartupError> {
-        let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+        let dynamodb = crate::traced_client!(aws_sdk_dynamodb, sdk);
         let dynamo = Dynamo::new(dynamodb.clone());
         let keys_table = dynamo.table(config.keys_table.clone());
         let ephemeral = dynamo.table(config.ephemeral_table.clone());
@@ -109,15 +109,15 @@ impl App {
         // STS and IAM only for the functions that issue or revoke AWS leases.
         let lease_issuer = (!config.lease_roles.is_empty()).then(|| {
             crate::secrets::leases::AwsIssuer::new(
-                aws_sdk_sts::Client::new(sdk),
-                aws_sdk_iam::Client::new(sdk),
+                crate::traced_client!(aws_sdk_sts, sdk),
+                crate::traced_client!(aws_sdk_iam, sdk),
                 config.lease_roles.clone(),
             )
         });
         let sqs = (!config.events_queue_url.is_empty()
             || !config.delivery_queue_url.is_empty()
             || !config.siem_queue_url.is_empty())
-        .then(|| aws_sdk_sqs::Client::new(sdk));
+        .then(|| crate::traced_client!(aws_sdk_sqs, sdk));
         let siem = crate::siem::Siem {
             destinations: crate::store::siem_table::SiemDestinations::new(
                 integrations_table.clone(),
@@ -161,7 +161,7 @@ impl App {
                 crate::sso::session::SessionSigner::unconfigured()
             } else {
                 crate::sso::session::SessionSigner::new(
-                    aws_sdk_kms::Client::new(sdk),
+                    crate::traced_client!(aws_sdk_kms, sdk),
                     config.session_key_ids.clone(),
                     config.session_issuer.clone(),
                 )
@@ -176,7 +176,7 @@ impl App {
             ),
             crate::keys::leak_intake::ScannerSecret::new(
                 (!config.secret_scanning_secret_arn.is_empty())
-                    .then(|| aws_sdk_secretsmanager::Client::new(sdk)),
+                    .then(|| crate::traced_client!(aws_sdk_secretsmanager, sdk)),
                 config.secret_scanning_secret_arn.clone(),
             ),
         ));
@@ -229,7 +229,7 @@ impl App {
             },
             sealer: match &config.webhook_key_id {
                 Some(key_id) => crate::webhooks::sealed::SecretSealer::new(
-                    aws_sdk_kms::Client::new(sdk),
+                    crate::traced_client!(aws_sdk_kms, sdk),
                     key_id.clone(),
                 ),
                 None => crate::webhooks::sealed::SecretSealer::unconfigured(),
@@ -238,7 +238,7 @@ impl App {
                 CursorSigner::unconfigured()
             } else {
                 CursorSigner::new(
-                    aws_sdk_secretsmanager::Client::new(sdk),
+                    crate::traced_client!(aws_sdk_secretsmanager, sdk),
                     config.service_secret_arn.clone(),
                 )
             },
@@ -285,11 +285,11 @@ impl App {
         } else {
             (
                 crate::store::secret_versions::SecretVersions::new(
-                    aws_sdk_secretsmanager::Client::new(sdk),
+                    crate::traced_client!(aws_sdk_secretsmanager, sdk),
                     config.secrets_name_prefix.clone(),
                 ),
                 crate::store::envelope::Envelope::new(
-                    aws_sdk_kms::Client::new(sdk),
+                    crate::traced_client!(aws_sdk_kms, sdk),
                     config.secrets_key_id.clone(),
                 ),
             )

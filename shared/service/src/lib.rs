@@ -37,6 +37,7 @@ pub mod telemetry;
 pub mod tls;
 pub mod usage;
 pub mod webhooks;
+pub mod xray;
 
 pub use app::App;
 pub use config::Config;

@@ -178,6 +178,8 @@ impl OutboundClient {
             Ok(url) => url,
             Err(e) => return failed(ErrorClass::Refused, e.to_string(), started),
         };
+        // The trace names the host only: a path or query can carry a secret.
+        let host = url.host_str().unwrap_or_default().to_owned();
         let mut request = self
             .client
             .post(url)
@@ -186,11 +188,16 @@ impl OutboundClient {
         for (name, value) in headers {
             request = request.header(*name, value.as_str());
         }
+        let traced = crate::xray::now();
         let mut response = match request.send().await {
             Ok(response) => response,
-            Err(e) => return failed(classify(&e), error_chain(&e), started),
+            Err(e) => {
+                crate::xray::outbound(&host, "POST", traced, None);
+                return failed(classify(&e), error_chain(&e), started);
+            }
         };
         let status = response.status().as_u16();
+        crate::xray::outbound(&host, "POST", traced, Some(status));
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
@@ -277,6 +284,8 @@ impl OutboundClient {
         };
         let url =
             check_url(url, &self.allow).map_err(|e| fail(ErrorClass::Refused, e.to_string()))?;
+        let method_name = method.as_str().to_owned();
+        let host = url.host_str().unwrap_or_default().to_owned();
         let mut request = self.client.request(method, url);
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -284,10 +293,15 @@ impl OutboundClient {
         if let Some(body) = body {
             request = request.body(body);
         }
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| fail(classify(&e), error_chain(&e)))?;
+        let traced = crate::xray::now();
+        let sent = request.send().await;
+        crate::xray::outbound(
+            &host,
+            &method_name,
+            traced,
+            sent.as_ref().ok().map(|r| r.status().as_u16()),
+        );
+        let mut response = sent.map_err(|e| fail(classify(&e), error_chain(&e)))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
