@@ -1,6 +1,6 @@
 # The two commands a newcomer needs are `make dev` and `make test`; the rest are for
 # building, deploying and measuring.
-.PHONY: dev test build lint bench tools invoke openapi
+.PHONY: dev test build lint bench tools invoke openapi metrics
 
 dev:            ## run Gatehouse locally: moto + local gateway on 127.0.0.1:3000 + a bootstrap tenant and key
 	infra/scripts/dev.sh
@@ -13,6 +13,9 @@ build:          ## sam build: release arm64 Lambda bundles through cargo-lambda
 
 invoke:         ## one function, one sample event, against `make dev`'s stack: make invoke FUNCTION=authorizer EVENT=events/authorizer/deny-malformed-key.json
 	infra/scripts/invoke.sh "$(FUNCTION)" "$(EVENT)"
+
+metrics:        ## what `make dev`'s gateway measured lately: requests per route and EMF metrics (MINUTES=5)
+	cargo run --quiet -p gatehouse-devtools --bin gatehouse-admin -- metrics --minutes $${MINUTES:-5}
 
 openapi:        ## regenerate shared/openapi.json from the route declaration and the handlers' types
 	cargo run --quiet -p gatehouse-devtools --bin gatehouse-admin -- openapi --out shared/openapi.json

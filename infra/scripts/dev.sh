@@ -124,10 +124,16 @@ cat <<MSG
     curl -s -X POST http://$listen/v2/integrations/siem -H "Authorization: Bearer $key" -H 'Content-Type: application/json' -d '{"name":"Local ArcSight","preset":"arcsight","transport":{"kind":"syslog","host":"127.0.0.1","port":$siem_port,"protocol":"tcp"}}'
     tail -f $siem_dir/received.log
 
+  Metrics: every function writes CloudWatch Embedded Metric Format lines, as it would
+  to CloudWatch Logs; here they go to $root/.local/metrics.jsonl, with every request
+  the gateway served in $root/.local/requests.jsonl. The last minutes as tables
+  (requests per route with p50/p99 and errors, metrics by dimension):
+    make metrics            (or MINUTES=30 make metrics)
+
 MSG
 # Webhooks may reach these local receivers (plain HTTP); everything else must be public HTTPS.
 webhook_hosts="${WEBHOOK_ALLOW_HOSTS:-127.0.0.1:8900,localhost:8900}"
-"$bin/gatehouse-gateway" --stack "$stack" --listen "$listen" --param "WebhookAllowHosts=$webhook_hosts" \
+"$bin/gatehouse-gateway" --stack "$stack" --listen "$listen" --metrics-dir "$root/.local" --param "WebhookAllowHosts=$webhook_hosts" \
   --param "IntegrationAllowHosts=127.0.0.1:$bao_port,127.0.0.1:$oidc_port,127.0.0.1:$siem_port" \
   --param "PlatformTenantId=$tenant" \
   --param "PublicBaseUrl=http://$listen"

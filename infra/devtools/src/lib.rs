@@ -14,6 +14,7 @@
 pub mod bootstrap;
 pub mod cli;
 pub mod gateway;
+pub mod local_metrics;
 pub mod outbox_pump;
 pub mod pump;
 pub mod runtime_api;

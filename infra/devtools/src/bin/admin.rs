@@ -30,6 +30,10 @@ usage:
       Prints the secret other secret scanners sign leaked-key reports with
       (POST /v2/secret-scanning/reports), as whsec_...: the current version of
       SECRET_SCANNING_SECRET_ARN. Give it to the scanner's operator only.
+  gatehouse-admin metrics [--minutes 5] [--dir .local]
+      Summarises what the local gateway (`make dev`) measured in the last minutes:
+      requests per route (count, p50, p99, 4xx, 5xx) and the functions' EMF metrics
+      by dimension (`make metrics`).
   gatehouse-admin openapi [--out shared/openapi.json]
       Writes the OpenAPI document, generated from the route declaration and the
       handlers' request and response types (`make openapi`).
@@ -61,6 +65,18 @@ async fn run() -> Result<(), String> {
         Some("scanner-secret") => scanner_secret_command(&args).await,
         Some("invoke") => invoke_command(&args).await,
         Some("openapi") => openapi_command(&args),
+        Some("metrics") => {
+            let minutes = args
+                .value_or("minutes", "5")
+                .parse()
+                .map_err(|_| "--minutes takes a whole number".to_owned())?;
+            let dir = std::path::PathBuf::from(args.value_or("dir", ".local"));
+            print!(
+                "{}",
+                gatehouse_devtools::local_metrics::summary(&dir, minutes)
+            );
+            Ok(())
+        }
         Some("saml-check") => {
             let (accepted, report) = gatehouse_devtools::saml_check::run(&args)?;
             print!("{report}");

@@ -8,11 +8,13 @@ use gatehouse_devtools::gateway::Gateway;
 use std::sync::Arc;
 
 const USAGE: &str = "usage: gatehouse-gateway [--template template.yaml] [--stack gatehouse-local] \
-[--listen 127.0.0.1:3000] [--param Name=Value ...]";
+[--listen 127.0.0.1:3000] [--metrics-dir .local] [--param Name=Value ...]";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     gatehouse::telemetry::init();
+    // One recorder for every function served here; see local_metrics.
+    gatehouse::telemetry::metrics::init("local-gateway");
     match run().await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -24,9 +26,12 @@ async fn main() -> std::process::ExitCode {
 
 async fn run() -> Result<(), String> {
     let args = Args::parse(std::env::args().skip(1), false)?;
-    args.reject_unknown(&["template", "stack", "listen", "param"])?;
+    args.reject_unknown(&["template", "stack", "listen", "metrics-dir", "param"])?;
     let (template, sdk, stack) = local_stack(&args).await?;
-    let gateway = Gateway::new(&template, &stack, &sdk).map_err(|e| e.to_string())?;
+    let mut gateway = Gateway::new(&template, &stack, &sdk).map_err(|e| e.to_string())?;
+    if let Some(dir) = args.value("metrics-dir") {
+        gateway = gateway.with_local_metrics(dir);
+    }
     let pump = gatehouse_devtools::pump::QueuePump::new(&template, &stack, &sdk)?;
     tokio::spawn(pump.run());
     let notifier = gatehouse_devtools::pump::function_app(

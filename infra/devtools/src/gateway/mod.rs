@@ -55,6 +55,8 @@ pub struct Gateway {
     backends: HashMap<String, Backend>,
     authorizer: Option<AuthorizerBackend>,
     access_log: access_log::AccessLog,
+    /// Where `make dev` keeps requests and metric lines for `make metrics`.
+    local_metrics: Option<crate::local_metrics::LocalMetrics>,
 }
 
 impl Gateway {
@@ -132,7 +134,14 @@ impl Gateway {
             backends,
             authorizer,
             access_log: access_log::AccessLog::new(ingest),
+            local_metrics: None,
         })
+    }
+
+    /// Keeps every request and the functions' metric lines under `dir`.
+    pub fn with_local_metrics(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.local_metrics = Some(crate::local_metrics::LocalMetrics::new(dir));
+        self
     }
 
     pub fn routes(&self) -> &RouteTable {
@@ -156,6 +165,13 @@ impl Gateway {
             .unwrap_or_default()
             .to_owned();
         let (mut response, route_key, authorizer) = self.route(request, source, &request_id).await;
+        if let Some(local) = &self.local_metrics {
+            local.request(
+                &route_key,
+                response.status().as_u16(),
+                started.elapsed().as_millis(),
+            );
+        }
         self.access_log.record(&AccessFacts {
             request_id: request_id.clone(),
             route_key,
@@ -294,6 +310,9 @@ impl Gateway {
                 tick.tick().await;
                 if let Err(e) = flusher.flush_access_log().await {
                     tracing::error!(target: "gateway", "{e}");
+                }
+                if let Some(local) = &flusher.local_metrics {
+                    local.flush();
                 }
             }
         });
