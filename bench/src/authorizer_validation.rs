@@ -170,6 +170,62 @@ async fn main() -> BenchResult {
     })
     .await;
     report("session: whole, cold (ES256 + GetItem)", s, e);
+    aws_calls_per_decision(&uncached_app, &token, record).await
+}
+
+/// AWS calls per uncached decision (every cache off: a cold container, or a key
+/// seen for the first time), for a key without limits and for one with a rate limit
+/// and a quota in every window. Counted by the moto server, so machine-independent.
+async fn aws_calls_per_decision(
+    app: &App,
+    token: &str,
+    record: gatehouse::keys::KeyRecord,
+) -> BenchResult {
+    use gatehouse::limits::{LimitSet, Limits};
+    use gatehouse_bench::{aws_calls, calls_per};
+    const DECISIONS: usize = 50;
+    header("AWS calls per uncached decision (GET /v2/api-keys)");
+    let request = auth::RequestFacts {
+        source_ip: Some("203.0.113.7"),
+        route: "GET /v2/api-keys",
+        origin: None,
+        referer: None,
+        at: time::OffsetDateTime::now_utc(),
+    };
+    let mut limited = record.clone();
+    limited.limits = Some(LimitSet {
+        all_routes: Limits {
+            per_second: Some(1_000_000),
+            per_minute: Some(1_000_000),
+            per_day: Some(1_000_000),
+            per_month: Some(1_000_000),
+        },
+        ..LimitSet::default()
+    });
+    limited.version += 1;
+    for (label, key) in [
+        ("no limits", None),
+        ("limits in every window", Some(limited)),
+    ] {
+        if let Some(key) = key {
+            let mut batch = gatehouse::store::WriteBatch::new();
+            app.keys.put_changed(&mut batch, &key)?;
+            app.dynamo.commit(batch).await?;
+        }
+        let before = aws_calls().await?;
+        for _ in 0..DECISIONS {
+            let authenticated = auth::authenticate(app, Some(token)).await;
+            let decision =
+                auth::authorize(app, authenticated, &request, gatehouse_functions::ROUTES).await;
+            assert!(matches!(decision, Decision::Allow(_)), "{decision:?}");
+        }
+        let calls = calls_per(&before, &aws_calls().await?, DECISIONS);
+        let total: f64 = calls.values().sum();
+        println!("{label:<40} {total:>6.2} calls");
+        for (operation, n) in &calls {
+            println!("  {operation:<38} {n:>6.2}");
+        }
+    }
     Ok(())
 }
 

@@ -3,7 +3,11 @@
 //! binary is the real bootstrap, run as the authorizer).
 //!
 //! Two first events: a malformed key (start-up and decision, no I/O) and a valid key
-//! (start-up, the first GetItem on moto, argon2id). Usage: `cold-start <bootstrap>`.
+//! (start-up, the first GetItem on moto, argon2id). Then every function with a sample
+//! event under `events/<handler>/`, each started cold with the template's environment
+//! for it and answering its first sample (whatever the answer: the sample's tenant may
+//! not exist here; what is measured is start-up plus one event).
+//! Usage: `cold-start <bootstrap>`.
 
 use gatehouse::keys::issue::create_tenant;
 use gatehouse::keys::model::{DisplayName, Principal};
@@ -103,6 +107,55 @@ async fn main() -> BenchResult {
             quantile(&samples, 0.5),
             quantile(&samples, 0.99),
             samples[samples.len() - 1]
+        );
+    }
+    every_function(&bootstrap, &stack).await
+}
+
+/// Cold starts of every function with a sample event, `FUNCTION_RUNS` each.
+async fn every_function(bootstrap: &str, stack: &BenchStack) -> BenchResult {
+    const FUNCTION_RUNS: usize = 3;
+    println!(
+        "\n{:<48} {:>10} {:>10}",
+        "function: process start -> first sample answered", "p50", "max"
+    );
+    for function in stack.template.functions.values() {
+        let dir = Path::new("events").join(&function.handler);
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut samples_files: Vec<_> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        samples_files.sort();
+        let Some(sample) = samples_files.first() else {
+            continue;
+        };
+        let event: Value = serde_json::from_str(&std::fs::read_to_string(sample)?)?;
+        let mut env: Vec<(String, String)> = stack.env(&function.logical_id)?.into_iter().collect();
+        env.retain(|(k, _)| !k.starts_with("AWS_LAMBDA_"));
+        env.push(("RUST_LOG".into(), "error".into()));
+        let mut took = Vec::new();
+        for _ in 0..FUNCTION_RUNS {
+            let invocation = invoke_once(
+                Path::new(bootstrap),
+                &function.handler,
+                &env,
+                event.clone(),
+                Log::Discard,
+                Duration::from_secs(20),
+            )
+            .await?;
+            took.push(invocation.took);
+        }
+        took.sort();
+        println!(
+            "{:<48} {:>10.2?} {:>10.2?}",
+            function.handler,
+            quantile(&took, 0.5),
+            took[took.len() - 1]
         );
     }
     Ok(())
