@@ -23,7 +23,10 @@ echo "== quota accuracy (20 concurrent clients; storage is moto on loopback)"
 echo "== end to end through the local gateway (50 connections; storage is moto on loopback)"
 "$scripts/with-moto.sh" "$bin/gateway-load"
 
-echo "== release bootstrap (every function; run as the authorizer): size and cold start through a local Lambda Runtime API"
+echo "== management routes through the local gateway: p50, p99 and AWS calls per request (moto on loopback)"
+"$scripts/with-moto.sh" "$bin/route-costs"
+
+echo "== release bootstrap: size, and cold start of the authorizer and of every function with a sample event, through a local Lambda Runtime API"
 python3 - "$bin/gatehouse" <<'PY'
 import io, os, sys, zipfile
 path = sys.argv[1]
