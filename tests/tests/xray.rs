@@ -27,18 +27,25 @@ fn receive(daemon: &UdpSocket) -> Value {
     serde_json::from_str(document).expect("the subsegment is JSON")
 }
 
-#[tokio::test]
-async fn each_aws_call_is_a_subsegment_of_the_invocation() {
+/// A daemon socket, and a DynamoDB client on moto whose calls are traced to it under
+/// the header `trace` gives.
+async fn traced(
+    trace: fn() -> Option<String>,
+    wait: Duration,
+) -> (UdpSocket, aws_sdk_dynamodb::Client) {
     let daemon = UdpSocket::bind("127.0.0.1:0").unwrap();
-    daemon
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let sink = Sink::new(daemon.local_addr().unwrap(), || Some(TRACE.to_owned())).unwrap();
+    daemon.set_read_timeout(Some(wait)).unwrap();
+    let sink = Sink::new(daemon.local_addr().unwrap(), trace).unwrap();
     let sdk = sdk_config().await;
     let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
         .interceptor(AwsCalls::new(Arc::new(sink)))
         .build();
-    let dynamodb = aws_sdk_dynamodb::Client::from_conf(config);
+    (daemon, aws_sdk_dynamodb::Client::from_conf(config))
+}
+
+#[tokio::test]
+async fn each_aws_call_is_a_subsegment_of_the_invocation() {
+    let (daemon, dynamodb) = traced(|| Some(TRACE.to_owned()), Duration::from_secs(5)).await;
 
     dynamodb.list_tables().send().await.unwrap();
     let ok = receive(&daemon);
@@ -67,23 +74,12 @@ async fn each_aws_call_is_a_subsegment_of_the_invocation() {
 
 #[tokio::test]
 async fn an_unsampled_invocation_sends_nothing() {
-    let daemon = UdpSocket::bind("127.0.0.1:0").unwrap();
-    daemon
-        .set_read_timeout(Some(Duration::from_millis(300)))
-        .unwrap();
-    let sink = Sink::new(daemon.local_addr().unwrap(), || {
-        Some(TRACE.replace("Sampled=1", "Sampled=0"))
-    })
-    .unwrap();
-    let sdk = sdk_config().await;
-    let config = aws_sdk_dynamodb::config::Builder::from(&sdk)
-        .interceptor(AwsCalls::new(Arc::new(sink)))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
-        .list_tables()
-        .send()
-        .await
-        .unwrap();
+    let (daemon, dynamodb) = traced(
+        || Some(TRACE.replace("Sampled=1", "Sampled=0")),
+        Duration::from_millis(300),
+    )
+    .await;
+    dynamodb.list_tables().send().await.unwrap();
     let mut buffer = [0u8; 1024];
     assert!(daemon.recv(&mut buffer).is_err(), "nothing sent");
 }

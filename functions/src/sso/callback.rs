@@ -141,26 +141,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let Some(tenant) = tenant else {
         return Problem::from(outcome.err().unwrap_or(SsoError::NoConnection)).into_response();
     };
-    match outcome {
-        Ok(logged_in) => {
-            match super::record_login(app, &tenant, origin, logged_in, ("oidc", "")).await {
-                Ok((session, return_to)) => answer_with(&session, return_to.as_deref()),
-                Err(problem) => problem.into_response(),
-            }
-        }
-        Err(err) => {
-            super::refused(
-                app,
-                &tenant,
-                "oidc",
-                ACTION,
-                "sso.login_failed",
-                origin,
-                err,
-            )
-            .await
-        }
-    }
+    super::answer_login(app, &tenant, origin, outcome, ("oidc", "")).await
 }
 
 /// A finished login's answer: the session as JSON, or a 303 to the login's

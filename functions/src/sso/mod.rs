@@ -89,6 +89,38 @@ pub async fn refused(
     problem.into_response()
 }
 
+/// Answers a browser login that ended (OpenID Connect callback, SAML ACS): the
+/// session, or the refusal, audited and counted under `protocol`.
+pub async fn answer_login(
+    app: &App,
+    tenant: &TenantId,
+    origin: Origin,
+    outcome: Result<LoggedIn, SsoError>,
+    (protocol, how): (&'static str, &str),
+) -> Response<Body> {
+    match outcome {
+        Ok(logged_in) => {
+            match record_login(app, tenant, origin, logged_in, (protocol, how)).await {
+                Ok((session, return_to)) => callback::answer_with(&session, return_to.as_deref()),
+                Err(problem) => problem.into_response(),
+            }
+        }
+        Err(err) => {
+            let action = callback::ACTION;
+            refused(
+                app,
+                tenant,
+                protocol,
+                action,
+                "sso.login_failed",
+                origin,
+                err,
+            )
+            .await
+        }
+    }
+}
+
 /// Commits a login (its principal and session, with the `sso.login` audit event that
 /// says who logged in, `how`, and with which scopes): the session to answer with, and
 /// where the login returns to.

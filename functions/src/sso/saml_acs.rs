@@ -7,7 +7,7 @@
 //! `return_to` (or an allowed RelayState) with the session in the fragment. Every
 //! outcome is audited (`sso.login`); a refusal also publishes `sso.login_failed`.
 
-use super::callback::{Session, answer_with};
+use super::callback::Session;
 use crate::openapi::{Operation, Reply, RequestBody, Tag};
 use gatehouse::App;
 use gatehouse::config::Needs;
@@ -25,8 +25,6 @@ pub const NEEDS: Needs = Needs::INTEGRATIONS
     .with(Needs::EPHEMERAL)
     .with(Needs::KEYS)
     .with(Needs::AUDIT);
-
-pub const ACTION: &str = "sso.login";
 
 /// The largest form read: a base64 response of 256 KiB and its RelayState.
 const MAX_FORM_BYTES: usize = 360 * 1024;
@@ -133,24 +131,5 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
             app.clock.now(),
         )
         .await;
-    match outcome {
-        Ok(logged_in) => {
-            match super::record_login(app, &tenant, origin, logged_in, ("saml", " by SAML")).await {
-                Ok((session, return_to)) => answer_with(&session, return_to.as_deref()),
-                Err(problem) => problem.into_response(),
-            }
-        }
-        Err(err) => {
-            super::refused(
-                app,
-                &tenant,
-                "saml",
-                ACTION,
-                "sso.login_failed",
-                origin,
-                err,
-            )
-            .await
-        }
-    }
+    super::answer_login(app, &tenant, origin, outcome, ("saml", " by SAML")).await
 }
