@@ -214,7 +214,7 @@ async fn decide(
 
 /// The decision's count (by outcome and reason code) and the authorizer's time.
 fn record_metrics(decision: &Decision, took: std::time::Duration) {
-    use gatehouse::telemetry::metrics::{AUTHORIZER_DECISIONS, AUTHORIZER_LATENCY};
+    use gatehouse::telemetry::metrics::{self, AUTHORIZER_DECISIONS, AUTHORIZER_LATENCY};
     let (outcome, reason, path) = match decision {
         Decision::Allow(grant) => (
             "allow",
@@ -227,8 +227,11 @@ fn record_metrics(decision: &Decision, took: std::time::Duration) {
         ),
         other => ("deny", other.reason_code().unwrap_or("unknown"), "deny"),
     };
-    metrics::counter!(AUTHORIZER_DECISIONS, "Outcome" => outcome, "Reason" => reason).increment(1);
-    metrics::histogram!(AUTHORIZER_LATENCY, "Path" => path).record(took.as_secs_f64() * 1000.0);
+    metrics::count(
+        AUTHORIZER_DECISIONS,
+        &[("Outcome", outcome), ("Reason", reason)],
+    );
+    metrics::time(AUTHORIZER_LATENCY, &[("Path", path)], took);
 }
 
 /// What the audit trail says of a restriction refusal: the reason code and what the

@@ -24,6 +24,10 @@ pub async fn handle(app: &App, event: StreamEvent) -> DynamoDbEventResponse {
     let committed = committed(event);
     let published = publish(app, &committed).await;
     count_committed(&committed, published.retry_from.as_deref());
+    if published.retry_from.is_some() {
+        use gatehouse::telemetry::metrics;
+        metrics::count(metrics::ERRORS, &[("Class", "batch_item")]);
+    }
     tracing::info!(
         records = committed.len(),
         events = published.events,
@@ -113,10 +117,6 @@ fn security_kind(action: &str, outcome: &gatehouse::audit::Outcome) -> Option<&'
 fn response(published: Published) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
     if let Some(sequence) = published.retry_from {
-        gatehouse::telemetry::metrics::count(
-            gatehouse::telemetry::metrics::ERRORS,
-            &[("Class", "batch_item")],
-        );
         let mut failure = DynamoDbBatchItemFailure::default();
         failure.item_identifier = Some(sequence);
         response.batch_item_failures.push(failure);

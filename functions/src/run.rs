@@ -49,35 +49,42 @@ type Flush<S, R> = fn(
     <S as lambda_runtime::tower::Service<R>>::Error,
 >;
 
-/// `service`, writing the invocation's metrics (EMF lines on stdout) after each call,
-/// whatever its result: Lambda may freeze the process as soon as it answers. An
-/// error result is counted in `Errors` (class `invocation`).
-fn metered<S, R>(service: S) -> lambda_runtime::tower::util::MapResult<S, Flush<S, R>>
-where
-    S: lambda_runtime::tower::Service<R>,
-{
-    use lambda_runtime::tower::ServiceExt;
-    service.map_result(|result| {
-        if result.is_err() {
-            use gatehouse::telemetry::metrics;
-            metrics::count(metrics::ERRORS, &[("Class", "invocation")]);
-        }
-        gatehouse::telemetry::metrics::flush();
-        result
-    })
+/// What a function's error result is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ErrorResult {
+    /// A failure, counted in `Errors` (class `invocation`).
+    Failure,
+    /// An answer: the authorizer's `Unauthorized` is REST APIs' 401, and its
+    /// failures are counted as decisions.
+    Answer,
 }
 
-/// [`metered`] for the authorizer, whose error result is an answer (REST APIs map
-/// `Unauthorized` to 401), not a failure: its failures are counted as decisions.
-fn metered_answers<S, R>(service: S) -> lambda_runtime::tower::util::MapResult<S, Flush<S, R>>
+/// `service`, writing the invocation's metrics (EMF lines on stdout) after each call,
+/// whatever its result: Lambda may freeze the process as soon as it answers.
+fn metered<S, R>(
+    service: S,
+    errors: ErrorResult,
+) -> lambda_runtime::tower::util::MapResult<S, Flush<S, R>>
 where
     S: lambda_runtime::tower::Service<R>,
 {
+    use gatehouse::telemetry::metrics;
     use lambda_runtime::tower::ServiceExt;
-    service.map_result(|result| {
-        gatehouse::telemetry::metrics::flush();
-        result
-    })
+    let flush: Flush<S, R> = if errors == ErrorResult::Answer {
+        |result| {
+            metrics::flush();
+            result
+        }
+    } else {
+        |result| {
+            if result.is_err() {
+                metrics::count(metrics::ERRORS, &[("Class", "invocation")]);
+            }
+            metrics::flush();
+            result
+        }
+    };
+    service.map_result(flush)
 }
 
 /// Initialises logging, builds the function's dependencies from its environment once,
@@ -94,16 +101,17 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
     // deeper than the compiler's layout query limit.
     match function {
         Function::Http { .. } => {
-            Box::pin(lambda_http::run(metered(lambda_http::service_fn(
-                move |req: Request| async move {
+            Box::pin(lambda_http::run(metered(
+                lambda_http::service_fn(move |req: Request| async move {
                     Ok::<_, std::convert::Infallible>(serve_http(app, function, req).await)
-                },
-            ))))
+                }),
+                ErrorResult::Failure,
+            )))
             .await
         }
         Function::Authorizer => {
-            Box::pin(lambda_runtime::run(metered_answers(service_fn(
-                move |event: LambdaEvent<serde_json::Value>| async move {
+            Box::pin(lambda_runtime::run(metered(
+                service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
                     // Boxed: the decision future is deep enough to exceed the layout
                     // query limit inline.
                     match Box::pin(authorizer::handle_event(app, event.payload)).await {
@@ -113,13 +121,14 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
                             Err(lambda_runtime::Error::from("Unauthorized"))
                         }
                     }
-                },
-            ))))
+                }),
+                ErrorResult::Answer,
+            )))
             .await
         }
         Function::UsageIngest => {
-            Box::pin(lambda_runtime::run(metered(service_fn(
-                move |event: LambdaEvent<LogsEvent>| async move {
+            Box::pin(lambda_runtime::run(metered(
+                service_fn(move |event: LambdaEvent<LogsEvent>| async move {
                     let summary = usage::ingest::handle(app, event.payload).await?;
                     Ok::<_, lambda_runtime::Error>(serde_json::json!({
                         "recorded": summary.recorded,
@@ -127,101 +136,120 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
                         "findings": summary.findings,
                         "quota_notices": summary.quota_notices,
                     }))
-                },
-            ))))
+                }),
+                ErrorResult::Failure,
+            )))
             .await
         }
         Function::EventPublisher => {
-            Box::pin(lambda_runtime::run(metered(service_fn(
-                move |event: LambdaEvent<aws_lambda_events::dynamodb::Event>| async move {
-                    Ok::<_, lambda_runtime::Error>(
-                        crate::event_publisher::handle(app, event.payload).await,
-                    )
-                },
-            ))))
+            Box::pin(lambda_runtime::run(metered(
+                service_fn(
+                    move |event: LambdaEvent<aws_lambda_events::dynamodb::Event>| async move {
+                        Ok::<_, lambda_runtime::Error>(
+                            crate::event_publisher::handle(app, event.payload).await,
+                        )
+                    },
+                ),
+                ErrorResult::Failure,
+            )))
             .await
         }
         Function::WebhookFanout => {
-            Box::pin(lambda_runtime::run(metered(service_fn(
-                move |event: LambdaEvent<SqsEvent>| async move {
+            Box::pin(lambda_runtime::run(metered(
+                service_fn(move |event: LambdaEvent<SqsEvent>| async move {
                     Ok::<_, lambda_runtime::Error>(
                         webhooks::fanout::handle(app, event.payload).await,
                     )
-                },
-            ))))
+                }),
+                ErrorResult::Failure,
+            )))
             .await
         }
         Function::WebhookDispatcher => {
             let client = OutboundClient::from_config(&app.config)?;
             let client = &client;
-            Box::pin(lambda_runtime::run(metered(service_fn(
-                move |event: LambdaEvent<SqsEvent>| async move {
+            Box::pin(lambda_runtime::run(metered(
+                service_fn(move |event: LambdaEvent<SqsEvent>| async move {
                     Ok::<_, lambda_runtime::Error>(
                         webhooks::dispatcher::handle(app, client, event.payload).await,
                     )
-                },
-            ))))
+                }),
+                ErrorResult::Failure,
+            )))
             .await
         }
         Function::SiemForwarder => {
-            Box::pin(lambda_runtime::run(metered(service_fn(
-                move |event: LambdaEvent<SqsEvent>| async move {
+            Box::pin(lambda_runtime::run(metered(
+                service_fn(move |event: LambdaEvent<SqsEvent>| async move {
                     let (_, response) = crate::siem::forwarder::handle(app, event.payload).await;
                     Ok::<_, lambda_runtime::Error>(response)
-                },
-            ))))
+                }),
+                ErrorResult::Failure,
+            )))
             .await
         }
         Function::IntegrationProber => {
-            Box::pin(lambda_runtime::run(metered(service_fn(
-                // The scheduled event carries nothing the check needs.
-                move |_: LambdaEvent<serde_json::Value>| async move {
-                    let summary = crate::integrations::prober::handle(app).await?;
-                    Ok::<_, lambda_runtime::Error>(serde_json::json!({
-                        "checked": summary.checked,
-                        "unhealthy": summary.unhealthy,
-                        "changed": summary.changed,
-                    }))
-                },
-            ))))
+            Box::pin(lambda_runtime::run(metered(
+                service_fn(
+                    // The scheduled event carries nothing the check needs.
+                    move |_: LambdaEvent<serde_json::Value>| async move {
+                        let summary = crate::integrations::prober::handle(app).await?;
+                        Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                            "checked": summary.checked,
+                            "unhealthy": summary.unhealthy,
+                            "changed": summary.changed,
+                        }))
+                    },
+                ),
+                ErrorResult::Failure,
+            )))
             .await
         }
         Function::DirectoryCheck => {
-            Box::pin(lambda_runtime::run(metered(service_fn(
-                // The scheduled event carries nothing the check needs.
-                move |_: LambdaEvent<serde_json::Value>| async move {
-                    let summary = crate::sso::directory_check::handle(app).await?;
-                    Ok::<_, lambda_runtime::Error>(serde_json::json!({
-                        "principals": summary.principals,
-                        "updated": summary.updated,
-                        "disabled": summary.disabled,
-                        "unreachable": summary.unreachable,
-                    }))
-                },
-            ))))
+            Box::pin(lambda_runtime::run(metered(
+                service_fn(
+                    // The scheduled event carries nothing the check needs.
+                    move |_: LambdaEvent<serde_json::Value>| async move {
+                        let summary = crate::sso::directory_check::handle(app).await?;
+                        Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                            "principals": summary.principals,
+                            "updated": summary.updated,
+                            "disabled": summary.disabled,
+                            "unreachable": summary.unreachable,
+                        }))
+                    },
+                ),
+                ErrorResult::Failure,
+            )))
             .await
         }
         Function::ServiceSecretRotation => {
-            Box::pin(lambda_runtime::run(metered(service_fn(
-                move |event: LambdaEvent<rotation::RotationEvent>| async move {
-                    rotation::handle(app, event.payload).await?;
-                    Ok::<_, lambda_runtime::Error>(serde_json::json!({}))
-                },
-            ))))
+            Box::pin(lambda_runtime::run(metered(
+                service_fn(
+                    move |event: LambdaEvent<rotation::RotationEvent>| async move {
+                        rotation::handle(app, event.payload).await?;
+                        Ok::<_, lambda_runtime::Error>(serde_json::json!({}))
+                    },
+                ),
+                ErrorResult::Failure,
+            )))
             .await
         }
         Function::KeyExpiryNotifier => {
-            Box::pin(lambda_runtime::run(metered(service_fn(
-                // The scheduled event carries nothing the scan needs.
-                move |_: LambdaEvent<serde_json::Value>| async move {
-                    let summary = keys::expiry_notifier::handle(app).await?;
-                    Ok::<_, lambda_runtime::Error>(serde_json::json!({
-                        "expiring": summary.expiring,
-                        "notified": summary.notified,
-                        "already": summary.already,
-                    }))
-                },
-            ))))
+            Box::pin(lambda_runtime::run(metered(
+                service_fn(
+                    // The scheduled event carries nothing the scan needs.
+                    move |_: LambdaEvent<serde_json::Value>| async move {
+                        let summary = keys::expiry_notifier::handle(app).await?;
+                        Ok::<_, lambda_runtime::Error>(serde_json::json!({
+                            "expiring": summary.expiring,
+                            "notified": summary.notified,
+                            "already": summary.already,
+                        }))
+                    },
+                ),
+                ErrorResult::Failure,
+            )))
             .await
         }
     }

@@ -178,7 +178,6 @@ impl OutboundClient {
             Ok(url) => url,
             Err(e) => return failed(ErrorClass::Refused, e.to_string(), started),
         };
-        // The trace names the host only: a path or query can carry a secret.
         let host = url.host_str().unwrap_or_default().to_owned();
         let mut request = self
             .client
@@ -188,16 +187,11 @@ impl OutboundClient {
         for (name, value) in headers {
             request = request.header(*name, value.as_str());
         }
-        let traced = crate::xray::now();
-        let mut response = match request.send().await {
+        let mut response = match send_traced(request, &host, "POST").await {
             Ok(response) => response,
-            Err(e) => {
-                crate::xray::outbound(&host, "POST", traced, None);
-                return failed(classify(&e), error_chain(&e), started);
-            }
+            Err(e) => return failed(classify(&e), error_chain(&e), started),
         };
         let status = response.status().as_u16();
-        crate::xray::outbound(&host, "POST", traced, Some(status));
         let retry_after = response
             .headers()
             .get(reqwest::header::RETRY_AFTER)
@@ -293,15 +287,9 @@ impl OutboundClient {
         if let Some(body) = body {
             request = request.body(body);
         }
-        let traced = crate::xray::now();
-        let sent = request.send().await;
-        crate::xray::outbound(
-            &host,
-            &method_name,
-            traced,
-            sent.as_ref().ok().map(|r| r.status().as_u16()),
-        );
-        let mut response = sent.map_err(|e| fail(classify(&e), error_chain(&e)))?;
+        let mut response = send_traced(request, &host, &method_name)
+            .await
+            .map_err(|e| fail(classify(&e), error_chain(&e)))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -331,6 +319,20 @@ impl OutboundClient {
             latency: started.elapsed(),
         })
     }
+}
+
+/// Sends `request`, reporting it as an X-Ray subsegment named by `host` (never the
+/// path or query, which can carry a secret).
+async fn send_traced(
+    request: reqwest::RequestBuilder,
+    host: &str,
+    method: &str,
+) -> Result<reqwest::Response, reqwest::Error> {
+    let started = crate::xray::now();
+    let sent = request.send().await;
+    let status = sent.as_ref().ok().map(|r| r.status().as_u16());
+    crate::xray::outbound(host, method, started, status);
+    sent
 }
 
 fn classify(e: &reqwest::Error) -> ErrorClass {

@@ -132,24 +132,20 @@ pub mod metrics {
 
     /// Units, declared once from the catalogue: the EMF lines carry them.
     fn describe() {
+        use ::metrics::Unit;
         for (name, unit, _) in CATALOGUE {
-            let unit = if *unit == "Milliseconds" {
-                ::metrics::Unit::Milliseconds
+            if *unit == "Milliseconds" {
+                ::metrics::describe_histogram!(*name, Unit::Milliseconds, "");
             } else {
-                ::metrics::Unit::Count
-            };
-            if unit == ::metrics::Unit::Milliseconds {
-                ::metrics::describe_histogram!(*name, unit, "");
-            } else {
-                ::metrics::describe_counter!(*name, unit, "");
-                ::metrics::describe_gauge!(*name, unit, "");
+                ::metrics::describe_counter!(*name, Unit::Count, "");
+                ::metrics::describe_gauge!(*name, Unit::Count, "");
             }
         }
     }
 
     /// Counts one occurrence of `name` with bounded `labels`.
     pub fn count(name: &'static str, labels: &[(&'static str, &'static str)]) {
-        ::metrics::counter!(name, labels).increment(1);
+        count_by(name, labels, 1);
     }
 
     /// Records a duration in milliseconds.
@@ -183,7 +179,7 @@ pub mod metrics {
         }
     }
 
-    /// [`flush`] into a buffer (tests).
+    /// [`flush`] into a buffer (the tests, and the local gateway's metrics file).
     pub fn flush_into(buffer: &mut Vec<u8>) -> std::io::Result<()> {
         match COLLECTOR.get() {
             Some(Some(collector)) => collector.flush(buffer),

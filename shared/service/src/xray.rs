@@ -121,7 +121,9 @@ fn span_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn epoch_seconds() -> f64 {
+/// The time, as X-Ray's documents give it (seconds since the epoch); what to pass to
+/// [`outbound`] as `started`.
+pub fn now() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
@@ -234,7 +236,7 @@ impl Intercept for AwsCalls {
         _context: &BeforeSerializationInterceptorContextRef<'_>,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        cfg.interceptor_state().store_put(Started(epoch_seconds()));
+        cfg.interceptor_state().store_put(Started(now()));
         Ok(())
     }
 
@@ -255,7 +257,7 @@ impl Intercept for AwsCalls {
             operation: Some(metadata.name()),
             method: None,
             started: started.0,
-            ended: epoch_seconds(),
+            ended: now(),
             status,
             failed: matches!(context.output_or_error(), Some(Err(_)) | None),
         });
@@ -274,16 +276,11 @@ pub fn outbound(host: &str, method: &str, started: f64, status: Option<u16>) {
             operation: None,
             method: Some(method),
             started,
-            ended: epoch_seconds(),
+            ended: now(),
             status,
             failed: status.is_none_or(|s| s >= 500),
         });
     }
-}
-
-/// The time to pass to [`outbound`] as `started`.
-pub fn now() -> f64 {
-    epoch_seconds()
 }
 
 /// A client of an AWS SDK crate, with the X-Ray interceptor when tracing is on:

@@ -242,42 +242,42 @@ impl DeliveryStore {
     /// in the first call and the log could not be after [`RECORD_ROUNDS`] is the log
     /// of that one attempt missing.
     pub async fn record(&self, d: &Delivery, log: Option<&AttemptLog>) -> Result<(), StoreError> {
-        let mut before = vec![self.index_item(d)?];
+        let meta = self.meta_item(d)?;
+        let mut items = vec![self.index_item(d)?];
         if let Some(log) = log {
-            before.push(item::from_pairs([
+            items.push(item::from_pairs([
                 ("pk", item::s(delivery_pk(&d.tenant_id, &d.delivery_id))),
                 ("sk", item::s(format!("ATTEMPT#{:04}", log.attempt))),
                 ("attempt", item::json(log)?),
                 ("expires_at", item::time(d.created_at + RETENTION)),
             ]));
         }
-        let meta = self.meta_item(d)?;
-        let mut all = before;
-        all.push(meta.clone());
-        let mut unprocessed = self.put_all(&all).await?;
-        let mut round = 0;
-        while !unprocessed.is_empty() {
-            if round == RECORD_ROUNDS {
-                return Err(StoreError::Unavailable(format!(
-                    "delivery {} not recorded: DynamoDB left writes unprocessed",
-                    d.delivery_id
-                )));
+        items.push(meta.clone());
+        let mut unprocessed = self.put_all(&items).await?;
+        for round in 0..RECORD_ROUNDS {
+            if unprocessed.is_empty() {
+                return Ok(());
             }
             tokio::time::sleep(std::time::Duration::from_millis(20 << round)).await;
-            round += 1;
-            let meta_left = unprocessed.contains(&meta);
-            unprocessed.retain(|item| *item != meta);
-            unprocessed = if unprocessed.is_empty() {
-                self.put_all(std::slice::from_ref(&meta)).await?
+            // The delivery waits until everything else is stored.
+            let (delivery, rest): (Vec<Item>, Vec<Item>) =
+                unprocessed.into_iter().partition(|item| *item == meta);
+            unprocessed = if rest.is_empty() {
+                self.put_all(&delivery).await?
             } else {
-                let mut left = self.put_all(&unprocessed).await?;
-                if meta_left {
-                    left.push(meta.clone());
-                }
+                let mut left = self.put_all(&rest).await?;
+                left.extend(delivery);
                 left
             };
         }
-        Ok(())
+        if unprocessed.is_empty() {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "delivery {} not recorded: DynamoDB left writes unprocessed",
+                d.delivery_id
+            )))
+        }
     }
 
     /// One `BatchWriteItem` of puts; returns the items DynamoDB left unprocessed.

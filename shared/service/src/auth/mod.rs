@@ -319,11 +319,8 @@ pub async fn authenticate_from(app: &App, presented: Option<&str>, origin: &Orig
 
 /// One key-cache lookup for the metrics: `hit` answered without I/O, `miss` read.
 fn count_cache(result: &'static str) {
-    ::metrics::counter!(
-        crate::telemetry::metrics::AUTHORIZER_KEY_CACHE,
-        "Result" => result
-    )
-    .increment(1);
+    use crate::telemetry::metrics;
+    metrics::count(metrics::AUTHORIZER_KEY_CACHE, &[("Result", result)]);
 }
 
 /// A session token: signature (a listed KMS key, its public half cached), issuer,
