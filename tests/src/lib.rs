@@ -42,6 +42,16 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or_default()
 }
 
+/// `text` with its last character replaced by a different one, so a tampered token
+/// can never equal the original (a fixed replacement letter matches it one time in
+/// 62 and makes the test flaky).
+pub fn with_last_char_changed(text: &str) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    let last = chars.last_mut().expect("a non-empty token");
+    *last = if *last == 'A' { 'B' } else { 'A' };
+    chars.into_iter().collect()
+}
+
 pub fn template() -> Template {
     Template::load(&workspace_root().join("template.yaml")).expect("template.yaml loads")
 }
