@@ -59,6 +59,26 @@ async fn main() -> BenchResult {
         .await
         .assert_status(201);
 
+    // A principal with three keys bound to it among the tenant's many: one
+    // permission sync should read its own keys, not the tenant's.
+    let principal = stack
+        .sso_principal(&tenant.tenant, "benchP0001", &["keys:read"])
+        .await
+        .principal_id;
+    for _ in 0..3 {
+        stack
+            .key_acting_as(&tenant.tenant, &principal, &["keys:read"])
+            .await;
+    }
+    for i in 0..200 {
+        stack
+            .create_key(
+                &admin,
+                json!({"name": format!("other{i}"), "scopes": ["keys:read"]}),
+            )
+            .await;
+    }
+
     let key = |offset: usize| {
         let keys = keys.clone();
         move |i: usize| keys[offset * (REQUESTS + 1) + i].clone()
@@ -156,6 +176,13 @@ async fn main() -> BenchResult {
         (
             "GET /v2/principals",
             Box::new(|_| ("GET", "/v2/principals".into(), None)),
+        ),
+        (
+            "POST /v2/principals/{id}/sync-keys",
+            Box::new(move |_| {
+                let path = format!("/v2/principals/{principal}/sync-keys");
+                ("POST", path, Some(json!({})))
+            }),
         ),
     ];
 

@@ -312,6 +312,77 @@ impl TestStack {
         )
     }
 
+    /// An SSO principal holding `scopes`, stored as a first login would store it, with
+    /// no identity provider involved (for tests and benchmarks of what follows a login).
+    pub async fn sso_principal(
+        &self,
+        tenant: &Tenant,
+        principal_id: &str,
+        scopes: &[&str],
+    ) -> gatehouse::store::sso_table::Principal {
+        let now = self.app.clock.now();
+        let principal = gatehouse::store::sso_table::Principal {
+            tenant_id: tenant.tenant_id.clone(),
+            principal_id: principal_id.to_owned(),
+            issuer: "https://idp.example".to_owned(),
+            subject: principal_id.to_owned(),
+            connection_id: gatehouse::ids::IntegrationId::parse("idpConn001").expect("id"),
+            email: None,
+            name: None,
+            groups: Vec::new(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            claims: Default::default(),
+            disabled: false,
+            sessions: Vec::new(),
+            first_login: now,
+            last_login: now,
+            version: 1,
+        };
+        let mut batch = gatehouse::store::WriteBatch::new();
+        self.app
+            .sso
+            .principals
+            .put(&mut batch, &principal)
+            .expect("a principal item");
+        self.app
+            .dynamo
+            .commit(batch)
+            .await
+            .expect("store the principal");
+        principal
+    }
+
+    /// A key acting as the SSO principal `principal_id`, as one created with its
+    /// session token would be.
+    pub async fn key_acting_as(
+        &self,
+        tenant: &Tenant,
+        principal_id: &str,
+        scopes: &[&str],
+    ) -> KeyRecord {
+        let spec = gatehouse::keys::issue::NewKey {
+            name: DisplayName::parse(&format!("{principal_id}'s key")).expect("name"),
+            scopes: gatehouse::keys::ScopeSet::new(
+                scopes
+                    .iter()
+                    .map(|s| gatehouse::keys::Scope::parse(s).expect("scope"))
+                    .collect(),
+            )
+            .expect("scopes"),
+            principal: Principal::parse(&format!("sso:{principal_id}")).expect("principal"),
+            owner: None,
+            created_by: None,
+            expires_at: None,
+            rotated_from: None,
+            limits: None,
+            restrictions: None,
+        };
+        gatehouse::keys::issue::issue_key(&self.app, tenant, spec)
+            .await
+            .expect("issue the key")
+            .1
+    }
+
     /// The tenant's audit events, newest first, for a query string.
     pub async fn audit(&self, admin: &str, query: &str) -> Vec<Value> {
         let response = self

@@ -336,3 +336,80 @@ async fn a_person_gone_from_the_directory_loses_their_keys() {
         .json();
     assert_eq!(principal["disabled"], false);
 }
+
+/// A key stored before the keys table had its `keys-by-sso-holder` index (it has no
+/// `sso_holder`) is invisible to permission sync until the scheduled key scan adds it
+/// to the index; from then on it follows its holder like any other.
+#[tokio::test]
+async fn keys_stored_before_the_holder_index_join_it_at_the_next_scan() {
+    let stack = TestStack::new().await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    let tenant = &acme.tenant;
+    let principal = stack
+        .sso_principal(tenant, "carolP0001", &["keys:read"])
+        .await;
+    let older = stack
+        .key_acting_as(tenant, "carolP0001", &["keys:read", "keys:write"])
+        .await;
+    let newer = stack
+        .key_acting_as(tenant, "carolP0001", &["keys:read", "audit:read"])
+        .await;
+    aws_sdk_dynamodb::Client::new(&stack.sdk)
+        .update_item()
+        .table_name(stack.app.keys.table_name())
+        .key("tenant_id", string(tenant.tenant_id.as_str()))
+        .key("sk", string(&format!("KEY#{}", older.key_id)))
+        .update_expression("REMOVE sso_holder")
+        .send()
+        .await
+        .unwrap();
+    let bound = |keys: Vec<gatehouse::keys::KeyRecord>| -> Vec<String> {
+        let mut ids: Vec<String> = keys.iter().map(|k| k.key_id.to_string()).collect();
+        ids.sort();
+        ids
+    };
+    let holder = "sso:carolP0001";
+    let found = stack.app.keys.bound_to(&tenant.tenant_id, holder).await;
+    assert_eq!(bound(found.unwrap()), vec![newer.key_id.to_string()]);
+
+    let sync = format!("/v2/principals/{}/sync-keys", principal.principal_id);
+    let report = stack.send("POST", &sync, admin, None).await;
+    report.assert_status(200);
+    assert_eq!(report.json()["narrowed"], json!([newer.key_id.to_string()]));
+
+    let scan = gatehouse_functions::keys::expiry_notifier::handle(
+        &stack.function_app("KeyExpiryNotifierFunction"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(scan.indexed, 1, "{scan:?}");
+    let mut both = vec![older.key_id.to_string(), newer.key_id.to_string()];
+    both.sort();
+    let found = stack.app.keys.bound_to(&tenant.tenant_id, holder).await;
+    assert_eq!(bound(found.unwrap()), both);
+    let again = gatehouse_functions::keys::expiry_notifier::handle(
+        &stack.function_app("KeyExpiryNotifierFunction"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.indexed, 0, "indexed once");
+
+    let report = stack.send("POST", &sync, admin, None).await;
+    report.assert_status(200);
+    assert_eq!(report.json()["narrowed"], json!([older.key_id.to_string()]));
+    let key = stack
+        .send(
+            "GET",
+            &format!("/v2/api-keys/{}", older.key_id),
+            admin,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(scopes_of(&key), vec!["keys:read"]);
+}
+
+fn string(value: &str) -> aws_sdk_dynamodb::types::AttributeValue {
+    aws_sdk_dynamodb::types::AttributeValue::S(value.to_owned())
+}

@@ -8,6 +8,10 @@
 //! | access policy | tenant id   | `POLICY`       |
 //! | key policy | tenant id      | `KEY_POLICY`   |
 //!
+//! The sparse index `keys-by-sso-holder` (`tenant_id`, `sso_holder`) finds the keys
+//! bound to an SSO principal (`permission_sync::sso_holder`) without reading the
+//! whole partition. Only those key items carry `sso_holder`, so nothing else is in it.
+//!
 //! The authorizer reads a key with one strongly consistent GetItem (both parts of the
 //! primary key are in the key string), so a revocation is seen by the next
 //! uncached check. Every read and write takes the tenant id, and every tenant-owned
@@ -19,6 +23,7 @@ use crate::ids::{KeyId, TenantId};
 use crate::keys::custom::CustomScope;
 use crate::keys::key_policy::KeyPolicy;
 use crate::keys::model::{DisplayName, Principal, Revocation};
+use crate::keys::permission_sync::sso_holder;
 use crate::keys::restrictions::KeyRestrictions;
 use crate::keys::{KeyPrefix, KeyRecord, KeyStatus, Scope, ScopeSet, Tenant};
 use crate::limits::policy::AccessPolicy;
@@ -30,6 +35,8 @@ const KEY_SK_PREFIX: &str = "KEY#";
 const SCOPE_SK_PREFIX: &str = "SCOPE#";
 const POLICY_SK: &str = "POLICY";
 const KEY_POLICY_SK: &str = "KEY_POLICY";
+/// The index of keys by the SSO principal they are bound to.
+pub const BY_SSO_HOLDER_INDEX: &str = "keys-by-sso-holder";
 
 pub use gatehouse_domain::limits::policy::StoredPolicy;
 
@@ -39,6 +46,17 @@ pub struct KeyPage {
     pub keys: Vec<KeyRecord>,
     /// Where the next page starts, if there may be one.
     pub next: Option<KeyId>,
+}
+
+/// One page of the scheduled scan.
+#[derive(Debug)]
+pub struct ScanPage {
+    pub keys: Vec<KeyRecord>,
+    /// Those of `keys` an SSO principal binds that `keys-by-sso-holder` does not
+    /// hold yet (stored before the index existed).
+    pub unindexed: Vec<KeyId>,
+    /// Where the next page starts, if there may be one.
+    pub next: Option<Item>,
 }
 
 #[derive(Debug, Clone)]
@@ -205,6 +223,43 @@ impl Keys {
         }
     }
 
+    /// Every key of the tenant bound to the SSO principal `holder` (acting as it, or
+    /// a service key it owns), revoked ones too: one index query, however many keys
+    /// the tenant has.
+    ///
+    /// Index reads are eventually consistent. A caller that changes these keys must
+    /// write conditionally on each key's version (a stale copy then fails and is
+    /// read again); a key created a moment ago may be missing.
+    pub async fn bound_to(
+        &self,
+        tenant_id: &TenantId,
+        holder: &str,
+    ) -> Result<Vec<KeyRecord>, StoreError> {
+        let mut keys = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .index_name(BY_SSO_HOLDER_INDEX)
+                .key_condition_expression("tenant_id = :t AND sso_holder = :h")
+                .expression_attribute_values(":t", item::s(tenant_id.as_str()))
+                .expression_attribute_values(":h", item::s(holder))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            for found in out.items() {
+                keys.push(decode_key(found)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(keys);
+            }
+        }
+    }
+
     pub async fn list(
         &self,
         tenant_id: &TenantId,
@@ -269,10 +324,7 @@ impl Keys {
 
     /// One page of the active keys not yet replaced by rotation, across tenants (the
     /// scheduled scan's input); `start` is the previous page's continuation.
-    pub async fn scan_active_page(
-        &self,
-        start: Option<Item>,
-    ) -> Result<(Vec<KeyRecord>, Option<Item>), StoreError> {
+    pub async fn scan_active_page(&self, start: Option<Item>) -> Result<ScanPage, StoreError> {
         let out = self
             .client()
             .scan()
@@ -287,12 +339,40 @@ impl Keys {
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
-        let keys = out
-            .items()
-            .iter()
-            .map(decode_key)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((keys, out.last_evaluated_key))
+        let mut page = ScanPage {
+            keys: Vec::with_capacity(out.items().len()),
+            unindexed: Vec::new(),
+            next: out.last_evaluated_key.clone(),
+        };
+        for found in out.items() {
+            let key = decode_key(found)?;
+            if sso_holder(&key).is_some() && !found.contains_key("sso_holder") {
+                page.unindexed.push(key.key_id.clone());
+            }
+            page.keys.push(key);
+        }
+        Ok(page)
+    }
+
+    /// Adds a key stored before `keys-by-sso-holder` existed to the index. The
+    /// holder follows from the principal and owner, which never change, so no version
+    /// check is needed; a key deleted meanwhile is left alone.
+    pub async fn index_sso_holder(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        let Some(holder) = sso_holder(key) else {
+            return Ok(());
+        };
+        let result = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .key("tenant_id", item::s(key.tenant_id.as_str()))
+            .key("sk", item::s(key_sk(&key.key_id)))
+            .update_expression("SET sso_holder = :h")
+            .condition_expression("attribute_exists(sk) AND attribute_not_exists(sso_holder)")
+            .expression_attribute_values(":h", item::s(holder))
+            .send()
+            .await;
+        applied(result).map(drop)
     }
 
     /// Replaces a key's verifier (rehash on use) only if it still holds `old`, so a
@@ -589,6 +669,8 @@ fn key_item(key: &KeyRecord) -> Item {
         key.created_by.as_ref().map(|k| item::s(k.as_str())),
     );
     optional("owner", key.owner.as_ref().map(|o| item::s(o.as_str())));
+    // What `keys-by-sso-holder` indexes; absent for keys no SSO principal binds.
+    optional("sso_holder", sso_holder(key).map(item::s));
     optional("expires_at", key.expires_at.map(item::time));
     optional("updated_at", key.updated_at.map(item::time));
     optional("last_used_at", key.last_used_at.map(item::time));

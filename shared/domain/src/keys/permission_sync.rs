@@ -51,11 +51,22 @@ pub enum KeyChange {
     },
 }
 
+/// How the principals of SSO identities are named on keys: `sso:<principal_id>`.
+pub const SSO_PRINCIPAL_PREFIX: &str = "sso:";
+
+/// The SSO principal whose permissions bind `key`, if any: the owner of a service
+/// key, else the principal the key acts as. Keys are created one way or the other
+/// (a service key acts as `service:<name>`), so a key has at most one. The store
+/// indexes keys by it, so permission sync reads only the keys it concerns.
+pub fn sso_holder(key: &KeyRecord) -> Option<&str> {
+    let holder = key.owner.as_ref().unwrap_or(&key.principal).as_str();
+    holder.starts_with(SSO_PRINCIPAL_PREFIX).then_some(holder)
+}
+
 /// The key bound to the principal `sso:<principal_id>`: one that acts as it, or a
 /// service key it owns.
 pub fn is_bound_to(key: &KeyRecord, principal: &str) -> bool {
-    key.principal.as_str() == principal
-        || key.owner.as_ref().is_some_and(|o| o.as_str() == principal)
+    sso_holder(key) == Some(principal)
 }
 
 /// What `key` needs to stay within `holder`'s permissions; `None`: nothing. Revoked

@@ -8,7 +8,8 @@
 //! revoked gets none. The scan reads the keys table in pages; it runs every few
 //! hours (`KeyExpiryScanSchedule`), so a notice can arrive that much after its
 //! period starts. The same pass applies the key policies' idle and rotation-age
-//! rules (`super::upkeep`).
+//! rules (`super::upkeep`), and adds active keys stored before the keys table had its
+//! `keys-by-sso-holder` index to it.
 
 use crate::App;
 use crate::audit::{AuditEvent, TargetKind};
@@ -44,6 +45,9 @@ pub struct ScanSummary {
     pub already: usize,
     /// What the tenants' key policies asked of this run (idle keys, rotation age).
     pub upkeep: super::upkeep::UpkeepSummary,
+    /// Keys stored before the keys table's `keys-by-sso-holder` index existed, added
+    /// to it so permission sync finds them.
+    pub indexed: usize,
 }
 
 /// The scheduled scan of every active key: expiry notices, then the upkeep the
@@ -54,16 +58,23 @@ pub async fn scan_keys(app: &App, now: OffsetDateTime) -> Result<ScanSummary, St
     let mut policies = super::upkeep::Policies::default();
     let mut start = None;
     loop {
-        let (keys, next) = app
+        let page = app
             .keys
             .scan_active_page(start)
             .await
             .map_err(|e| e.to_string())?;
-        for key in &keys {
+        for key in &page.keys {
+            if page.unindexed.contains(&key.key_id) {
+                app.keys
+                    .index_sso_holder(key)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                summary.indexed += 1;
+            }
             notice_expiry(app, key, now, &mut summary).await?;
             super::upkeep::keep_in_line(app, key, now, &mut policies, &mut summary.upkeep).await?;
         }
-        start = next;
+        start = page.next;
         if start.is_none() {
             return Ok(summary);
         }

@@ -78,9 +78,11 @@ pub async fn sync_key_permissions(
         principal: name.clone(),
         ..SyncReport::default()
     };
+    // The index copies may be a moment stale: each write below is conditional on
+    // the key's version, and a conflict reads the key again.
     let bound: Vec<KeyRecord> = app
         .keys
-        .all(tenant, now, true)
+        .bound_to(tenant, &name)
         .await?
         .into_iter()
         .filter(|k| k.status != KeyStatus::Revoked && is_bound_to(k, &name))

@@ -22,6 +22,16 @@ fn keys_bound_to_a_principal_act_as_it_or_are_its_service_keys() {
     assert!(is_bound_to(&own, "sso:P1"));
     assert!(is_bound_to(&service, "sso:P1"));
     assert!(!is_bound_to(&other, "sso:P1"));
+    // A service key made by an API key caller has no SSO holder: nothing syncs it.
+    let by_api_key = key(
+        "service:billing",
+        Some("user:admin@example.com"),
+        &["keys:read"],
+        KeyStatus::Active,
+    );
+    assert_eq!(sso_holder(&by_api_key), None);
+    assert_eq!(sso_holder(&service), Some("sso:P1"));
+    assert_eq!(sso_holder(&own), Some("sso:P1"));
 }
 
 #[test]
