@@ -34,15 +34,12 @@ async fn round(app: &App, shards: Option<u32>) -> BenchResult<(usize, Vec<Durati
         ..LimitSet::default()
     };
     let spec = NewKey {
-        name: DisplayName::parse("limited")?,
-        scopes: ScopeSet::new(vec![Scope::parse("keys:read")?])?,
-        principal: Principal::parse("service:load")?,
-        owner: None,
-        created_by: None,
-        expires_at: None,
-        rotated_from: None,
         limits: Some(limits),
-        restrictions: None,
+        ..NewKey::new(
+            DisplayName::parse("limited")?,
+            ScopeSet::new(vec![Scope::parse("keys:read")?])?,
+            Principal::parse("service:load")?,
+        )
     };
     let (key, _) = issue_key(app, &tenant, spec).await?;
     let token = key.expose().to_owned();

@@ -360,23 +360,17 @@ impl TestStack {
         principal_id: &str,
         scopes: &[&str],
     ) -> KeyRecord {
-        let spec = gatehouse::keys::issue::NewKey {
-            name: DisplayName::parse(&format!("{principal_id}'s key")).expect("name"),
-            scopes: gatehouse::keys::ScopeSet::new(
+        let spec = gatehouse::keys::issue::NewKey::new(
+            DisplayName::parse(&format!("{principal_id}'s key")).expect("name"),
+            gatehouse::keys::ScopeSet::new(
                 scopes
                     .iter()
                     .map(|s| gatehouse::keys::Scope::parse(s).expect("scope"))
                     .collect(),
             )
             .expect("scopes"),
-            principal: Principal::parse(&format!("sso:{principal_id}")).expect("principal"),
-            owner: None,
-            created_by: None,
-            expires_at: None,
-            rotated_from: None,
-            limits: None,
-            restrictions: None,
-        };
+            Principal::parse(&format!("sso:{principal_id}")).expect("principal"),
+        );
         gatehouse::keys::issue::issue_key(&self.app, tenant, spec)
             .await
             .expect("issue the key")

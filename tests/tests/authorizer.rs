@@ -21,15 +21,12 @@ fn app_at(stack: &TestStack, now: OffsetDateTime) -> App {
 
 fn spec(expires_at: Option<OffsetDateTime>) -> NewKey {
     NewKey {
-        name: DisplayName::parse("expiring").unwrap(),
-        scopes: ScopeSet::new(vec![Scope::parse("keys:read").unwrap()]).unwrap(),
-        principal: Principal::parse("service:billing").unwrap(),
-        owner: None,
-        created_by: None,
         expires_at,
-        rotated_from: None,
-        limits: None,
-        restrictions: None,
+        ..NewKey::new(
+            DisplayName::parse("expiring").unwrap(),
+            ScopeSet::new(vec![Scope::parse("keys:read").unwrap()]).unwrap(),
+            Principal::parse("service:billing").unwrap(),
+        )
     }
 }
 

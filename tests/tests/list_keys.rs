@@ -15,15 +15,12 @@ async fn add_key(
     expires_at: Option<OffsetDateTime>,
 ) -> String {
     let spec = NewKey {
-        name: DisplayName::parse(name).unwrap(),
-        scopes: ScopeSet::new(vec![Scope::parse("keys:read").unwrap()]).unwrap(),
-        principal: Principal::parse("user:test@example.com").unwrap(),
-        owner: None,
-        created_by: None,
         expires_at,
-        rotated_from: None,
-        limits: None,
-        restrictions: None,
+        ..NewKey::new(
+            DisplayName::parse(name).unwrap(),
+            ScopeSet::new(vec![Scope::parse("keys:read").unwrap()]).unwrap(),
+            Principal::parse("user:test@example.com").unwrap(),
+        )
     };
     let (_, record) = issue_key(&stack.app, &owner.tenant, spec).await.unwrap();
     record.key_id.to_string()

@@ -28,6 +28,22 @@ pub struct NewKey {
 }
 
 impl NewKey {
+    /// A key acting as `principal`, with no owner, creator, expiry, limits or
+    /// restrictions (set those with struct update syntax).
+    pub fn new(name: DisplayName, scopes: ScopeSet, principal: Principal) -> Self {
+        Self {
+            name,
+            scopes,
+            principal,
+            owner: None,
+            created_by: None,
+            expires_at: None,
+            rotated_from: None,
+            limits: None,
+            restrictions: None,
+        }
+    }
+
     /// The replacement of `old` (rotation, compromise replacement), made by `caller`:
     /// the same name, scopes, principal and limits, and `old`'s expiry if it is still
     /// ahead at `now` (a replacement never starts out expired).
@@ -135,18 +151,12 @@ pub async fn create_tenant(
         created_at: app.clock.now(),
     };
     app.tenants.create(&tenant).await?;
-    let admin = NewKey {
-        name: DisplayName::parse("Bootstrap admin key").map_err(|e| IssueError::Invalid(e.0))?,
-        scopes: ScopeSet::new(vec![super::Scope::admin()])
+    let admin = NewKey::new(
+        DisplayName::parse("Bootstrap admin key").map_err(|e| IssueError::Invalid(e.0))?,
+        ScopeSet::new(vec![super::Scope::admin()])
             .map_err(|e| IssueError::Invalid(e.to_string()))?,
         principal,
-        owner: None,
-        created_by: None,
-        expires_at: None,
-        rotated_from: None,
-        limits: None,
-        restrictions: None,
-    };
+    );
     let (key, record) = issue_key(app, &tenant, admin).await?;
     Ok((tenant, key, record))
 }
