@@ -7,7 +7,8 @@
 //! event under `events/<handler>/`, each started cold with the template's environment
 //! for it and answering its first sample (whatever the answer: the sample's tenant may
 //! not exist here; what is measured is start-up plus one event).
-//! Usage: `cold-start <bootstrap>`.
+//! Usage: `cold-start <directory of the release bootstraps>`; each function runs the
+//! bootstrap that serves it (`gatehouse_functions::Bootstrap`).
 
 use gatehouse::keys::issue::create_tenant;
 use gatehouse::keys::model::{DisplayName, Principal};
@@ -61,9 +62,16 @@ async fn one_cold_start(
 
 #[tokio::main]
 async fn main() -> BenchResult {
-    let bootstrap = std::env::args()
+    let bin_dir = std::env::args()
         .nth(1)
-        .ok_or("usage: cold-start <bootstrap>")?;
+        .ok_or("usage: cold-start <directory of the release bootstraps>")?;
+    let bootstrap_of = |handler: &str| -> BenchResult<String> {
+        let binary = gatehouse_functions::Bootstrap::of(handler)
+            .ok_or_else(|| format!("no bootstrap serves `{handler}`"))?
+            .binary();
+        Ok(Path::new(&bin_dir).join(binary).display().to_string())
+    };
+    let bootstrap = bootstrap_of("authorizer")?;
     let stack = BenchStack::new(&[]).await?;
     let mut env: Vec<(String, String)> = stack.env("AuthorizerFunction")?.into_iter().collect();
     env.retain(|(k, _)| !k.starts_with("AWS_LAMBDA_"));
@@ -109,11 +117,14 @@ async fn main() -> BenchResult {
             samples[samples.len() - 1]
         );
     }
-    every_function(&bootstrap, &stack).await
+    every_function(&bootstrap_of, &stack).await
 }
 
 /// Cold starts of every function with a sample event, `FUNCTION_RUNS` each.
-async fn every_function(bootstrap: &str, stack: &BenchStack) -> BenchResult {
+async fn every_function(
+    bootstrap_of: &dyn Fn(&str) -> BenchResult<String>,
+    stack: &BenchStack,
+) -> BenchResult {
     const FUNCTION_RUNS: usize = 3;
     println!(
         "\n{:<48} {:>10} {:>10}",
@@ -137,10 +148,11 @@ async fn every_function(bootstrap: &str, stack: &BenchStack) -> BenchResult {
         let mut env: Vec<(String, String)> = stack.env(&function.logical_id)?.into_iter().collect();
         env.retain(|(k, _)| !k.starts_with("AWS_LAMBDA_"));
         env.push(("RUST_LOG".into(), "error".into()));
+        let bootstrap = bootstrap_of(&function.handler)?;
         let mut took = Vec::new();
         for _ in 0..FUNCTION_RUNS {
             let invocation = invoke_once(
-                Path::new(bootstrap),
+                Path::new(&bootstrap),
                 &function.handler,
                 &env,
                 event.clone(),

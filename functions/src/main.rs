@@ -1,5 +1,6 @@
-//! The one bootstrap of every Gatehouse function. Lambda sets `_HANDLER` to the
-//! function's `Handler` from template.yaml; that names the function to run.
+//! The main bootstrap: every Gatehouse function but the SSO ones (`sso_main.rs`).
+//! Lambda sets `_HANDLER` to the function's `Handler` from template.yaml; that names
+//! the function to run.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

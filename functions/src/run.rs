@@ -1,7 +1,7 @@
 //! Running one function under the Lambda runtime: what the bootstrap does once it
 //! knows which function it is.
 
-use crate::{Function, Serve, authorizer, keys, rotation, usage, webhooks};
+use crate::{Function, Serve, authorizer, rotation, usage, webhooks};
 use aws_lambda_events::cloudwatch_logs::LogsEvent;
 use aws_lambda_events::sqs::SqsEvent;
 use gatehouse::App;
@@ -87,28 +87,36 @@ where
     service.map_result(flush)
 }
 
-/// Initialises logging, builds the function's dependencies from its environment once,
-/// and serves its events until the runtime stops. An unknown name, or a missing or
-/// invalid variable, stops the function at start with a message naming it.
-pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
-    let function = crate::function(name)
-        .ok_or_else(|| format!("`{name}` is not a Gatehouse function (template Handler)"))?;
+/// Initialises logging and metrics, and builds the function's dependencies from its
+/// environment once. An unknown name, or a missing or invalid variable, stops the
+/// function at start with a message naming it.
+async fn start(
+    name: &str,
+    bootstrap: crate::Bootstrap,
+    lookup: fn(&str) -> Option<Function>,
+) -> Result<(Function, App), lambda_runtime::Error> {
+    let function = lookup(name).ok_or_else(|| {
+        format!(
+            "`{name}` is not a function of the `{}` bootstrap (template Handler and Binary)",
+            bootstrap.binary()
+        )
+    })?;
     gatehouse::telemetry::init();
     gatehouse::telemetry::metrics::init(name);
     let app = App::from_env(function.needs()).await?;
+    Ok((function, app))
+}
+
+/// The main bootstrap (`gatehouse`): serves the named function's events until the
+/// runtime stops.
+pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
+    let (function, app) = start(name, crate::Bootstrap::Main, crate::main_function).await?;
     let app = &app;
     // Each runtime loop boxed: one future per function kind in one match would nest
     // deeper than the compiler's layout query limit.
     match function {
-        Function::Http { .. } => {
-            Box::pin(lambda_http::run(metered(
-                lambda_http::service_fn(move |req: Request| async move {
-                    Ok::<_, std::convert::Infallible>(serve_http(app, function, req).await)
-                }),
-                ErrorResult::Failure,
-            )))
-            .await
-        }
+        Function::Http { .. } => serve_routes(app, function).await,
+        Function::Scheduled { run, .. } => serve_schedule(app, run).await,
         Function::Authorizer => {
             Box::pin(lambda_runtime::run(metered(
                 service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
@@ -188,41 +196,6 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
             )))
             .await
         }
-        Function::IntegrationProber => {
-            Box::pin(lambda_runtime::run(metered(
-                service_fn(
-                    // The scheduled event carries nothing the check needs.
-                    move |_: LambdaEvent<serde_json::Value>| async move {
-                        let summary = crate::integrations::prober::handle(app).await?;
-                        Ok::<_, lambda_runtime::Error>(serde_json::json!({
-                            "checked": summary.checked,
-                            "unhealthy": summary.unhealthy,
-                            "changed": summary.changed,
-                        }))
-                    },
-                ),
-                ErrorResult::Failure,
-            )))
-            .await
-        }
-        Function::DirectoryCheck => {
-            Box::pin(lambda_runtime::run(metered(
-                service_fn(
-                    // The scheduled event carries nothing the check needs.
-                    move |_: LambdaEvent<serde_json::Value>| async move {
-                        let summary = crate::sso::directory_check::handle(app).await?;
-                        Ok::<_, lambda_runtime::Error>(serde_json::json!({
-                            "principals": summary.principals,
-                            "updated": summary.updated,
-                            "disabled": summary.disabled,
-                            "unreachable": summary.unreachable,
-                        }))
-                    },
-                ),
-                ErrorResult::Failure,
-            )))
-            .await
-        }
         Function::ServiceSecretRotation => {
             Box::pin(lambda_runtime::run(metered(
                 service_fn(
@@ -235,22 +208,39 @@ pub async fn run(name: &str) -> Result<(), lambda_runtime::Error> {
             )))
             .await
         }
-        Function::KeyExpiryNotifier => {
-            Box::pin(lambda_runtime::run(metered(
-                service_fn(
-                    // The scheduled event carries nothing the scan needs.
-                    move |_: LambdaEvent<serde_json::Value>| async move {
-                        let summary = keys::expiry_notifier::handle(app).await?;
-                        Ok::<_, lambda_runtime::Error>(serde_json::json!({
-                            "expiring": summary.expiring,
-                            "notified": summary.notified,
-                            "already": summary.already,
-                        }))
-                    },
-                ),
-                ErrorResult::Failure,
-            )))
-            .await
-        }
     }
+}
+
+/// The SSO bootstrap (`gatehouse-sso`): its routes and the directory check. It has
+/// only HTTP and scheduled functions, so none of the other kinds' code is linked in.
+pub async fn run_sso(name: &str) -> Result<(), lambda_runtime::Error> {
+    let (function, app) = start(name, crate::Bootstrap::Sso, crate::sso_function).await?;
+    let app = &app;
+    match function {
+        Function::Http { .. } => serve_routes(app, function).await,
+        Function::Scheduled { run, .. } => serve_schedule(app, run).await,
+        _ => Err(format!("`{name}` is not an HTTP or scheduled function").into()),
+    }
+}
+
+/// An HTTP function's runtime loop.
+async fn serve_routes(app: &App, function: Function) -> Result<(), lambda_runtime::Error> {
+    Box::pin(lambda_http::run(metered(
+        lambda_http::service_fn(move |req: Request| async move {
+            Ok::<_, std::convert::Infallible>(serve_http(app, function, req).await)
+        }),
+        ErrorResult::Failure,
+    )))
+    .await
+}
+
+/// A scheduled function's runtime loop: the schedule's event carries nothing it needs.
+async fn serve_schedule(app: &App, run: crate::ScheduledRun) -> Result<(), lambda_runtime::Error> {
+    Box::pin(lambda_runtime::run(metered(
+        service_fn(move |_: LambdaEvent<serde_json::Value>| async move {
+            run(app).await.map_err(lambda_runtime::Error::from)
+        }),
+        ErrorResult::Failure,
+    )))
+    .await
 }

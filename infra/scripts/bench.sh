@@ -26,16 +26,16 @@ echo "== end to end through the local gateway (50 connections; storage is moto o
 echo "== management routes through the local gateway: p50, p99 and AWS calls per request (moto on loopback)"
 "$scripts/with-moto.sh" "$bin/route-costs"
 
-echo "== release bootstrap: size, and cold start of the authorizer and of every function with a sample event, through a local Lambda Runtime API"
-python3 - "$bin/gatehouse" <<'PY'
+echo "== release bootstraps: size, and cold start of the authorizer and of every function with a sample event, through a local Lambda Runtime API"
+python3 - "$bin/gatehouse" "$bin/gatehouse-sso" <<'PY'
 import io, os, sys, zipfile
-path = sys.argv[1]
-buf = io.BytesIO()
-with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-    z.write(path, "bootstrap")
-print(f"bootstrap {os.path.getsize(path):,} bytes, zipped {len(buf.getvalue()):,} bytes")
+for path in sys.argv[1:]:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(path, "bootstrap")
+    print(f"{os.path.basename(path)}: {os.path.getsize(path):,} bytes, zipped {len(buf.getvalue()):,} bytes")
 PY
-"$scripts/with-moto.sh" "$bin/cold-start" "$bin/gatehouse"
+"$scripts/with-moto.sh" "$bin/cold-start" "$bin"
 
 echo "== webhook delivery: one dispatcher to a local receiver (storage and queues are moto on loopback)"
 "$scripts/with-moto.sh" "$bin/webhook-delivery"

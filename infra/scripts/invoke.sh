@@ -22,4 +22,4 @@ cargo build --quiet -p gatehouse-functions -p gatehouse-devtools
 . "$root/infra/scripts/local-aws-env.sh" "$moto_port"
 bin="${CARGO_TARGET_DIR:-$root/target}/debug"
 exec "$bin/gatehouse-admin" invoke --function "$function" --event "$event" \
-  --stack "${STACK:-gatehouse-local}" --bootstrap "$bin/gatehouse"
+  --stack "${STACK:-gatehouse-local}" --bin-dir "$bin"

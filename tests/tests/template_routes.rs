@@ -1,14 +1,15 @@
 //! The route declaration (`gatehouse_functions::ROUTES`) and template.yaml agree: every
-//! template function runs the one bootstrap with a Handler the bundle declares, every
+//! template function runs the bootstrap that serves its Handler, every
 //! declared function is deployed, every declared route is routed to its function with
 //! the authorizer in front unless it is public, and the gateway serves exactly those.
 
 use gatehouse::routes::Access;
+use gatehouse_functions::Bootstrap;
 use gatehouse_integration_tests::{TestRequest, TestStack, template, workspace_root};
 use std::collections::BTreeSet;
 
 #[test]
-fn every_template_function_is_a_declared_function_of_the_one_bootstrap() {
+fn every_template_function_is_a_declared_function_of_its_bootstrap() {
     let template = template();
     let deployed: BTreeSet<&str> = template
         .functions
@@ -35,17 +36,50 @@ fn every_template_function_is_a_declared_function_of_the_one_bootstrap() {
             Some("functions"),
             "{id}"
         );
+        // The function runs the bootstrap that serves it: the other's lookup would
+        // not find it, and the function would stop at start.
+        let handler = &template.functions[id].handler;
+        let bootstrap = gatehouse_functions::Bootstrap::of(handler).unwrap();
         assert_eq!(
             resource["Metadata"]["BuildProperties"]["Binary"].as_str(),
-            Some("gatehouse"),
+            Some(bootstrap.binary()),
             "{id}"
         );
     }
     let manifest = std::fs::read_to_string(workspace_root().join("functions/Cargo.toml")).unwrap();
-    assert!(
-        manifest.contains("name = \"gatehouse\""),
-        "functions/ builds no `gatehouse` binary"
-    );
+    for bootstrap in [Bootstrap::Main, Bootstrap::Sso] {
+        assert!(
+            manifest.contains(&format!("name = \"{}\"", bootstrap.binary())),
+            "functions/ builds no `{}` binary",
+            bootstrap.binary()
+        );
+    }
+}
+
+#[test]
+fn each_function_is_in_exactly_one_bootstrap() {
+    for name in gatehouse_functions::function_names() {
+        let main = gatehouse_functions::main_function(name).is_some();
+        let sso = gatehouse_functions::sso_function(name).is_some();
+        assert!(main != sso, "{name}: main {main}, sso {sso}");
+    }
+    // Single sign-on's protocols stay out of the main bootstrap; sessions do not.
+    for name in [
+        "sso-callback",
+        "sso-saml-acs",
+        "sso-ldap-login",
+        "directory-check",
+    ] {
+        assert_eq!(Bootstrap::of(name), Some(Bootstrap::Sso), "{name}");
+    }
+    for name in [
+        "authorizer",
+        "sso-refresh",
+        "create-api-key",
+        "integration-prober",
+    ] {
+        assert_eq!(Bootstrap::of(name), Some(Bootstrap::Main), "{name}");
+    }
 }
 
 #[test]

@@ -28,3 +28,15 @@ pub async fn handle(app: &App) -> Result<ProbeSummary, String> {
     );
     Ok(summary)
 }
+
+/// The scheduled run: the check's counts, as the runtime answers the schedule.
+pub fn run(app: &App) -> crate::ScheduledFuture<'_> {
+    Box::pin(async move {
+        let summary = handle(app).await?;
+        Ok(serde_json::json!({
+            "checked": summary.checked,
+            "unhealthy": summary.unhealthy,
+            "changed": summary.changed,
+        }))
+    })
+}

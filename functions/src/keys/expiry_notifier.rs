@@ -27,3 +27,16 @@ pub async fn handle(app: &App) -> Result<ScanSummary, String> {
     );
     Ok(summary)
 }
+
+/// The scheduled run: the scan's counts, as the runtime answers the schedule.
+pub fn run(app: &App) -> crate::ScheduledFuture<'_> {
+    Box::pin(async move {
+        let summary = handle(app).await?;
+        Ok(serde_json::json!({
+            "expiring": summary.expiring,
+            "notified": summary.notified,
+            "already": summary.already,
+            "indexed": summary.indexed,
+        }))
+    })
+}

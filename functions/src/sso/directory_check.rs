@@ -31,3 +31,16 @@ pub async fn handle(app: &App) -> Result<DirectorySummary, String> {
     );
     Ok(summary)
 }
+
+/// The scheduled run: the check's counts, as the runtime answers the schedule.
+pub fn run(app: &App) -> crate::ScheduledFuture<'_> {
+    Box::pin(async move {
+        let summary = handle(app).await?;
+        Ok(serde_json::json!({
+            "principals": summary.principals,
+            "updated": summary.updated,
+            "disabled": summary.disabled,
+            "unreachable": summary.unreachable,
+        }))
+    })
+}

@@ -20,12 +20,13 @@ usage:
   gatehouse-admin create-tenant --name NAME [--prefix PREFIX] [--principal user:you@example.com] [--json]
       Creates a tenant and its first admin key. Reads KEYS_TABLE, KEY_ENVIRONMENT and
       DEFAULT_KEY_PREFIX like the functions do. The key is printed once.
-  gatehouse-admin invoke --function NAME --event FILE [--bootstrap target/debug/gatehouse]
+  gatehouse-admin invoke --function NAME --event FILE [--bin-dir target/debug]
                          [--template template.yaml] [--stack gatehouse-local] [--param Name=Value ...]
       Runs one function (its Handler, e.g. authorizer, or its logical id) for one event,
-      through the real bootstrap and a local Lambda Runtime API, with only the
-      environment the template gives that function (plus the AWS SDK settings), and
-      prints its answer. `make invoke` builds the bootstrap first.
+      through its real bootstrap (`gatehouse` or `gatehouse-sso` in --bin-dir) and a
+      local Lambda Runtime API, with only the environment the template gives that
+      function (plus the AWS SDK settings), and prints its answer. `make invoke`
+      builds the bootstraps first.
   gatehouse-admin scanner-secret
       Prints the secret other secret scanners sign leaked-key reports with
       (POST /v2/secret-scanning/reports), as whsec_...: the current version of
@@ -120,14 +121,7 @@ async fn bootstrap_command(args: &Args) -> Result<(), String> {
 }
 
 async fn invoke_command(args: &Args) -> Result<(), String> {
-    args.reject_unknown(&[
-        "function",
-        "event",
-        "bootstrap",
-        "template",
-        "stack",
-        "param",
-    ])?;
+    args.reject_unknown(&["function", "event", "bin-dir", "template", "stack", "param"])?;
     let name = args.value("function").ok_or("--function is required")?;
     let event_path = args.value("event").ok_or("--event is required")?;
     let event: serde_json::Value = std::fs::read_to_string(event_path)
@@ -146,9 +140,13 @@ async fn invoke_command(args: &Args) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .into_iter()
         .collect();
-    let bootstrap = args.value_or("bootstrap", "target/debug/gatehouse");
+    let binary = gatehouse_functions::Bootstrap::of(&function.handler)
+        .ok_or_else(|| format!("no bootstrap serves `{}`", function.handler))?
+        .binary();
+    let path = Path::new(args.value_or("bin-dir", "target/debug")).join(binary);
+    let bootstrap = path.display();
     let invocation = invoke_once(
-        Path::new(bootstrap),
+        &path,
         &function.handler,
         &env,
         event,

@@ -120,13 +120,11 @@ impl Gateway {
                 // gateway, not by requests. The rotation function: invoked by Secrets
                 // Manager, step by step (`make invoke`, or its tests).
                 Function::ServiceSecretRotation
-                | Function::IntegrationProber
-                | Function::DirectoryCheck
+                | Function::Scheduled { .. }
                 | Function::EventPublisher
                 | Function::WebhookFanout
                 | Function::WebhookDispatcher
-                | Function::SiemForwarder
-                | Function::KeyExpiryNotifier => {}
+                | Function::SiemForwarder => {}
             }
         }
         Ok(Self {
