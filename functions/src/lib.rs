@@ -9,8 +9,8 @@
 //! one the Lambda runtime names.
 //!
 //! A new route is a handler module (its logic, `NEEDS`, `ACTION` and the `DOC` the
-//! OpenAPI document is built from), one line below, its template stanza and a sample
-//! event.
+//! OpenAPI document is built from), one line below in its bootstrap's group, its
+//! template stanza (with that bootstrap's `Binary`) and a sample event.
 #![forbid(unsafe_code)]
 
 pub mod audit;
