@@ -413,3 +413,97 @@ async fn keys_stored_before_the_holder_index_join_it_at_the_next_scan() {
 fn string(value: &str) -> aws_sdk_dynamodb::types::AttributeValue {
     aws_sdk_dynamodb::types::AttributeValue::S(value.to_owned())
 }
+
+/// Enabling a key, or widening its scopes, cannot give back what its principal no
+/// longer holds, even when no sync has narrowed the key yet.
+#[tokio::test]
+async fn a_key_is_not_enabled_or_widened_beyond_what_its_principal_holds() {
+    let stack = TestStack::new().await;
+    let acme = stack.tenant("Acme").await;
+    let admin = acme.admin_key.expose();
+    let tenant = &acme.tenant;
+    let dave = stack
+        .sso_principal(tenant, "daveP00001", &["keys:read"])
+        .await;
+    // Issued when dave still held keys:write; no sync has run since he lost it.
+    let stale = stack
+        .key_acting_as(tenant, "daveP00001", &["keys:read", "keys:write"])
+        .await;
+    let stale_path = format!("/v2/api-keys/{}", stale.key_id);
+    stack
+        .send(
+            "PUT",
+            &stale_path,
+            admin,
+            Some(json!({"status": "disabled"})),
+        )
+        .await
+        .assert_status(200);
+    let refused = stack
+        .send("PUT", &stale_path, admin, Some(json!({"status": "active"})))
+        .await;
+    let problem = refused.assert_problem(409, "conflict");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("sso:daveP00001"), "{detail}");
+    assert!(detail.contains("`keys:write`"), "{detail}");
+    assert_eq!(
+        stack
+            .app
+            .keys
+            .get(&tenant.tenant_id, &stale.key_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        gatehouse::keys::KeyStatus::Disabled
+    );
+    // Within what dave holds, it may be enabled.
+    stack
+        .send(
+            "PUT",
+            &stale_path,
+            admin,
+            Some(json!({"status": "active", "scopes": ["keys:read"]})),
+        )
+        .await
+        .assert_status(200);
+
+    // Widening an active key's scopes past dave's: refused the same way.
+    let widened = stack
+        .send(
+            "PUT",
+            &stale_path,
+            admin,
+            Some(json!({"scopes": ["keys:read", "audit:read"]})),
+        )
+        .await;
+    let problem = widened.assert_problem(409, "conflict");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("`audit:read`"),
+        "{problem}"
+    );
+    // Renaming is not a widening.
+    stack
+        .send("PUT", &stale_path, admin, Some(json!({"name": "renamed"})))
+        .await
+        .assert_status(200);
+
+    // A disabled principal holds nothing: its keys stay disabled.
+    stack
+        .send(
+            "POST",
+            &format!("/v2/principals/{}/disable", dave.principal_id),
+            admin,
+            None,
+        )
+        .await
+        .assert_status(200);
+    let refused = stack
+        .send("PUT", &stale_path, admin, Some(json!({"status": "active"})))
+        .await;
+    let problem = refused.assert_problem(409, "conflict");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("disabled"),
+        "{problem}"
+    );
+}

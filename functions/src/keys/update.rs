@@ -18,6 +18,7 @@ use gatehouse::keys::lifecycle::{
 };
 use gatehouse::keys::model::DisplayName;
 use gatehouse::keys::model::KeyView;
+use gatehouse::keys::permission_sync::beyond_its_holder;
 use gatehouse::keys::policy::{check_counts, key_policy, refused};
 use gatehouse::keys::restrictions::KeyRestrictions;
 use gatehouse::limits::LimitSet;
@@ -34,7 +35,7 @@ pub const NEEDS: Needs = Needs::KEYS.with(Needs::AUDIT);
 pub const ACTION: &str = "api_key.update";
 
 pub const DOC: Operation = Operation {
-    description: "Changes name, scopes, status (`active`/`disabled`), expiry, limits or restrictions (`null` removes expiry, limits or restrictions). Fields left out keep their value.",
+    description: "Changes name, scopes, status (`active`/`disabled`), expiry, limits or restrictions (`null` removes expiry, limits or restrictions). Fields left out keep their value. A key bound to an SSO principal (acting as it, or a service key it owns) cannot be enabled or given scopes beyond what the principal holds now (409).",
     body: RequestBody::Required(of::<UpdateKeyRequest>()),
     conflict: Some("Conflicts with the object's state"),
     ..Operation::new(
@@ -184,8 +185,9 @@ pub async fn handle(call: &Call<'_>) -> ApiResult {
     Ok(json_response(200, &after))
 }
 
-/// The key policy's rules for what this update changes, and only those: a key that
-/// broke a rule before the policy changed can still be renamed or disabled.
+/// The key policy's rules for what this update changes, and only those (a key that
+/// broke a rule before the policy changed can still be renamed or disabled), and its
+/// SSO principal's scopes when it is enabled or its scopes change.
 async fn check_key_policy(
     call: &Call<'_>,
     current: &KeyRecord,
@@ -210,6 +212,16 @@ async fn check_key_policy(
     }
     if reactivated {
         check_counts(call, &policy, &next.principal).await?;
+    }
+    // A key an SSO principal binds cannot get back, by enabling or new scopes, what
+    // permission sync took from it or would take (a sync may have missed it).
+    if (reactivated || changed_scopes)
+        && let Some(why) = beyond_its_holder(call.app, next).await?
+    {
+        return Err(Problem::new(
+            ProblemType::Conflict,
+            format!("{why}: an active key cannot hold more than its principal does"),
+        ));
     }
     Ok(())
 }

@@ -99,12 +99,7 @@ pub fn reconcile(
     if lost.is_empty() {
         return None;
     }
-    let named = lost
-        .iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let why = format!("its principal no longer holds {named}");
+    let why = format!("its principal no longer holds {}", named(&lost));
     let kept: Vec<Scope> = key
         .scopes
         .iter()
@@ -117,6 +112,26 @@ pub fn reconcile(
         (_, Some(kept)) => Some(KeyChange::NarrowScopes { kept, lost }),
         (_, None) => None,
     }
+}
+
+/// Why `key`, as it would be stored, holds more than `holder` allows: what a sync
+/// would change. `None` if it is within, is revoked, or is disabled while its holder
+/// is (a disabled key keeps its scopes only while they are held).
+pub fn beyond_holder(key: &KeyRecord, holder: Holder<'_>) -> Option<String> {
+    match reconcile(key, holder, PermissionLoss::NarrowScopes)? {
+        KeyChange::Disable { why } => Some(why),
+        KeyChange::NarrowScopes { lost, .. } => {
+            Some(format!("its principal no longer holds {}", named(&lost)))
+        }
+    }
+}
+
+fn named(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What a sync changed.

@@ -14,7 +14,9 @@ use crate::keys::{KeyRecord, KeyStatus, Scope, ScopeSet};
 use crate::store::sso_table::Principal;
 use crate::store::{StoreError, WriteBatch};
 pub use gatehouse_domain::keys::permission_sync::SyncReport;
-use gatehouse_domain::keys::permission_sync::{Holder, KeyChange, is_bound_to, reconcile};
+use gatehouse_domain::keys::permission_sync::{
+    Holder, KeyChange, SSO_PRINCIPAL_PREFIX, beyond_holder, is_bound_to, reconcile, sso_holder,
+};
 use time::OffsetDateTime;
 
 /// Who asked for the sync, for the audit trail.
@@ -45,6 +47,37 @@ pub fn key_principal(principal: &Principal) -> String {
     format!("sso:{}", principal.principal_id)
 }
 
+/// The scopes `principal` holds now. Scopes that no longer parse are not held: a key
+/// never keeps more than is sure.
+fn held_scopes(principal: &Principal) -> ScopeSet {
+    ScopeSet::new(
+        principal
+            .scopes
+            .iter()
+            .filter_map(|s| Scope::parse(s).ok())
+            .collect(),
+    )
+    .unwrap_or_default()
+}
+
+/// Why `key`, about to be stored, would hold more than the SSO principal it is bound
+/// to holds now (`None`: within, or bound to no SSO principal). A principal
+/// that is disabled or gone holds nothing. Enabling a key or widening its scopes must
+/// not give back what a sync took, or would take.
+pub async fn beyond_its_holder(app: &App, key: &KeyRecord) -> Result<Option<String>, StoreError> {
+    let Some(holder) = sso_holder(key) else {
+        return Ok(None);
+    };
+    let id = holder.strip_prefix(SSO_PRINCIPAL_PREFIX).unwrap_or(holder);
+    let principal = app.sso.principals.get(&key.tenant_id, id).await?;
+    let held = principal.as_ref().filter(|p| !p.disabled).map(held_scopes);
+    let state = match &held {
+        Some(held) => Holder::Active(held),
+        None => Holder::Disabled,
+    };
+    Ok(beyond_holder(key, state).map(|why| format!("the key is bound to `{holder}`, and {why}")))
+}
+
 /// Brings `principal`'s keys within its permissions at `now`.
 pub async fn sync_key_permissions(
     app: &App,
@@ -54,15 +87,7 @@ pub async fn sync_key_permissions(
 ) -> Result<SyncReport, StoreError> {
     let tenant = &principal.tenant_id;
     let name = key_principal(principal);
-    // Scopes that no longer parse are not held: a key never keeps more than is sure.
-    let held = ScopeSet::new(
-        principal
-            .scopes
-            .iter()
-            .filter_map(|s| Scope::parse(s).ok())
-            .collect(),
-    )
-    .unwrap_or_default();
+    let held = held_scopes(principal);
     let holder = if principal.disabled {
         Holder::Disabled
     } else {

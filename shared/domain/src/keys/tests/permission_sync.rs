@@ -129,3 +129,33 @@ fn disabled_keys_are_only_narrowed_and_revoked_keys_left_alone() {
         None
     );
 }
+
+#[test]
+fn a_key_beyond_its_holder_is_named_with_the_reason() {
+    let k = key(
+        "sso:P1",
+        None,
+        &["keys:read", "keys:write"],
+        KeyStatus::Active,
+    );
+    let held = scopes(&["keys:read"]);
+    assert_eq!(
+        beyond_holder(&k, Holder::Active(&held)).as_deref(),
+        Some("its principal no longer holds `keys:write`")
+    );
+    assert_eq!(
+        beyond_holder(&k, Holder::Active(&scopes(&["keys:*"]))),
+        None
+    );
+    assert_eq!(
+        beyond_holder(&k, Holder::Disabled).as_deref(),
+        Some("its principal is disabled")
+    );
+    // A disabled key, too, holds only what its holder does; both disabled is within.
+    let off = KeyRecord {
+        status: KeyStatus::Disabled,
+        ..k
+    };
+    assert!(beyond_holder(&off, Holder::Active(&held)).is_some());
+    assert_eq!(beyond_holder(&off, Holder::Disabled), None);
+}
