@@ -4,6 +4,7 @@
 //! the keys a person created, service keys included; a person gone from the directory,
 //! or disabled here, loses them all; an administrator can sync at once.
 
+use gatehouse::store::item;
 use gatehouse_integration_tests::slapd::{SERVICE_DN, SERVICE_PASSWORD, SUFFIX, Slapd};
 use gatehouse_integration_tests::{TestRequest, TestStack};
 use serde_json::{Value, json};
@@ -358,8 +359,8 @@ async fn keys_stored_before_the_holder_index_join_it_at_the_next_scan() {
     aws_sdk_dynamodb::Client::new(&stack.sdk)
         .update_item()
         .table_name(stack.app.keys.table_name())
-        .key("tenant_id", string(tenant.tenant_id.as_str()))
-        .key("sk", string(&format!("KEY#{}", older.key_id)))
+        .key("tenant_id", item::s(tenant.tenant_id.as_str()))
+        .key("sk", item::s(format!("KEY#{}", older.key_id)))
         .update_expression("REMOVE sso_holder")
         .send()
         .await
@@ -408,10 +409,6 @@ async fn keys_stored_before_the_holder_index_join_it_at_the_next_scan() {
         .await
         .json();
     assert_eq!(scopes_of(&key), vec!["keys:read"]);
-}
-
-fn string(value: &str) -> aws_sdk_dynamodb::types::AttributeValue {
-    aws_sdk_dynamodb::types::AttributeValue::S(value.to_owned())
 }
 
 /// Enabling a key, or widening its scopes, cannot give back what its principal no

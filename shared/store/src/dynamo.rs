@@ -95,6 +95,40 @@ impl Table {
         }
     }
 
+    /// Every item of a tenant in the index `index` (hash key `tenant_id`) whose range
+    /// key `attribute` is `value`, page after page. Index reads are eventually
+    /// consistent: a caller that writes what it read must write conditionally.
+    pub(crate) async fn query_index(
+        &self,
+        index: &str,
+        tenant_id: &crate::ids::TenantId,
+        attribute: &str,
+        value: &str,
+    ) -> Result<Vec<crate::item::Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(self.name())
+                .index_name(index)
+                .key_condition_expression("tenant_id = :t AND #a = :v")
+                .expression_attribute_names("#a", attribute)
+                .expression_attribute_values(":t", crate::item::s(tenant_id.as_str()))
+                .expression_attribute_values(":v", crate::item::s(value))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            items.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
     /// One page of a tenant's items whose sort key starts with `prefix`, after the sort
     /// key `after`, read strongly consistently: the items, and whether there may be more.
     pub(crate) async fn query_page(

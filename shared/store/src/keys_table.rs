@@ -194,21 +194,11 @@ impl Keys {
         tenant_id: &TenantId,
         now: OffsetDateTime,
     ) -> Result<Vec<KeyRecord>, StoreError> {
-        self.all(tenant_id, now, false).await
-    }
-
-    /// Every key of the tenant (all pages), inactive ones too if asked.
-    pub async fn all(
-        &self,
-        tenant_id: &TenantId,
-        now: OffsetDateTime,
-        include_inactive: bool,
-    ) -> Result<Vec<KeyRecord>, StoreError> {
         let mut keys = Vec::new();
         let mut after = None;
         loop {
             let request = ListKeys {
-                include_inactive,
+                include_inactive: false,
                 limit: 100,
                 after,
                 now,
@@ -235,29 +225,12 @@ impl Keys {
         tenant_id: &TenantId,
         holder: &str,
     ) -> Result<Vec<KeyRecord>, StoreError> {
-        let mut keys = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .index_name(BY_SSO_HOLDER_INDEX)
-                .key_condition_expression("tenant_id = :t AND sso_holder = :h")
-                .expression_attribute_values(":t", item::s(tenant_id.as_str()))
-                .expression_attribute_values(":h", item::s(holder))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            for found in out.items() {
-                keys.push(decode_key(found)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(keys);
-            }
-        }
+        self.table
+            .query_index(BY_SSO_HOLDER_INDEX, tenant_id, "sso_holder", holder)
+            .await?
+            .iter()
+            .map(decode_key)
+            .collect()
     }
 
     pub async fn list(
